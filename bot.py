@@ -1,0 +1,80 @@
+"""Livecart: a Telegram storefront for merchants who sell by livestream.
+
+    python bot.py [--config config.toml]           run the bot (polling or webhook, per config)
+    python bot.py backup PATH [--config ...]        write a consistent copy of the database
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from core.config import ConfigError, Config, load_config
+
+log = logging.getLogger("livecart")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot.py", description="Livecart Telegram bot")
+    parser.add_argument("--config", default="config.toml", help="path to the config file (default: config.toml)")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "backup"], help="what to do")
+    parser.add_argument("target", nargs="?", help="backup: where to write the copy")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+    if args.command == "backup":
+        if not args.target:
+            print("usage: python bot.py backup PATH", file=sys.stderr)
+            return 2
+        asyncio.run(_backup(config, args.target))
+        print(f"backup written to {args.target}")
+        return 0
+    return asyncio.run(_run(config))
+
+
+async def _backup(config: Config, target: str) -> None:
+    from storage.db import Database
+
+    db = await Database(config.database).open()
+    try:
+        await db.backup(target)
+    finally:
+        await db.close()
+
+
+async def _run(config: Config) -> int:
+    from telegram.error import InvalidToken
+
+    from runtime.livecart import Livecart
+
+    bot = Livecart(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await bot.start(polling=config.mode == "polling")
+    except InvalidToken:
+        print("config error: bot.token: Telegram refused this token; check it with @BotFather", file=sys.stderr)
+        await bot.stop()
+        return 2
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await bot.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

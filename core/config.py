@@ -1,0 +1,219 @@
+"""Reading and checking config.toml.
+
+Every setting is validated up front so that a bad deployment stops at start-up with one line
+naming the setting and how to fix it, instead of failing later in a handler.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.numbers import get_currency_name
+from babel import UnknownLocaleError
+
+TOKEN_ENV = "LIVECART_TOKEN"
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
+SUPPORTED_LANGUAGES = ("en", "zh")
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed. The message names the setting and says how to fix it."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"config error: {setting}: {problem}")
+        self.setting = setting
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    url: str
+    listen: str
+    port: int
+    secret_token: str
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Sending pace and abuse limits; defaults follow Telegram's documented limits."""
+
+    sends_per_second: float = 25.0
+    sends_per_chat_per_second: float = 1.0
+    sends_per_group_per_minute: float = 20.0
+    updates_per_user_per_minute: int = 60
+    open_orders_per_buyer_per_shop: int = 20
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str
+    database: Path
+    admins: frozenset[int]
+    currency: str
+    timezone: str
+    language: str
+    mode: str  # "polling" or "webhook"
+    webhook: WebhookConfig | None
+    api_base_url: str = DEFAULT_API_BASE_URL
+    file_base_url: str = DEFAULT_FILE_BASE_URL
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
+    """Read and validate the TOML file at `path`; the token may come from LIVECART_TOKEN."""
+    env = os.environ if environ is None else environ
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            "config file",
+            f"{path} not found; copy config.example.toml to {path} and fill in bot.token",
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError("config file", f"{path} is not valid TOML ({exc})") from None
+    return parse_config(raw, env, base_dir=path.parent)
+
+
+def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = Path(".")) -> Config:
+    bot = _table(raw, "bot")
+    store = _table(raw, "storage")
+    shop = _table(raw, "defaults")
+    tg = _table(raw, "telegram")
+    limits_raw = _table(raw, "limits")
+
+    token = env.get(TOKEN_ENV) or bot.get("token")
+    if not token:
+        raise ConfigError(
+            "bot.token",
+            f"missing; set it in the config or in the environment variable {TOKEN_ENV} "
+            "(get one from @BotFather with /newbot)",
+        )
+    if not isinstance(token, str) or not _TOKEN_RE.match(token):
+        raise ConfigError("bot.token", "does not look like a bot token (digits:letters, as @BotFather gives it)")
+
+    admins_raw = bot.get("admins", [])
+    if not isinstance(admins_raw, list) or not all(
+        isinstance(a, int) and not isinstance(a, bool) and a > 0 for a in admins_raw
+    ):
+        raise ConfigError("bot.admins", "must be a list of numeric Telegram user ids, e.g. [123456789]")
+
+    database = store.get("database", "livecart.sqlite3")
+    if not isinstance(database, str) or not database.strip():
+        raise ConfigError("storage.database", "must be a file path such as \"livecart.sqlite3\"")
+    db_path = Path(database)
+    if not db_path.is_absolute():
+        db_path = base_dir / db_path
+
+    currency = shop.get("currency", "CNY")
+    if not isinstance(currency, str) or not _is_currency(currency):
+        raise ConfigError("defaults.currency", "must be an ISO 4217 code such as \"CNY\" or \"USD\"")
+
+    timezone = shop.get("timezone", "Asia/Shanghai")
+    if not isinstance(timezone, str) or not _is_zone(timezone):
+        raise ConfigError("defaults.timezone", "must be an IANA time zone such as \"Asia/Shanghai\"")
+
+    language = shop.get("language", "zh")
+    if language not in SUPPORTED_LANGUAGES:
+        raise ConfigError("defaults.language", "must be \"zh\" or \"en\"")
+
+    mode = tg.get("mode", "polling")
+    if mode not in ("polling", "webhook"):
+        raise ConfigError("telegram.mode", "must be \"polling\" or \"webhook\"")
+    webhook = _webhook(tg, env) if mode == "webhook" else None
+
+    api_base_url = _url(tg, "telegram.api_base_url", "api_base_url", DEFAULT_API_BASE_URL)
+    file_base_url = _url(tg, "telegram.file_base_url", "file_base_url", DEFAULT_FILE_BASE_URL)
+
+    return Config(
+        token=token,
+        database=db_path,
+        admins=frozenset(admins_raw),
+        currency=currency.upper(),
+        timezone=timezone,
+        language=language,
+        mode=mode,
+        webhook=webhook,
+        api_base_url=api_base_url,
+        file_base_url=file_base_url,
+        limits=_limits(limits_raw),
+    )
+
+
+def _table(raw: dict, name: str) -> dict:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(name, f"must be a table: write [{name}] on its own line")
+    return value
+
+
+def _is_currency(code: str) -> bool:
+    if not re.fullmatch(r"[A-Za-z]{3}", code):
+        return False
+    try:
+        # Babel returns the code itself for codes it does not know.
+        return get_currency_name(code.upper(), locale="en") != code.upper()
+    except UnknownLocaleError:  # pragma: no cover - "en" always exists
+        return False
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _url(table: dict, setting: str, key: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or not re.match(r"^https?://[^\s]+$", value):
+        raise ConfigError(setting, "must be an http(s) URL, e.g. " + default)
+    return value
+
+
+def _webhook(tg: dict, env: dict[str, str] | os._Environ) -> WebhookConfig:
+    url = tg.get("webhook_url")
+    if not isinstance(url, str) or not url.startswith("https://"):
+        raise ConfigError("telegram.webhook_url", "webhook mode needs the public https:// URL Telegram will call")
+    listen = tg.get("listen", "127.0.0.1")
+    if not isinstance(listen, str) or not listen:
+        raise ConfigError("telegram.listen", "must be an address to listen on, e.g. \"127.0.0.1\"")
+    port = tg.get("port", 8443)
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise ConfigError("telegram.port", "must be a port number from 1 to 65535")
+    secret = env.get("LIVECART_WEBHOOK_SECRET") or tg.get("secret_token")
+    if not isinstance(secret, str) or not _SECRET_RE.match(secret) or len(secret) < 16:
+        raise ConfigError(
+            "telegram.secret_token",
+            "webhook mode needs a secret of 16-256 characters A-Z a-z 0-9 _ - "
+            "(for example from: python -c \"import secrets; print(secrets.token_urlsafe(32))\")",
+        )
+    return WebhookConfig(url=url, listen=listen, port=port, secret_token=secret)
+
+
+def _limits(raw: dict) -> LimitsConfig:
+    defaults = LimitsConfig()
+    values = {}
+    for name, default in vars(defaults).items():
+        value = raw.get(name, default)
+        kind = type(default)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+        if kind is int:
+            ok = ok and isinstance(value, int)
+        if not ok:
+            raise ConfigError(f"limits.{name}", f"must be a positive {'whole ' if kind is int else ''}number")
+        values[name] = kind(value)
+    return LimitsConfig(**values)

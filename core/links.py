@@ -1,0 +1,90 @@
+"""The deep-link payload codec (`https://t.me/<bot>?start=<payload>`).
+
+Telegram allows at most 64 characters of A-Z a-z 0-9 _ - in a start payload. Ours are short
+and stable: a printed QR code for "link 1" keeps working while products rotate through it.
+
+    s_<slug>             the shop's catalog
+    l_<slug>_<slot>      live link slot 1..50 of the shop
+    p_<slug>_<id>        one product, permanently
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+MAX_PAYLOAD = 64
+MAX_SLOT = 50
+_PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SLUG_RE = re.compile(r"^[a-z0-9]{4,16}$")
+
+Kind = Literal["shop", "slot", "product"]
+_PREFIX = {"shop": "s", "slot": "l", "product": "p"}
+_KIND = {v: k for k, v in _PREFIX.items()}
+
+
+class PayloadError(ValueError):
+    """The payload is not one of ours."""
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    kind: Kind
+    slug: str
+    number: int | None = None  # the slot, or the product id
+
+    def payload(self) -> str:
+        return encode(self)
+
+
+def encode(target: LinkTarget) -> str:
+    if not _SLUG_RE.match(target.slug):
+        raise ValueError(f"bad shop slug {target.slug!r}")
+    if target.kind == "shop":
+        if target.number is not None:
+            raise ValueError("a shop link has no number")
+        payload = f"s_{target.slug}"
+    else:
+        if target.number is None or target.number < 1:
+            raise ValueError(f"a {target.kind} link needs a positive number")
+        if target.kind == "slot" and target.number > MAX_SLOT:
+            raise ValueError(f"slots go up to {MAX_SLOT}")
+        payload = f"{_PREFIX[target.kind]}_{target.slug}_{target.number}"
+    assert len(payload) <= MAX_PAYLOAD
+    return payload
+
+
+def decode(payload: str) -> LinkTarget:
+    if not isinstance(payload, str) or not _PAYLOAD_RE.match(payload):
+        raise PayloadError("not a start payload")
+    parts = payload.split("_")
+    kind = _KIND.get(parts[0])
+    if kind is None:
+        raise PayloadError(f"unknown link kind {parts[0]!r}")
+    if kind == "shop":
+        if len(parts) != 2 or not _SLUG_RE.match(parts[1]):
+            raise PayloadError("malformed shop link")
+        return LinkTarget("shop", parts[1])
+    if len(parts) != 3 or not _SLUG_RE.match(parts[1]) or not re.fullmatch(r"[1-9]\d{0,17}", parts[2]):
+        raise PayloadError(f"malformed {kind} link")
+    number = int(parts[2])
+    if kind == "slot" and number > MAX_SLOT:
+        raise PayloadError("no such slot")
+    return LinkTarget(kind, parts[1], number)
+
+
+def url(bot_username: str, target: LinkTarget) -> str:
+    return f"https://t.me/{bot_username}?start={encode(target)}"
+
+
+def shop_link(bot_username: str, slug: str) -> str:
+    return url(bot_username, LinkTarget("shop", slug))
+
+
+def slot_link(bot_username: str, slug: str, slot: int) -> str:
+    return url(bot_username, LinkTarget("slot", slug, slot))
+
+
+def product_link(bot_username: str, slug: str, product_id: int) -> str:
+    return url(bot_username, LinkTarget("product", slug, product_id))

@@ -1,0 +1,132 @@
+"""What every handler needs: the services, who is acting (in their language), and replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from core.callbacks import Callback, CallbackDataError, decode, encode
+from core.config import Config
+from core.i18n import Translator, language_for, translator
+from storage import Store
+from storage.models import Membership, User
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+@dataclass
+class Services:
+    """Shared by all handlers; put in bot_data by the runtime."""
+
+    config: Config
+    store: Store
+    bot_username: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def services(context: Context) -> Services:
+    return context.bot_data["services"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The user behind an update, with their language."""
+
+    user: User
+    t: Translator
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+
+async def actor(update: Update, context: Context) -> Actor:
+    """Record the sender and return them with a translator (cached for the update)."""
+    cached = getattr(context, "_livecart_actor", None)
+    if cached is not None:
+        return cached
+    sender = update.effective_user
+    assert sender is not None, "actor() needs an update with a sender"
+    svc = services(context)
+    user = await svc.store.users.seen(sender.id, sender.first_name or "", sender.username, sender.language_code)
+    result = Actor(user, translator_for(user, svc.config))
+    context._livecart_actor = result  # type: ignore[attr-defined]
+    return result
+
+
+def translator_for(user: User, config: Config) -> Translator:
+    return translator(language_for(user.language, user.language_code, config.language))
+
+
+def forget_actor(context: Context) -> None:
+    """After the user changed (e.g. their language) within this update."""
+    context._livecart_actor = None  # type: ignore[attr-defined]
+
+
+async def current_membership(who: Actor, context: Context) -> Membership | None:
+    """The shop the user is working on: their chosen one if still a member, else their first."""
+    shops = services(context).store.shops
+    if who.user.current_shop_id is not None:
+        membership = await shops.membership(who.id, who.user.current_shop_id)
+        if membership is not None:
+            return membership
+    memberships = await shops.memberships(who.id)
+    return memberships[0] if memberships else None
+
+
+def button(text: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=encode(action, *args))
+
+
+def keyboard(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([list(r) for r in rows if r])
+
+
+async def reply(update: Update, text: str, markup: Any = None) -> Message:
+    """Send a new message into the chat the update came from."""
+    chat = update.effective_chat
+    assert chat is not None
+    return await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def show(update: Update, text: str, markup: Any = None) -> None:
+    """Answer a button tap by editing the message it sits on (one call instead of a new message).
+
+    Falls back to a new message when the old one cannot be edited (too old, or a photo card).
+    """
+    query = update.callback_query
+    if query is None or query.message is None:
+        await reply(update, text, markup)
+        return
+    message = query.message
+    try:
+        if getattr(message, "photo", None) or getattr(message, "document", None):
+            await query.edit_message_caption(caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        else:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return
+        log.info("could not edit message %s (%s); sending a new one", message.message_id, exc)
+        await reply(update, text, markup)
+
+
+def parse_callback(update: Update) -> Callback | None:
+    """The tapped button's data, or None when it is not ours (forged, stale, garbled)."""
+    query = update.callback_query
+    try:
+        return decode(query.data if query else None)
+    except CallbackDataError:
+        return None
+
+
+Handler = Callable[[Update, Context], Awaitable[None]]

@@ -1,0 +1,41 @@
+"""The last line of defence: a short apology to the user, the whole story to the log."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from core.i18n import translator
+from handlers.common import Context, services, translator_for
+
+log = logging.getLogger("livecart.errors")
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the update and traceback; tell the user, in their language, what they can do now."""
+    payload = update.to_dict() if isinstance(update, Update) else repr(update)
+    log.error(
+        "handler failed for update %s",
+        json.dumps(payload, ensure_ascii=False, default=str)[:4000],
+        exc_info=context.error,
+    )
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    t = translator(services(context).config.language)
+    try:
+        user = await services(context).store.users.get(update.effective_user.id)
+        if user is not None:
+            t = translator_for(user, services(context).config)
+    except Exception:  # the store may be what failed; the default language will do
+        log.exception("could not load the user while reporting an error")
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(t.plain("error.button"), show_alert=True)
+        elif update.effective_chat is not None and update.effective_chat.type == "private":
+            await update.effective_chat.send_message(t("error.generic"), parse_mode=ParseMode.HTML)
+    except TelegramError as exc:
+        log.warning("could not tell user %d about the error: %s", update.effective_user.id, exc)

@@ -1,0 +1,104 @@
+"""Shop setup: /newshop, /myshop and switching between one's shops."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from core.links import shop_link
+from handlers.common import (
+    Actor, Context, actor, button, current_membership, keyboard, parse_callback, reply, services, show,
+)
+from handlers.flows import register_flow
+from handlers.menu import refresh_commands_for
+from storage.models import Flow
+
+SHOP_NAME_MAX = 64
+FLOW_NEW_SHOP = "newshop"
+
+
+async def new_shop(update: Update, context: Context) -> None:
+    """/newshop: ask for the shop's name."""
+    who = await actor(update, context)
+    if update.callback_query:
+        await update.callback_query.answer()
+    await services(context).store.flows.start(who.id, FLOW_NEW_SHOP, "name")
+    await reply(update, who.t("newshop.ask_name", max=SHOP_NAME_MAX))
+
+
+async def on_shop_name(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The reply to "what is your shop called?"."""
+    svc = services(context)
+    text = (update.effective_message.text or "").strip() if update.effective_message else ""
+    if not text:
+        await reply(update, who.t("newshop.name_not_text", max=SHOP_NAME_MAX))
+        return
+    if len(text) > SHOP_NAME_MAX:
+        await reply(update, who.t("newshop.name_too_long", max=SHOP_NAME_MAX, length=len(text)))
+        return
+    shop = await svc.store.shops.create(who.id, text, svc.config.currency, svc.config.timezone)
+    await svc.store.users.set_current_shop(who.id, shop.id)
+    await svc.store.flows.clear(who.id)
+    link = shop_link(svc.bot_username, shop.slug)
+    markup = keyboard([
+        [button(who.t("button.add_product"), "cat.add")],
+        [button(who.t("button.my_shop"), "shop.card")],
+    ])
+    await reply(update, who.t("newshop.created", shop=shop.name, link=link), markup)
+    await refresh_commands_for(context.bot, svc.store, who.user, who.t)
+
+
+async def my_shop(update: Update, context: Context) -> None:
+    """/myshop (or its button): the current shop's card, with a switcher for several shops."""
+    who = await actor(update, context)
+    if update.callback_query:
+        await update.callback_query.answer()
+    await _show_card(update, context, who)
+
+
+async def _show_card(update: Update, context: Context, who: Actor) -> None:
+    svc = services(context)
+    membership = await current_membership(who, context)
+    if membership is None:
+        markup = keyboard([[button(who.t("button.open_shop"), "shop.new")]])
+        await reply(update, who.t("shop.none_yet"), markup)
+        return
+    shop = membership.shop
+    counts = await svc.store.shops.counts(shop.id)
+    text = who.t(
+        "shop.card",
+        shop=shop.name,
+        link=shop_link(svc.bot_username, shop.slug),
+        role=who.t("shop.role_owner" if membership.is_owner else "shop.role_staff"),
+        products=counts.products,
+        orders=counts.orders,
+    )
+    others = [m for m in await svc.store.shops.memberships(who.id) if m.shop.id != shop.id]
+    rows = []
+    if membership.is_owner:
+        rows.append([button(who.t("button.add_product"), "cat.add"), button(who.t("button.products"), "cat.list", 0)])
+        rows.append([button(who.t("button.live_board"), "live.board")])
+    rows += [[button(who.t("shop.switch_to", shop=m.shop.name), "shop.use", m.shop.id)] for m in others]
+    markup = keyboard(rows)
+    if update.callback_query:
+        await show(update, text, markup)
+    else:
+        await reply(update, text, markup)
+
+
+async def on_switch_shop(update: Update, context: Context) -> None:
+    """A "switch to shop X" button: only to a shop the user belongs to."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    svc = services(context)
+    shop_id = data.opt_int(0) if data else None
+    membership = await svc.store.shops.membership(who.id, shop_id) if shop_id else None
+    if membership is None:
+        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        return
+    await svc.store.users.set_current_shop(who.id, membership.shop.id)
+    await update.callback_query.answer(who.t.plain("shop.switched", shop=membership.shop.name))
+    who = Actor(await svc.store.users.get(who.id), who.t)
+    await _show_card(update, context, who)
+
+
+register_flow(FLOW_NEW_SHOP, on_shop_name)

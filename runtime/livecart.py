@@ -1,0 +1,108 @@
+"""The running bot: store, Application, update pipeline, outbox sender and polling, started and
+stopped together. bot.py runs it for real; tests run the same object against the fake Telegram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, Defaults
+from telegram.request import BaseRequest
+
+from core.config import Config
+from handlers.common import Services
+from handlers.menu import set_default_commands
+from handlers.registry import register
+from runtime.outbox_sender import OutboxSender
+from runtime.polling import poll_forever
+from runtime.updates import UpdatePipeline
+from storage import Store
+
+log = logging.getLogger(__name__)
+
+
+def build_application(config: Config, store: Store, request: BaseRequest | None = None,
+                      updates_request: BaseRequest | None = None) -> Application:
+    """The python-telegram-bot Application with our handlers; `request` swaps the HTTP layer."""
+    builder = (
+        Application.builder()
+        .token(config.token)
+        .base_url(config.api_base_url)
+        .base_file_url(config.file_base_url)
+        .updater(None)  # we fetch updates ourselves (runtime/polling.py), storing them first
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .rate_limiter(AIORateLimiter(
+            overall_max_rate=max(30.0, config.limits.sends_per_second),
+            group_max_rate=config.limits.sends_per_group_per_minute,
+            max_retries=2,
+        ))
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(updates_request or request)
+    app = builder.build()
+    app.bot_data["services"] = Services(config=config, store=store)
+    register(app)
+    return app
+
+
+class Livecart:
+    """Everything that runs, in the order it must start and stop."""
+
+    def __init__(self, config: Config, *, request: BaseRequest | None = None,
+                 updates_request: BaseRequest | None = None, long_poll: int = 25) -> None:
+        self.config = config
+        self._request = request
+        self._updates_request = updates_request
+        self._long_poll = long_poll
+        self.store: Store | None = None
+        self.app: Application | None = None
+        self.pipeline: UpdatePipeline | None = None
+        self.outbox: OutboxSender | None = None
+        self._poller: asyncio.Task[None] | None = None
+
+    async def start(self, *, polling: bool = True) -> None:
+        self.store = await Store.open(self.config.database)
+        self.app = build_application(self.config, self.store, self._request, self._updates_request)
+        await self.app.initialize()  # getMe: fails fast on a bad token
+        self.app.bot_data["services"].bot_username = self.app.bot.username
+        await self.app.start()
+        await set_default_commands(self.app.bot)
+        self.outbox = OutboxSender(self.store, self.app.bot, self.config.limits)
+        self.outbox.start()
+        self.pipeline = UpdatePipeline(self.app, self.store.inbox)
+        await self.pipeline.start()
+        if polling:
+            await self.app.bot.delete_webhook()
+            self._poller = asyncio.create_task(
+                poll_forever(self.app.bot, self.pipeline, self.store.inbox, long_poll=self._long_poll),
+                name="polling",
+            )
+        log.info("Livecart is running as @%s (%s mode)", self.app.bot.username, "polling" if polling else "webhook")
+
+    async def settle(self) -> None:
+        """Wait until every stored update is handled and the outbox has nothing due (tests)."""
+        assert self.pipeline is not None and self.outbox is not None
+        for _ in range(1000):
+            await self.pipeline.idle()
+            await self.outbox.idle()
+            if not self.pipeline.busy:
+                return
+        raise RuntimeError("the bot did not settle")
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+        if self.pipeline is not None:
+            await self.pipeline.stop()
+        if self.outbox is not None:
+            await self.outbox.stop()
+        if self.app is not None:
+            if self.app.running:
+                await self.app.stop()
+            await self.app.shutdown()
+        if self.store is not None:
+            await self.store.close()

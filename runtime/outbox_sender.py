@@ -1,0 +1,179 @@
+"""Drains the durable outbox within Telegram's sending limits.
+
+Messages to one chat go out one at a time and in order; different chats are sent concurrently
+under a global pace. 429 waits the retry_after Telegram names; 5xx, timeouts and network
+errors back off exponentially; a user who blocked the bot is marked and skipped; a request
+Telegram refuses as malformed is given up and logged (retrying cannot fix it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from core.config import LimitsConfig
+from storage import Store
+from runtime.telegram_errors import retry_after_seconds
+from storage.outbox import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 300.0
+
+
+class TokenBucket:
+    """A pace of `rate` per second with bursts of up to `burst`."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._tokens = burst
+        self._at = time.monotonic()
+
+    def _refill(self) -> None:
+        t = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (t - self._at) * self.rate)
+        self._at = t
+
+    def wait_time(self) -> float:
+        """Seconds until a token is available (0 when one is)."""
+        self._refill()
+        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+
+    def take(self) -> None:
+        self._refill()
+        self._tokens -= 1
+
+
+class OutboxSender:
+    def __init__(self, store: Store, bot: Bot, limits: LimitsConfig) -> None:
+        self._store = store
+        self._bot = bot
+        self._limits = limits
+        self._global = TokenBucket(limits.sends_per_second, max(1.0, limits.sends_per_second))
+        self._chats: dict[int, TokenBucket] = {}
+        self._busy_chats: set[int] = set()
+        self._paused_until: dict[int, float] = {}  # chat -> monotonic time (after a 429)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        store.outbox.listen(self._wake.set)
+
+    def start(self) -> None:
+        self._runner = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _bucket(self, chat_id: int) -> TokenBucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            if chat_id < 0:  # groups and channels: 20 per minute
+                rate = self._limits.sends_per_group_per_minute / 60
+                bucket = TokenBucket(rate, 3)
+            else:
+                bucket = TokenBucket(self._limits.sends_per_chat_per_second, 3)
+            self._chats[chat_id] = bucket
+        return bucket
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                delay = await self._dispatch_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox sender failed; retrying in 1s")
+                delay = 1.0
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def _dispatch_due(self) -> float:
+        """Start sends for what is due; return how long to sleep before looking again."""
+        due = await self._store.outbox.due()
+        wait = 30.0
+        started_chats: set[int] = set()
+        for message in due:
+            chat = message.chat_id
+            if chat in self._busy_chats or chat in started_chats:
+                continue  # keep one chat's messages in order: one in flight at a time
+            chat_wait = max(self._bucket(chat).wait_time(), self._paused_until.get(chat, 0.0) - time.monotonic(), 0.0)
+            global_wait = self._global.wait_time()
+            if chat_wait or global_wait:
+                wait = min(wait, max(chat_wait, global_wait))
+                if global_wait:
+                    break
+                continue
+            self._bucket(chat).take()
+            self._global.take()
+            started_chats.add(chat)
+            self._busy_chats.add(chat)
+            task = asyncio.create_task(self._send(message), name=f"outbox-{message.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if not due:
+            next_at = await self._store.outbox.next_due_at()
+            if next_at is not None:
+                wait = min(wait, max(0.0, next_at - time.time()))
+        elif started_chats:
+            wait = 0.0 if len(due) > len(started_chats) else wait
+        return wait
+
+    async def _send(self, message: OutboxMessage) -> None:
+        outbox = self._store.outbox
+        try:
+            await self._bot.do_api_request(message.method, api_kwargs={"chat_id": message.chat_id, **message.params})
+        except RetryAfter as exc:
+            retry = retry_after_seconds(exc)
+            log.warning("429 for chat %d: retrying message %d in %.0fs", message.chat_id, message.id, retry)
+            self._paused_until[message.chat_id] = time.monotonic() + retry
+            await outbox.retry_later(message.id, retry, f"429 retry_after={retry}")
+        except Forbidden as exc:
+            log.info("chat %d cannot be reached (%s): marking blocked, dropping its queue", message.chat_id, exc)
+            await self._store.users.mark_blocked(message.chat_id)
+            await outbox.give_up_chat(message.chat_id, f"forbidden: {exc}")
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                await outbox.mark_sent(message.id)  # the chat already shows this
+            else:
+                log.error("Telegram refused outbox message %d (%s to chat %d): %s; params=%s",
+                          message.id, message.method, message.chat_id, exc, message.params)
+                await outbox.give_up(message.id, f"bad request: {exc}")
+        except (NetworkError, TelegramError) as exc:
+            # 5xx, timeouts and connection errors: back off and try again.
+            delay = min(MAX_BACKOFF, 2.0 ** message.attempts)
+            log.warning("sending outbox message %d to chat %d failed (%s); retry in %.0fs",
+                        message.id, message.chat_id, exc, delay)
+            if not await outbox.retry_later(message.id, delay, str(exc)):
+                log.error("gave up on outbox message %d to chat %d after repeated failures", message.id, message.chat_id)
+        else:
+            await outbox.mark_sent(message.id)
+        finally:
+            self._busy_chats.discard(message.chat_id)
+            self._wake.set()
+
+    async def idle(self) -> None:
+        """Wait until nothing is due or in flight (tests and shutdown)."""
+        while True:
+            if self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+                continue
+            due = await self._store.outbox.due(limit=1)
+            if not due and not self._tasks:
+                return
+            self._wake.set()
+            await asyncio.sleep(0.005)
+
+

@@ -1,0 +1,139 @@
+"""The update path: store first, then process from the store.
+
+python-telegram-bot acknowledges updates before handlers run, so a crash would lose whatever
+was queued. Here polling (and the webhook) hand raw updates to `UpdatePipeline.accept`, which
+commits them to the inbox before the caller acknowledges them; a worker per user then runs
+the handlers. One user's updates are handled in order; different users' run concurrently.
+After a restart `replay` picks up whatever was stored but not finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections import deque
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from storage.inbox import Inbox, StoredUpdate
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL = 0.05  # seconds between batched "processed" marks
+
+
+class UpdatePipeline:
+    def __init__(self, app: Application, inbox: Inbox, *, max_concurrency: int = 256) -> None:
+        self._app = app
+        self._inbox = inbox
+        self._queues: dict[int, deque[StoredUpdate]] = {}
+        self._workers: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._done: dict[int, str | None] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
+
+    async def start(self) -> None:
+        self._flusher = asyncio.create_task(self._flush_loop(), name="inbox-flush")
+        await self.replay()
+
+    async def replay(self) -> None:
+        """Process what an earlier run stored but did not finish."""
+        pending = await self._inbox.unprocessed()
+        if pending:
+            log.info("replaying %d stored update(s) left unprocessed by the last run", len(pending))
+        for stored in pending:
+            self._enqueue(stored)
+
+    async def accept(self, updates: list[dict[str, Any]]) -> int:
+        """Store raw updates (dropping duplicates) and queue them; returns how many were new.
+
+        Returns only after the commit, so the caller may then acknowledge them to Telegram.
+        """
+        fresh = await self._inbox.store(updates)
+        for stored in fresh:
+            self._enqueue(stored)
+        return len(fresh)
+
+    def _enqueue(self, stored: StoredUpdate) -> None:
+        queue = self._queues.get(stored.user_key)
+        if queue is None:
+            queue = self._queues[stored.user_key] = deque()
+            worker = asyncio.create_task(self._drain(stored.user_key, queue), name=f"updates-{stored.user_key}")
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+        queue.append(stored)
+        self._idle.clear()
+
+    async def _drain(self, key: int, queue: deque[StoredUpdate]) -> None:
+        try:
+            while queue:
+                stored = queue[0]
+                async with self._slots:
+                    await self._process(stored)
+                queue.popleft()
+        finally:
+            del self._queues[key]
+            if not self._queues:
+                self._idle.set()
+
+    async def _process(self, stored: StoredUpdate) -> None:
+        error = None
+        try:
+            update = Update.de_json(stored.payload, self._app.bot)
+            # Handler errors are caught by the Application and passed to our error handler.
+            await self._app.process_update(update)
+        except asyncio.CancelledError:
+            raise  # shutting down: leave it unprocessed, it is replayed on the next start
+        except Exception as exc:  # a malformed update must not stop the user's queue
+            error = "".join(traceback.format_exception_only(exc)).strip()
+            log.exception("update %d could not be processed: %s", stored.update_id, stored.payload)
+        self._done[stored.update_id] = error
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            await self.flush()
+
+    async def flush(self) -> None:
+        done, self._done = self._done, {}
+        try:
+            await self._inbox.mark_processed(done)
+        except Exception:
+            log.exception("could not record %d processed update(s); will retry", len(done))
+            done.update(self._done)
+            self._done = done
+
+    async def idle(self) -> None:
+        """Wait until every queued update has been handled and recorded."""
+        while True:
+            await self._idle.wait()
+            await self.flush()
+            if self._idle.is_set() and not self._done:
+                return
+
+    @property
+    def busy(self) -> bool:
+        return not self._idle.is_set()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Give work in hand `grace` seconds to finish, record it, and stop.
+
+        Anything cut short stays unprocessed in the inbox and is replayed on the next start.
+        """
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace)
+        except TimeoutError:
+            log.warning("stopping with %d user queue(s) still busy; they resume after restart", len(self._queues))
+        for worker in list(self._workers):
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self.flush()

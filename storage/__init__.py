@@ -1,0 +1,31 @@
+"""All SQL lives here. The store returns dataclasses and knows nothing of Telegram."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storage.db import Database
+from storage.flows import Flows
+from storage.inbox import Inbox
+from storage.outbox import Outbox
+from storage.shops import Shops
+from storage.users import Users
+
+
+class Store:
+    """One object that hands out the repositories over one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.users = Users(db)
+        self.shops = Shops(db)
+        self.flows = Flows(db)
+        self.inbox = Inbox(db)
+        self.outbox = Outbox(db)
+
+    @classmethod
+    async def open(cls, path: str | Path) -> "Store":
+        return cls(await Database(path).open())
+
+    async def close(self) -> None:
+        await self.db.close()

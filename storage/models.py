@@ -1,0 +1,56 @@
+"""Typed rows the store returns. Plain frozen dataclasses: no Telegram, no SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    first_name: str
+    username: str | None
+    language_code: str | None
+    language: str | None
+    current_shop_id: int | None
+    blocked_at: float | None
+
+
+@dataclass(frozen=True)
+class Shop:
+    id: int
+    slug: str
+    name: str
+    owner_id: int
+    currency: str
+    timezone: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A user's role in a shop."""
+
+    shop: Shop
+    role: str  # "owner" or "staff"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == "owner"
+
+
+@dataclass(frozen=True)
+class ShopCounts:
+    products: int
+    orders: int
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Where a user is in a multi-step conversation."""
+
+    user_id: int
+    name: str
+    step: str
+    data: dict[str, Any]

@@ -1,0 +1,101 @@
+"""The durable outbox: messages stored with the change that causes them, sent later.
+
+`enqueue` is called inside a write transaction, so a message exists exactly when the change
+that caused it committed. The sender (runtime/outbox_sender.py) drains it under Telegram's
+limits and records each outcome here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database, now
+
+MAX_ATTEMPTS = 25  # with capped exponential backoff, about two hours of trying
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    attempts: int
+
+
+class Outbox:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, callback: Callable[[], None]) -> None:
+        """`callback` runs after each commit that added messages (the sender wakes up)."""
+        self._listeners.append(callback)
+
+    def _notify(self) -> None:
+        for callback in self._listeners:
+            callback()
+
+    async def enqueue(self, conn: aiosqlite.Connection, chat_id: int, method: str, params: dict[str, Any]) -> None:
+        """Store a message inside the caller's transaction."""
+        t = now()
+        await conn.execute(
+            "INSERT INTO outbox (chat_id, method, params, not_before, created_at) VALUES (?, ?, ?, ?, ?)",
+            (chat_id, method, json.dumps(params, ensure_ascii=False), t, t),
+        )
+        self._db.after_commit(self._notify)
+
+    async def send_later(self, chat_id: int, method: str, params: dict[str, Any]) -> None:
+        """Store a message in a transaction of its own."""
+        async with self._db.write() as conn:
+            await self.enqueue(conn, chat_id, method, params)
+
+    async def due(self, limit: int = 200) -> list[OutboxMessage]:
+        """Unsent messages whose time has come, oldest first."""
+        rows = await self._db.fetch_all(
+            """SELECT id, chat_id, method, params, attempts FROM outbox
+               WHERE sent_at IS NULL AND failed_at IS NULL AND not_before <= ? ORDER BY id LIMIT ?""",
+            (now(), limit),
+        )
+        return [OutboxMessage(r["id"], r["chat_id"], r["method"], json.loads(r["params"]), r["attempts"]) for r in rows]
+
+    async def next_due_at(self) -> float | None:
+        return await self._db.fetch_value(
+            "SELECT min(not_before) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+        )
+
+    async def pending_count(self) -> int:
+        return await self._db.fetch_value("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+
+    async def mark_sent(self, message_id: int) -> None:
+        async with self._db.write() as conn:
+            await conn.execute("UPDATE outbox SET sent_at = ?, error = NULL WHERE id = ?", (now(), message_id))
+
+    async def retry_later(self, message_id: int, delay: float, error: str) -> bool:
+        """Schedule another try; False (and given up) after MAX_ATTEMPTS."""
+        async with self._db.write() as conn:
+            row = await (await conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ? WHERE id = ? RETURNING attempts",
+                (now() + delay, error, message_id),
+            )).fetchone()
+            if row is not None and row[0] >= MAX_ATTEMPTS:
+                await conn.execute("UPDATE outbox SET failed_at = ? WHERE id = ?", (now(), message_id))
+                return False
+        return True
+
+    async def give_up(self, message_id: int, error: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute("UPDATE outbox SET failed_at = ?, error = ? WHERE id = ?", (now(), error, message_id))
+
+    async def give_up_chat(self, chat_id: int, error: str) -> None:
+        """The chat is unreachable (blocked): drop everything still queued for it."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE outbox SET failed_at = ?, error = ? WHERE chat_id = ? AND sent_at IS NULL AND failed_at IS NULL",
+                (now(), error, chat_id),
+            )

@@ -1,0 +1,85 @@
+"""Shops and who belongs to them."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+
+from storage.db import Database, fetch_one_in, now
+from storage.models import Membership, Shop, ShopCounts
+
+_SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o/1/l: slugs get read aloud
+SLUG_LENGTH = 6
+_COLUMNS = "s.id, s.slug, s.name, s.owner_id, s.currency, s.timezone, s.created_at"
+
+
+def _shop(row: sqlite3.Row) -> Shop:
+    return Shop(
+        id=row["id"], slug=row["slug"], name=row["name"], owner_id=row["owner_id"],
+        currency=row["currency"], timezone=row["timezone"], created_at=row["created_at"],
+    )
+
+
+def new_slug() -> str:
+    return "".join(secrets.choice(_SLUG_ALPHABET) for _ in range(SLUG_LENGTH))
+
+
+class Shops:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, owner_id: int, name: str, currency: str, timezone: str) -> Shop:
+        """Open a shop owned by `owner_id` (the caller makes it their current shop)."""
+        t = now()
+        async with self._db.write() as conn:
+            while True:
+                slug = new_slug()
+                if await fetch_one_in(conn, "SELECT 1 FROM shops WHERE slug = ?", (slug,)) is None:
+                    break
+            cur = await conn.execute(
+                "INSERT INTO shops (slug, name, owner_id, currency, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (slug, name, owner_id, currency, timezone, t),
+            )
+            shop_id = cur.lastrowid
+            await conn.execute(
+                "INSERT INTO shop_members (shop_id, user_id, role, added_at) VALUES (?, ?, 'owner', ?)",
+                (shop_id, owner_id, t),
+            )
+        return Shop(shop_id, slug, name, owner_id, currency, timezone, t)
+
+    async def get(self, shop_id: int) -> Shop | None:
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM shops s WHERE s.id = ?", (shop_id,))
+        return None if row is None else _shop(row)
+
+    async def by_slug(self, slug: str) -> Shop | None:
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM shops s WHERE s.slug = ?", (slug,))
+        return None if row is None else _shop(row)
+
+    async def memberships(self, user_id: int) -> list[Membership]:
+        """The shops a user owns or staffs, oldest first."""
+        rows = await self._db.fetch_all(
+            f"""SELECT {_COLUMNS}, m.role FROM shop_members m JOIN shops s ON s.id = m.shop_id
+                WHERE m.user_id = ? ORDER BY s.id""",
+            (user_id,),
+        )
+        return [Membership(_shop(r), r["role"]) for r in rows]
+
+    async def membership(self, user_id: int, shop_id: int) -> Membership | None:
+        row = await self._db.fetch_one(
+            f"""SELECT {_COLUMNS}, m.role FROM shop_members m JOIN shops s ON s.id = m.shop_id
+                WHERE m.user_id = ? AND m.shop_id = ?""",
+            (user_id, shop_id),
+        )
+        return None if row is None else Membership(_shop(row), row["role"])
+
+    async def counts(self, shop_id: int) -> ShopCounts:
+        row = await self._db.fetch_one(
+            """SELECT (SELECT count(*) FROM products WHERE shop_id = :s AND deleted_at IS NULL) AS products,
+                      (SELECT count(*) FROM orders WHERE shop_id = :s) AS orders""",
+            {"s": shop_id},
+        )
+        return ShopCounts(products=row["products"], orders=row["orders"])
+
+    async def owner_ids(self) -> set[int]:
+        rows = await self._db.fetch_all("SELECT DISTINCT owner_id FROM shops")
+        return {r[0] for r in rows}

@@ -1,0 +1,83 @@
+"""Users: who they are, their language and their current shop."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from storage.db import Database, now
+from storage.models import User
+
+_COLUMNS = "id, first_name, username, language_code, language, current_shop_id, blocked_at"
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(**{key: row[key] for key in row.keys()})
+
+
+class Users:
+    """Every write goes through here, so a small cache of users stays exact and saves the
+    hot path (each update names its sender) a write transaction per update."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._cache: dict[int, User] = {}
+
+    def _remember(self, row: sqlite3.Row | None) -> User | None:
+        if row is None:
+            return None
+        user = _user(row)
+        self._cache[user.id] = user
+        return user
+
+    async def seen(self, user_id: int, first_name: str, username: str | None, language_code: str | None) -> User:
+        """Record (or refresh) a user from an incoming update and return them.
+
+        A user who talks to us again has evidently unblocked the bot, so blocked_at clears.
+        """
+        cached = self._cache.get(user_id)
+        if (
+            cached is not None and cached.blocked_at is None and cached.first_name == first_name
+            and cached.username == username and cached.language_code == language_code
+        ):
+            return cached
+        t = now()
+        async with self._db.write() as conn:
+            async with conn.execute(
+                f"""INSERT INTO users (id, first_name, username, language_code, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name,
+                        username = excluded.username, language_code = excluded.language_code,
+                        blocked_at = NULL, updated_at = excluded.updated_at
+                    RETURNING {_COLUMNS}""",
+                (user_id, first_name, username, language_code, t, t),
+            ) as cur:
+                row = await cur.fetchone()
+        return self._remember(row)
+
+    async def get(self, user_id: int) -> User | None:
+        if user_id in self._cache:
+            return self._cache[user_id]
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        return self._remember(row)
+
+    async def _update(self, user_id: int, assignments: str, params: tuple) -> User | None:
+        async with self._db.write() as conn:
+            async with conn.execute(
+                f"UPDATE users SET {assignments}, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
+                (*params, now(), user_id),
+            ) as cur:
+                row = await cur.fetchone()
+        return self._remember(row)
+
+    async def set_language(self, user_id: int, language: str | None) -> None:
+        await self._update(user_id, "language = ?", (language,))
+
+    async def set_current_shop(self, user_id: int, shop_id: int) -> None:
+        await self._update(user_id, "current_shop_id = ?", (shop_id,))
+
+    async def mark_blocked(self, user_id: int) -> None:
+        await self._update(user_id, "blocked_at = ?", (now(),))
+
+    def forget(self, user_id: int) -> None:
+        """Drop the cached row after a change made outside this class (e.g. in a shop transaction)."""
+        self._cache.pop(user_id, None)
