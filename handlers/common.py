@@ -130,3 +130,34 @@ def parse_callback(update: Update) -> Callback | None:
 
 
 Handler = Callable[[Update, Context], Awaitable[None]]
+
+
+async def present(update: Update, text: str, markup: Any = None, photo: str | None = None) -> Message | None:
+    """Show a card that may have a photo: edit the tapped message when its kind matches
+    (text for text, photo for photo), otherwise send a new one. Returns a new message if sent."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if message is not None and bool(getattr(message, "photo", None)) == bool(photo):
+        await show(update, text, markup)
+        return None
+    chat = update.effective_chat
+    assert chat is not None
+    if photo:
+        return await chat.send_photo(photo, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    return await reply(update, text, markup)
+
+
+def message_text(update: Update) -> str:
+    """The text (or caption) of the update's message, stripped; "" when there is none."""
+    message = update.effective_message
+    if message is None:
+        return ""
+    return (message.text or message.caption or "").strip()
+
+
+def largest_photo(update: Update) -> str | None:
+    """The file_id of the largest size of the message's photo (Telegram lists them smallest first)."""
+    message = update.effective_message
+    if message is None or not message.photo:
+        return None
+    return max(message.photo, key=lambda size: size.width * size.height).file_id

@@ -32,10 +32,14 @@ async def on_error(update: object, context: Context) -> None:
             t = translator_for(user, services(context).config)
     except Exception:  # the store may be what failed; the default language will do
         log.exception("could not load the user while reporting an error")
-    try:
-        if update.callback_query is not None:
+    if update.callback_query is not None:
+        try:
             await update.callback_query.answer(t.plain("error.button"), show_alert=True)
-        elif update.effective_chat is not None and update.effective_chat.type == "private":
+            return
+        except TelegramError:
+            pass  # the handler had answered already: say it in the chat instead
+    try:
+        if update.effective_chat is not None and update.effective_chat.type == "private":
             await update.effective_chat.send_message(t("error.generic"), parse_mode=ParseMode.HTML)
     except TelegramError as exc:
         log.warning("could not tell user %d about the error: %s", update.effective_user.id, exc)

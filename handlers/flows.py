@@ -16,6 +16,7 @@ from storage.models import Flow
 
 FlowStep = Callable[[Update, Context, Actor, Flow], Awaitable[None]]
 _FLOWS: dict[str, FlowStep] = {}
+_PHOTO_OUTSIDE_FLOW: list[Callable[[Update, Context], Awaitable[None]]] = []
 
 
 def register_flow(name: str, step: FlowStep) -> None:
@@ -24,12 +25,21 @@ def register_flow(name: str, step: FlowStep) -> None:
     _FLOWS[name] = step
 
 
+def register_photo_outside_flow(handler: Callable[[Update, Context], Awaitable[None]]) -> None:
+    """Who handles a photo sent outside any conversation (the catalog's quick add)."""
+    _PHOTO_OUTSIDE_FLOW[:] = [handler]
+
+
 async def on_plain_message(update: Update, context: Context) -> None:
     """A message that is not a command: continue the user's conversation, or say what to do."""
     who = await actor(update, context)
     flow = await services(context).store.flows.get(who.id)
     step = _FLOWS.get(flow.name) if flow else None
     if flow is None or step is None:
+        message = update.effective_message
+        if message is not None and message.photo and _PHOTO_OUTSIDE_FLOW:
+            await _PHOTO_OUTSIDE_FLOW[0](update, context)
+            return
         await reply(update, who.t("common.not_understood"))
         return
     await step(update, context, who, flow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from core.callbacks import pattern
-from handlers import errors, flows, shop, start
+from handlers import catalog, errors, flows, live, shop, start
 
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -24,6 +24,30 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("myshop", shop.my_shop, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(shop.my_shop, pattern=pattern("shop.card")))
     app.add_handler(CallbackQueryHandler(shop.on_switch_shop, pattern=pattern("shop.use")))
+
+    # Catalog.
+    app.add_handler(CommandHandler("addproduct", catalog.add_product, filters=PRIVATE))
+    app.add_handler(CallbackQueryHandler(catalog.add_product, pattern=pattern("cat.add")))
+    app.add_handler(CallbackQueryHandler(catalog.on_skip, pattern=pattern("cat.skip")))
+    app.add_handler(CommandHandler("products", catalog.list_products, filters=PRIVATE))
+    app.add_handler(CallbackQueryHandler(catalog.list_products, pattern=pattern("cat.list")))
+    app.add_handler(CallbackQueryHandler(catalog.view_product, pattern=pattern("cat.view")))
+    app.add_handler(CallbackQueryHandler(catalog.start_edit, pattern=pattern("cat.edit")))
+    app.add_handler(CallbackQueryHandler(catalog.remove_description, pattern=pattern("cat.nodesc")))
+    app.add_handler(CallbackQueryHandler(catalog.set_visibility, pattern=pattern("cat.vis")))
+    app.add_handler(CallbackQueryHandler(catalog.ask_delete, pattern=pattern("cat.del")))
+    app.add_handler(CallbackQueryHandler(catalog.confirm_delete, pattern=pattern("cat.delok")))
+
+    # Live links, QR codes and sessions.
+    app.add_handler(CommandHandler("live", live.live_command, filters=PRIVATE))
+    for action, callback in [
+        ("live.board", live.board), ("live.slot", live.slot_menu), ("live.pick", live.pick_product),
+        ("live.pin", live.pin_product), ("live.next", live.put_on_next_free), ("live.clear", live.clear_slot),
+        ("live.swapfrom", live.swap_from), ("live.swap", live.swap_slots), ("live.qr", live.slot_qr),
+        ("live.shopqr", live.shop_qr), ("live.sheet", live.qr_sheet), ("live.start", live.start_session),
+        ("live.end", live.end_session),
+    ]:
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
 
     # Anything else typed or sent continues the user's conversation.
     app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, flows.on_plain_message))

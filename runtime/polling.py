@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 
 from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -13,6 +14,10 @@ from runtime.updates import UpdatePipeline
 from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
+
+# We call getUpdates through do_api_request on purpose: it returns the raw JSON, which is what
+# the inbox stores verbatim. PTB warns that Bot.get_updates exists; that one parses too early.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot.getUpdates'")
 
 # Updates the bot handles; Telegram sends nothing else (fewer wake-ups, less to store).
 ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]

@@ -7,7 +7,9 @@ from pathlib import Path
 from storage.db import Database
 from storage.flows import Flows
 from storage.inbox import Inbox
+from storage.live import Live
 from storage.outbox import Outbox
+from storage.products import Products
 from storage.shops import Shops
 from storage.users import Users
 
@@ -22,6 +24,8 @@ class Store:
         self.flows = Flows(db)
         self.inbox = Inbox(db)
         self.outbox = Outbox(db)
+        self.products = Products(db)
+        self.live = Live(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Store":

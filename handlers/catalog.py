@@ -1,0 +1,533 @@
+"""Catalog: merchants publish and manage products from chat.
+
+/addproduct walks name -> price -> stock -> photo -> description; a photo captioned
+"Name, price, stock" (or /addproduct Name, price, stock) adds in one message, asking only for
+the parts that were missing or wrong. /products lists, and each product's view edits it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from telegram import Update
+
+from core.i18n import N_, Translator
+from core.money import PriceError, PriceProblem, parse_price
+from core.stock import StockError, StockProblem, parse_stock, parse_stock_change
+from handlers.common import (
+    Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, parse_callback,
+    present, reply, services,
+)
+from handlers.flows import register_flow, register_photo_outside_flow
+from storage.models import Flow, Membership, Shop
+from storage.products import Product
+
+NAME_MAX = 80
+DESCRIPTION_MAX = 700
+PAGE_SIZE = 8
+FLOW_ADD = "addproduct"
+FLOW_EDIT = "editproduct"
+ADD_STEPS = ("name", "price", "stock", "photo", "description")
+
+PRICE_PROBLEMS = {
+    PriceProblem.EMPTY: N_("price.empty"),
+    PriceProblem.NOT_A_NUMBER: N_("price.not_a_number"),
+    PriceProblem.ZERO_OR_NEGATIVE: N_("price.zero_or_negative"),
+    PriceProblem.TOO_MANY_DECIMALS: N_("price.too_many_decimals"),
+    PriceProblem.TOO_LARGE: N_("price.too_large"),
+    PriceProblem.WRONG_CURRENCY: N_("price.wrong_currency"),
+}
+STOCK_PROBLEMS = {
+    StockProblem.EMPTY: N_("stock.empty"),
+    StockProblem.NOT_A_WHOLE_NUMBER: N_("stock.not_a_whole_number"),
+    StockProblem.NEGATIVE: N_("stock.negative"),
+    StockProblem.TOO_LARGE: N_("stock.too_large"),
+    StockProblem.WOULD_GO_NEGATIVE: N_("stock.would_go_negative"),
+}
+ASK = {
+    "name": N_("catalog.ask_name"),
+    "price": N_("catalog.ask_price"),
+    "stock": N_("catalog.ask_stock"),
+    "photo": N_("catalog.ask_photo"),
+    "description": N_("catalog.ask_description"),
+}
+EDIT_PROMPTS = {
+    "name": N_("catalog.edit_name"),
+    "price": N_("catalog.edit_price"),
+    "stock": N_("catalog.edit_stock"),
+    "photo": N_("catalog.edit_photo"),
+    "description": N_("catalog.edit_description"),
+    "limit": N_("catalog.edit_limit"),
+}
+
+
+# ---------------------------------------------------------------- checking what was typed
+
+@dataclass(frozen=True)
+class Checked:
+    value: object = None
+    problem: str | None = None  # a message key when the input was refused
+
+
+def check_name(text: str) -> Checked:
+    name = " ".join(text.split())
+    if not name:
+        return Checked(problem=N_("catalog.name_empty"))
+    if len(name) > NAME_MAX:
+        return Checked(problem=N_("catalog.name_too_long"))
+    return Checked(name)
+
+
+def check_price(text: str, currency: str) -> Checked:
+    try:
+        return Checked(parse_price(text, currency))
+    except PriceError as exc:
+        return Checked(problem=PRICE_PROBLEMS[exc.reason])
+
+
+def check_stock(text: str) -> Checked:
+    try:
+        return Checked(parse_stock(text))
+    except StockError as exc:
+        return Checked(problem=STOCK_PROBLEMS[exc.reason])
+
+
+def check_description(text: str) -> Checked:
+    if not text:
+        return Checked(problem=N_("catalog.description_empty"))
+    if len(text) > DESCRIPTION_MAX:
+        return Checked(problem=N_("catalog.description_too_long"))
+    return Checked(text)
+
+
+_SPACED_SEPARATOR = re.compile(r"\s*[,，;；]\s+|\s*[，；]\s*")
+_ANY_SEPARATOR = re.compile(r"\s*[,，;；]\s*")
+
+
+def split_quick_add(text: str) -> list[str]:
+    """Split "Name, price, stock" into its parts.
+
+    A comma followed by a space (or a full-width one) separates; a bare comma may be a decimal
+    comma (`39,90`), so it separates only when the spaced split did not give three parts.
+    """
+    parts = [p for p in _SPACED_SEPARATOR.split(text.strip())]
+    if len(parts) != 3:
+        parts = _ANY_SEPARATOR.split(text.strip())
+        if len(parts) > 3:  # the name itself had commas: the last two parts are price and stock
+            parts = [", ".join(parts[:-2]), parts[-2], parts[-1]]
+    return [p.strip() for p in parts]
+
+
+# ---------------------------------------------------------------- who may manage the catalog
+
+async def managed_shop(update: Update, context: Context, who: Actor) -> Membership | None:
+    """The current shop if the user owns it; otherwise tell them why not and return None."""
+    membership = await current_membership(who, context)
+    if membership is None:
+        await _refuse(update, who, N_("catalog.no_shop"), with_open_shop=True)
+        return None
+    if not membership.is_owner:
+        await _refuse(update, who, N_("catalog.owner_only"))
+        return None
+    return membership
+
+
+async def product_for(update: Update, context: Context, who: Actor, product_id: int | None,
+                      *, manage: bool) -> tuple[Product, Membership] | None:
+    """The product named by a button, if the user is its shop's owner (or staff, to view)."""
+    store = services(context).store
+    product = await store.products.get(product_id) if product_id else None
+    membership = await store.shops.membership(who.id, product.shop_id) if product else None
+    if product is None or membership is None or (manage and not membership.is_owner):
+        await _refuse(update, who, N_("common.not_allowed"))
+        return None
+    if product.deleted:
+        await _refuse(update, who, N_("catalog.product_gone"))
+        return None
+    return product, membership
+
+
+async def _refuse(update: Update, who: Actor, key: str, *, with_open_shop: bool = False) -> None:
+    if update.callback_query:
+        await update.callback_query.answer(who.t.plain(key), show_alert=True)
+        return
+    markup = keyboard([[button(who.t("button.open_shop"), "shop.new")]]) if with_open_shop else None
+    await reply(update, who.t(key), markup)
+
+
+# ---------------------------------------------------------------- rendering
+
+def merchant_card(t: Translator, product: Product, shop: Shop) -> str:
+    lines = [t("catalog.card_title", name=product.name),
+             t("catalog.card_price", price=t.money(product.price, shop.currency)),
+             t("catalog.card_stock", stock=product.stock)]
+    if product.per_buyer_limit:
+        lines.append(t("catalog.card_limit", limit=product.per_buyer_limit))
+    if product.hidden:
+        lines.append(t("catalog.card_hidden"))
+    if product.description:
+        lines += ["", t("catalog.card_description", description=product.description)]
+    return "\n".join(lines)
+
+
+def merchant_buttons(t: Translator, product: Product, owner: bool):
+    back = [button(t.plain("catalog.button_list"), "cat.list", 0)]
+    if not owner:
+        return keyboard([back])
+    p = product.id
+    return keyboard([
+        [button(t.plain("catalog.button_name"), "cat.edit", p, "name"),
+         button(t.plain("catalog.button_price"), "cat.edit", p, "price"),
+         button(t.plain("catalog.button_stock"), "cat.edit", p, "stock")],
+        [button(t.plain("catalog.button_photo"), "cat.edit", p, "photo"),
+         button(t.plain("catalog.button_description"), "cat.edit", p, "description"),
+         button(t.plain("catalog.button_limit"), "cat.edit", p, "limit")],
+        [button(t.plain("catalog.button_show" if product.hidden else "catalog.button_hide"), "cat.vis", p,
+                0 if product.hidden else 1),
+         button(t.plain("catalog.button_delete"), "cat.del", p)],
+        [button(t.plain("catalog.button_put_on_link"), "live.next", p)],
+        back,
+    ])
+
+
+async def show_product(update: Update, context: Context, who: Actor, product: Product, membership: Membership,
+                       notice: str | None = None) -> None:
+    text = merchant_card(who.t, product, membership.shop)
+    if notice:
+        text = notice + "\n\n" + text
+    await present(update, text, merchant_buttons(who.t, product, membership.is_owner), product.photo_file_id)
+
+
+# ---------------------------------------------------------------- /addproduct
+
+async def add_product(update: Update, context: Context) -> None:
+    """/addproduct [Name, price, stock]: step by step, or all at once."""
+    who = await actor(update, context)
+    if update.callback_query:
+        await update.callback_query.answer()
+    membership = await managed_shop(update, context, who)
+    if membership is None:
+        return
+    inline = " ".join(context.args or []) if not update.callback_query else ""
+    if inline:
+        await quick_add(update, context, who, membership, inline, photo=None)
+        return
+    await services(context).store.flows.start(who.id, FLOW_ADD, "name", {"shop": membership.shop.id})
+    await reply(update, who.t(ASK["name"], max=NAME_MAX))
+
+
+async def on_captioned_photo(update: Update, context: Context) -> None:
+    """A photo outside any conversation: "Name, price, stock" in its caption adds a product."""
+    who = await actor(update, context)
+    membership = await current_membership(who, context)
+    caption = message_text(update)
+    if membership is None or not membership.is_owner or not caption:
+        await reply(update, who.t("catalog.photo_without_context"))
+        return
+    await quick_add(update, context, who, membership, caption, photo=largest_photo(update))
+
+
+async def quick_add(update: Update, context: Context, who: Actor, membership: Membership, text: str,
+                    photo: str | None) -> None:
+    parts = split_quick_add(text)
+    data: dict = {"shop": membership.shop.id, "quick": True, "photo": photo}
+    checks = {
+        "name": check_name(parts[0]) if len(parts) > 0 else Checked(problem=N_("catalog.name_empty")),
+        "price": check_price(parts[1], membership.shop.currency) if len(parts) > 1 else Checked(problem=N_("price.empty")),
+        "stock": check_stock(parts[2]) if len(parts) > 2 else Checked(problem=N_("stock.empty")),
+    }
+    first_problem = None
+    for step, checked in checks.items():
+        if checked.problem is None:
+            data[step] = checked.value
+        elif first_problem is None:
+            first_problem = (step, checked.problem)
+    if first_problem is None:
+        await _finish_add(update, context, who, data)
+        return
+    step, problem = first_problem
+    await services(context).store.flows.start(who.id, FLOW_ADD, step, data)
+    await reply(update, who.t("catalog.quick_fix", problem=_problem_text(who.t, problem, membership.shop),
+                              ask=_ask_text(who.t, step, data)))
+
+
+def _problem_text(t: Translator, key: str, shop: Shop) -> str:
+    return t.plain(key, max=NAME_MAX, max_description=DESCRIPTION_MAX, currency=shop.currency)
+
+
+def _ask_text(t: Translator, step: str, data: dict) -> str:
+    return t.plain(ASK[step], max=NAME_MAX, name=data.get("name", ""), max_description=DESCRIPTION_MAX)
+
+
+def _next_step(step: str, data: dict) -> str | None:
+    """After `step`, the next one still to ask (a quick add asks only what it lacks)."""
+    for candidate in ADD_STEPS[ADD_STEPS.index(step) + 1:]:
+        if data.get("quick"):
+            if candidate in ("name", "price", "stock") and candidate not in data:
+                return candidate
+        else:
+            return candidate
+    return None
+
+
+async def on_add_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """One answer in the /addproduct conversation."""
+    store = services(context).store
+    shop = await store.shops.get(flow.data["shop"])
+    if shop is None:
+        await store.flows.clear(who.id)
+        await reply(update, who.t("catalog.no_shop"))
+        return
+    text = message_text(update)
+    data = dict(flow.data)
+    step = flow.step
+    if step == "photo":
+        photo = largest_photo(update)
+        if photo is None:
+            await reply(update, who.t("catalog.photo_expected"), _skip_markup(who.t, "photo"))
+            return
+        data["photo"] = photo
+    else:
+        checked = {
+            "name": lambda: check_name(text),
+            "price": lambda: check_price(text, shop.currency),
+            "stock": lambda: check_stock(text),
+            "description": lambda: check_description(text),
+        }[step]()
+        if checked.problem is not None:
+            await reply(update, who.t("catalog.try_again", problem=_problem_text(who.t, checked.problem, shop)),
+                        _skip_markup(who.t, step))
+            return
+        data[step] = checked.value
+    await _advance(update, context, who, Flow(flow.user_id, flow.name, step, data))
+
+
+async def _advance(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    next_step = _next_step(flow.step, flow.data)
+    if next_step is None:
+        await _finish_add(update, context, who, flow.data)
+        return
+    await services(context).store.flows.save(Flow(flow.user_id, flow.name, next_step, flow.data))
+    await reply(update, who.t(ASK[next_step], max=NAME_MAX, name=flow.data.get("name", ""),
+                              max_description=DESCRIPTION_MAX), _skip_markup(who.t, next_step))
+
+
+def _skip_markup(t: Translator, step: str):
+    if step in ("photo", "description"):
+        return keyboard([[button(t.plain("catalog.button_skip"), "cat.skip", step)]])
+    return None
+
+
+async def on_skip(update: Update, context: Context) -> None:
+    """The Skip button on the photo or description step."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    store = services(context).store
+    flow = await store.flows.get(who.id)
+    if flow is None or flow.name != FLOW_ADD or data is None or not data.args or data.args[0] != flow.step:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    await _advance(update, context, who, flow)
+
+
+async def _finish_add(update: Update, context: Context, who: Actor, data: dict) -> None:
+    store = services(context).store
+    membership = await store.shops.membership(who.id, data["shop"])
+    if membership is None or not membership.is_owner:
+        await store.flows.clear(who.id)
+        await reply(update, who.t("catalog.owner_only"))
+        return
+    product = await store.products.create(
+        membership.shop.id, data["name"], data["price"], data["stock"], data.get("photo"), data.get("description")
+    )
+    await store.flows.clear(who.id)
+    await show_product(update, context, who, product, membership, notice=who.t("catalog.created"))
+
+
+# ---------------------------------------------------------------- /products and the product view
+
+async def list_products(update: Update, context: Context) -> None:
+    """/products (or its button): one page of the current shop's products."""
+    who = await actor(update, context)
+    data = parse_callback(update) if update.callback_query else None
+    page = max(0, (data.opt_int(0) or 0) if data else 0)
+    if update.callback_query:
+        await update.callback_query.answer()
+    membership = await current_membership(who, context)
+    if membership is None:
+        await _refuse(update, who, N_("catalog.no_shop"), with_open_shop=True)
+        return
+    store = services(context).store
+    products, total = await store.products.page(membership.shop.id, page * PAGE_SIZE, PAGE_SIZE)
+    if total == 0:
+        rows = [[button(who.t.plain("button.add_product"), "cat.add")]] if membership.is_owner else []
+        await present(update, who.t("catalog.empty", shop=membership.shop.name), keyboard(rows))
+        return
+    pages = math.ceil(total / PAGE_SIZE)
+    page = min(page, pages - 1)
+    if not products:
+        products, _ = await store.products.page(membership.shop.id, page * PAGE_SIZE, PAGE_SIZE)
+    t = who.t
+    rows = [[button(t.plain("catalog.list_item", name=p.name, price=t.money(p.price, membership.shop.currency),
+                            stock=p.stock, hidden="🙈 " if p.hidden else ""), "cat.view", p.id)] for p in products]
+    nav = []
+    if page > 0:
+        nav.append(button("◀", "cat.list", page - 1))
+    if page < pages - 1:
+        nav.append(button("▶", "cat.list", page + 1))
+    rows.append(nav)
+    if membership.is_owner:
+        rows.append([button(t.plain("button.add_product"), "cat.add")])
+    text = t("catalog.list_title", shop=membership.shop.name, total=total, page=page + 1, pages=pages)
+    await present(update, text, keyboard(rows))
+
+
+async def view_product(update: Update, context: Context) -> None:
+    """A product button: its card with the edit buttons (view only for staff)."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    found = await product_for(update, context, who, data.opt_int(0) if data else None, manage=False)
+    if found is None:
+        return
+    await update.callback_query.answer()
+    await show_product(update, context, who, *found)
+
+
+async def start_edit(update: Update, context: Context) -> None:
+    """An edit button: ask for the new value, showing the current one."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    field = data.args[1] if data and len(data.args) > 1 else None
+    if field not in EDIT_PROMPTS:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    found = await product_for(update, context, who, data.opt_int(0), manage=True)
+    if found is None:
+        return
+    product, membership = found
+    await update.callback_query.answer()
+    await services(context).store.flows.start(who.id, FLOW_EDIT, field, {"product": product.id})
+    t = who.t
+    current = {
+        "name": product.name,
+        "price": t.money(product.price, membership.shop.currency),
+        "stock": str(product.stock),
+        "description": product.description or "",
+        "limit": str(product.per_buyer_limit or ""),
+        "photo": "",
+    }[field]
+    markup = None
+    if field == "description" and product.description:
+        markup = keyboard([[button(t.plain("catalog.button_remove_description"), "cat.nodesc", product.id)]])
+    await reply(update, t(EDIT_PROMPTS[field], current=current, max=NAME_MAX, max_description=DESCRIPTION_MAX), markup)
+
+
+async def on_edit_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The new value for the field being edited."""
+    store = services(context).store
+    found = await product_for(update, context, who, flow.data.get("product"), manage=True)
+    if found is None:
+        await store.flows.clear(who.id)
+        return
+    product, membership = found
+    shop = membership.shop
+    field = flow.step
+    text = message_text(update)
+    if field == "photo":
+        photo = largest_photo(update)
+        if photo is None:
+            await reply(update, who.t("catalog.photo_expected"))
+            return
+        updated = await store.products.update(product.id, photo_file_id=photo)
+    elif field == "stock":
+        try:
+            change = parse_stock_change(text)
+            result = await store.products.change_stock(product.id, change)
+        except StockError as exc:
+            await reply(update, who.t("catalog.try_again", problem=who.t.plain(STOCK_PROBLEMS[exc.reason])))
+            return
+        updated = result.product if result else None
+    elif field == "limit":
+        if text in ("0", "-"):
+            updated = await store.products.update(product.id, per_buyer_limit=None)
+        else:
+            checked = check_stock(text)
+            if checked.problem is not None or checked.value == 0:
+                await reply(update, who.t("catalog.limit_invalid"))
+                return
+            updated = await store.products.update(product.id, per_buyer_limit=checked.value)
+    else:
+        checked = {"name": check_name, "description": check_description}.get(field, lambda s: check_price(s, shop.currency))(text)
+        if checked.problem is not None:
+            await reply(update, who.t("catalog.try_again", problem=_problem_text(who.t, checked.problem, shop)))
+            return
+        updated = await store.products.update(product.id, **{field: checked.value})
+    await store.flows.clear(who.id)
+    if updated is None:
+        await reply(update, who.t("catalog.product_gone"))
+        return
+    await show_product(update, context, who, updated, membership, notice=who.t("catalog.saved"))
+
+
+async def remove_description(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    data = parse_callback(update)
+    found = await product_for(update, context, who, data.opt_int(0) if data else None, manage=True)
+    if found is None:
+        return
+    await update.callback_query.answer()
+    store = services(context).store
+    await store.flows.clear(who.id)
+    updated = await store.products.update(found[0].id, description=None)
+    await show_product(update, context, who, updated, found[1], notice=who.t("catalog.saved"))
+
+
+async def set_visibility(update: Update, context: Context) -> None:
+    """Hide / Show: a hidden product is not offered to buyers; its links say so politely."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    found = await product_for(update, context, who, data.opt_int(0) if data else None, manage=True)
+    hide = data.opt_int(1) if data else None
+    if found is None:
+        return
+    if hide not in (0, 1):
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    updated = await services(context).store.products.update(found[0].id, hidden=hide)
+    await update.callback_query.answer(who.t.plain("catalog.hidden_now" if hide else "catalog.shown_now"))
+    await show_product(update, context, who, updated, found[1])
+
+
+async def ask_delete(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    data = parse_callback(update)
+    found = await product_for(update, context, who, data.opt_int(0) if data else None, manage=True)
+    if found is None:
+        return
+    await update.callback_query.answer()
+    product = found[0]
+    markup = keyboard([[button(who.t.plain("catalog.button_delete_yes"), "cat.delok", product.id),
+                        button(who.t.plain("catalog.button_delete_no"), "cat.view", product.id)]])
+    await present(update, who.t("catalog.delete_confirm", name=product.name), markup, product.photo_file_id)
+
+
+async def confirm_delete(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    data = parse_callback(update)
+    found = await product_for(update, context, who, data.opt_int(0) if data else None, manage=True)
+    if found is None:
+        return
+    product = found[0]
+    await services(context).store.products.soft_delete(product.id)
+    await update.callback_query.answer(who.t.plain("catalog.deleted_toast"))
+    markup = keyboard([[button(who.t.plain("catalog.button_list"), "cat.list", 0)]])
+    await present(update, who.t("catalog.deleted", name=product.name), markup, product.photo_file_id)
+
+
+register_flow(FLOW_ADD, on_add_input)
+register_flow(FLOW_EDIT, on_edit_input)
+register_photo_outside_flow(on_captioned_photo)

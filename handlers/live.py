@@ -1,0 +1,393 @@
+"""Live links 1..N, their QR codes, and live sessions: "Link 1 — scan and order now!"
+
+A slot belongs to the shop and its link never changes; the merchant only changes which product
+the slot shows. All actions work on the user's current shop and re-check that they own it.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+from telegram import Update
+
+from core import qr
+from core.i18n import Translator
+from core.links import shop_link, slot_link
+from handlers.common import (
+    Actor, Context, actor, button, current_membership, keyboard, parse_callback, present, reply, services,
+)
+from handlers.images import send_image
+from storage.live import MAX_SLOTS, SlotTaken
+from storage.models import Membership, Shop
+from storage.products import Product
+
+PICK_PAGE = 8
+MIN_BOARD_SLOTS = 3
+
+
+async def _owned_shop(update: Update, context: Context, who: Actor) -> Membership | None:
+    membership = await current_membership(who, context)
+    if membership is not None and membership.is_owner:
+        return membership
+    key = "catalog.no_shop" if membership is None else "live.owner_only"
+    if update.callback_query:
+        await update.callback_query.answer(who.t.plain(key), show_alert=True)
+    else:
+        markup = keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]) if membership is None else None
+        await reply(update, who.t(key), markup)
+    return None
+
+
+async def _products_on_slots(context: Context, shop: Shop) -> dict[int, Product | None]:
+    store = services(context).store
+    pins = await store.live.pins(shop.id)
+    return {pin.slot: await store.products.get(pin.product_id) for pin in pins}
+
+
+def _slot_line(t: Translator, shop: Shop, slot: int, product: Product | None) -> str:
+    if product is None:
+        return t("live.slot_empty", slot=slot)
+    if not product.on_sale:
+        return t("live.slot_hidden", slot=slot, name=product.name)
+    if product.stock == 0:
+        return t("live.slot_sold_out", slot=slot, name=product.name, price=t.money(product.price, shop.currency))
+    return t("live.slot_line", slot=slot, name=product.name, price=t.money(product.price, shop.currency),
+             stock=product.stock)
+
+
+# ---------------------------------------------------------------- the board
+
+async def live_command(update: Update, context: Context) -> None:
+    """/live, /live start [title], /live end."""
+    args = context.args or []
+    if args and args[0].lower() == "start":
+        await start_session(update, context, " ".join(args[1:]).strip() or None)
+    elif args and args[0].lower() == "end":
+        await end_session(update, context)
+    else:
+        await board(update, context)
+
+
+async def board(update: Update, context: Context, notice: str | None = None) -> None:
+    """The live board: every slot with its product, price and stock left."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    if membership is None:
+        return
+    if update.callback_query and notice is None:
+        await update.callback_query.answer()
+    shop = membership.shop
+    t = who.t
+    store = services(context).store
+    on_slots = await _products_on_slots(context, shop)
+    last = max([s for s, p in on_slots.items() if p is not None], default=0)
+    count = min(MAX_SLOTS, max(MIN_BOARD_SLOTS, last + 1))
+    session = await store.live.current_session(shop.id)
+    lines = [t("live.board_title", shop=shop.name)]
+    if session is not None:
+        lines.append(t("live.session_on", title=session.title or "", since=t.time(session.started_at, shop.timezone)))
+    lines.append("")
+    lines += [_slot_line(t, shop, s, on_slots.get(s)) for s in range(1, count + 1)]
+    lines += ["", t("live.board_hint")]
+    slot_buttons = [button(str(s), "live.slot", s) for s in range(1, count + 1)]
+    rows = [slot_buttons[i:i + 5] for i in range(0, len(slot_buttons), 5)]
+    rows.append([button(t.plain("live.button_sheet"), "live.sheet"), button(t.plain("live.button_shop_qr"), "live.shopqr")])
+    rows.append([button(t.plain("live.button_end"), "live.end")] if session else
+                [button(t.plain("live.button_start"), "live.start")])
+    text = "\n".join(lines)
+    if notice:
+        text = notice + "\n\n" + text
+    await present(update, text, keyboard(rows))
+
+
+async def slot_menu(update: Update, context: Context) -> None:
+    """One slot: its link and what can be done with it."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    data = parse_callback(update)
+    slot = data.opt_int(0) if data else None
+    if membership is None:
+        return
+    if slot is None or not 1 <= slot <= MAX_SLOTS:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    await update.callback_query.answer()
+    shop = membership.shop
+    t = who.t
+    product_id = await services(context).store.live.product_on(shop.id, slot)
+    product = await services(context).store.products.get(product_id) if product_id else None
+    text = t("live.slot_title", slot=slot) + "\n" + _slot_line(t, shop, slot, product) + "\n" + \
+        t("live.slot_link", link=slot_link(services(context).bot_username, shop.slug, slot))
+    rows = [
+        [button(t.plain("live.button_put"), "live.pick", slot, 0), button(t.plain("live.button_swap"), "live.swapfrom", slot)],
+        [button(t.plain("live.button_clear"), "live.clear", slot), button(t.plain("live.button_qr"), "live.qr", slot)],
+        [button(t.plain("live.button_board"), "live.board")],
+    ]
+    await present(update, text, keyboard(rows))
+
+
+async def pick_product(update: Update, context: Context) -> None:
+    """Choose which product goes on a slot."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    data = parse_callback(update)
+    if membership is None:
+        return
+    slot, page = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
+    if slot is None or not 1 <= slot <= MAX_SLOTS or page is None or page < 0:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    await update.callback_query.answer()
+    t = who.t
+    shop = membership.shop
+    products, total = await services(context).store.products.page(shop.id, page * PICK_PAGE, PICK_PAGE,
+                                                                  visible_only=True)
+    if total == 0:
+        await present(update, t("live.no_products"), keyboard([[button(t.plain("button.add_product"), "cat.add")]]))
+        return
+    rows = [[button(t.plain("live.pick_item", name=p.name, price=t.money(p.price, shop.currency), stock=p.stock),
+                    "live.pin", slot, p.id)] for p in products]
+    nav = []
+    if page > 0:
+        nav.append(button("◀", "live.pick", slot, page - 1))
+    if page + 1 < math.ceil(total / PICK_PAGE):
+        nav.append(button("▶", "live.pick", slot, page + 1))
+    rows += [nav, [button(t.plain("live.button_board"), "live.board")]]
+    await present(update, t("live.pick_title", slot=slot), keyboard(rows))
+
+
+async def pin_product(update: Update, context: Context) -> None:
+    """Put the chosen product on the slot; the slot's link now opens it."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    data = parse_callback(update)
+    if membership is None:
+        return
+    slot, product_id = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
+    store = services(context).store
+    product = await store.products.get(product_id) if product_id else None
+    if slot is None or not 1 <= slot <= MAX_SLOTS or product is None or product.shop_id != membership.shop.id \
+            or product.deleted:
+        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        return
+    await store.live.pin(membership.shop.id, slot, product.id)
+    await update.callback_query.answer(who.t.plain("live.pinned", slot=slot, name=product.name))
+    await board(update, context, notice=who.t("live.pinned", slot=slot, name=product.name))
+
+
+async def put_on_next_free(update: Update, context: Context) -> None:
+    """From a product's view: put it on the lowest empty link."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    store = services(context).store
+    product = await store.products.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    membership = await store.shops.membership(who.id, product.shop_id) if product else None
+    if product is None or product.deleted or membership is None or not membership.is_owner:
+        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        return
+    existing = await store.live.slots_of(product.id)
+    if existing:
+        await update.callback_query.answer(who.t.plain("live.already_on", slot=existing[0]), show_alert=True)
+        return
+    try:
+        slot = await store.live.pin_next_free(product.shop_id, product.id)
+    except SlotTaken:
+        await update.callback_query.answer(who.t.plain("live.all_full", max=MAX_SLOTS), show_alert=True)
+        return
+    await update.callback_query.answer(who.t.plain("live.pinned", slot=slot, name=product.name))
+    await store.users.set_current_shop(who.id, product.shop_id)
+    await reply(update, who.t("live.pinned_with_link", slot=slot, name=product.name,
+                              link=slot_link(services(context).bot_username, membership.shop.slug, slot)),
+                keyboard([[button(who.t.plain("button.live_board"), "live.board")]]))
+
+
+async def clear_slot(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    data = parse_callback(update)
+    if membership is None:
+        return
+    slot = data.opt_int(0) if data else None
+    if slot is None or not 1 <= slot <= MAX_SLOTS:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    await services(context).store.live.pin(membership.shop.id, slot, None)
+    await update.callback_query.answer(who.t.plain("live.cleared", slot=slot))
+    await board(update, context, notice=who.t("live.cleared", slot=slot))
+
+
+async def swap_from(update: Update, context: Context) -> None:
+    """Pick the slot to swap with."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    data = parse_callback(update)
+    if membership is None:
+        return
+    slot = data.opt_int(0) if data else None
+    if slot is None or not 1 <= slot <= MAX_SLOTS:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    await update.callback_query.answer()
+    on_slots = await _products_on_slots(context, membership.shop)
+    count = min(MAX_SLOTS, max(MIN_BOARD_SLOTS, max(on_slots, default=0) + 1, slot))
+    others = [button(str(s), "live.swap", slot, s) for s in range(1, count + 1) if s != slot]
+    rows = [others[i:i + 5] for i in range(0, len(others), 5)]
+    rows.append([button(who.t.plain("live.button_board"), "live.board")])
+    await present(update, who.t("live.swap_title", slot=slot), keyboard(rows))
+
+
+async def swap_slots(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    data = parse_callback(update)
+    if membership is None:
+        return
+    a, b = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
+    if a is None or b is None or a == b or not (1 <= a <= MAX_SLOTS and 1 <= b <= MAX_SLOTS):
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    await services(context).store.live.swap(membership.shop.id, a, b)
+    await update.callback_query.answer(who.t.plain("live.swapped", a=a, b=b))
+    await board(update, context, notice=who.t("live.swapped", a=a, b=b))
+
+
+# ---------------------------------------------------------------- QR codes
+
+async def slot_qr(update: Update, context: Context) -> None:
+    """The QR code of one slot, for the stream overlay or print."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    data = parse_callback(update)
+    if membership is None:
+        return
+    slot = data.opt_int(0) if data else None
+    if slot is None or not 1 <= slot <= MAX_SLOTS:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    await update.callback_query.answer()
+    svc = services(context)
+    shop = membership.shop
+    t = who.t
+    product_id = await svc.store.live.product_on(shop.id, slot)
+    product = await svc.store.products.get(product_id) if product_id else None
+    url = slot_link(svc.bot_username, shop.slug, slot)
+    name = product.name if product and product.on_sale else None
+    price = t.plain("live.qr_price", price=t.money(product.price, shop.currency)) if name else None
+    render = partial(qr.render_slot_qr, url, slot, shop.name, name, price)
+    await send_image(context.bot, update.effective_chat.id, svc.store,
+                     qr.content_key("slot", url, slot, shop.name, name, price), render,
+                     filename=f"link-{slot}.png", caption=t("live.qr_caption", slot=slot, link=url))
+
+
+async def shop_qr(update: Update, context: Context) -> None:
+    """The QR code of the shop's catalog."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    if membership is None:
+        return
+    await update.callback_query.answer()
+    svc = services(context)
+    shop = membership.shop
+    url = shop_link(svc.bot_username, shop.slug)
+    line = who.t.plain("live.shop_qr_line")
+    await send_image(context.bot, update.effective_chat.id, svc.store, qr.content_key("shop", url, shop.name, line),
+                     partial(qr.render_shop_qr, url, shop.name, line), filename="shop.png",
+                     caption=who.t("live.shop_qr_caption", shop=shop.name, link=url))
+
+
+async def qr_sheet(update: Update, context: Context) -> None:
+    """All filled slots on one sheet: a document for print and a photo for the overlay."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    if membership is None:
+        return
+    svc = services(context)
+    shop = membership.shop
+    t = who.t
+    on_slots = await _products_on_slots(context, shop)
+    items = [
+        qr.SheetItem(slot, slot_link(svc.bot_username, shop.slug, slot), p.name,
+                     t.plain("live.qr_price", price=t.money(p.price, shop.currency)))
+        for slot, p in sorted(on_slots.items()) if p is not None and p.on_sale
+    ]
+    if not items:
+        await update.callback_query.answer(t.plain("live.sheet_empty"), show_alert=True)
+        return
+    await update.callback_query.answer()
+    title = t.plain("live.sheet_title", shop=shop.name)
+    key = qr.content_key("sheet", title, items)
+    render = partial(qr.render_qr_sheet, items, title)
+    chat_id = update.effective_chat.id
+    await send_image(context.bot, chat_id, svc.store, key, render, filename="live-links.png", as_document=True,
+                     caption=t("live.sheet_print_caption", count=len(items)))
+    await send_image(context.bot, chat_id, svc.store, key, render, filename="live-links.png",
+                     caption=t("live.sheet_overlay_caption"))
+
+
+# ---------------------------------------------------------------- sessions
+
+async def start_session(update: Update, context: Context, title: str | None = None) -> None:
+    """/live start [title] (or the button): opens and orders from now on count for this session."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    if membership is None:
+        return
+    if update.callback_query:
+        await update.callback_query.answer()
+    session, new = await services(context).store.live.start_session(membership.shop.id, title)
+    t = who.t
+    key = "live.session_started" if new else "live.session_already"
+    notice = t(key, title=session.title or "", since=t.time(session.started_at, membership.shop.timezone))
+    if update.callback_query:
+        await board(update, context, notice=notice)
+    else:
+        await reply(update, notice, keyboard([[button(t.plain("button.live_board"), "live.board")]]))
+
+
+async def end_session(update: Update, context: Context) -> None:
+    """/live end (or the button): close the session and report opens, orders and revenue per link."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    if membership is None:
+        return
+    if update.callback_query:
+        await update.callback_query.answer()
+    store = services(context).store
+    session = await store.live.end_session(membership.shop.id)
+    if session is None:
+        await reply(update, who.t("live.no_session"))
+        return
+    await reply(update, await session_report(context, who.t, membership.shop, session))
+
+
+async def session_report(context: Context, t: Translator, shop: Shop, session) -> str:
+    store = services(context).store
+    figures = await store.live.session_figures(session.id)
+    lines = [t("live.report_title", title=session.title or "", start=t.datetime(session.started_at, shop.timezone),
+               end=t.time(session.ended_at, shop.timezone))]
+    total_opens = total_orders = total_units = total_revenue = 0
+    for row in figures:
+        if row.slot is None:
+            label = t.plain("live.report_other_links")
+        else:
+            product_id = await store.live.product_on(shop.id, row.slot)
+            product = await store.products.get(product_id) if product_id else None
+            label = t.plain("live.report_link", slot=row.slot, name=product.name if product else "—")
+        lines.append(t("live.report_line", label=label, opens=row.opens, orders=row.orders,
+                       conversion=_percent(row.orders, row.opens), units=row.units,
+                       revenue=t.money(row.revenue, shop.currency)))
+        total_opens += row.opens
+        total_orders += row.orders
+        total_units += row.units
+        total_revenue += row.revenue
+    if not figures:
+        lines.append(t("live.report_nothing"))
+    lines.append(t("live.report_total", opens=total_opens, orders=total_orders,
+                   conversion=_percent(total_orders, total_opens), units=total_units,
+                   revenue=t.money(total_revenue, shop.currency)))
+    return "\n".join(lines)
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "—"

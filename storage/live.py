@@ -1,0 +1,177 @@
+"""Live link slots, live sessions, link opens, and the cache of images already on Telegram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.db import Database, fetch_one_in, now
+
+MAX_SLOTS = 50
+
+
+@dataclass(frozen=True)
+class SlotPin:
+    slot: int
+    product_id: int | None
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    id: int
+    shop_id: int
+    title: str | None
+    started_at: float
+    ended_at: float | None
+
+
+@dataclass(frozen=True)
+class SlotFigures:
+    """One line of a session report (slot None: opens of the shop or product links)."""
+
+    slot: int | None
+    opens: int
+    orders: int
+    units: int
+    revenue: int
+
+
+class SlotTaken(Exception):
+    """Every slot of the shop is in use."""
+
+
+async def _set_pin(conn: aiosqlite.Connection, shop_id: int, slot: int, product_id: int | None) -> None:
+    await conn.execute(
+        """INSERT INTO link_slots (shop_id, slot, product_id, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (shop_id, slot) DO UPDATE SET product_id = excluded.product_id,
+               updated_at = excluded.updated_at""",
+        (shop_id, slot, product_id, now()),
+    )
+
+
+class Live:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ---- slots
+
+    async def pins(self, shop_id: int) -> list[SlotPin]:
+        """The shop's filled slots, in slot order."""
+        rows = await self._db.fetch_all(
+            "SELECT slot, product_id FROM link_slots WHERE shop_id = ? AND product_id IS NOT NULL ORDER BY slot",
+            (shop_id,),
+        )
+        return [SlotPin(r[0], r[1]) for r in rows]
+
+    async def product_on(self, shop_id: int, slot: int) -> int | None:
+        return await self._db.fetch_value(
+            "SELECT product_id FROM link_slots WHERE shop_id = ? AND slot = ?", (shop_id, slot)
+        )
+
+    async def slots_of(self, product_id: int) -> list[int]:
+        rows = await self._db.fetch_all("SELECT slot FROM link_slots WHERE product_id = ? ORDER BY slot", (product_id,))
+        return [r[0] for r in rows]
+
+    async def pin(self, shop_id: int, slot: int, product_id: int | None) -> None:
+        """Put a product on a slot (None clears it). The slot's link keeps its address."""
+        if not 1 <= slot <= MAX_SLOTS:
+            raise ValueError(f"slot {slot} out of 1..{MAX_SLOTS}")
+        async with self._db.write() as conn:
+            await _set_pin(conn, shop_id, slot, product_id)
+
+    async def pin_next_free(self, shop_id: int, product_id: int) -> int:
+        """Put the product on the lowest empty slot and return it; SlotTaken when all 50 are full."""
+        async with self._db.write() as conn:
+            async with conn.execute(
+                "SELECT slot FROM link_slots WHERE shop_id = ? AND product_id IS NOT NULL", (shop_id,)
+            ) as cur:
+                used = {r[0] for r in await cur.fetchall()}
+            free = next((s for s in range(1, MAX_SLOTS + 1) if s not in used), None)
+            if free is None:
+                raise SlotTaken()
+            await _set_pin(conn, shop_id, free, product_id)
+        return free
+
+    async def swap(self, shop_id: int, a: int, b: int) -> None:
+        """Exchange what two slots show (e.g. move the hot product to link 1)."""
+        async with self._db.write() as conn:
+            pa = await fetch_one_in(conn, "SELECT product_id FROM link_slots WHERE shop_id = ? AND slot = ?", (shop_id, a))
+            pb = await fetch_one_in(conn, "SELECT product_id FROM link_slots WHERE shop_id = ? AND slot = ?", (shop_id, b))
+            await _set_pin(conn, shop_id, a, pb[0] if pb else None)
+            await _set_pin(conn, shop_id, b, pa[0] if pa else None)
+
+    # ---- sessions
+
+    async def current_session(self, shop_id: int) -> LiveSession | None:
+        row = await self._db.fetch_one(
+            "SELECT id, shop_id, title, started_at, ended_at FROM live_sessions WHERE shop_id = ? AND ended_at IS NULL",
+            (shop_id,),
+        )
+        return None if row is None else LiveSession(*row)
+
+    async def last_session(self, shop_id: int) -> LiveSession | None:
+        row = await self._db.fetch_one(
+            "SELECT id, shop_id, title, started_at, ended_at FROM live_sessions WHERE shop_id = ? "
+            "ORDER BY started_at DESC, id DESC LIMIT 1",
+            (shop_id,),
+        )
+        return None if row is None else LiveSession(*row)
+
+    async def start_session(self, shop_id: int, title: str | None) -> tuple[LiveSession, bool]:
+        """Open a session; if one is already open, return it and False."""
+        async with self._db.write() as conn:
+            row = await fetch_one_in(
+                conn, "SELECT id, shop_id, title, started_at, ended_at FROM live_sessions "
+                      "WHERE shop_id = ? AND ended_at IS NULL", (shop_id,))
+            if row is not None:
+                return LiveSession(*row), False
+            row = await fetch_one_in(
+                conn, "INSERT INTO live_sessions (shop_id, title, started_at) VALUES (?, ?, ?) "
+                      "RETURNING id, shop_id, title, started_at, ended_at", (shop_id, title, now()))
+        return LiveSession(*row), True
+
+    async def end_session(self, shop_id: int) -> LiveSession | None:
+        async with self._db.write() as conn:
+            row = await fetch_one_in(
+                conn, "UPDATE live_sessions SET ended_at = ? WHERE shop_id = ? AND ended_at IS NULL "
+                      "RETURNING id, shop_id, title, started_at, ended_at", (now(), shop_id))
+        return None if row is None else LiveSession(*row)
+
+    # ---- opens and the funnel
+
+    async def record_open(self, shop_id: int, kind: str, slot: int | None, product_id: int | None,
+                          session_id: int | None, user_id: int) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO link_opens (shop_id, kind, slot, product_id, session_id, user_id, opened_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (shop_id, kind, slot, product_id, session_id, user_id, now()),
+            )
+
+    async def session_figures(self, session_id: int) -> list[SlotFigures]:
+        """Opens -> orders -> units -> revenue per link slot of one session (slot None: other links)."""
+        rows = await self._db.fetch_all(
+            """WITH o AS (SELECT slot, count(*) AS opens FROM link_opens WHERE session_id = :s GROUP BY slot),
+                    r AS (SELECT slot, count(*) AS orders, sum(units) AS units, sum(total) AS revenue
+                          FROM orders WHERE session_id = :s AND status != 'cancelled' GROUP BY slot),
+                    k AS (SELECT slot FROM o UNION SELECT slot FROM r)
+               SELECT k.slot, coalesce(o.opens, 0), coalesce(r.orders, 0), coalesce(r.units, 0), coalesce(r.revenue, 0)
+               FROM k LEFT JOIN o ON o.slot IS k.slot LEFT JOIN r ON r.slot IS k.slot
+               ORDER BY k.slot IS NULL, k.slot""",
+            {"s": session_id},
+        )
+        return [SlotFigures(*r) for r in rows]
+
+    # ---- images already uploaded
+
+    async def image_file_id(self, content_key: str) -> str | None:
+        return await self._db.fetch_value("SELECT file_id FROM sent_images WHERE content_key = ?", (content_key,))
+
+    async def remember_image(self, content_key: str, file_id: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO sent_images (content_key, file_id, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (content_key) DO UPDATE SET file_id = excluded.file_id",
+                (content_key, file_id, now()),
+            )

@@ -1,0 +1,125 @@
+"""Products of a shop. Stock changes are atomic and never go below zero; deletion is soft."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from core.stock import StockChange
+from storage.db import Database, fetch_one_in, now
+
+_COLUMNS = ("id, shop_id, name, price, stock, photo_file_id, description, per_buyer_limit, hidden, "
+            "deleted_at, updated_at")
+EDITABLE = frozenset({"name", "price", "photo_file_id", "description", "per_buyer_limit", "hidden"})
+
+
+@dataclass(frozen=True)
+class Product:
+    id: int
+    shop_id: int
+    name: str
+    price: int
+    stock: int
+    photo_file_id: str | None
+    description: str | None
+    per_buyer_limit: int | None
+    hidden: bool
+    deleted: bool
+    updated_at: float
+
+    @property
+    def on_sale(self) -> bool:
+        """Buyers can see it (it may still be sold out)."""
+        return not self.hidden and not self.deleted
+
+
+def _product(row: sqlite3.Row) -> Product:
+    return Product(
+        id=row["id"], shop_id=row["shop_id"], name=row["name"], price=row["price"], stock=row["stock"],
+        photo_file_id=row["photo_file_id"], description=row["description"],
+        per_buyer_limit=row["per_buyer_limit"], hidden=bool(row["hidden"]),
+        deleted=row["deleted_at"] is not None, updated_at=row["updated_at"],
+    )
+
+
+@dataclass(frozen=True)
+class StockUpdate:
+    product: Product
+    before: int
+
+
+class Products:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.restock_listeners: list = []  # called inside the transaction when stock comes back
+
+    async def create(self, shop_id: int, name: str, price: int, stock: int,
+                     photo_file_id: str | None = None, description: str | None = None) -> Product:
+        t = now()
+        async with self._db.write() as conn:
+            row = await fetch_one_in(
+                conn,
+                f"""INSERT INTO products (shop_id, name, price, stock, photo_file_id, description, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
+                (shop_id, name, price, stock, photo_file_id, description, t, t),
+            )
+        return _product(row)
+
+    async def get(self, product_id: int) -> Product | None:
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM products WHERE id = ?", (product_id,))
+        return None if row is None else _product(row)
+
+    async def page(self, shop_id: int, offset: int, limit: int, *, visible_only: bool = False) -> tuple[list[Product], int]:
+        """One page of the shop's products (not deleted), newest first, and how many there are."""
+        where = "shop_id = ? AND deleted_at IS NULL" + (" AND hidden = 0" if visible_only else "")
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM products WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            (shop_id, limit, offset),
+        )
+        total = await self._db.fetch_value(f"SELECT count(*) FROM products WHERE {where}", (shop_id,))
+        return [_product(r) for r in rows], total
+
+    async def update(self, product_id: int, **fields: object) -> Product | None:
+        """Change some of name, price, photo_file_id, description, per_buyer_limit, hidden."""
+        unknown = set(fields) - EDITABLE
+        if unknown or not fields:
+            raise ValueError(f"cannot edit {sorted(unknown) or 'nothing'}")
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        async with self._db.write() as conn:
+            row = await fetch_one_in(
+                conn,
+                f"UPDATE products SET {assignments}, updated_at = ? WHERE id = ? AND deleted_at IS NULL "
+                f"RETURNING {_COLUMNS}",
+                (*fields.values(), now(), product_id),
+            )
+        return None if row is None else _product(row)
+
+    async def change_stock(self, product_id: int, change: StockChange) -> StockUpdate | None:
+        """Apply +n / -n / =n atomically. StockError when it would go negative; None if gone."""
+        async with self._db.write() as conn:
+            row = await fetch_one_in(conn, "SELECT stock FROM products WHERE id = ? AND deleted_at IS NULL",
+                                     (product_id,))
+            if row is None:
+                return None
+            before = row["stock"]
+            after = change.apply(before)  # raises StockError; the transaction rolls back
+            updated = await fetch_one_in(
+                conn, f"UPDATE products SET stock = ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
+                (after, now(), product_id),
+            )
+            product = _product(updated)
+            if before == 0 and after > 0:
+                for listener in self.restock_listeners:
+                    await listener(conn, product)
+        return StockUpdate(product, before)
+
+    async def soft_delete(self, product_id: int) -> bool:
+        """Remove from sale and from live links; past orders keep what they recorded."""
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "UPDATE products SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
+                (now(), now(), product_id),
+            )
+            await conn.execute("UPDATE link_slots SET product_id = NULL, updated_at = ? WHERE product_id = ?",
+                               (now(), product_id))
+            return cur.rowcount > 0
