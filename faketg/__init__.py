@@ -10,8 +10,15 @@ Tests run the real python-telegram-bot against it with no network::
     ...
     assert "Welcome" in ann.last.text
 
-``FakeTelegram`` is a plain ASGI 3 app, so ``uvicorn faketg.asgi:app``-style
-serving works too.  See the module docstrings for what is modelled.
+``FakeTelegram`` is a plain ASGI 3 app, so it can also be served over real
+HTTP, e.g. ``uvicorn --factory faketg:FakeTelegram``.  The state is meant for
+one event loop: drive users from the loop that serves the app.
+
+Modules: ``server`` (the app and the test API), ``users`` (FakeUser actions),
+``model`` (chats, messages, records), ``methods_*`` (the Bot API methods),
+``html``/``text`` (Telegram's formatting rules), ``markup`` (keyboards),
+``media`` (files), ``updates`` (getUpdates), ``httpio``/``params`` (requests),
+``transport`` (an httpx transport that honours timeouts).
 """
 
 from .errors import ApiError

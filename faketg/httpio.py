@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from .errors import ApiError
 
-# ASGI's callables, kept loose so this module does not depend on a framework.
-Receive = Any
-Send = Any
+# ASGI 3 types, spelled out so no framework is needed.
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -56,11 +59,11 @@ async def read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def header(scope: dict[str, Any], name: bytes) -> str:
+def header(scope: Scope, name: bytes) -> str:
     """A request header from an ASGI scope ('' when absent)."""
     for key, value in scope.get("headers", []):
         if key.lower() == name:
-            return value.decode("latin-1")
+            return str(value.decode("latin-1"))
     return ""
 
 
@@ -121,7 +124,7 @@ def parse_multipart(body: bytes, boundary: str) -> tuple[dict[str, str], dict[st
     return values, files
 
 
-def parse_request(scope: dict[str, Any], body: bytes) -> ParsedRequest:
+def parse_request(scope: Scope, body: bytes) -> ParsedRequest:
     """Parameters of a Bot API call from its query string and body."""
     values: dict[str, Any] = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
     files: dict[str, UploadedPart] = {}

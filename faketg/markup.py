@@ -106,7 +106,8 @@ def inline_rows(markup: dict[str, Any] | None) -> list[list[dict[str, Any]]]:
     """The rows of an inline keyboard ([] for anything else)."""
     if not markup or "inline_keyboard" not in markup:
         return []
-    return markup["inline_keyboard"]
+    rows: list[list[dict[str, Any]]] = markup["inline_keyboard"]
+    return rows
 
 
 def find_button(rows: list[list[dict[str, Any]]], text: str) -> dict[str, Any] | None:

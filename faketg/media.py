@@ -146,7 +146,10 @@ class FileStore:
             w, h = _scaled(width, height, LARGEST_SIDE)
             largest = self._new("photo", _jpeg(image, w, h), ".jpg", width=w, height=h, from_bot=from_bot)
         else:
-            largest = self._new("photo", data, ".jpg", width=width, height=height, from_bot=from_bot)
+            # The original bytes are kept, so a test can decode exactly what the bot
+            # sent (a QR code, say); Telegram would recompress them to JPEG.
+            extension = ".png" if image.format == "PNG" else ".jpg"
+            largest = self._new("photo", data, extension, width=width, height=height, from_bot=from_bot)
         sizes.append(largest)
         for size in sizes:
             self.photos[size.file_id] = sizes

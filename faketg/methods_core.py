@@ -51,46 +51,48 @@ def close(tg: FakeTelegram, p: Params) -> bool:
 async def get_updates(tg: FakeTelegram, p: Params) -> list[dict[str, Any]]:
     if tg.webhook["url"]:
         raise ApiError(
-            409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
         )
     allowed = p.json("allowed_updates")
     if allowed is not None:
         if not isinstance(allowed, list) or not all(isinstance(kind, str) for kind in allowed):
             raise bad_request("can't parse allowed updates JSON object")
         tg.updates.allowed = allowed
-    limit = min(max(p.int("limit", default=100) or 100, 1), 100)
-    timeout = max(p.int("timeout", default=0) or 0, 0)
-    return await tg.updates.poll(p.int("offset"), limit, timeout)
+    limit = min(max(p.integer("limit", default=100) or 100, 1), 100)
+    timeout = max(p.integer("timeout", default=0) or 0, 0)
+    return await tg.updates.poll(p.integer("offset"), limit, timeout)
 
 
 @api_method("setWebhook")
 def set_webhook(tg: FakeTelegram, p: Params) -> Described:
-    url = p.str("url") or ""
+    url = p.string("url") or ""
     if not url:
-        return delete_webhook(tg, p)
+        return _delete_webhook(tg, p)
     parts = urlsplit(url)
     if parts.scheme != "https":
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
     if tg.check_webhook_ports and (parts.port or 443) not in WEBHOOK_PORTS:
         raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
-    secret = p.str("secret_token")
+    secret = p.string("secret_token")
     if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         raise bad_request("secret token contains unallowed characters")
     allowed = p.json("allowed_updates")
     if allowed is not None:
         tg.updates.allowed = allowed
-    if p.bool("drop_pending_updates"):
+    if p.flag("drop_pending_updates"):
         tg.updates.drop_all()
     tg.webhook.update(
         url=url, secret_token=secret, allowed_updates=allowed,
-        max_connections=p.int("max_connections", default=40),
+        max_connections=p.integer("max_connections", default=40),
     )
     return Described(True, "Webhook was set")
 
 
 @api_method("deleteWebhook")
-def delete_webhook(tg: FakeTelegram, p: Params) -> Described:
-    if p.bool("drop_pending_updates"):
+def _delete_webhook(tg: FakeTelegram, p: Params) -> Described:
+    if p.flag("drop_pending_updates"):
         tg.updates.drop_all()
     was_set = bool(tg.webhook["url"])
     tg.webhook.update(url="", secret_token=None, allowed_updates=None)
@@ -119,7 +121,7 @@ def _commands_key(p: Params) -> tuple[str, str]:
     scope = p.json("scope") or {"type": "default"}
     if not isinstance(scope, dict) or scope.get("type") not in SCOPE_TYPES:
         raise bad_request("can't parse BotCommandScope JSON object")
-    return json.dumps(scope, sort_keys=True), p.str("language_code") or ""
+    return json.dumps(scope, sort_keys=True), p.string("language_code") or ""
 
 
 @api_method("setMyCommands")
@@ -160,10 +162,10 @@ def _setting(name: str, limit: int) -> Any:
     """A handler storing a per-language text setting (description, short description, name)."""
 
     def handler(tg: FakeTelegram, p: Params) -> bool:
-        value = p.str(name) or ""
+        value = p.string(name) or ""
         if len(value) > limit:
             raise bad_request(f"{name} is too long")
-        tg.bot_settings[(name, p.str("language_code") or "")] = value
+        tg.bot_settings[(name, p.string("language_code") or "")] = value
         return True
 
     return handler
@@ -192,26 +194,26 @@ def get_chat(tg: FakeTelegram, p: Params) -> dict[str, Any]:
 
 @api_method("answerCallbackQuery")
 def answer_callback_query(tg: FakeTelegram, p: Params) -> bool:
-    query = tg.callback_queries.get(p.str("callback_query_id", required=True) or "")
+    query = tg.callback_queries.get(p.string("callback_query_id", required=True) or "")
     if query is None or query.answered:
         raise bad_request(QUERY_TOO_OLD)
-    text = p.str("text")
+    text = p.string("text")
     if text is not None and len(text) > 200:
         raise bad_request("MESSAGE_TOO_LONG")
-    url = p.str("url")
+    url = p.string("url")
     if url is not None and not url.startswith(("https://t.me/", "http://t.me/", "t.me/")):
         raise bad_request("URL_INVALID")  # only game and t.me/bot?start= links are allowed
     query.answered = True
     query.answer_text = text
-    query.show_alert = p.bool("show_alert")
+    query.show_alert = p.flag("show_alert")
     query.url = url
-    query.cache_time = p.int("cache_time")
+    query.cache_time = p.integer("cache_time")
     return True
 
 
 @api_method("sendChatAction")
 def send_chat_action(tg: FakeTelegram, p: Params) -> bool:
-    action = p.str("action")
+    action = p.string("action")
     if action not in CHAT_ACTIONS:
         raise bad_request("wrong parameter action in request")
     chat = tg.writable_chat(p.chat_id())
@@ -221,7 +223,7 @@ def send_chat_action(tg: FakeTelegram, p: Params) -> bool:
 
 @api_method("getFile")
 def get_file(tg: FakeTelegram, p: Params) -> dict[str, Any]:
-    stored = tg.files.get(p.str("file_id", required=True) or "")
+    stored = tg.files.get(p.string("file_id", required=True) or "")
     if stored is None:
         raise bad_request("invalid file_id")
     if stored.file_size > 20 * 1024 * 1024:

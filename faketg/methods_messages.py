@@ -7,7 +7,6 @@ then the chat, so an empty text to an unknown chat reports the text.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from typing import TYPE_CHECKING, Any
 
 from .errors import EDIT_NOT_MODIFIED, bad_request
@@ -21,17 +20,16 @@ from .text import format_text
 if TYPE_CHECKING:
     from .server import FakeTelegram
 
-_media_groups = itertools.count(13000000000000001)
-
-
 # -- shared pieces ---------------------------------------------------------
 
 
-def _formatted(tg: FakeTelegram, p: Params, name: str, entities_name: str, field: str) -> tuple[str, list[dict[str, Any]]]:
+def _formatted(
+    tg: FakeTelegram, p: Params, name: str, entities_name: str, field: str
+) -> tuple[str, list[dict[str, Any]]]:
     """(display text, entities) of the text or caption parameter."""
     return format_text(
-        p.str(name) or "",
-        p.str("parse_mode"),
+        p.string(name) or "",
+        p.string("parse_mode"),
         p.json(entities_name),
         field=field,
         resolve_user=tg.user_json,
@@ -47,14 +45,14 @@ def _reply_target(chat: FakeChat, p: Params) -> FakeMessage | None:
     """The message a send replies to (reply_parameters or legacy reply_to_message_id)."""
     parameters = p.json("reply_parameters")
     if parameters is None and p.has("reply_to_message_id"):
-        parameters = {"message_id": p.int("reply_to_message_id")}
+        parameters = {"message_id": p.integer("reply_to_message_id")}
     if not parameters:
         return None
     if not isinstance(parameters, dict):
         raise bad_request("can't parse reply parameters JSON object")
     target = chat.get(parameters.get("message_id", 0))
     if target is None or target.deleted:
-        if parameters.get("allow_sending_without_reply") or p.bool("allow_sending_without_reply"):
+        if parameters.get("allow_sending_without_reply") or p.flag("allow_sending_without_reply"):
             return None
         raise bad_request("message to be replied not found")
     return target
@@ -109,7 +107,9 @@ def _post(tg: FakeTelegram, p: Params, markup: dict[str, Any] | None, **content:
 def send_message(tg: FakeTelegram, p: Params) -> dict[str, Any]:
     markup = parse_reply_markup(p.json("reply_markup"))
     text, entities = _formatted(tg, p, "text", "entities", "text")
-    return _post(tg, p, markup, body=text, entities=entities, source=p.str("text"), parse_mode=p.str("parse_mode"))
+    return _post(
+        tg, p, markup, body=text, entities=entities, source=p.string("text"), parse_mode=p.string("parse_mode")
+    )
 
 
 @api_method("sendPhoto")
@@ -119,8 +119,8 @@ def send_photo(tg: FakeTelegram, p: Params) -> dict[str, Any]:
     tg.writable_chat(p.chat_id())  # refuse before storing an upload for nobody
     photo = _photo(tg, p.file_ref("photo"))
     return _post(
-        tg, p, markup, photo=photo, caption=caption, entities=entities,
-        source=p.str("caption"), parse_mode=p.str("parse_mode"),
+        tg, p, markup, photo_sizes=photo, caption=caption, entities=entities,
+        source=p.string("caption"), parse_mode=p.string("parse_mode"),
     )
 
 
@@ -132,7 +132,7 @@ def send_document(tg: FakeTelegram, p: Params) -> dict[str, Any]:
     document = _document(tg, p.file_ref("document"))
     return _post(
         tg, p, markup, document=document, caption=caption, entities=entities,
-        source=p.str("caption"), parse_mode=p.str("parse_mode"),
+        source=p.string("caption"), parse_mode=p.string("parse_mode"),
     )
 
 
@@ -151,7 +151,7 @@ def _media_item(tg: FakeTelegram, p: Params, item: Any) -> dict[str, Any]:
         "source": item.get("caption"), "parse_mode": item.get("parse_mode"),
     }
     if item["type"] == "photo":
-        content["photo"] = _photo(tg, ref)
+        content["photo_sizes"] = _photo(tg, ref)
     else:
         content["document"] = _document(tg, ref)
     return content
@@ -168,7 +168,7 @@ def send_media_group(tg: FakeTelegram, p: Params) -> list[dict[str, Any]]:
     chat = tg.writable_chat(p.chat_id())
     contents = [_media_item(tg, p, item) for item in media]
     reply_to = _reply_target(chat, p)
-    group_id = str(next(_media_groups))
+    group_id = tg.new_media_group_id()
     return [
         tg.post_bot_message(chat, reply_to=reply_to, media_group_id=group_id, **content).to_api()
         for content in contents
@@ -185,7 +185,7 @@ def _editable(tg: FakeTelegram, p: Params) -> FakeMessage:
     if not p.has("chat_id") or not p.has("message_id"):
         raise bad_request("message identifier is not specified")
     chat = tg.writable_chat(p.chat_id())
-    message = chat.get(p.int("message_id") or 0)
+    message = chat.get(p.integer("message_id") or 0)
     if message is None or message.deleted:
         raise bad_request("message to edit not found")
     if not message.from_bot:
@@ -215,7 +215,7 @@ def edit_message_text(tg: FakeTelegram, p: Params) -> dict[str, Any]:
     # Leaving reply_markup out removes the inline keyboard, as in Telegram.
     return _apply_edit(
         tg, message, body=text, entities=entities, reply_markup=markup,
-        source=p.str("text"), parse_mode=p.str("parse_mode"),
+        source=p.string("text"), parse_mode=p.string("parse_mode"),
     )
 
 
@@ -224,11 +224,11 @@ def edit_message_caption(tg: FakeTelegram, p: Params) -> dict[str, Any]:
     markup = parse_reply_markup(p.json("reply_markup"), inline_only=True)
     caption, entities = _caption(tg, p)
     message = _editable(tg, p)
-    if message.photo is None and message.document is None:
+    if message.photo_sizes is None and message.document is None:
         raise bad_request("there is no caption in the message to edit")
     return _apply_edit(
         tg, message, caption=caption, entities=entities, reply_markup=markup,
-        source=p.str("caption"), parse_mode=p.str("parse_mode"),
+        source=p.string("caption"), parse_mode=p.string("parse_mode"),
     )
 
 
@@ -248,14 +248,14 @@ def edit_message_media(tg: FakeTelegram, p: Params) -> dict[str, Any]:
     message = _editable(tg, p)
     content = _media_item(tg, p, media)
     # A text message may become a media message; the old text goes away.
-    changes: dict[str, Any] = {"body": None, "photo": None, "document": None, "reply_markup": markup, **content}
+    changes: dict[str, Any] = {"body": None, "photo_sizes": None, "document": None, "reply_markup": markup, **content}
     return _apply_edit(tg, message, **changes)
 
 
 @api_method("deleteMessage")
 def delete_message(tg: FakeTelegram, p: Params) -> bool:
     chat = tg.resolve_chat(p.chat_id())
-    message = chat.get(p.int("message_id", required=True) or 0)
+    message = chat.get(p.integer("message_id", required=True) or 0)
     if message is None or message.deleted:
         raise bad_request("message to delete not found")
     if not message.from_bot and chat.type != "private":

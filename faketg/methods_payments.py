@@ -27,7 +27,8 @@ def _prices(p: Params) -> list[dict[str, Any]]:
     if not isinstance(prices, list) or not prices:
         raise bad_request("can't parse prices JSON object")
     for price in prices:
-        if not isinstance(price, dict) or not isinstance(price.get("label"), str) or not isinstance(price.get("amount"), int):
+        valid = isinstance(price, dict) and isinstance(price.get("label"), str) and isinstance(price.get("amount"), int)
+        if not valid:
             raise bad_request("can't parse LabeledPrice JSON object")
     return prices
 
@@ -35,10 +36,10 @@ def _prices(p: Params) -> list[dict[str, Any]]:
 @api_method("sendInvoice")
 def send_invoice(tg: FakeTelegram, p: Params) -> dict[str, Any]:
     markup = parse_reply_markup(p.json("reply_markup"), inline_only=True)
-    title = p.str("title", required=True) or ""
-    description = p.str("description", required=True) or ""
-    payload = p.str("payload", required=True) or ""
-    currency = p.str("currency", required=True) or ""
+    title = p.string("title", required=True) or ""
+    description = p.string("description", required=True) or ""
+    payload = p.string("payload", required=True) or ""
+    currency = p.string("currency", required=True) or ""
     prices = _prices(p)
     if not 1 <= len(title) <= 32:
         raise bad_request("INVOICE_TITLE_INVALID")
@@ -48,7 +49,7 @@ def send_invoice(tg: FakeTelegram, p: Params) -> dict[str, Any]:
         raise bad_request("INVOICE_PAYLOAD_INVALID")
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise bad_request("CURRENCY_INVALID")
-    provider_token = p.str("provider_token") or ""
+    provider_token = p.string("provider_token") or ""
     if currency == STARS:
         if provider_token or len(prices) != 1:
             raise bad_request("STARS_INVOICE_INVALID")  # Stars: no provider, exactly one price
@@ -62,7 +63,7 @@ def send_invoice(tg: FakeTelegram, p: Params) -> dict[str, Any]:
     invoice = {
         "title": title,
         "description": description,
-        "start_parameter": p.str("start_parameter") or "",
+        "start_parameter": p.string("start_parameter") or "",
         "currency": currency,
         "total_amount": total,
     }
@@ -70,12 +71,12 @@ def send_invoice(tg: FakeTelegram, p: Params) -> dict[str, Any]:
         "payload": payload,
         "prices": prices,
         "provider_token": provider_token,
-        "provider_data": p.str("provider_data"),
-        "max_tip_amount": p.int("max_tip_amount", default=0),
+        "provider_data": p.string("provider_data"),
+        "max_tip_amount": p.integer("max_tip_amount", default=0),
         "suggested_tip_amounts": p.json("suggested_tip_amounts") or [],
-        "photo_url": p.str("photo_url"),
-        "is_flexible": p.bool("is_flexible"),
-        **{name: p.bool(name) for name in ("need_name", "need_phone_number", "need_email", "need_shipping_address")},
+        "photo_url": p.string("photo_url"),
+        "is_flexible": p.flag("is_flexible"),
+        **{name: p.flag(name) for name in ("need_name", "need_phone_number", "need_email", "need_shipping_address")},
     }
     message = tg.post_bot_message(chat, invoice=invoice, invoice_details=details, reply_markup=markup)
     return message.to_api()
@@ -83,11 +84,11 @@ def send_invoice(tg: FakeTelegram, p: Params) -> dict[str, Any]:
 
 @api_method("answerPreCheckoutQuery")
 def answer_pre_checkout_query(tg: FakeTelegram, p: Params) -> bool:
-    query = tg.pre_checkouts.get(p.str("pre_checkout_query_id", required=True) or "")
+    query = tg.pre_checkouts.get(p.string("pre_checkout_query_id", required=True) or "")
     if not p.has("ok"):
         raise bad_request('parameter "ok" is required')
-    ok = p.bool("ok")
-    error_message = p.str("error_message")
+    ok = p.flag("ok")
+    error_message = p.string("error_message")
     if not ok and not error_message:
         raise bad_request("error_message is empty")
     if query is None or query.answered:

@@ -36,7 +36,7 @@ class FakeMessage:
     parse_mode: str | None = None
     reply_markup: dict[str, Any] | None = None  # inline keyboard only
     custom_keyboard: dict[str, Any] | None = None  # reply keyboard / remove / force_reply sent with it
-    photo: list[FakeFile] | None = None  # PhotoSize set, smallest first
+    photo_sizes: list[FakeFile] | None = None  # PhotoSize set, smallest first
     document: FakeFile | None = None
     contact: dict[str, Any] | None = None
     location: dict[str, Any] | None = None
@@ -48,7 +48,6 @@ class FakeMessage:
     edit_date: int | None = None
     deleted: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)  # earlier versions, oldest first
-    extra: dict[str, Any] = field(default_factory=dict)  # raw fields of forged user messages
 
     # -- what a test reads -------------------------------------------------
 
@@ -67,8 +66,9 @@ class FakeMessage:
         return self.edit_date is not None
 
     @property
-    def largest_photo(self) -> FakeFile | None:
-        return self.photo[-1] if self.photo else None
+    def photo(self) -> FakeFile | None:
+        """The photo's largest size (what a user sees); all sizes are in ``photo_sizes``."""
+        return self.photo_sizes[-1] if self.photo_sizes else None
 
     @property
     def kind(self) -> str:
@@ -91,7 +91,7 @@ class FakeMessage:
 
     def callback_data(self, text: str) -> str:
         data = self.button(text).get("callback_data")
-        if data is None:
+        if not isinstance(data, str):
             raise AssertionError(f"button {text!r} has no callback_data: {self.button(text)}")
         return data
 
@@ -119,8 +119,8 @@ class FakeMessage:
             message["text"] = self.body
             if self.entities:
                 message["entities"] = self.entities
-        if self.photo is not None:
-            message["photo"] = [size.photo_size_json() for size in self.photo]
+        if self.photo_sizes is not None:
+            message["photo"] = [size.photo_size_json() for size in self.photo_sizes]
         if self.document is not None:
             message["document"] = self.document.document_json()
         if self.caption is not None:
@@ -134,7 +134,6 @@ class FakeMessage:
         # Only inline keyboards are part of a Message; reply keyboards are not.
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
             message["reply_markup"] = {"inline_keyboard": self.reply_markup["inline_keyboard"]}
-        message.update(self.extra)
         return message
 
     def snapshot(self) -> dict[str, Any]:
@@ -144,7 +143,7 @@ class FakeMessage:
             "caption": self.caption,
             "entities": self.entities,
             "reply_markup": self.reply_markup,
-            "photo": [size.file_id for size in self.photo] if self.photo else None,
+            "photo": [size.file_id for size in self.photo_sizes] if self.photo_sizes else None,
             "document": self.document.file_id if self.document else None,
             "edit_date": self.edit_date,
         }

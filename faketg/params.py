@@ -52,7 +52,7 @@ class Params:
     def raw(self, name: str) -> Any:
         return self.values.get(name) if self.has(name) else None
 
-    def str(self, name: str, *, required: bool = False) -> str | None:
+    def string(self, name: str, *, required: bool = False) -> str | None:
         value = self.raw(name)
         if value is None:
             if required:
@@ -62,7 +62,7 @@ class Params:
             raise bad_request(f'field "{name}" must be of type String')
         return value if isinstance(value, str) else json.dumps(value)
 
-    def int(self, name: str, *, required: bool = False, default: int | None = None) -> int | None:
+    def integer(self, name: str, *, required: bool = False, default: int | None = None) -> int | None:
         value = self.raw(name)
         if value is None:
             if required:
@@ -77,7 +77,7 @@ class Params:
         except ValueError:
             raise bad_request(f'field "{name}" must be of type Integer') from None
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def flag(self, name: str, default: bool = False) -> bool:
         value = self.raw(name)
         if value is None:
             return default

@@ -7,7 +7,7 @@ as Telegram's is (``sendmessage`` and ``SENDMESSAGE`` both work).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from .params import Params
@@ -17,12 +17,13 @@ if TYPE_CHECKING:
 Handler = Callable[["FakeTelegram", "Params"], Any]
 
 METHODS: dict[str, tuple[str, Handler]] = {}
+H = TypeVar("H", bound=Handler)
 
 
-def api_method(name: str) -> Callable[[Handler], Handler]:
+def api_method(name: str) -> Callable[[H], H]:
     """Register a handler for the Bot API method ``name``."""
 
-    def register(handler: Handler) -> Handler:
+    def register(handler: H) -> H:
         METHODS[name.lower()] = (name, handler)
         return handler
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import methods_core, methods_messages, methods_payments  # noqa: F401  (register handlers)
 from .errors import DEFAULT_DESCRIPTIONS, ApiError, bad_request, forbidden
-from .httpio import parse_request, read_body, send_bytes, send_json
+from .httpio import Receive, Scope, Send, parse_request, read_body, send_bytes, send_json
 from .media import FakeFile, FileStore
 from .model import CallRecord, FakeCallbackQuery, FakeChat, FakeMessage, FakePreCheckout
 from .params import Params
@@ -110,6 +110,7 @@ class FakeTelegram:
         self.file_id_sends = 0  # files sent again by file_id (no upload)
         self.uploaded_bytes = 0
         self._uploads = 0
+        self._in_flight = 0
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
         self._settle_hook: SettleHook | None = None
@@ -117,6 +118,7 @@ class FakeTelegram:
         self._group_ids = itertools.count(1)
         self._query_ids = itertools.count(4000000000000001)
         self._charges = itertools.count(1)
+        self._media_groups = itertools.count(13000000000000001)
 
     # ------------------------------------------------------------------ ASGI
 
@@ -125,7 +127,7 @@ class FakeTelegram:
         """The ASGI application (the object itself)."""
         return self
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
@@ -139,7 +141,7 @@ class FakeTelegram:
         else:
             await send_json(send, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
 
-    async def _lifespan(self, receive: Any, send: Any) -> None:
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -148,7 +150,7 @@ class FakeTelegram:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _serve_file(self, send: Any, token: str, file_path: str) -> None:
+    async def _serve_file(self, send: Send, token: str, file_path: str) -> None:
         self.tokens_seen.add(token)
         if self.token is not None and token != self.token:
             await send_json(send, 401, ApiError(401, "Unauthorized").to_json())
@@ -159,20 +161,21 @@ class FakeTelegram:
             return
         await send_bytes(send, 200, stored.data, stored.mime_type or "application/octet-stream")
 
-    async def _serve_api(self, scope: dict[str, Any], receive: Any, send: Any, token: str, method: str) -> None:
+    async def _serve_api(self, scope: Scope, receive: Receive, send: Send, token: str, method: str) -> None:
         body = await read_body(receive)
         self.tokens_seen.add(token)
         record = CallRecord(method=method, params={}, files={}, chat_id=None, time=self._clock(), token=token)
         self.calls.append(record)
+        self._in_flight += 1
         try:
+            if self.token is not None and token != self.token:
+                raise ApiError(401, "Unauthorized")
             request = parse_request(scope, body)
             record.params = request.values
             record.chat_id = _loose_chat_id(request.values.get("chat_id"))
             record.files = {name: len(part.data) for name, part in request.files.items()}
             self._uploads += len(request.files)
             self.uploaded_bytes += sum(record.files.values())
-            if self.token is not None and token != self.token:
-                raise ApiError(401, "Unauthorized")
             found = lookup(method)
             if found is None:
                 raise ApiError(404, "Not Found")
@@ -182,7 +185,6 @@ class FakeTelegram:
             result = handler(self, Params(request.values, request.files))
             if inspect.isawaitable(result):
                 result = await result
-            await self._delay(record, after=True)
             reply: dict[str, Any] = {"ok": True}
             if isinstance(result, Described):
                 reply["description"] = result.description
@@ -190,14 +192,21 @@ class FakeTelegram:
             reply["result"] = result
             record.ok, record.result = True, result
             status = 200
+            await self._delay(record, after=True)
         except ApiError as error:
             record.error_code, record.description = error.error_code, error.description
             reply, status = error.to_json(), error.error_code
+        except asyncio.CancelledError:
+            # The client gave up (a timeout, or PTB stopping its long poll).
+            record.description = ((record.description or "") + " (client gave up before the answer)").strip()
+            raise
         except Exception as exc:  # a bug in the fake: answer 500 and keep it for the test to see
             logger.exception("faketg crashed in %s", method)
             self.internal_errors.append(exc)
             record.error_code, record.description = 500, f"Internal Server Error: faketg crashed: {exc!r}"
             reply, status = {"ok": False, "error_code": 500, "description": record.description}, 500
+        finally:
+            self._in_flight -= 1
         await send_json(send, status, reply)
 
     # ------------------------------------------------------ fault injection
@@ -207,7 +216,6 @@ class FakeTelegram:
         method: str | None = None,
         error_code: int = 429,
         description: str | None = None,
-        *,
         retry_after: int | None = None,
         times: int = 1,
         chat_id: int | str | None = None,
@@ -228,7 +236,9 @@ class FakeTelegram:
         error = ApiError(error_code, description, retry_after=retry_after)
         self._faults.append(_Fault(method.lower() if method else None, chat_id, error, times))
 
-    def delay_next(self, method: str | None = None, seconds: float = 10.0, *, times: int = 1, after: bool = False) -> None:
+    def delay_next(
+        self, method: str | None = None, seconds: float = 10.0, *, times: int = 1, after: bool = False
+    ) -> None:
         """Answer the next matching calls ``seconds`` late.
 
         With ``after=False`` the call takes effect only after the delay (a
@@ -297,10 +307,10 @@ class FakeTelegram:
                 if chat.type != "private" and (chat.username or "").lower() == name:
                     return chat
             raise bad_request("chat not found")
-        chat = self.chats.get(chat_id)
-        if chat is None:
+        found = self.chats.get(chat_id)
+        if found is None:
             raise bad_request("chat not found")
-        return chat
+        return found
 
     def writable_chat(self, chat_id: int | str) -> FakeChat:
         """A chat the bot may send to now (a private chat's user may refuse)."""
@@ -315,7 +325,9 @@ class FakeTelegram:
                 raise forbidden("bot can't initiate conversation with a user")
         return chat
 
-    def post_bot_message(self, chat: FakeChat, *, reply_markup: dict[str, Any] | None = None, **fields: Any) -> FakeMessage:
+    def post_bot_message(
+        self, chat: FakeChat, *, reply_markup: dict[str, Any] | None = None, **fields: Any
+    ) -> FakeMessage:
         """Store a message the bot sent; custom keyboards change the chat's keyboard."""
         inline = reply_markup if reply_markup and "inline_keyboard" in reply_markup else None
         custom = reply_markup if reply_markup and "inline_keyboard" not in reply_markup else None
@@ -364,6 +376,9 @@ class FakeTelegram:
 
     def new_charge_number(self) -> int:
         return next(self._charges)
+
+    def new_media_group_id(self) -> str:
+        return str(next(self._media_groups))
 
     def set_settle_hook(self, hook: SettleHook | None) -> None:
         """Set what ``settle()`` awaits after each user action (e.g. "until the bot is idle")."""
@@ -432,7 +447,9 @@ class FakeTelegram:
         """How many calls match (method case-insensitive; None matches all)."""
         return len(self.calls_of(method, chat_id, ok=ok))
 
-    def calls_of(self, method: str | None = None, chat_id: int | str | None = None, *, ok: bool | None = None) -> list[CallRecord]:
+    def calls_of(
+        self, method: str | None = None, chat_id: int | str | None = None, *, ok: bool | None = None
+    ) -> list[CallRecord]:
         return [
             call for call in self.calls
             if (method is None or call.method.lower() == method.lower())
@@ -444,6 +461,11 @@ class FakeTelegram:
         """Every message the bot sent to a chat, including later-deleted ones."""
         chat = self.chats.get(chat_id)
         return [m for m in chat.all_messages if m.from_bot] if chat else []
+
+    @property
+    def in_flight(self) -> int:
+        """API calls being answered right now (a long-polling getUpdates counts too)."""
+        return self._in_flight
 
     def pending_updates(self) -> int:
         """Updates not yet confirmed by a getUpdates offset."""

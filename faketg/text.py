@@ -150,7 +150,7 @@ def find_bot_commands(text: str) -> list[dict[str, Any]]:
         )
 
 
-def _explicit_entities(raw: Any, text: str) -> list[dict[str, Any]]:
+def _explicit_entities(raw: Any) -> list[dict[str, Any]]:
     """Validate an ``entities``/``caption_entities`` array sent by the bot."""
     if raw is None:
         return []
@@ -166,7 +166,7 @@ def _explicit_entities(raw: Any, text: str) -> list[dict[str, Any]]:
         if not isinstance(offset, int) or not isinstance(length, int) or offset < 0 or length <= 0:
             raise bad_request("can't parse MessageEntity: wrong offset or length")
         entities.append(dict(item))
-    del text  # offsets beyond the text are clipped by clean_text, as TDLib does
+    # Offsets beyond the text are clipped later by clean_text, as TDLib does.
     return sort_entities(entities)
 
 
@@ -199,7 +199,7 @@ def format_text(
     mode = (parse_mode or "").strip().lower()
     if raw_entities is not None:
         # Explicit entities win over parse_mode, as in the Bot API.
-        text, entities = source, _explicit_entities(raw_entities, source)
+        text, entities = source, _explicit_entities(raw_entities)
     elif mode == "":
         text, entities = source, []
     elif mode == "html":

@@ -16,6 +16,7 @@ Semantics follow Telegram's:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from .errors import ApiError
@@ -102,10 +103,8 @@ class UpdateQueue:
                 if batch or remaining <= 0:
                     return batch
                 poll.wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(poll.wake.wait(), remaining)
-                except TimeoutError:
-                    pass
         finally:
             if self._poll is poll:
                 self._poll = None

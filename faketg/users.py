@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .errors import ApiError
 from .markup import find_button, inline_rows
 from .media import make_png
 from .model import FakeCallbackQuery, FakeChat, FakeMessage, FakePreCheckout
@@ -87,10 +88,10 @@ class FakeUser:
     # -- plumbing -----------------------------------------------------------
 
     def _target(self, chat: FakeChat | None) -> FakeChat:
-        if self.blocked:
-            raise AssertionError(f"{self.first_name} has blocked the bot; call unblock_bot() first")
         target = chat or self.chat
         if target.type == "private":
+            if self.blocked:
+                raise AssertionError(f"{self.first_name} has blocked the bot; call unblock_bot() first")
             self.started = True  # writing to a bot starts it
         elif self not in target.members:
             target.members.append(self)
@@ -109,7 +110,9 @@ class FakeUser:
 
     # -- messages -----------------------------------------------------------
 
-    async def send(self, text: str, *, chat: FakeChat | None = None, reply_to: FakeMessage | None = None) -> FakeMessage:
+    async def send(
+        self, text: str, *, chat: FakeChat | None = None, reply_to: FakeMessage | None = None
+    ) -> FakeMessage:
         """Send a text; ``/commands`` get bot_command entities as Telegram adds them."""
         return await self._post(chat, body=text, entities=find_bot_commands(text), reply_to=reply_to)
 
@@ -117,8 +120,11 @@ class FakeUser:
         self, image_bytes: bytes | None = None, caption: str | None = None, *, chat: FakeChat | None = None
     ) -> FakeMessage:
         """Send a picture (a generated PNG by default); the bot can re-send its file_ids."""
-        photo = self.tg.files.add_photo(image_bytes or make_png(), from_bot=False)
-        return await self._post(chat, photo=photo, caption=caption)
+        try:
+            photo = self.tg.files.add_photo(image_bytes or make_png(), from_bot=False)
+        except ApiError as error:  # a test mistake, not a bot reply
+            raise ValueError(f"Telegram would not accept this picture: {error.description}") from None
+        return await self._post(chat, photo_sizes=photo, caption=caption)
 
     async def send_document(
         self,
@@ -171,9 +177,9 @@ class FakeUser:
                     if button["text"] == text:
                         return candidate, button
         for candidate in candidates:
-            button = find_button(inline_rows(candidate.reply_markup), text)
-            if button is not None:
-                return candidate, button
+            partial = find_button(inline_rows(candidate.reply_markup), text)
+            if partial is not None:
+                return candidate, partial
         shown = "\n".join(str(m) for m in candidates if m.buttons) or "(no inline buttons at all)"
         raise AssertionError(f"{self.first_name} sees no button {text!r}. Messages with buttons:\n{shown}")
 
@@ -186,14 +192,16 @@ class FakeUser:
         """
         target, button = self._find_tap_target(button_text, message)
         if "url" in button:
-            raise AssertionError(f"button {button['text']!r} is a URL button ({button['url']}); it opens a link, the bot gets nothing")
+            raise AssertionError(
+                f"button {button['text']!r} is a URL button ({button['url']}); it opens a link, the bot gets nothing"
+            )
         if "callback_data" not in button:
             raise AssertionError(f"button {button['text']!r} sends no callback_data: {button}")
         return await self.send_callback(button["callback_data"], target)
 
     async def send_callback(self, data: str, message: FakeMessage) -> FakeCallbackQuery:
         """A callback query with arbitrary data on any message (forged taps)."""
-        self._target(None)
+        self._target(message.chat if message.chat.type != "private" else None)
         query = FakeCallbackQuery(id=self.tg.new_query_id(), user=self, message=message, data=data)
         self.tg.callback_queries[query.id] = query
         payload = {
@@ -217,7 +225,9 @@ class FakeUser:
         """
         keyboard = self.chat.reply_keyboard
         if keyboard is None:
-            raise AssertionError(f"{self.first_name} has no reply keyboard to press {text!r}:\n{self.chat.transcript()}")
+            raise AssertionError(
+                f"{self.first_name} has no reply keyboard to press {text!r}:\n{self.chat.transcript()}"
+            )
         button = find_button(keyboard["keyboard"], text)
         if button is None:
             raise AssertionError(f"no key {text!r} on the reply keyboard {self.chat.reply_keyboard_buttons}")

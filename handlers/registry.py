@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from core.callbacks import pattern
-from handlers import catalog, errors, flows, live, shop, start
+from handlers import cart, catalog, checkout, errors, flows, landing, live, my_orders, shop, start
 
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -46,6 +46,22 @@ def register(app: Application) -> None:
         ("live.swapfrom", live.swap_from), ("live.swap", live.swap_slots), ("live.qr", live.slot_qr),
         ("live.shopqr", live.shop_qr), ("live.sheet", live.qr_sheet), ("live.start", live.start_session),
         ("live.end", live.end_session),
+    ]:
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
+
+    # Buying: landing on a link, the card, the cart, checkout, the buyer's orders.
+    start.set_payload_handler(landing.open_link)
+    app.add_handler(CommandHandler("cart", cart.cart_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("myorders", my_orders.my_orders, filters=PRIVATE))
+    for action, callback in [
+        ("b.shop", landing.on_catalog), ("b.p", landing.on_open_product), ("b.q", landing.on_quantity),
+        ("b.noop", landing.on_noop), ("b.wait", landing.on_notify_when_back),
+        ("b.now", checkout.on_buy_now), ("b.use", checkout.on_use_saved), ("b.chg", checkout.on_change_details),
+        ("b.note", checkout.on_add_note), ("b.x", checkout.on_cancel_checkout), ("b.ok", checkout.on_confirm),
+        ("b.cart", cart.on_add_to_cart), ("c.show", cart.on_show_cart), ("c.set", cart.on_set_quantity),
+        ("c.go", cart.on_checkout),
+        ("o.mine", my_orders.my_orders), ("o.cancel", my_orders.ask_cancel), ("o.cancelok", my_orders.confirm_cancel),
+        ("o.recv", my_orders.confirm_received),
     ]:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
 

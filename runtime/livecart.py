@@ -15,6 +15,7 @@ from telegram.request import BaseRequest
 from core.config import Config
 from handlers.common import Services
 from handlers.menu import set_default_commands
+from handlers.notices import restock_notifier
 from handlers.registry import register
 from runtime.outbox_sender import OutboxSender
 from runtime.polling import poll_forever
@@ -45,6 +46,7 @@ def build_application(config: Config, store: Store, request: BaseRequest | None 
     app = builder.build()
     app.bot_data["services"] = Services(config=config, store=store)
     register(app)
+    store.products.restock_listeners[:] = [restock_notifier(store, config)]
     return app
 
 

@@ -15,9 +15,9 @@ from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
-# We call getUpdates through do_api_request on purpose: it returns the raw JSON, which is what
-# the inbox stores verbatim. PTB warns that Bot.get_updates exists; that one parses too early.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot.getUpdates'")
+# We call getUpdates (and the outbox its methods) through do_api_request on purpose: it takes
+# and returns raw JSON, which is what the inbox and outbox store. PTB warns that typed methods exist.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.")
 
 # Updates the bot handles; Telegram sends nothing else (fewer wake-ups, less to store).
 ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]

@@ -8,6 +8,7 @@ from storage.db import Database
 from storage.flows import Flows
 from storage.inbox import Inbox
 from storage.live import Live
+from storage.orders import Carts, Orders
 from storage.outbox import Outbox
 from storage.products import Products
 from storage.shops import Shops
@@ -26,6 +27,8 @@ class Store:
         self.outbox = Outbox(db)
         self.products = Products(db)
         self.live = Live(db)
+        self.orders = Orders(db, self.products, self.outbox, on_user_changed=self.users.forget)
+        self.carts = Carts(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Store":

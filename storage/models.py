@@ -15,6 +15,13 @@ class User:
     language: str | None
     current_shop_id: int | None
     blocked_at: float | None
+    phone: str | None = None  # saved delivery details, offered at the next checkout
+    recipient: str | None = None
+    address: str | None = None
+
+    @property
+    def has_delivery(self) -> bool:
+        return bool(self.phone and self.recipient and self.address)
 
 
 @dataclass(frozen=True)

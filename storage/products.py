@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+import aiosqlite
 
 from core.stock import StockChange
 from storage.db import Database, fetch_one_in, now
@@ -51,7 +54,8 @@ class StockUpdate:
 class Products:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self.restock_listeners: list = []  # called inside the transaction when stock comes back
+        # Called inside the transaction when a product's stock comes back from zero.
+        self.restock_listeners: list[Callable[[aiosqlite.Connection, Product], Awaitable[None]]] = []
 
     async def create(self, shop_id: int, name: str, price: int, stock: int,
                      photo_file_id: str | None = None, description: str | None = None) -> Product:
@@ -109,9 +113,22 @@ class Products:
             )
             product = _product(updated)
             if before == 0 and after > 0:
-                for listener in self.restock_listeners:
-                    await listener(conn, product)
+                await self._restocked(conn, product)
         return StockUpdate(product, before)
+
+    async def add_stock_in(self, conn: aiosqlite.Connection, product_id: int, quantity: int) -> None:
+        """Put units back inside the caller's transaction (a cancelled order)."""
+        row = await fetch_one_in(
+            conn, f"UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
+            (quantity, now(), product_id))
+        if row is not None and row["stock"] - quantity == 0 and row["stock"] > 0:
+            await self._restocked(conn, _product(row))
+
+    async def _restocked(self, conn: aiosqlite.Connection, product: Product) -> None:
+        """Stock came back from zero: whoever listens (buyers waiting) hears it in this transaction."""
+        if product.on_sale:
+            for listener in self.restock_listeners:
+                await listener(conn, product)
 
     async def soft_delete(self, product_id: int) -> bool:
         """Remove from sale and from live links; past orders keep what they recorded."""
@@ -122,4 +139,20 @@ class Products:
             )
             await conn.execute("UPDATE link_slots SET product_id = NULL, updated_at = ? WHERE product_id = ?",
                                (now(), product_id))
+            await conn.execute("DELETE FROM cart_items WHERE product_id = ?", (product_id,))
+            await conn.execute("DELETE FROM restock_waiters WHERE product_id = ?", (product_id,))
+            return cur.rowcount > 0
+
+    async def take_waiters(self, conn: aiosqlite.Connection, product_id: int) -> list[int]:
+        """The buyers waiting for this product to be back, removed as they are returned (told once)."""
+        async with conn.execute("DELETE FROM restock_waiters WHERE product_id = ? RETURNING user_id",
+                                (product_id,)) as cur:
+            return [r[0] for r in await cur.fetchall()]
+
+    async def add_waiter(self, product_id: int, user_id: int) -> bool:
+        """Remember a buyer who wants to hear when the product is back; False if already waiting."""
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "INSERT INTO restock_waiters (product_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (product_id, user_id, now()))
             return cur.rowcount > 0

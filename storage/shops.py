@@ -72,6 +72,12 @@ class Shops:
         )
         return None if row is None else Membership(_shop(row), row["role"])
 
+    async def members(self, shop_id: int) -> list[tuple[int, str]]:
+        """(user id, role) of everyone who handles the shop's orders, owner first."""
+        rows = await self._db.fetch_all(
+            "SELECT user_id, role FROM shop_members WHERE shop_id = ? ORDER BY role = 'staff', added_at", (shop_id,))
+        return [(r[0], r[1]) for r in rows]
+
     async def counts(self, shop_id: int) -> ShopCounts:
         row = await self._db.fetch_one(
             """SELECT (SELECT count(*) FROM products WHERE shop_id = :s AND deleted_at IS NULL) AS products,

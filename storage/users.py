@@ -7,7 +7,7 @@ import sqlite3
 from storage.db import Database, now
 from storage.models import User
 
-_COLUMNS = "id, first_name, username, language_code, language, current_shop_id, blocked_at"
+_COLUMNS = "id, first_name, username, language_code, language, current_shop_id, blocked_at, phone, recipient, address"
 
 
 def _user(row: sqlite3.Row) -> User:

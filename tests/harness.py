@@ -73,13 +73,14 @@ class World:
 
     async def settle(self) -> None:
         """Return once every update sent so far is handled and the outbox has sent what is due."""
-        for _ in range(10_000):
+        deadline = asyncio.get_running_loop().time() + 120
+        while asyncio.get_running_loop().time() < deadline:
             if self.tg.pending_updates() == 0 and not self.bot.pipeline.busy:
                 await self.bot.settle()
                 if self.tg.pending_updates() == 0 and not self.bot.pipeline.busy:
                     return
-            await asyncio.sleep(0.001)
-        raise AssertionError("the bot did not settle: updates are still pending")
+            await asyncio.sleep(0.002)
+        raise AssertionError("the bot did not settle within 120 s: updates are still pending")
 
 
 async def start_world(tmp_path: Path, **config_overrides: object) -> World:

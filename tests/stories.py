@@ -21,3 +21,24 @@ async def add_product(user, line: str = "Xiacheng oranges 5kg, 39.90, 200"):
     await user.send(f"/addproduct {line}")
     data = user.last.callback_data("✏️ Name")
     return int(data.split(":")[1])
+
+
+async def shop_with_product_on_link(world, line: str = "Oranges, 39.90, 50"):
+    """A merchant whose product is on link 1; returns (merchant, shop, product id)."""
+    ann = await merchant_with_shop(world)
+    product_id = await add_product(ann, line)
+    await ann.tap("🔴 Put on next free link")
+    return ann, await current_shop(world, ann), product_id
+
+
+async def save_delivery(world, user, phone="+8613800138000", recipient=None, address="8 Orchard Lane, Yichang"):
+    """Make `user` a returning buyer (saved phone, name and address)."""
+    await world.store.users.seen(user.id, user.first_name, None, user.language_code)
+    async with world.store.db.write() as conn:
+        await conn.execute("UPDATE users SET phone = ?, recipient = ?, address = ? WHERE id = ?",
+                           (phone, recipient or user.first_name, address, user.id))
+    world.store.users.forget(user.id)
+
+
+async def stock_of(world, product_id):
+    return (await world.store.products.get(product_id)).stock

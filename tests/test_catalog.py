@@ -40,8 +40,8 @@ async def test_photo_is_kept_as_the_largest_size_file_id(world):
     await ann.tap("Skip")
     shop = await current_shop(world, ann)
     product = (await world.store.products.page(shop.id, 0, 1))[0][0]
-    assert product.photo_file_id == sent.largest_photo.file_id
-    assert product.photo_file_id != sent.photo[0].file_id
+    assert product.photo_file_id == sent.photo.file_id  # the largest size
+    assert product.photo_file_id != sent.photo_sizes[0].file_id
 
 
 async def test_skipping_photo_and_description_publishes_a_text_card(world):

@@ -1,0 +1,113 @@
+"""The cart: one per buyer per shop. Add from a product card, change quantities, check out."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from core.i18n import Safe
+from handlers.checkout import begin, items_text
+from handlers.common import Actor, Context, actor, button, keyboard, parse_callback, present, reply, services
+from handlers.landing import max_quantity
+from storage.models import Shop
+
+
+async def on_add_to_cart(update: Update, context: Context) -> None:
+    """Add to cart on a product card."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    store = services(context).store
+    product = await store.products.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    quantity, slot = (data.opt_int(1), data.opt_int(2) or None) if data else (None, None)
+    if product is None or not product.on_sale or quantity is None or quantity < 1:
+        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+        return
+    in_cart = {line.product_id: line.quantity for line in await store.carts.lines(who.id, product.shop_id)}
+    bound = await max_quantity(context, who, product)
+    if in_cart.get(product.id, 0) + quantity > bound:
+        await update.callback_query.answer(who.t.plain("buyer.only_left", left=bound, limit=0), show_alert=True)
+        return
+    total = await store.carts.add(who.id, product.shop_id, product.id, quantity, slot)
+    await update.callback_query.answer(who.t.plain("cart.added", name=product.name, quantity=total), show_alert=False)
+
+
+async def cart_command(update: Update, context: Context) -> None:
+    """/cart: the cart of the shop last added to, with a switch to the others."""
+    who = await actor(update, context)
+    shop_ids = await services(context).store.carts.shops(who.id)
+    if not shop_ids:
+        await reply(update, who.t("cart.empty_all"))
+        return
+    await show_cart(update, context, who, await services(context).store.shops.get(shop_ids[0]), shop_ids[1:])
+
+
+async def on_show_cart(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    data = parse_callback(update)
+    shop = await services(context).store.shops.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    if shop is None:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    await update.callback_query.answer()
+    await show_cart(update, context, who, shop)
+
+
+async def show_cart(update: Update, context: Context, who: Actor, shop: Shop, other_shops: list[int] = ()) -> None:
+    store = services(context).store
+    t = who.t
+    lines = []
+    rows = []
+    for line in await store.carts.lines(who.id, shop.id):
+        product = await store.products.get(line.product_id)
+        if product is None or not product.on_sale:
+            continue
+        lines.append((product.name, product.price, line.quantity))
+        rows.append([button(t.plain("cart.button_item", name=product.name, quantity=line.quantity), "b.p", product.id, line.slot or 0)])
+        rows.append([button("−", "c.set", shop.id, product.id, line.quantity - 1),
+                     button("+", "c.set", shop.id, product.id, line.quantity + 1),
+                     button("🗑", "c.set", shop.id, product.id, 0)])
+    if not lines:
+        await present(update, t("cart.empty", shop=shop.name),
+                      keyboard([[button(t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]]))
+        return
+    total = sum(price * qty for _, price, qty in lines)
+    rows.append([button(t.plain("cart.button_checkout", total=t.money(total, shop.currency)), "c.go", shop.id)])
+    rows.append([button(t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)])
+    for other_id in other_shops:
+        other = await store.shops.get(other_id)
+        if other is not None:
+            rows.append([button(t.plain("cart.button_other_shop", shop=other.name), "c.show", other.id)])
+    text = t("cart.title", shop=shop.name, items=Safe(items_text(t, lines, shop.currency)),
+             total=t.money(total, shop.currency))
+    await present(update, text, keyboard(rows))
+
+
+async def on_set_quantity(update: Update, context: Context) -> None:
+    """− / + / 🗑 on a cart line."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    store = services(context).store
+    shop_id, product_id, quantity = (data.opt_int(0), data.opt_int(1), data.opt_int(2)) if data else (None,) * 3
+    product = await store.products.get(product_id) if product_id else None
+    if product is None or product.shop_id != shop_id or quantity is None or quantity < 0:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    bound = await max_quantity(context, who, product)
+    if quantity > bound:
+        await update.callback_query.answer(who.t.plain("buyer.only_left", left=bound, limit=0))
+        return
+    await update.callback_query.answer()
+    await store.carts.set_quantity(who.id, shop_id, product_id, quantity)
+    await show_cart(update, context, who, await store.shops.get(shop_id))
+
+
+async def on_checkout(update: Update, context: Context) -> None:
+    """Checkout from the cart: all items are placed together or not at all."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    store = services(context).store
+    shop_id = data.opt_int(0) if data else None
+    lines = await store.carts.lines(who.id, shop_id) if shop_id else []
+    if not lines:
+        await update.callback_query.answer(who.t.plain("cart.empty_toast"), show_alert=True)
+        return
+    await begin(update, context, who, shop_id, [[l.product_id, l.quantity, l.slot] for l in lines], from_cart=True)

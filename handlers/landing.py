@@ -1,0 +1,199 @@
+"""Where a scanned QR code or tapped link lands: the product card, or the shop's catalog.
+
+A slot link shows whatever product is on the slot now; an empty slot, or a hidden or deleted
+product, shows the catalog with one polite line. Every open is recorded for the funnel.
+"""
+
+from __future__ import annotations
+
+import math
+
+from telegram import InlineKeyboardMarkup, Update
+
+from core.i18n import Translator
+from core.links import LinkTarget, PayloadError, decode
+from handlers.common import Actor, Context, actor, button, keyboard, parse_callback, present, reply, services
+from storage.models import Shop
+from storage.products import Product
+
+MAX_QTY = 99
+CATALOG_PAGE = 8
+
+
+# ---------------------------------------------------------------- the product card
+
+def buyer_card_text(t: Translator, product: Product, shop: Shop) -> str:
+    lines = [t("buyer.card_title", name=product.name), t("buyer.card_price", price=t.money(product.price, shop.currency))]
+    lines.append(t("buyer.card_stock", stock=product.stock) if product.stock > 0 else t("buyer.card_sold_out"))
+    if product.per_buyer_limit:
+        lines.append(t("buyer.card_limit", limit=product.per_buyer_limit))
+    if product.description:
+        lines += ["", t("catalog.card_description", description=product.description)]
+    lines += ["", t("buyer.card_shop", shop=shop.name)]
+    return "\n".join(lines)
+
+
+def buyer_card_buttons(t: Translator, product: Product, shop: Shop, quantity: int, slot: int) -> InlineKeyboardMarkup:
+    catalog = [button(t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]
+    if product.stock <= 0:
+        return keyboard([[button(t.plain("buyer.button_notify"), "b.wait", product.id)], catalog])
+    p = product.id
+    return keyboard([
+        [button("−", "b.q", p, max(1, quantity - 1), slot), button(str(quantity), "b.noop"),
+         button("+", "b.q", p, quantity + 1, slot)],
+        [button(t.plain("buyer.button_buy", total=t.money(product.price * quantity, shop.currency)), "b.now", p, quantity, slot),
+         button(t.plain("buyer.button_add_to_cart"), "b.cart", p, quantity, slot)],
+        catalog,
+    ])
+
+
+async def max_quantity(context: Context, who: Actor, product: Product) -> int:
+    """What this buyer may order now: bounded by stock and the product's per-buyer limit."""
+    bound = min(product.stock, MAX_QTY)
+    if product.per_buyer_limit:
+        already = await services(context).store.orders.units_bought(who.id, product.id)
+        bound = min(bound, max(0, product.per_buyer_limit - already))
+    return bound
+
+
+async def show_card(update: Update, context: Context, who: Actor, product: Product, shop: Shop, slot: int,
+                    notice: str | None = None) -> None:
+    text = buyer_card_text(who.t, product, shop)
+    if notice:
+        text = notice + "\n\n" + text
+    await present(update, text, buyer_card_buttons(who.t, product, shop, 1, slot), product.photo_file_id)
+
+
+# ---------------------------------------------------------------- landing from a link
+
+async def open_link(update: Update, context: Context, payload: str) -> None:
+    """`/start <payload>`: a slot, product or shop link."""
+    who = await actor(update, context)
+    store = services(context).store
+    try:
+        target = decode(payload)
+    except PayloadError:
+        await reply(update, who.t("landing.bad_link"))
+        return
+    shop = await store.shops.by_slug(target.slug)
+    if shop is None:
+        await reply(update, who.t("landing.no_shop"))
+        return
+    session = await store.live.current_session(shop.id)
+    product, slot = await _resolve(context, target, shop)
+    await store.live.record_open(shop.id, target.kind, target.number if target.kind == "slot" else None,
+                                 product.id if product else None, session.id if session else None, who.id)
+    if product is not None and product.on_sale:
+        await show_card(update, context, who, product, shop, slot or 0)
+        return
+    notice = None
+    if target.kind == "slot":
+        notice = who.t("landing.slot_empty", slot=target.number)
+    elif target.kind == "product":
+        notice = who.t("landing.product_gone")
+    await show_catalog(update, context, who, shop, 0, notice)
+
+
+async def _resolve(context: Context, target: LinkTarget, shop: Shop) -> tuple[Product | None, int | None]:
+    store = services(context).store
+    if target.kind == "slot":
+        product_id = await store.live.product_on(shop.id, target.number)
+        return (await store.products.get(product_id) if product_id else None), target.number
+    if target.kind == "product":
+        product = await store.products.get(target.number)
+        return (product if product and product.shop_id == shop.id else None), None
+    return None, None
+
+
+# ---------------------------------------------------------------- the buyer's catalog
+
+async def show_catalog(update: Update, context: Context, who: Actor, shop: Shop, page: int,
+                       notice: str | None = None) -> None:
+    t = who.t
+    products, total = await services(context).store.products.page(shop.id, page * CATALOG_PAGE, CATALOG_PAGE,
+                                                                   visible_only=True)
+    lines = [notice, ""] if notice else []
+    lines.append(t("buyer.catalog_title", shop=shop.name))
+    lines.append(t("buyer.catalog_hint") if total else t("buyer.catalog_empty"))
+    rows = [[button(t.plain("buyer.catalog_item", name=p.name, price=t.money(p.price, shop.currency))
+                    if p.stock > 0 else t.plain("buyer.catalog_item_sold_out", name=p.name), "b.p", p.id, 0)]
+            for p in products]
+    nav = []
+    if page > 0:
+        nav.append(button("◀", "b.shop", shop.id, page - 1))
+    if page + 1 < math.ceil(total / CATALOG_PAGE):
+        nav.append(button("▶", "b.shop", shop.id, page + 1))
+    rows.append(nav)
+    await present(update, "\n".join(lines), keyboard(rows))
+
+
+async def on_catalog(update: Update, context: Context) -> None:
+    """The "Shop catalog" button (and its pages)."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    shop = await services(context).store.shops.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    page = data.opt_int(1) if data else None
+    if shop is None or page is None or page < 0:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    await update.callback_query.answer()
+    await show_catalog(update, context, who, shop, page)
+
+
+async def on_open_product(update: Update, context: Context) -> None:
+    """A product in the catalog (or in a restock note): its card."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    store = services(context).store
+    product = await store.products.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    slot = (data.opt_int(1) or 0) if data else 0
+    if product is None or not product.on_sale:
+        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+        return
+    await update.callback_query.answer()
+    shop = await store.shops.get(product.shop_id)
+    await show_card(update, context, who, product, shop, slot)
+
+
+async def on_quantity(update: Update, context: Context) -> None:
+    """− / +: edit the card's buttons in place (one call), bounded by stock and the limit."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    store = services(context).store
+    product = await store.products.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    wanted, slot = (data.opt_int(1), data.opt_int(2) or 0) if data else (None, 0)
+    if product is None or not product.on_sale or wanted is None or wanted < 1:
+        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+        return
+    bound = await max_quantity(context, who, product)
+    if wanted > bound:
+        key = "buyer.limit_reached" if product.per_buyer_limit and bound < min(product.stock, MAX_QTY) \
+            else "buyer.only_left"
+        await update.callback_query.answer(who.t.plain(key, left=bound, limit=product.per_buyer_limit or 0))
+        wanted = max(1, bound)
+    else:
+        await update.callback_query.answer()
+    shop = await store.shops.get(product.shop_id)
+    markup = buyer_card_buttons(who.t, product, shop, wanted, slot)
+    current = update.callback_query.message.reply_markup if update.callback_query.message else None
+    if current is not None and current.to_dict() == markup.to_dict():
+        return  # nothing changes on screen: spare the call
+    await update.callback_query.edit_message_reply_markup(markup)
+
+
+async def on_noop(update: Update, context: Context) -> None:
+    """The quantity label in the middle of − qty +: nothing to do but stop the spinner."""
+    await update.callback_query.answer()
+
+
+async def on_notify_when_back(update: Update, context: Context) -> None:
+    """Sold out: remember the buyer and tell them once when stock returns."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    store = services(context).store
+    product = await store.products.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    if product is None or not product.on_sale:
+        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+        return
+    await store.products.add_waiter(product.id, who.id)
+    await update.callback_query.answer(who.t.plain("buyer.will_notify", name=product.name), show_alert=True)

@@ -1,0 +1,120 @@
+"""/myorders: a buyer's orders with their status; cancel before shipping, confirm receipt."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from core.i18n import N_, Translator
+from core.orders import IllegalTransition, Status, buyer_may
+from handlers.common import Context, actor, button, keyboard, parse_callback, present, services, translator_for
+from handlers.notices import order_items_text
+from storage.orders import Order
+
+STATUS = {
+    Status.PLACED: N_("status.placed"),
+    Status.CONFIRMED: N_("status.confirmed"),
+    Status.SHIPPED: N_("status.shipped"),
+    Status.DELIVERED: N_("status.delivered"),
+    Status.CANCELLED: N_("status.cancelled"),
+}
+
+
+def status_text(t: Translator, status: str) -> str:
+    return t.plain(STATUS[Status(status)])
+
+
+async def my_orders(update: Update, context: Context) -> None:
+    """/myorders (or its button): the latest orders, newest first."""
+    who = await actor(update, context)
+    if update.callback_query:
+        await update.callback_query.answer()
+    await show_my_orders(update, context, who)
+
+
+async def show_my_orders(update: Update, context: Context, who) -> None:
+    store = services(context).store
+    orders = await store.orders.of_buyer(who.id, limit=10)
+    t = who.t
+    if not orders:
+        await present(update, t("myorders.none"))
+        return
+    blocks, rows = [t("myorders.title")], []
+    for order in orders:
+        shop = await store.shops.get(order.shop_id)
+        block = t("myorders.order", number=order.number, shop=shop.name, date=t.date(order.created_at, shop.timezone),
+                  status=status_text(t, order.status), items=order_items_text(t, order),
+                  total=t.money(order.total, order.currency))
+        if order.tracking_number:
+            block += "\n" + t("myorders.tracking", carrier=order.carrier or "", tracking=order.tracking_number)
+        blocks.append(block)
+        if buyer_may(order.status, Status.CANCELLED):
+            rows.append([button(t.plain("myorders.button_cancel", number=order.number), "o.cancel", order.id)])
+        if buyer_may(order.status, Status.DELIVERED):
+            rows.append([button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id)])
+    await present(update, "\n\n".join(blocks), keyboard(rows))
+
+
+async def _own_order(update: Update, context: Context) -> Order | None:
+    who = await actor(update, context)
+    data = parse_callback(update)
+    order = await services(context).store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    if order is None or order.buyer_id != who.id:
+        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        return None
+    return order
+
+
+async def ask_cancel(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    order = await _own_order(update, context)
+    if order is None:
+        return
+    if not buyer_may(order.status, Status.CANCELLED):
+        await update.callback_query.answer(who.t.plain("myorders.too_late"), show_alert=True)
+        return
+    await update.callback_query.answer()
+    markup = keyboard([[button(who.t.plain("myorders.button_cancel_yes"), "o.cancelok", order.id),
+                        button(who.t.plain("myorders.button_cancel_no"), "o.mine")]])
+    await present(update, who.t("myorders.cancel_confirm", number=order.number), markup)
+
+
+async def confirm_cancel(update: Update, context: Context) -> None:
+    """The buyer cancels an order not yet shipped: stock returns, the shop is told."""
+    await _buyer_step(update, context, Status.CANCELLED, N_("myorders.cancelled"))
+
+
+async def confirm_received(update: Update, context: Context) -> None:
+    """The buyer says the parcel arrived."""
+    await _buyer_step(update, context, Status.DELIVERED, N_("myorders.received"))
+
+
+async def _buyer_step(update: Update, context: Context, wanted: Status, done_key: str) -> None:
+    who = await actor(update, context)
+    order = await _own_order(update, context)
+    if order is None:
+        return
+    if not buyer_may(order.status, wanted):
+        await update.callback_query.answer(who.t.plain("myorders.too_late"), show_alert=True)
+        return
+    svc = services(context)
+    shop = await svc.store.shops.get(order.shop_id)
+
+    async def messages(changed: Order):
+        out = []
+        for member_id, _role in await svc.store.shops.members(shop.id):
+            member = await svc.store.users.get(member_id)
+            if member is None or member.blocked_at:
+                continue
+            t = translator_for(member, svc.config)
+            key = "notice.buyer_cancelled" if wanted is Status.CANCELLED else "notice.buyer_received"
+            out.append((member_id, "sendMessage", {"text": t(key, number=changed.number, shop=shop.name),
+                                                   "parse_mode": "HTML"}))
+        return out
+
+    try:
+        await svc.store.orders.transition(order.id, wanted, who.id, messages=messages)
+    except IllegalTransition:
+        await update.callback_query.answer(who.t.plain("myorders.too_late"), show_alert=True)
+        return
+    await update.callback_query.answer(who.t.plain(done_key, number=order.number))
+    await show_my_orders(update, context, who)

@@ -1,0 +1,305 @@
+"""Carts, orders and their history.
+
+Placing an order is one transaction: every item's stock is taken with a conditional update
+(`stock >= qty`), the order gets the shop's next number, the messages it causes go into the
+outbox, and the checkout token makes a repeat (double tap, replayed update) return the first
+order instead of making another. Nothing is half-done: any item short rolls it all back.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from core.orders import Status, check_transition
+from storage.db import Database, fetch_one_in, now
+from storage.outbox import Outbox
+from storage.products import Products
+
+_ORDER_COLUMNS = ("id, shop_id, number, buyer_id, status, currency, total, units, phone, recipient, address, "
+                  "latitude, longitude, note, payment_method, slot, session_id, carrier, tracking_number, "
+                  "cancel_reason, created_at, updated_at")
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    product_id: int
+    name: str
+    unit_price: int
+    quantity: int
+
+    @property
+    def subtotal(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class Order:
+    id: int
+    shop_id: int
+    number: int
+    buyer_id: int
+    status: str
+    currency: str
+    total: int
+    units: int
+    phone: str
+    recipient: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    note: str | None
+    payment_method: str
+    slot: int | None
+    session_id: int | None
+    carrier: str | None
+    tracking_number: str | None
+    cancel_reason: str | None
+    created_at: float
+    updated_at: float
+    items: tuple[OrderItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    phone: str
+    recipient: str
+    address: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product_id: int
+    quantity: int
+    slot: int | None
+
+
+# ---- why an order could not be placed (each has a clear message for the buyer)
+
+class OrderProblem(Exception):
+    pass
+
+
+class SoldOut(OrderProblem):
+    def __init__(self, product_id: int, name: str, left: int) -> None:
+        super().__init__(f"{name}: only {left} left")
+        self.product_id, self.name, self.left = product_id, name, left
+
+
+class Unavailable(OrderProblem):
+    def __init__(self, product_id: int, name: str) -> None:
+        super().__init__(f"{name} is no longer for sale")
+        self.product_id, self.name = product_id, name
+
+
+class LimitReached(OrderProblem):
+    def __init__(self, product_id: int, name: str, limit: int, already: int) -> None:
+        super().__init__(f"{name}: limit {limit} per buyer, {already} ordered before")
+        self.product_id, self.name, self.limit, self.already = product_id, name, limit, already
+
+
+class TooManyOpenOrders(OrderProblem):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} open orders per shop")
+        self.limit = limit
+
+
+# Renders the messages an order change causes: (chat_id, Bot API method, params).
+Messages = Callable[[Order], Awaitable[Sequence[tuple[int, str, dict]]]]
+
+
+def _order(row: sqlite3.Row, items: Sequence[sqlite3.Row] = ()) -> Order:
+    return Order(**{k: row[k] for k in row.keys()},
+                 items=tuple(OrderItem(r["product_id"], r["name"], r["unit_price"], r["quantity"]) for r in items))
+
+
+class Orders:
+    def __init__(self, db: Database, products: Products, outbox: Outbox,
+                 on_user_changed: Callable[[int], None] = lambda user_id: None) -> None:
+        self._db = db
+        self._products = products
+        self._outbox = outbox
+        self._on_user_changed = on_user_changed  # the users cache: placing saves delivery details
+
+    async def place(self, *, token: str, shop_id: int, buyer_id: int, items: Sequence[tuple[int, int]],
+                    delivery: Delivery, note: str | None, slot: int | None, session_id: int | None,
+                    payment_method: str = "cod", max_open_orders: int = 20,
+                    messages: Messages | None = None, clear_cart: bool = False) -> tuple[Order, bool]:
+        """Place the order, or return the one this token already placed (and False)."""
+        if not items or any(q <= 0 for _, q in items):
+            raise ValueError("an order needs items with positive quantities")
+        async with self._db.write() as conn:
+            existing = await fetch_one_in(conn, "SELECT id FROM orders WHERE checkout_token = ?", (token,))
+            if existing is not None:
+                return await self._load(conn, existing["id"]), False
+            open_count = (await fetch_one_in(
+                conn, "SELECT count(*) FROM orders WHERE buyer_id = ? AND shop_id = ? AND status IN ('placed', 'confirmed')",
+                (buyer_id, shop_id)))[0]
+            if open_count >= max_open_orders:
+                raise TooManyOpenOrders(max_open_orders)
+            lines = []
+            for product_id, quantity in items:
+                product = await fetch_one_in(
+                    conn, "SELECT name, price, stock, per_buyer_limit, hidden, deleted_at, shop_id FROM products WHERE id = ?",
+                    (product_id,))
+                if product is None or product["shop_id"] != shop_id or product["hidden"] or product["deleted_at"]:
+                    raise Unavailable(product_id, product["name"] if product else "?")
+                if product["per_buyer_limit"]:
+                    already = (await fetch_one_in(
+                        conn, """SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
+                                 WHERE o.buyer_id = ? AND i.product_id = ? AND o.status != 'cancelled'""",
+                        (buyer_id, product_id)))[0]
+                    if already + quantity > product["per_buyer_limit"]:
+                        raise LimitReached(product_id, product["name"], product["per_buyer_limit"], already)
+                # The conditional update is what makes overselling impossible.
+                cur = await conn.execute(
+                    "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?",
+                    (quantity, now(), product_id, quantity))
+                if cur.rowcount == 0:
+                    raise SoldOut(product_id, product["name"], product["stock"])
+                lines.append((product_id, product["name"], product["price"], quantity))
+            number_row = await fetch_one_in(
+                conn, "UPDATE shops SET next_order_number = next_order_number + 1 WHERE id = ? "
+                      "RETURNING next_order_number - 1, currency", (shop_id,))
+            total = sum(price * qty for _, _, price, qty in lines)
+            units = sum(qty for *_, qty in lines)
+            t = now()
+            row = await fetch_one_in(
+                conn,
+                f"""INSERT INTO orders (shop_id, number, buyer_id, status, currency, total, units, phone, recipient,
+                        address, latitude, longitude, note, payment_method, slot, session_id, checkout_token,
+                        created_at, updated_at)
+                    VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                (shop_id, number_row[0], buyer_id, number_row[1], total, units, delivery.phone, delivery.recipient,
+                 delivery.address, delivery.latitude, delivery.longitude, note, payment_method, slot, session_id,
+                 token, t, t))
+            order_id = row[0]
+            await conn.executemany(
+                "INSERT INTO order_items (order_id, product_id, name, unit_price, quantity) VALUES (?, ?, ?, ?, ?)",
+                [(order_id, *line) for line in lines])
+            await conn.execute(
+                "INSERT INTO order_events (order_id, from_status, to_status, actor_id, at) VALUES (?, NULL, 'placed', ?, ?)",
+                (order_id, buyer_id, t))
+            await conn.execute(
+                "UPDATE users SET phone = ?, recipient = ?, address = ?, updated_at = ? WHERE id = ?",
+                (delivery.phone, delivery.recipient, delivery.address, t, buyer_id))
+            if clear_cart:
+                await conn.executemany("DELETE FROM cart_items WHERE buyer_id = ? AND shop_id = ? AND product_id = ?",
+                                       [(buyer_id, shop_id, pid) for pid, _ in items])
+            order = await self._load(conn, order_id)
+            if messages is not None:
+                for chat_id, method, params in await messages(order):
+                    await self._outbox.enqueue(conn, chat_id, method, params)
+        self._on_user_changed(buyer_id)
+        return order, True
+
+    async def _load(self, conn: aiosqlite.Connection, order_id: int) -> Order:
+        row = await fetch_one_in(conn, f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
+        async with conn.execute("SELECT product_id, name, unit_price, quantity FROM order_items WHERE order_id = ? "
+                                "ORDER BY rowid", (order_id,)) as cur:
+            items = await cur.fetchall()
+        return _order(row, items)
+
+    async def get(self, order_id: int) -> Order | None:
+        row = await self._db.fetch_one(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
+        if row is None:
+            return None
+        items = await self._db.fetch_all(
+            "SELECT product_id, name, unit_price, quantity FROM order_items WHERE order_id = ? ORDER BY rowid", (order_id,))
+        return _order(row, items)
+
+    async def units_bought(self, buyer_id: int, product_id: int) -> int:
+        """Units of a product this buyer has ordered (not counting cancelled orders)."""
+        return await self._db.fetch_value(
+            """SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
+               WHERE o.buyer_id = ? AND i.product_id = ? AND o.status != 'cancelled'""", (buyer_id, product_id))
+
+    async def by_token(self, token: str) -> Order | None:
+        order_id = await self._db.fetch_value("SELECT id FROM orders WHERE checkout_token = ?", (token,))
+        return None if order_id is None else await self.get(order_id)
+
+    async def of_buyer(self, buyer_id: int, limit: int = 10) -> list[Order]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_ORDER_COLUMNS} FROM orders WHERE buyer_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            (buyer_id, limit))
+        return [await self.get(r["id"]) for r in rows]
+
+    async def transition(self, order_id: int, wanted: str, actor_id: int, *, note: str | None = None,
+                         carrier: str | None = None, tracking_number: str | None = None,
+                         cancel_reason: str | None = None, messages: Messages | None = None) -> Order:
+        """Move an order along the state machine (IllegalTransition if not allowed), recording who
+        and when; a cancellation returns the stock. Messages go out with the change, atomically."""
+        async with self._db.write() as conn:
+            row = await fetch_one_in(conn, "SELECT status FROM orders WHERE id = ?", (order_id,))
+            if row is None:
+                raise LookupError(f"order {order_id} not found")
+            current, target = check_transition(row["status"], wanted)
+            t = now()
+            await conn.execute(
+                """UPDATE orders SET status = ?, updated_at = ?,
+                       carrier = coalesce(?, carrier), tracking_number = coalesce(?, tracking_number),
+                       cancel_reason = coalesce(?, cancel_reason) WHERE id = ?""",
+                (target.value, t, carrier, tracking_number, cancel_reason, order_id))
+            await conn.execute(
+                "INSERT INTO order_events (order_id, from_status, to_status, actor_id, note, at) VALUES (?, ?, ?, ?, ?, ?)",
+                (order_id, current.value, target.value, actor_id, note or cancel_reason, t))
+            if target is Status.CANCELLED:
+                async with conn.execute("SELECT product_id, quantity FROM order_items WHERE order_id = ?",
+                                        (order_id,)) as cur:
+                    for product_id, quantity in await cur.fetchall():
+                        await self._products.add_stock_in(conn, product_id, quantity)
+            order = await self._load(conn, order_id)
+            if messages is not None:
+                for chat_id, method, params in await messages(order):
+                    await self._outbox.enqueue(conn, chat_id, method, params)
+        return order
+
+    async def events(self, order_id: int) -> list[tuple[str | None, str, int, float]]:
+        rows = await self._db.fetch_all(
+            "SELECT from_status, to_status, actor_id, at FROM order_events WHERE order_id = ? ORDER BY id", (order_id,))
+        return [tuple(r) for r in rows]
+
+
+
+class Carts:
+    """One cart per buyer per shop."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, buyer_id: int, shop_id: int, product_id: int, quantity: int, slot: int | None) -> int:
+        """Add `quantity` (on top of what is there); returns the new quantity in the cart."""
+        async with self._db.write() as conn:
+            row = await fetch_one_in(
+                conn,
+                """INSERT INTO cart_items (buyer_id, shop_id, product_id, quantity, slot, added_at) VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (buyer_id, shop_id, product_id) DO UPDATE SET quantity = quantity + excluded.quantity,
+                       slot = coalesce(excluded.slot, slot)
+                   RETURNING quantity""",
+                (buyer_id, shop_id, product_id, quantity, slot, now()))
+        return row[0]
+
+    async def set_quantity(self, buyer_id: int, shop_id: int, product_id: int, quantity: int) -> None:
+        async with self._db.write() as conn:
+            if quantity <= 0:
+                await conn.execute("DELETE FROM cart_items WHERE buyer_id = ? AND shop_id = ? AND product_id = ?",
+                                   (buyer_id, shop_id, product_id))
+            else:
+                await conn.execute("UPDATE cart_items SET quantity = ? WHERE buyer_id = ? AND shop_id = ? AND product_id = ?",
+                                   (quantity, buyer_id, shop_id, product_id))
+
+    async def lines(self, buyer_id: int, shop_id: int) -> list[CartLine]:
+        rows = await self._db.fetch_all(
+            "SELECT product_id, quantity, slot FROM cart_items WHERE buyer_id = ? AND shop_id = ? ORDER BY added_at, product_id",
+            (buyer_id, shop_id))
+        return [CartLine(*r) for r in rows]
+
+    async def shops(self, buyer_id: int) -> list[int]:
+        rows = await self._db.fetch_all(
+            "SELECT shop_id FROM cart_items WHERE buyer_id = ? GROUP BY shop_id ORDER BY max(added_at) DESC", (buyer_id,))
+        return [r[0] for r in rows]
