@@ -6,6 +6,7 @@ and stable: a printed QR code for "link 1" keeps working while products rotate t
     s_<slug>             the shop's catalog
     l_<slug>_<slot>      live link slot 1..50 of the shop
     p_<slug>_<id>        one product, permanently
+    j_<token>            a one-time staff invite
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from typing import Literal
 
 MAX_PAYLOAD = 64
 MAX_SLOT = 50
-_PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_SLUG_RE = re.compile(r"^[a-z0-9]{4,16}$")
+# Used with fullmatch: `$` would also accept a trailing newline.
+_PAYLOAD_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_SLUG_RE = re.compile(r"[a-z0-9]{4,16}")
+_TOKEN_RE = re.compile(r"[a-f0-9]{16,48}")
+_NUMBER_RE = re.compile(r"[1-9]\d{0,17}")
+MAX_NUMBER = 10**18 - 1  # what _NUMBER_RE reads; SQLite ids stay far below in practice
 
-Kind = Literal["shop", "slot", "product"]
-_PREFIX = {"shop": "s", "slot": "l", "product": "p"}
+Kind = Literal["shop", "slot", "product", "join"]
+_PREFIX = {"shop": "s", "slot": "l", "product": "p", "join": "j"}
 _KIND = {v: k for k, v in _PREFIX.items()}
 
 
@@ -31,7 +36,7 @@ class PayloadError(ValueError):
 @dataclass(frozen=True)
 class LinkTarget:
     kind: Kind
-    slug: str
+    slug: str  # the shop's slug; for an invite, its token
     number: int | None = None  # the slot, or the product id
 
     def payload(self) -> str:
@@ -39,34 +44,41 @@ class LinkTarget:
 
 
 def encode(target: LinkTarget) -> str:
-    if not _SLUG_RE.match(target.slug):
+    if target.kind == "join":
+        if not _TOKEN_RE.fullmatch(target.slug) or target.number is not None:
+            raise ValueError(f"bad invite token {target.slug!r}")
+        return f"j_{target.slug}"
+    if not _SLUG_RE.fullmatch(target.slug):
         raise ValueError(f"bad shop slug {target.slug!r}")
     if target.kind == "shop":
         if target.number is not None:
             raise ValueError("a shop link has no number")
         payload = f"s_{target.slug}"
     else:
-        if target.number is None or target.number < 1:
-            raise ValueError(f"a {target.kind} link needs a positive number")
+        if target.number is None or not 1 <= target.number <= MAX_NUMBER:
+            raise ValueError(f"a {target.kind} link needs a number from 1 to {MAX_NUMBER}")
         if target.kind == "slot" and target.number > MAX_SLOT:
             raise ValueError(f"slots go up to {MAX_SLOT}")
         payload = f"{_PREFIX[target.kind]}_{target.slug}_{target.number}"
-    assert len(payload) <= MAX_PAYLOAD
     return payload
 
 
 def decode(payload: str) -> LinkTarget:
-    if not isinstance(payload, str) or not _PAYLOAD_RE.match(payload):
+    if not isinstance(payload, str) or not _PAYLOAD_RE.fullmatch(payload):
         raise PayloadError("not a start payload")
     parts = payload.split("_")
     kind = _KIND.get(parts[0])
     if kind is None:
         raise PayloadError(f"unknown link kind {parts[0]!r}")
+    if kind == "join":
+        if len(parts) != 2 or not _TOKEN_RE.fullmatch(parts[1]):
+            raise PayloadError("malformed invite link")
+        return LinkTarget("join", parts[1])
     if kind == "shop":
-        if len(parts) != 2 or not _SLUG_RE.match(parts[1]):
+        if len(parts) != 2 or not _SLUG_RE.fullmatch(parts[1]):
             raise PayloadError("malformed shop link")
         return LinkTarget("shop", parts[1])
-    if len(parts) != 3 or not _SLUG_RE.match(parts[1]) or not re.fullmatch(r"[1-9]\d{0,17}", parts[2]):
+    if len(parts) != 3 or not _SLUG_RE.fullmatch(parts[1]) or not _NUMBER_RE.fullmatch(parts[2]):
         raise PayloadError(f"malformed {kind} link")
     number = int(parts[2])
     if kind == "slot" and number > MAX_SLOT:
@@ -88,3 +100,7 @@ def slot_link(bot_username: str, slug: str, slot: int) -> str:
 
 def product_link(bot_username: str, slug: str, product_id: int) -> str:
     return url(bot_username, LinkTarget("product", slug, product_id))
+
+
+def invite_link(bot_username: str, token: str) -> str:
+    return url(bot_username, LinkTarget("join", token))

@@ -20,6 +20,7 @@ from handlers.flows import register_flow
 from handlers.landing import max_quantity
 from handlers.notices import new_order_messages
 from storage.models import Flow, Shop
+from storage.outbox import Outgoing
 from storage.orders import Delivery, LimitReached, Order, OrderProblem, SoldOut, TooManyOpenOrders, Unavailable
 
 FLOW = "checkout"
@@ -249,7 +250,7 @@ async def on_confirm(update: Update, context: Context) -> None:
         params = {"message_id": message.message_id, "parse_mode": "HTML",
                   "reply_markup": receipt_buttons(who.t, order).to_dict()}
         params["caption" if receipt_method == "editMessageCaption" else "text"] = receipt
-        return [(who.id, receipt_method, params), *await new_order_messages(context, order, shop, who.user)]
+        return [Outgoing(who.id, receipt_method, params), *await new_order_messages(context, order, shop, who.user)]
 
     try:
         order, _created = await store.orders.place(

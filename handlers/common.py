@@ -161,3 +161,18 @@ def largest_photo(update: Update) -> str | None:
     if message is None or not message.photo:
         return None
     return max(message.photo, key=lambda size: size.width * size.height).file_id
+
+
+def chunks(lines: Sequence[str], limit: int = 4000) -> list[str]:
+    """Join lines into texts that each fit one Telegram message (4096), never splitting a line."""
+    texts, current = [], ""
+    for line in lines:
+        line = line[:limit]
+        if current and len(current) + 1 + len(line) > limit:
+            texts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        texts.append(current)
+    return texts

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from core.i18n import Translator
 from core.links import LinkTarget, PayloadError, decode
+from handlers.staff import accept_invite
 from handlers.common import Actor, Context, actor, button, keyboard, parse_callback, present, reply, services
 from storage.models import Shop
 from storage.products import Product
@@ -74,6 +75,9 @@ async def open_link(update: Update, context: Context, payload: str) -> None:
         target = decode(payload)
     except PayloadError:
         await reply(update, who.t("landing.bad_link"))
+        return
+    if target.kind == "join":
+        await accept_invite(update, context, who, target.slug)
         return
     shop = await store.shops.by_slug(target.slug)
     if shop is None:

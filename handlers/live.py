@@ -14,8 +14,9 @@ from telegram import Update
 from core import qr
 from core.i18n import Translator
 from core.links import shop_link, slot_link
+from core.text import shorten
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, parse_callback, present, reply, services,
+    Actor, Context, actor, button, chunks, current_membership, keyboard, parse_callback, present, reply, services,
 )
 from handlers.images import send_image
 from storage.live import MAX_SLOTS, SlotTaken
@@ -24,6 +25,8 @@ from storage.products import Product
 
 PICK_PAGE = 8
 MIN_BOARD_SLOTS = 3
+BOARD_NAME_MAX = 32  # 50 slots of names must fit one message (4096 characters)
+TITLE_MAX = 64
 
 
 async def _owned_shop(update: Update, context: Context, who: Actor) -> Membership | None:
@@ -48,12 +51,12 @@ async def _products_on_slots(context: Context, shop: Shop) -> dict[int, Product 
 def _slot_line(t: Translator, shop: Shop, slot: int, product: Product | None) -> str:
     if product is None:
         return t("live.slot_empty", slot=slot)
+    name = shorten(product.name, BOARD_NAME_MAX)
     if not product.on_sale:
-        return t("live.slot_hidden", slot=slot, name=product.name)
+        return t("live.slot_hidden", slot=slot, name=name)
     if product.stock == 0:
-        return t("live.slot_sold_out", slot=slot, name=product.name, price=t.money(product.price, shop.currency))
-    return t("live.slot_line", slot=slot, name=product.name, price=t.money(product.price, shop.currency),
-             stock=product.stock)
+        return t("live.slot_sold_out", slot=slot, name=name, price=t.money(product.price, shop.currency))
+    return t("live.slot_line", slot=slot, name=name, price=t.money(product.price, shop.currency), stock=product.stock)
 
 
 # ---------------------------------------------------------------- the board
@@ -62,9 +65,11 @@ async def live_command(update: Update, context: Context) -> None:
     """/live, /live start [title], /live end."""
     args = context.args or []
     if args and args[0].lower() == "start":
-        await start_session(update, context, " ".join(args[1:]).strip() or None)
+        await start_session(update, context, shorten(" ".join(args[1:]), TITLE_MAX) or None)
     elif args and args[0].lower() == "end":
         await end_session(update, context)
+    elif args and args[0].lower() == "report":
+        await last_report(update, context)
     else:
         await board(update, context)
 
@@ -358,22 +363,38 @@ async def end_session(update: Update, context: Context) -> None:
     if session is None:
         await reply(update, who.t("live.no_session"))
         return
-    await reply(update, await session_report(context, who.t, membership.shop, session))
+    for text in chunks(await session_report(context, who.t, membership.shop, session)):
+        await reply(update, text)
 
 
-async def session_report(context: Context, t: Translator, shop: Shop, session) -> str:
+async def last_report(update: Update, context: Context) -> None:
+    """/live report: the report of the last session again (or of the running one so far)."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    if membership is None:
+        return
+    session = await services(context).store.live.last_session(membership.shop.id)
+    if session is None:
+        await reply(update, who.t("live.no_session"))
+        return
+    for text in chunks(await session_report(context, who.t, membership.shop, session)):
+        await reply(update, text)
+
+
+async def session_report(context: Context, t: Translator, shop: Shop, session) -> list[str]:
+    """The report's lines: per link, opens -> orders (conversion), units, revenue; then the total."""
     store = services(context).store
     figures = await store.live.session_figures(session.id)
+    end = t.time(session.ended_at, shop.timezone) if session.ended_at else t.plain("live.report_running")
     lines = [t("live.report_title", title=session.title or "", start=t.datetime(session.started_at, shop.timezone),
-               end=t.time(session.ended_at, shop.timezone))]
+               end=end)]
     total_opens = total_orders = total_units = total_revenue = 0
     for row in figures:
         if row.slot is None:
             label = t.plain("live.report_other_links")
         else:
-            product_id = await store.live.product_on(shop.id, row.slot)
-            product = await store.products.get(product_id) if product_id else None
-            label = t.plain("live.report_link", slot=row.slot, name=product.name if product else "—")
+            # The products this link showed during the session (it may have rotated).
+            label = t.plain("live.report_link", slot=row.slot, name=shorten(row.names or "—", BOARD_NAME_MAX * 2))
         lines.append(t("live.report_line", label=label, opens=row.opens, orders=row.orders,
                        conversion=_percent(row.orders, row.opens), units=row.units,
                        revenue=t.money(row.revenue, shop.currency)))
@@ -386,7 +407,7 @@ async def session_report(context: Context, t: Translator, shop: Shop, session) -
     lines.append(t("live.report_total", opens=total_opens, orders=total_orders,
                    conversion=_percent(total_orders, total_opens), units=total_units,
                    revenue=t.money(total_revenue, shop.currency)))
-    return "\n".join(lines)
+    return lines
 
 
 def _percent(part: int, whole: int) -> str:

@@ -31,6 +31,9 @@ MERCHANT_COMMANDS = [
     ("products", N_("command.products")),
     ("live", N_("command.live")),
     ("orders", N_("command.orders")),
+    ("export", N_("command.export")),
+    ("packlist", N_("command.packlist")),
+    ("staff", N_("command.staff")),
     ("newshop", N_("command.newshop")),
     *BUYER_COMMANDS,
 ]

@@ -6,8 +6,8 @@ from telegram import Update
 
 from core.i18n import N_, Translator
 from core.orders import IllegalTransition, Status, buyer_may
-from handlers.common import Context, actor, button, keyboard, parse_callback, present, services, translator_for
-from handlers.notices import order_items_text
+from handlers.common import Context, actor, button, keyboard, parse_callback, present, services
+from handlers.notices import order_items_text, to_members
 from storage.orders import Order
 
 STATUS = {
@@ -100,16 +100,9 @@ async def _buyer_step(update: Update, context: Context, wanted: Status, done_key
     shop = await svc.store.shops.get(order.shop_id)
 
     async def messages(changed: Order):
-        out = []
-        for member_id, _role in await svc.store.shops.members(shop.id):
-            member = await svc.store.users.get(member_id)
-            if member is None or member.blocked_at:
-                continue
-            t = translator_for(member, svc.config)
-            key = "notice.buyer_cancelled" if wanted is Status.CANCELLED else "notice.buyer_received"
-            out.append((member_id, "sendMessage", {"text": t(key, number=changed.number, shop=shop.name),
-                                                   "parse_mode": "HTML"}))
-        return out
+        key = "notice.buyer_cancelled" if wanted is Status.CANCELLED else "notice.buyer_received"
+        return await to_members(svc, shop, lambda t: {"text": t(key, number=changed.number, shop=shop.name),
+                                                      "parse_mode": "HTML"})
 
     try:
         await svc.store.orders.transition(order.id, wanted, who.id, messages=messages)

@@ -1,19 +1,30 @@
-"""Messages one person's action causes for others: the shop hears of a new order, a waiting
-buyer hears that a product is back. They are rendered here, each in its reader's language, and
-go out through the outbox in the same transaction as the change."""
+"""Messages one person's action causes for others: the shop hears of a new order, the buyer of
+each status change, a waiting buyer that a product is back. Each is rendered in its reader's
+language and goes out through the outbox in the same transaction as the change."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import aiosqlite
 
-from core.i18n import Safe, Translator
-from handlers.common import Context, keyboard, button, services, translator_for
+from core.i18n import N_, Safe, Translator
+from core.orders import Status
+from handlers.common import Services, button, keyboard, services, translator_for
 from storage import Store
 from storage.models import Shop, User
 from storage.orders import Order
+from storage.outbox import Outgoing
 from storage.products import Product
 
-Outgoing = tuple[int, str, dict]
+ORDER_NOTICE = "order_notice"  # outbox kind: a burst of these is folded into one digest
+BUYER_STATUS_NOTICES = {
+    Status.CONFIRMED: N_("notice.buyer_confirmed"),
+    Status.SHIPPED: N_("notice.buyer_shipped"),
+    Status.DELIVERED: N_("notice.buyer_delivered"),
+    Status.CANCELLED: N_("notice.buyer_cancelled_by_shop"),
+}
 
 
 def order_items_text(t: Translator, order: Order) -> Safe:
@@ -34,25 +45,79 @@ def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | N
     return text
 
 
-async def new_order_messages(context: Context, order: Order, shop: Shop, buyer: User) -> list[Outgoing]:
-    """The new-order message for the owner and each staff member, in their own language."""
-    svc = services(context)
+def order_desk_buttons(t: Translator, order: Order):
+    """The next steps a merchant can take on an order, as buttons."""
+    row = []
+    if order.status == Status.PLACED:
+        row.append(button(t.plain("desk.button_confirm"), "d.conf", order.id))
+    if order.status in (Status.PLACED, Status.CONFIRMED):
+        row.append(button(t.plain("desk.button_ship"), "d.ship", order.id))
+        row.append(button(t.plain("desk.button_cancel"), "d.cancel", order.id))
+    if order.status == Status.SHIPPED:
+        row.append(button(t.plain("desk.button_delivered"), "d.done", order.id))
+    return keyboard([row])
+
+
+async def to_members(svc: Services, shop: Shop, render: Callable[[Translator], Outgoing | dict]) -> list[Outgoing]:
+    """One message per shop member (owner and staff) who can be reached, each in their language.
+
+    `render(t)` returns sendMessage parameters, or an Outgoing whose chat_id is filled in here."""
     out = []
     for member_id, _role in await svc.store.shops.members(shop.id):
         member = await svc.store.users.get(member_id)
         if member is None or member.blocked_at:
             continue
-        t = translator_for(member, svc.config)
-        out.append((member_id, "sendMessage", {
-            "text": merchant_order_text(t, order, shop, buyer), "parse_mode": "HTML",
-            "reply_markup": order_desk_buttons(t, order).to_dict(),
-        }))
+        rendered = render(translator_for(member, svc.config))
+        if isinstance(rendered, Outgoing):
+            out.append(replace(rendered, chat_id=member_id))
+        else:
+            out.append(Outgoing(member_id, "sendMessage", rendered))
     return out
 
 
-def order_desk_buttons(t: Translator, order: Order):
-    """Confirm / Ship / Cancel on a merchant's order message (handled by the order desk)."""
-    return keyboard([[button(t.plain("desk.button_view"), "d.view", order.id)]])
+async def new_order_messages(context, order: Order, shop: Shop, buyer: User) -> list[Outgoing]:
+    """The new-order notice for the owner and each staff member (foldable into a digest)."""
+    return await to_members(services(context), shop, lambda t: Outgoing(
+        0, "sendMessage",
+        {"text": merchant_order_text(t, order, shop, buyer), "parse_mode": "HTML",
+         "reply_markup": order_desk_buttons(t, order).to_dict()},
+        kind=ORDER_NOTICE, shop_id=shop.id, ref=order.id))
+
+
+async def buyer_status_message(svc: Services, order: Order, shop: Shop) -> list[Outgoing]:
+    """Tell the buyer, in their language, what happened to their order."""
+    key = BUYER_STATUS_NOTICES.get(Status(order.status))
+    buyer = await svc.store.users.get(order.buyer_id)
+    if key is None or buyer is None or buyer.blocked_at:
+        return []
+    t = translator_for(buyer, svc.config)
+    text = t(key, number=order.number, shop=shop.name, reason=order.cancel_reason or "—")
+    if order.status == Status.SHIPPED and order.tracking_number:
+        text += "\n" + t("notice.tracking", carrier=order.carrier or "", tracking=order.tracking_number)
+    markup = keyboard([[button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id)]]) \
+        if order.status == Status.SHIPPED else keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine")]])
+    return [Outgoing(order.buyer_id, "sendMessage", {"text": text, "parse_mode": "HTML",
+                                                      "reply_markup": markup.to_dict()})]
+
+
+def digest_renderer(store: Store, config):
+    """For the outbox sender: fold a burst of new-order notices to one member into one message."""
+
+    async def render(chat_id: int, shop_id: int, order_ids: list[int]) -> Outgoing | None:
+        member = await store.users.get(chat_id)
+        shop = await store.shops.get(shop_id)
+        orders = [o for o in [await store.orders.get(i) for i in order_ids] if o is not None]
+        if member is None or shop is None or not orders:
+            return None
+        t = translator_for(member, config)
+        first, last = min(o.number for o in orders), max(o.number for o in orders)
+        text = t.plural("notice.digest", len(orders), shop=shop.name, first=first, last=last,
+                        units=sum(o.units for o in orders),
+                        total=t.money(sum(o.total for o in orders), orders[0].currency))
+        markup = keyboard([[button(t.plain("desk.button_list_them"), "d.rng", shop.id, first, last)]])
+        return Outgoing(chat_id, "sendMessage", {"text": text, "parse_mode": "HTML", "reply_markup": markup.to_dict()})
+
+    return render
 
 
 def restock_notifier(store: Store, config):
@@ -65,10 +130,10 @@ def restock_notifier(store: Store, config):
             if user is None or user.blocked_at:
                 continue
             t = translator_for(user, config)
-            await store.outbox.enqueue(conn, user_id, "sendMessage", {
+            await store.outbox.enqueue(conn, Outgoing(user_id, "sendMessage", {
                 "text": t("notice.back_in_stock", name=product.name, shop=shop.name if shop else ""),
                 "parse_mode": "HTML",
                 "reply_markup": keyboard([[button(t.plain("notice.button_see_product"), "b.p", product.id, 0)]]).to_dict(),
-            })
+            }))
 
     return notify

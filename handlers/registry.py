@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from core.callbacks import pattern
-from handlers import cart, catalog, checkout, errors, flows, landing, live, my_orders, shop, start
+from handlers import cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, shop, staff, start
 
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -62,6 +62,19 @@ def register(app: Application) -> None:
         ("c.go", cart.on_checkout),
         ("o.mine", my_orders.my_orders), ("o.cancel", my_orders.ask_cancel), ("o.cancelok", my_orders.confirm_cancel),
         ("o.recv", my_orders.confirm_received),
+    ]:
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
+
+    # The order desk: owner and staff.
+    app.add_handler(CommandHandler("orders", desk.orders_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("staff", staff.staff_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("export", export.export_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("packlist", export.packlist_command, filters=PRIVATE))
+    for action, callback in [
+        ("d.view", desk.on_view), ("d.conf", desk.on_confirm), ("d.ship", desk.on_ship),
+        ("d.shipnow", desk.on_ship_without_tracking), ("d.cancel", desk.on_cancel), ("d.done", desk.on_delivered),
+        ("d.list", desk.on_list), ("d.rng", desk.on_range),
+        ("st.show", staff.staff_command), ("st.inv", staff.on_invite), ("st.rm", staff.on_remove),
     ]:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
 

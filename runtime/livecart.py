@@ -15,7 +15,7 @@ from telegram.request import BaseRequest
 from core.config import Config
 from handlers.common import Services
 from handlers.menu import set_default_commands
-from handlers.notices import restock_notifier
+from handlers.notices import ORDER_NOTICE, digest_renderer, restock_notifier
 from handlers.registry import register
 from runtime.outbox_sender import OutboxSender
 from runtime.polling import poll_forever
@@ -72,7 +72,8 @@ class Livecart:
         self.app.bot_data["services"].bot_username = self.app.bot.username
         await self.app.start()
         await set_default_commands(self.app.bot)
-        self.outbox = OutboxSender(self.store, self.app.bot, self.config.limits)
+        self.outbox = OutboxSender(self.store, self.app.bot, self.config.limits,
+                                   folders={ORDER_NOTICE: digest_renderer(self.store, self.config)})
         self.outbox.start()
         self.pipeline = UpdatePipeline(self.app, self.store.inbox)
         await self.pipeline.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -18,7 +19,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from core.config import LimitsConfig
 from storage import Store
 from runtime.telegram_errors import retry_after_seconds
-from storage.outbox import OutboxMessage
+from storage.outbox import OutboxMessage, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +29,15 @@ MAX_BACKOFF = 300.0
 class TokenBucket:
     """A pace of `rate` per second with bursts of up to `burst`."""
 
-    def __init__(self, rate: float, burst: float) -> None:
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self.burst = burst
+        self._clock = clock
         self._tokens = burst
-        self._at = time.monotonic()
+        self._at = clock()
 
     def _refill(self) -> None:
-        t = time.monotonic()
+        t = self._clock()
         self._tokens = min(self.burst, self._tokens + (t - self._at) * self.rate)
         self._at = t
 
@@ -49,15 +51,23 @@ class TokenBucket:
         self._tokens -= 1
 
 
+# Renders one digest for several queued messages of a kind: (chat_id, shop_id, refs) -> message.
+Folder = Callable[[int, int, list[int]], Awaitable[Outgoing | None]]
+
+
 class OutboxSender:
-    def __init__(self, store: Store, bot: Bot, limits: LimitsConfig) -> None:
+    def __init__(self, store: Store, bot: Bot, limits: LimitsConfig, folders: dict[str, Folder] | None = None) -> None:
         self._store = store
         self._bot = bot
         self._limits = limits
+        # A burst of foldable messages queued for one chat (it can take ~1/s) goes out as one digest.
+        self._folders = folders or {}
         self._global = TokenBucket(limits.sends_per_second, max(1.0, limits.sends_per_second))
         self._chats: dict[int, TokenBucket] = {}
         self._busy_chats: set[int] = set()
         self._paused_until: dict[int, float] = {}  # chat -> monotonic time (after a 429)
+        # Rows finished while a `due` query was in flight: that query's answer may still list them.
+        self._finished_during_fetch: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
@@ -102,7 +112,9 @@ class OutboxSender:
 
     async def _dispatch_due(self) -> float:
         """Start sends for what is due; return how long to sleep before looking again."""
+        self._finished_during_fetch.clear()
         due = await self._store.outbox.due()
+        due = [m for m in due if m.id not in self._finished_during_fetch]  # never send a row twice
         wait = 30.0
         started_chats: set[int] = set()
         for message in due:
@@ -120,7 +132,7 @@ class OutboxSender:
             self._global.take()
             started_chats.add(chat)
             self._busy_chats.add(chat)
-            task = asyncio.create_task(self._send(message), name=f"outbox-{message.id}")
+            task = asyncio.create_task(self._send_or_fold(message), name=f"outbox-{message.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if not due:
@@ -131,36 +143,55 @@ class OutboxSender:
             wait = 0.0 if len(due) > len(started_chats) else wait
         return wait
 
-    async def _send(self, message: OutboxMessage) -> None:
+    async def _send_or_fold(self, message: OutboxMessage) -> None:
+        folder = self._folders.get(message.kind or "")
+        if folder is not None and message.shop_id is not None:
+            try:
+                burst = await self._store.outbox.foldable(message.chat_id, message.kind, message.shop_id)
+                if len(burst) > 1:
+                    digest = await folder(message.chat_id, message.shop_id, [m.ref for m in burst if m.ref])
+                    if digest is not None:
+                        await self._send(message, digest.method, digest.params, [m.id for m in burst])
+                        return
+            except Exception:
+                log.exception("could not fold outbox messages for chat %d; sending one by one", message.chat_id)
+        await self._send(message, message.method, message.params, [message.id])
+
+    async def _send(self, message: OutboxMessage, method: str, params: dict, ids: list[int]) -> None:
+        """Send `method(params)` to the message's chat on behalf of outbox rows `ids`."""
         outbox = self._store.outbox
         try:
-            await self._bot.do_api_request(message.method, api_kwargs={"chat_id": message.chat_id, **message.params})
+            await self._bot.do_api_request(method, api_kwargs={"chat_id": message.chat_id, **params})
         except RetryAfter as exc:
             retry = retry_after_seconds(exc)
             log.warning("429 for chat %d: retrying message %d in %.0fs", message.chat_id, message.id, retry)
             self._paused_until[message.chat_id] = time.monotonic() + retry
-            await outbox.retry_later(message.id, retry, f"429 retry_after={retry}")
+            for row in ids:
+                await outbox.retry_later(row, retry, f"429 retry_after={retry}")
         except Forbidden as exc:
             log.info("chat %d cannot be reached (%s): marking blocked, dropping its queue", message.chat_id, exc)
             await self._store.users.mark_blocked(message.chat_id)
             await outbox.give_up_chat(message.chat_id, f"forbidden: {exc}")
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
-                await outbox.mark_sent(message.id)  # the chat already shows this
+                await outbox.mark_sent(ids)  # the chat already shows this
             else:
-                log.error("Telegram refused outbox message %d (%s to chat %d): %s; params=%s",
-                          message.id, message.method, message.chat_id, exc, message.params)
-                await outbox.give_up(message.id, f"bad request: {exc}")
+                log.error("Telegram refused outbox message %s (%s to chat %d): %s; params=%s",
+                          ids, method, message.chat_id, exc, params)
+                for row in ids:
+                    await outbox.give_up(row, f"bad request: {exc}")
         except (NetworkError, TelegramError) as exc:
             # 5xx, timeouts and connection errors: back off and try again.
             delay = min(MAX_BACKOFF, 2.0 ** message.attempts)
             log.warning("sending outbox message %d to chat %d failed (%s); retry in %.0fs",
                         message.id, message.chat_id, exc, delay)
-            if not await outbox.retry_later(message.id, delay, str(exc)):
-                log.error("gave up on outbox message %d to chat %d after repeated failures", message.id, message.chat_id)
+            for row in ids:
+                if not await outbox.retry_later(row, delay, str(exc)):
+                    log.error("gave up on outbox message %d to chat %d after repeated failures", row, message.chat_id)
         else:
-            await outbox.mark_sent(message.id)
+            await outbox.mark_sent(ids)
         finally:
+            self._finished_during_fetch.update(ids)
             self._busy_chats.discard(message.chat_id)
             self._wake.set()
 

@@ -12,6 +12,7 @@ from storage.orders import Carts, Orders
 from storage.outbox import Outbox
 from storage.products import Products
 from storage.shops import Shops
+from storage.staff import Staff
 from storage.users import Users
 
 
@@ -29,6 +30,7 @@ class Store:
         self.live = Live(db)
         self.orders = Orders(db, self.products, self.outbox, on_user_changed=self.users.forget)
         self.carts = Carts(db)
+        self.staff = Staff(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Store":

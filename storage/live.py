@@ -35,6 +35,7 @@ class SlotFigures:
     orders: int
     units: int
     revenue: int
+    names: str | None = None  # the products the link showed during the session, comma-separated
 
 
 class SlotTaken(Exception):
@@ -156,7 +157,10 @@ class Live:
                     r AS (SELECT slot, count(*) AS orders, sum(units) AS units, sum(total) AS revenue
                           FROM orders WHERE session_id = :s AND status != 'cancelled' GROUP BY slot),
                     k AS (SELECT slot FROM o UNION SELECT slot FROM r)
-               SELECT k.slot, coalesce(o.opens, 0), coalesce(r.orders, 0), coalesce(r.units, 0), coalesce(r.revenue, 0)
+               SELECT k.slot, coalesce(o.opens, 0), coalesce(r.orders, 0), coalesce(r.units, 0), coalesce(r.revenue, 0),
+                      (SELECT group_concat(name, ', ') FROM (
+                           SELECT DISTINCT p.name FROM link_opens lo JOIN products p ON p.id = lo.product_id
+                           WHERE lo.session_id = :s AND lo.slot IS k.slot))
                FROM k LEFT JOIN o ON o.slot IS k.slot LEFT JOIN r ON r.slot IS k.slot
                ORDER BY k.slot IS NULL, k.slot""",
             {"s": session_id},

@@ -16,7 +16,7 @@ import aiosqlite
 
 from core.orders import Status, check_transition
 from storage.db import Database, fetch_one_in, now
-from storage.outbox import Outbox
+from storage.outbox import Outbox, Outgoing
 from storage.products import Products
 
 _ORDER_COLUMNS = ("id, shop_id, number, buyer_id, status, currency, total, units, phone, recipient, address, "
@@ -109,8 +109,8 @@ class TooManyOpenOrders(OrderProblem):
         self.limit = limit
 
 
-# Renders the messages an order change causes: (chat_id, Bot API method, params).
-Messages = Callable[[Order], Awaitable[Sequence[tuple[int, str, dict]]]]
+# Renders the messages an order change causes, stored with it in the outbox.
+Messages = Callable[[Order], Awaitable[Sequence[Outgoing]]]
 
 
 def _order(row: sqlite3.Row, items: Sequence[sqlite3.Row] = ()) -> Order:
@@ -193,8 +193,8 @@ class Orders:
                                        [(buyer_id, shop_id, pid) for pid, _ in items])
             order = await self._load(conn, order_id)
             if messages is not None:
-                for chat_id, method, params in await messages(order):
-                    await self._outbox.enqueue(conn, chat_id, method, params)
+                for message in await messages(order):
+                    await self._outbox.enqueue(conn, message)
         self._on_user_changed(buyer_id)
         return order, True
 
@@ -229,6 +229,48 @@ class Orders:
             (buyer_id, limit))
         return [await self.get(r["id"]) for r in rows]
 
+    async def of_shop(self, shop_id: int, statuses: Sequence[str] | None, offset: int, limit: int) -> tuple[list[Order], int]:
+        """A page of the shop's orders (newest first), optionally of some statuses, and the count."""
+        where, params = "shop_id = ?", [shop_id]
+        if statuses:
+            where += f" AND status IN ({','.join('?' * len(statuses))})"
+            params += list(statuses)
+        rows = await self._db.fetch_all(
+            f"SELECT id FROM orders WHERE {where} ORDER BY number DESC LIMIT ? OFFSET ?", (*params, limit, offset))
+        total = await self._db.fetch_value(f"SELECT count(*) FROM orders WHERE {where}", params)
+        return [await self.get(r[0]) for r in rows], total
+
+    async def by_numbers(self, shop_id: int, first: int, last: int, limit: int = 50) -> list[Order]:
+        rows = await self._db.fetch_all(
+            "SELECT id FROM orders WHERE shop_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?",
+            (shop_id, first, last, limit))
+        return [await self.get(r[0]) for r in rows]
+
+    async def export_rows(self, shop_id: int, since: float | None, until: float | None) -> list[sqlite3.Row]:
+        """One row per order with its items folded into one text, for the CSV export."""
+        return await self._db.fetch_all(
+            """SELECT o.number, o.created_at, u.first_name AS buyer, u.username, o.recipient, o.phone, o.address,
+                      o.note, o.units, o.total, o.currency, o.status, o.payment_method, o.carrier, o.tracking_number,
+                      (SELECT group_concat(i.name || ' x' || i.quantity, '; ') FROM order_items i
+                       WHERE i.order_id = o.id) AS items
+               FROM orders o JOIN users u ON u.id = o.buyer_id
+               WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ?
+               ORDER BY o.number""",
+            (shop_id, since if since is not None else 0.0, until if until is not None else 1e18))
+
+    async def pack_list(self, shop_id: int, since: float, until: float | None) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
+        """Units to pack per product, and per buyer, for orders not cancelled in a time window."""
+        window = "o.shop_id = ? AND o.status IN ('placed', 'confirmed') AND o.created_at >= ? AND o.created_at < ?"
+        params = (shop_id, since, until if until is not None else 1e18)
+        per_product = await self._db.fetch_all(
+            f"""SELECT i.name, sum(i.quantity) AS units FROM order_items i JOIN orders o ON o.id = i.order_id
+                WHERE {window} GROUP BY i.product_id ORDER BY units DESC, i.name""", params)
+        per_buyer = await self._db.fetch_all(
+            f"""SELECT o.number, o.recipient, o.phone, o.address, group_concat(i.name || ' x' || i.quantity, '; ') AS items
+                FROM orders o JOIN order_items i ON i.order_id = o.id WHERE {window}
+                GROUP BY o.id ORDER BY o.number""", params)
+        return per_product, per_buyer
+
     async def transition(self, order_id: int, wanted: str, actor_id: int, *, note: str | None = None,
                          carrier: str | None = None, tracking_number: str | None = None,
                          cancel_reason: str | None = None, messages: Messages | None = None) -> Order:
@@ -255,8 +297,8 @@ class Orders:
                         await self._products.add_stock_in(conn, product_id, quantity)
             order = await self._load(conn, order_id)
             if messages is not None:
-                for chat_id, method, params in await messages(order):
-                    await self._outbox.enqueue(conn, chat_id, method, params)
+                for message in await messages(order):
+                    await self._outbox.enqueue(conn, message)
         return order
 
     async def events(self, order_id: int) -> list[tuple[str | None, str, int, float]]:

@@ -20,12 +20,36 @@ MAX_ATTEMPTS = 25  # with capped exponential backoff, about two hours of trying
 
 
 @dataclass(frozen=True)
+class Outgoing:
+    """A message to store: where, which Bot API method, its parameters; `kind`, `shop_id` and
+    `ref` mark the ones the sender may fold together (a burst of new-order notices)."""
+
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    kind: str | None = None
+    shop_id: int | None = None
+    ref: int | None = None
+
+
+@dataclass(frozen=True)
 class OutboxMessage:
     id: int
     chat_id: int
     method: str
     params: dict[str, Any]
     attempts: int
+    kind: str | None = None
+    shop_id: int | None = None
+    ref: int | None = None
+
+
+_COLUMNS = "id, chat_id, method, params, attempts, kind, shop_id, ref"
+
+
+def _message(row: Any) -> OutboxMessage:
+    return OutboxMessage(row["id"], row["chat_id"], row["method"], json.loads(row["params"]), row["attempts"],
+                         row["kind"], row["shop_id"], row["ref"])
 
 
 class Outbox:
@@ -41,28 +65,38 @@ class Outbox:
         for callback in self._listeners:
             callback()
 
-    async def enqueue(self, conn: aiosqlite.Connection, chat_id: int, method: str, params: dict[str, Any]) -> None:
+    async def enqueue(self, conn: aiosqlite.Connection, message: Outgoing) -> None:
         """Store a message inside the caller's transaction."""
         t = now()
         await conn.execute(
-            "INSERT INTO outbox (chat_id, method, params, not_before, created_at) VALUES (?, ?, ?, ?, ?)",
-            (chat_id, method, json.dumps(params, ensure_ascii=False), t, t),
+            "INSERT INTO outbox (chat_id, method, params, not_before, created_at, kind, shop_id, ref)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (message.chat_id, message.method, json.dumps(message.params, ensure_ascii=False), t, t,
+             message.kind, message.shop_id, message.ref),
         )
         self._db.after_commit(self._notify)
 
-    async def send_later(self, chat_id: int, method: str, params: dict[str, Any]) -> None:
+    async def send_later(self, message: Outgoing) -> None:
         """Store a message in a transaction of its own."""
         async with self._db.write() as conn:
-            await self.enqueue(conn, chat_id, method, params)
+            await self.enqueue(conn, message)
+
+    async def foldable(self, chat_id: int, kind: str, shop_id: int) -> list[OutboxMessage]:
+        """Unsent messages of one kind for one chat and shop (a burst waiting to be folded)."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? AND kind = ? AND shop_id = ?"
+            " AND sent_at IS NULL AND failed_at IS NULL ORDER BY id", (chat_id, kind, shop_id))
+        return [_message(r) for r in rows]
+
 
     async def due(self, limit: int = 200) -> list[OutboxMessage]:
         """Unsent messages whose time has come, oldest first."""
         rows = await self._db.fetch_all(
-            """SELECT id, chat_id, method, params, attempts FROM outbox
+            f"""SELECT {_COLUMNS} FROM outbox
                WHERE sent_at IS NULL AND failed_at IS NULL AND not_before <= ? ORDER BY id LIMIT ?""",
             (now(), limit),
         )
-        return [OutboxMessage(r["id"], r["chat_id"], r["method"], json.loads(r["params"]), r["attempts"]) for r in rows]
+        return [_message(r) for r in rows]
 
     async def next_due_at(self) -> float | None:
         return await self._db.fetch_value(
@@ -72,9 +106,10 @@ class Outbox:
     async def pending_count(self) -> int:
         return await self._db.fetch_value("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
 
-    async def mark_sent(self, message_id: int) -> None:
+    async def mark_sent(self, message_ids: list[int]) -> None:
         async with self._db.write() as conn:
-            await conn.execute("UPDATE outbox SET sent_at = ?, error = NULL WHERE id = ?", (now(), message_id))
+            await conn.executemany("UPDATE outbox SET sent_at = ?, error = NULL WHERE id = ?",
+                                   [(now(), i) for i in message_ids])
 
     async def retry_later(self, message_id: int, delay: float, error: str) -> bool:
         """Schedule another try; False (and given up) after MAX_ATTEMPTS."""

@@ -42,3 +42,16 @@ async def save_delivery(world, user, phone="+8613800138000", recipient=None, add
 
 async def stock_of(world, product_id):
     return (await world.store.products.get(product_id)).stock
+
+
+async def place_order(world, buyer, shop, slot: int = 1, taps_plus: int = 0):
+    """A returning buyer orders from a link; returns the Order."""
+    if not (await world.store.users.get(buyer.id) or None) or not (await world.store.users.get(buyer.id)).has_delivery:
+        await save_delivery(world, buyer)
+    await buyer.send(f"/start l_{shop.slug}_{slot}")
+    for _ in range(taps_plus):
+        await buyer.tap("+")
+    await buyer.tap("Buy now")
+    await buyer.tap("Use this")
+    await buyer.tap("Confirm order")
+    return (await world.store.orders.of_buyer(buyer.id))[0]

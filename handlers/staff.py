@@ -1,0 +1,98 @@
+"""Staff: the owner invites packers and co-hosts with a one-time link and can remove them.
+Staff handle orders; only the owner changes the catalog, the settings and the staff."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from core.i18n import N_
+from core.links import invite_link
+from handlers.common import (
+    Actor, Context, actor, button, current_membership, keyboard, parse_callback, present, reply, services,
+    translator_for,
+)
+from handlers.menu import refresh_commands_for
+from storage.outbox import Outgoing
+from storage.staff import InviteInvalid
+
+INVITE_PROBLEMS = {"unknown": N_("staff.invite_unknown"), "used": N_("staff.invite_used"),
+                   "expired": N_("staff.invite_expired")}
+
+
+async def staff_command(update: Update, context: Context) -> None:
+    """/staff (or its button): who helps in the shop, remove them, invite someone."""
+    who = await actor(update, context)
+    if update.callback_query:
+        await update.callback_query.answer()
+    membership = await current_membership(who, context)
+    if membership is None or not membership.is_owner:
+        await reply(update, who.t("staff.owner_only"))
+        return
+    store = services(context).store
+    t = who.t
+    rows, names = [], []
+    for user_id, role in await store.shops.members(membership.shop.id):
+        if role != "staff":
+            continue
+        user = await store.users.get(user_id)
+        name = user.first_name if user else str(user_id)
+        names.append(name)
+        rows.append([button(t.plain("staff.button_remove", name=name), "st.rm", user_id)])
+    rows.append([button(t.plain("staff.button_invite"), "st.inv")])
+    text = t("staff.title", shop=membership.shop.name) + "\n" + (
+        "\n".join(t("staff.member", name=n) for n in names) if names else t("staff.none"))
+    await present(update, text, keyboard(rows))
+
+
+async def on_invite(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    membership = await current_membership(who, context)
+    if membership is None or not membership.is_owner:
+        await update.callback_query.answer(who.t.plain("staff.owner_only"), show_alert=True)
+        return
+    await update.callback_query.answer()
+    svc = services(context)
+    token = await svc.store.staff.invite(membership.shop.id, who.id)
+    await reply(update, who.t("staff.invite", shop=membership.shop.name, link=invite_link(svc.bot_username, token)))
+
+
+async def accept_invite(update: Update, context: Context, who: Actor, token: str) -> None:
+    """Someone opened an invite link: they join the shop as staff."""
+    svc = services(context)
+    try:
+        joined = await svc.store.staff.accept(token, who.id)
+    except InviteInvalid as exc:
+        await reply(update, who.t(INVITE_PROBLEMS[exc.reason]))
+        return
+    shop = await svc.store.shops.get(joined.shop_id)
+    if joined.already_member:
+        await reply(update, who.t("staff.already_member", shop=shop.name))
+        return
+    await svc.store.users.set_current_shop(who.id, shop.id)
+    await reply(update, who.t("staff.joined", shop=shop.name))
+    await refresh_commands_for(context.bot, svc.store, who.user, who.t)
+    owner = await svc.store.users.get(shop.owner_id)
+    if owner is not None:
+        t = translator_for(owner, svc.config)
+        await svc.store.outbox.send_later(Outgoing(owner.id, "sendMessage", {
+            "text": t("staff.joined_owner_note", name=who.user.first_name, shop=shop.name), "parse_mode": "HTML"}))
+
+
+async def on_remove(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    data = parse_callback(update)
+    membership = await current_membership(who, context)
+    user_id = data.opt_int(0) if data else None
+    if membership is None or not membership.is_owner or user_id is None:
+        await update.callback_query.answer(who.t.plain("staff.owner_only"), show_alert=True)
+        return
+    svc = services(context)
+    if not await svc.store.staff.remove(membership.shop.id, user_id):
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    removed = await svc.store.users.get(user_id)
+    if removed is not None:
+        t = translator_for(removed, svc.config)
+        await svc.store.outbox.send_later(Outgoing(user_id, "sendMessage", {
+            "text": t("staff.removed_note", shop=membership.shop.name), "parse_mode": "HTML"}))
+    await staff_command(update, context)
