@@ -7,7 +7,7 @@ import logging
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from core.i18n import translator
 from handlers.common import Context, services, translator_for
@@ -17,6 +17,11 @@ log = logging.getLogger("livecart.errors")
 
 async def on_error(update: object, context: Context) -> None:
     """Log the update and traceback; tell the user, in their language, what they can do now."""
+    if isinstance(context.error, Forbidden) and isinstance(update, Update) and update.effective_user:
+        # The user blocked the bot: nothing to tell them; remember it so nothing else is tried.
+        log.info("user %d has blocked the bot", update.effective_user.id)
+        await services(context).store.users.mark_blocked(update.effective_user.id)
+        return
     payload = update.to_dict() if isinstance(update, Update) else repr(update)
     log.error(
         "handler failed for update %s",

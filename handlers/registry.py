@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from core.callbacks import pattern
-from handlers import cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, shop, staff, start
+from handlers import (
+    abuse, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, shop, staff, start,
+)
 
 PRIVATE = filters.ChatType.PRIVATE
 
 
 def register(app: Application) -> None:
+    # Before anything else: a flooding user goes no further.
+    app.add_handler(TypeHandler(Update, abuse.gate), group=-1)
+
     # Start, help and the conversation escape hatch.
     app.add_handler(CommandHandler("start", start.start, filters=PRIVATE))
     app.add_handler(CommandHandler("help", start.help_command, filters=PRIVATE))

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlsplit
 
+import uvicorn
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, Defaults
+from telegram.ext import Application, Defaults
 from telegram.request import BaseRequest
 
 from core.config import Config
@@ -17,9 +19,11 @@ from handlers.common import Services
 from handlers.menu import set_default_commands
 from handlers.notices import ORDER_NOTICE, digest_renderer, restock_notifier
 from handlers.registry import register
+from runtime.limiter import LivecartRateLimiter
 from runtime.outbox_sender import OutboxSender
-from runtime.polling import poll_forever
+from runtime.polling import ALLOWED_UPDATES, poll_forever
 from runtime.updates import UpdatePipeline
+from runtime.webhook import WebhookApp
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -35,7 +39,7 @@ def build_application(config: Config, store: Store, request: BaseRequest | None 
         .base_file_url(config.file_base_url)
         .updater(None)  # we fetch updates ourselves (runtime/polling.py), storing them first
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(AIORateLimiter(
+        .rate_limiter(LivecartRateLimiter(
             overall_max_rate=max(30.0, config.limits.sends_per_second),
             group_max_rate=config.limits.sends_per_group_per_minute,
             max_retries=2,
@@ -64,6 +68,8 @@ class Livecart:
         self.pipeline: UpdatePipeline | None = None
         self.outbox: OutboxSender | None = None
         self._poller: asyncio.Task[None] | None = None
+        self._webhook_server = None
+        self._webhook_task: asyncio.Task[None] | None = None
 
     async def start(self, *, polling: bool = True) -> None:
         self.store = await Store.open(self.config.database)
@@ -83,7 +89,23 @@ class Livecart:
                 poll_forever(self.app.bot, self.pipeline, self.store.inbox, long_poll=self._long_poll),
                 name="polling",
             )
+        elif self.config.webhook is not None:
+            await self._serve_webhook(self.config.webhook)
         log.info("Livecart is running as @%s (%s mode)", self.app.bot.username, "polling" if polling else "webhook")
+
+    async def _serve_webhook(self, webhook) -> None:
+        """Serve the webhook endpoint, then tell Telegram where it is (with our secret)."""
+        app = WebhookApp(self.pipeline, webhook.secret_token, urlsplit(webhook.url).path or "/")
+        self._webhook_server = uvicorn.Server(uvicorn.Config(app, host=webhook.listen, port=webhook.port,
+                                                             log_level="warning", lifespan="off"))
+        self._webhook_task = asyncio.create_task(self._webhook_server.serve(), name="webhook")
+        while not self._webhook_server.started:  # listening before Telegram is told to call
+            if self._webhook_task.done():
+                await self._webhook_task  # raises what went wrong (e.g. the port is taken)
+                raise RuntimeError(f"the webhook server on {webhook.listen}:{webhook.port} stopped at once")
+            await asyncio.sleep(0.01)
+        await self.app.bot.set_webhook(webhook.url, secret_token=webhook.secret_token,
+                                       allowed_updates=ALLOWED_UPDATES, max_connections=40)
 
     async def settle(self) -> None:
         """Wait until every stored update is handled and the outbox has nothing due (tests)."""
@@ -99,6 +121,9 @@ class Livecart:
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
+        if self._webhook_server is not None:
+            self._webhook_server.should_exit = True
+            await asyncio.gather(self._webhook_task, return_exceptions=True)
         if self.pipeline is not None:
             await self.pipeline.stop()
         if self.outbox is not None:

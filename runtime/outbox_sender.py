@@ -18,6 +18,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from core.config import LimitsConfig
 from storage import Store
+from runtime.limiter import OUTBOX
 from runtime.telegram_errors import retry_after_seconds
 from storage.outbox import OutboxMessage, Outgoing
 
@@ -161,7 +162,8 @@ class OutboxSender:
         """Send `method(params)` to the message's chat on behalf of outbox rows `ids`."""
         outbox = self._store.outbox
         try:
-            await self._bot.do_api_request(method, api_kwargs={"chat_id": message.chat_id, **params})
+            await self._bot.do_api_request(method, api_kwargs={"chat_id": message.chat_id, **params},
+                                           rate_limit_args=OUTBOX)
         except RetryAfter as exc:
             retry = retry_after_seconds(exc)
             log.warning("429 for chat %d: retrying message %d in %.0fs", message.chat_id, message.id, retry)
@@ -195,16 +197,17 @@ class OutboxSender:
             self._busy_chats.discard(message.chat_id)
             self._wake.set()
 
-    async def idle(self) -> None:
-        """Wait until nothing is due or in flight (tests and shutdown)."""
+    async def idle(self, horizon: float = 3.0) -> None:
+        """Wait until nothing is in flight or due within `horizon` seconds (tests and shutdown);
+        messages waiting out a longer backoff count as scheduled, not pending."""
         while True:
             if self._tasks:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
                 continue
-            due = await self._store.outbox.due(limit=1)
+            due = await self._store.outbox.due(limit=1, within=horizon)
             if not due and not self._tasks:
                 return
             self._wake.set()
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.01)
 
 

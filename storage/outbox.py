@@ -89,12 +89,12 @@ class Outbox:
         return [_message(r) for r in rows]
 
 
-    async def due(self, limit: int = 200) -> list[OutboxMessage]:
-        """Unsent messages whose time has come, oldest first."""
+    async def due(self, limit: int = 200, within: float = 0.0) -> list[OutboxMessage]:
+        """Unsent messages whose time has come (or comes `within` seconds), oldest first."""
         rows = await self._db.fetch_all(
             f"""SELECT {_COLUMNS} FROM outbox
                WHERE sent_at IS NULL AND failed_at IS NULL AND not_before <= ? ORDER BY id LIMIT ?""",
-            (now(), limit),
+            (now() + within, limit),
         )
         return [_message(r) for r in rows]
 

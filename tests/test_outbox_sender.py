@@ -78,7 +78,7 @@ class CountingBot:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def do_api_request(self, method, api_kwargs=None):
+    async def do_api_request(self, method, api_kwargs=None, rate_limit_args=None):
         self.calls += 1
         await asyncio.sleep(0)
         return True
