@@ -2,6 +2,7 @@
 
     python bot.py [--config config.toml]           run the bot (polling or webhook, per config)
     python bot.py backup PATH [--config ...]        write a consistent copy of the database
+    python bot.py sandbox [--port 8080] [--db PATH]  try it in a browser against a fake Telegram (no token)
 """
 
 from __future__ import annotations
@@ -20,12 +21,18 @@ log = logging.getLogger("livecart")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="Livecart Telegram bot")
     parser.add_argument("--config", default="config.toml", help="path to the config file (default: config.toml)")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "backup"], help="what to do")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "backup", "sandbox"], help="what to do")
     parser.add_argument("target", nargs="?", help="backup: where to write the copy")
+    parser.add_argument("--port", type=int, default=8080, help="sandbox: web page port on 127.0.0.1 (default: 8080)")
+    parser.add_argument("--db", help="sandbox: keep its database in this file (default: a temporary one)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
+    if args.command == "sandbox":  # needs no config.toml: see sandbox/
+        from sandbox import run_sandbox
+
+        return run_sandbox(port=args.port, database=args.db)
     try:
         config = load_config(args.config)
     except ConfigError as exc:

@@ -98,7 +98,8 @@ async def on_use_saved(update: Update, context: Context) -> None:
     """"Use this address": straight to the confirmation."""
     who = await actor(update, context)
     flow = await services(context).store.flows.get(who.id)
-    if flow is None or flow.name != FLOW or flow.step != "saved":
+    # "confirm" too: the same tap replayed after a crash shows the confirmation again.
+    if flow is None or flow.name != FLOW or flow.step not in ("saved", "confirm"):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
     await update.callback_query.answer()

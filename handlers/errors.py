@@ -39,10 +39,11 @@ async def on_error(update: object, context: Context) -> None:
         log.exception("could not load the user while reporting an error")
     if update.callback_query is not None:
         try:
-            await update.callback_query.answer(t.plain("error.button"), show_alert=True)
-            return
+            if await update.callback_query.answer(t.plain("error.button"), show_alert=True):
+                return
         except TelegramError:
-            pass  # the handler had answered already: say it in the chat instead
+            pass
+        # The handler had answered the tap already: say it in the chat instead.
     try:
         if update.effective_chat is not None and update.effective_chat.type == "private":
             await update.effective_chat.send_message(t("error.generic"), parse_mode=ParseMode.HTML)

@@ -34,7 +34,12 @@ class LivecartRateLimiter(AIORateLimiter):
         for attempt in range(TRANSIENT_RETRIES + 1):
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-            except BadRequest:
+            except BadRequest as exc:
+                if endpoint == "answerCallbackQuery" and "query" in str(exc).lower():
+                    # Too late or answered before (an update replayed after a crash): the answer
+                    # only stops a spinner, so the action it belongs to must go on regardless.
+                    log.info("callback answer not delivered (%s); carrying on", exc)
+                    return False  # answerCallbackQuery's result: not shown
                 raise  # the request itself is wrong: retrying cannot help
             except NetworkError as exc:  # timeouts, 5xx, connection errors
                 if attempt == TRANSIENT_RETRIES:
