@@ -65,6 +65,7 @@ class Config:
     api_base_url: str = DEFAULT_API_BASE_URL
     file_base_url: str = DEFAULT_FILE_BASE_URL
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    payment_provider_token: str | None = None  # Telegram Payments; None: card payments are off
 
     @property
     def zone(self) -> ZoneInfo:
@@ -93,6 +94,7 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
     shop = _table(raw, "defaults")
     tg = _table(raw, "telegram")
     limits_raw = _table(raw, "limits")
+    payments = _table(raw, "payments")
 
     token = env.get(TOKEN_ENV) or bot.get("token")
     if not token:
@@ -137,6 +139,11 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
     api_base_url = _url(tg, "telegram.api_base_url", "api_base_url", DEFAULT_API_BASE_URL)
     file_base_url = _url(tg, "telegram.file_base_url", "file_base_url", DEFAULT_FILE_BASE_URL)
 
+    provider_token = env.get("LIVECART_PROVIDER_TOKEN") or payments.get("provider_token") or None
+    if provider_token is not None and (not isinstance(provider_token, str) or not re.fullmatch(r"\d+:[\w:-]+", provider_token)):
+        raise ConfigError("payments.provider_token",
+                          "must be the token @BotFather gives under Payments (digits:letters), or left out")
+
     return Config(
         token=token,
         database=db_path,
@@ -149,6 +156,7 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
         api_base_url=api_base_url,
         file_base_url=file_base_url,
         limits=_limits(limits_raw),
+        payment_provider_token=provider_token,
     )
 
 

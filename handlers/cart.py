@@ -7,26 +7,24 @@ from telegram import Update
 from core.i18n import Safe
 from handlers.checkout import begin, items_text
 from handlers.common import Actor, Context, actor, button, keyboard, parse_callback, present, reply, services
-from handlers.landing import max_quantity
+from handlers.landing import max_quantity, tapped_product
 from storage.models import Shop
 
 
 async def on_add_to_cart(update: Update, context: Context) -> None:
     """Add to cart on a product card."""
     who = await actor(update, context)
-    data = parse_callback(update)
-    store = services(context).store
-    product = await store.products.get(data.opt_int(0)) if data and data.opt_int(0) else None
-    quantity, slot = (data.opt_int(1), data.opt_int(2) or None) if data else (None, None)
-    if product is None or not product.on_sale or quantity is None or quantity < 1:
-        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+    tapped = await tapped_product(update, context, who)
+    if tapped is None:
         return
+    product, quantity, slot = tapped
+    store = services(context).store
     in_cart = {line.product_id: line.quantity for line in await store.carts.lines(who.id, product.shop_id)}
     bound = await max_quantity(context, who, product)
     if in_cart.get(product.id, 0) + quantity > bound:
         await update.callback_query.answer(who.t.plain("buyer.only_left", left=bound, limit=0), show_alert=True)
         return
-    total = await store.carts.add(who.id, product.shop_id, product.id, quantity, slot)
+    total = await store.carts.add(who.id, product.shop_id, product.id, quantity, slot or None)
     await update.callback_query.answer(who.t.plain("cart.added", name=product.name, quantity=total), show_alert=False)
 
 

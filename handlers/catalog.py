@@ -149,6 +149,13 @@ async def product_for(update: Update, context: Context, who: Actor, product_id: 
     return product, membership
 
 
+async def _tapped(update: Update, context: Context, who: Actor, *, manage: bool
+                  ) -> tuple[Product, Membership] | None:
+    """The product named by the tapped button's first argument, if the user may see (or manage) it."""
+    data = parse_callback(update)
+    return await product_for(update, context, who, data.opt_int(0) if data else None, manage=manage)
+
+
 async def _refuse(update: Update, who: Actor, key: str, *, with_open_shop: bool = False) -> None:
     if update.callback_query:
         await update.callback_query.answer(who.t.plain(key), show_alert=True)
@@ -389,8 +396,7 @@ async def list_products(update: Update, context: Context) -> None:
 async def view_product(update: Update, context: Context) -> None:
     """A product button: its card with the edit buttons (view only for staff)."""
     who = await actor(update, context)
-    data = parse_callback(update)
-    found = await product_for(update, context, who, data.opt_int(0) if data else None, manage=False)
+    found = await _tapped(update, context, who, manage=False)
     if found is None:
         return
     await update.callback_query.answer()
@@ -475,8 +481,7 @@ async def on_edit_input(update: Update, context: Context, who: Actor, flow: Flow
 
 async def remove_description(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
-    found = await product_for(update, context, who, data.opt_int(0) if data else None, manage=True)
+    found = await _tapped(update, context, who, manage=True)
     if found is None:
         return
     await update.callback_query.answer()
@@ -504,8 +509,7 @@ async def set_visibility(update: Update, context: Context) -> None:
 
 async def ask_delete(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
-    found = await product_for(update, context, who, data.opt_int(0) if data else None, manage=True)
+    found = await _tapped(update, context, who, manage=True)
     if found is None:
         return
     await update.callback_query.answer()
@@ -517,8 +521,7 @@ async def ask_delete(update: Update, context: Context) -> None:
 
 async def confirm_delete(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
-    found = await product_for(update, context, who, data.opt_int(0) if data else None, manage=True)
+    found = await _tapped(update, context, who, manage=True)
     if found is None:
         return
     product = found[0]

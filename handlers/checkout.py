@@ -8,17 +8,20 @@ address, all remembered for next time. The conversation is stored, so it survive
 from __future__ import annotations
 
 import secrets
+import time
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 
 from core.contact import ContactError, check_address, check_note, check_recipient, normalize_phone
 from core.i18n import N_, Safe, Translator
+from core.payments import PREPAID, Method, PaymentStatus
 from handlers.common import (
     Actor, Context, actor, button, keyboard, message_text, parse_callback, reply, services, show,
 )
 from handlers.flows import register_flow
-from handlers.landing import max_quantity
+from handlers.landing import max_quantity, tapped_product
 from handlers.notices import new_order_messages
+from handlers.payments import available_methods, method_name, payment_messages
 from storage.models import Flow, Shop
 from storage.outbox import Outgoing
 from storage.orders import Delivery, LimitReached, Order, OrderProblem, SoldOut, TooManyOpenOrders, Unavailable
@@ -33,7 +36,6 @@ CONTACT_PROBLEMS = {
     "note_empty": N_("checkout.note_empty"),
     "note_too_long": N_("checkout.note_too_long"),
 }
-PAYMENT_METHODS = {"cod": N_("payment.cod")}
 
 
 def new_token() -> str:
@@ -52,13 +54,10 @@ def items_text(t: Translator, lines: list[tuple[str, int, int]], currency: str) 
 async def on_buy_now(update: Update, context: Context) -> None:
     """Buy now on a product card: check out just this product."""
     who = await actor(update, context)
-    data = parse_callback(update)
-    store = services(context).store
-    product = await store.products.get(data.opt_int(0)) if data and data.opt_int(0) else None
-    quantity, slot = (data.opt_int(1), data.opt_int(2) or 0) if data else (None, 0)
-    if product is None or not product.on_sale or quantity is None or quantity < 1:
-        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+    tapped = await tapped_product(update, context, who)
+    if tapped is None:
         return
+    product, quantity, slot = tapped
     bound = await max_quantity(context, who, product)
     if bound < 1:
         key = "buyer.sold_out" if product.stock < 1 else "buyer.limit_reached"
@@ -202,6 +201,12 @@ async def _lines(context: Context, items: list[list]) -> list[tuple[str, int, in
     return lines
 
 
+async def _methods(context: Context, shop_id: int) -> list[Method]:
+    svc = services(context)
+    settings = await svc.store.payments.settings(shop_id)
+    return available_methods(svc, settings.methods, settings.code_file_id)
+
+
 async def show_confirmation(update: Update, context: Context, who: Actor, flow: Flow, *, edit: bool) -> None:
     store = services(context).store
     shop = await store.shops.get(flow.data["shop"])
@@ -209,18 +214,41 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
     lines = await _lines(context, flow.data["items"])
     total = sum(price * qty for _, price, qty in lines)
     d = flow.data
+    methods = await _methods(context, shop.id)
+    chosen = d.get("method") if d.get("method") in methods else methods[0].value
     text = t("checkout.confirm", items=Safe(items_text(t, lines, shop.currency)), total=t.money(total, shop.currency),
              recipient=d["recipient"], phone=d["phone"], address=d["address"],
-             payment=t.plain(PAYMENT_METHODS["cod"]), shop=shop.name)
+             payment=method_name(t, chosen), shop=shop.name)
     if d.get("note"):
         text += "\n" + t("checkout.confirm_note", note=d["note"])
-    markup = keyboard([[button(t.plain("checkout.button_confirm"), "b.ok", d["token"])],
-                       [button(t.plain("checkout.button_note"), "b.note"),
-                        button(t.plain("checkout.button_cancel"), "b.x")]])
+    rows = [[button(t.plain("checkout.button_confirm"), "b.ok", d["token"])]]
+    if len(methods) > 1:  # the buyer picks how to pay; the chosen one is ticked
+        rows.append([button(("✅ " if m.value == chosen else "") + method_name(t, m.value), "b.m", m.value)
+                     for m in methods])
+    rows.append([button(t.plain("checkout.button_note"), "b.note"), button(t.plain("checkout.button_cancel"), "b.x")])
+    markup = keyboard(rows)
     if edit:
         await show(update, text, markup)
     else:
         await reply(update, text, markup)
+
+
+async def on_pick_method(update: Update, context: Context) -> None:
+    """A payment method button on the confirmation: tick it."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    store = services(context).store
+    flow = await store.flows.get(who.id)
+    if flow is None or flow.name != FLOW or flow.step != "confirm" or not data or not data.args:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    if data.args[0] not in [m.value for m in await _methods(context, flow.data["shop"])]:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    await update.callback_query.answer()
+    flow = Flow(flow.user_id, FLOW, "confirm", {**flow.data, "method": data.args[0]})
+    await store.flows.save(flow)
+    await show_confirmation(update, context, who, flow, edit=True)
 
 
 async def on_confirm(update: Update, context: Context) -> None:
@@ -245,13 +273,19 @@ async def on_confirm(update: Update, context: Context) -> None:
     slot = next((s for _, _, s in d["items"] if s), None)
     message = query.message
     receipt_method = "editMessageCaption" if message is not None and message.photo else "editMessageText"
+    methods = await _methods(context, shop.id)
+    method = Method(d["method"]) if d.get("method") in methods else methods[0]
+    deadline = None
+    if method in PREPAID:
+        deadline = time.time() + 60 * (await store.payments.settings(shop.id)).timeout_minutes
 
     async def messages(order: Order):
         receipt = receipt_text(who.t, order, shop)
         params = {"message_id": message.message_id, "parse_mode": "HTML",
                   "reply_markup": receipt_buttons(who.t, order).to_dict()}
         params["caption" if receipt_method == "editMessageCaption" else "text"] = receipt
-        return [Outgoing(who.id, receipt_method, params), *await new_order_messages(context, order, shop, who.user)]
+        return [Outgoing(who.id, receipt_method, params), *await payment_messages(svc, order, shop, who.t),
+                *await new_order_messages(context, order, shop, who.user)]
 
     try:
         order, _created = await store.orders.place(
@@ -259,6 +293,7 @@ async def on_confirm(update: Update, context: Context) -> None:
             delivery=Delivery(d["phone"], d["recipient"], d["address"], d.get("lat"), d.get("lon")),
             note=d.get("note"), slot=slot, session_id=session.id if session else None,
             max_open_orders=svc.config.limits.open_orders_per_buyer_per_shop,
+            payment_method=method.value, payment_deadline=deadline,
             messages=messages, clear_cart=d.get("from_cart", False))
     except OrderProblem as problem:
         await store.flows.clear(who.id)
@@ -288,9 +323,11 @@ def receipt_text(t: Translator, order: Order, shop: Shop) -> str:
     text = t("checkout.receipt", number=order.number, shop=shop.name,
              items=Safe(items_text(t, lines, order.currency)), total=t.money(order.total, order.currency),
              recipient=order.recipient, phone=order.phone, address=order.address,
-             payment=t.plain(PAYMENT_METHODS.get(order.payment_method, "payment.cod")))
+             payment=method_name(t, order.payment_method))
     if order.note:
         text += "\n" + t("checkout.confirm_note", note=order.note)
+    if order.payment_status == PaymentStatus.AWAITING:
+        return text + "\n\n" + t("checkout.next_steps_prepaid", minutes=round((order.payment_deadline - order.created_at) / 60))
     return text + "\n\n" + t("checkout.next_steps", shop=shop.name)
 
 

@@ -11,7 +11,9 @@ from telegram import InputFile, Update
 
 from core.i18n import N_, Translator
 from handlers.common import Context, actor, chunks, current_membership, reply, services
+from core.payments import PaymentStatus
 from handlers.my_orders import status_text
+from handlers.notices import STATUS_NAMES, method_name
 
 PERIODS = ("today", "yesterday", "7d", "30d", "all")
 CSV_HEADERS = [N_("export.col_number"), N_("export.col_time"), N_("export.col_buyer"), N_("export.col_recipient"),
@@ -46,7 +48,8 @@ def render_csv(t: Translator, rows, timezone: str) -> bytes:
             r["number"], datetime.fromtimestamp(r["created_at"], zone).strftime("%Y-%m-%d %H:%M"), buyer,
             r["recipient"], r["phone"], r["address"], r["items"], r["units"],
             t.money(r["total"], r["currency"]).replace("\xa0", " "), status_text(t, r["status"]),
-            r["payment_method"], r["carrier"] or "", r["tracking_number"] or "", r["note"] or "",
+            f"{method_name(t, r['payment_method'])} · {t.plain(STATUS_NAMES[PaymentStatus(r['payment_status'])])}",
+            r["carrier"] or "", r["tracking_number"] or "", r["note"] or "",
         ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

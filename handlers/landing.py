@@ -159,16 +159,27 @@ async def on_open_product(update: Update, context: Context) -> None:
     await show_card(update, context, who, product, shop, slot)
 
 
+async def tapped_product(update: Update, context: Context, who: Actor) -> tuple[Product, int, int] | None:
+    """A card button `action:product:quantity:slot` for a product still on sale: (product,
+    quantity, slot); otherwise the tap is answered with why not and None returned."""
+    data = parse_callback(update)
+    product_id = data.opt_int(0) if data else None
+    product = await services(context).store.products.get(product_id) if product_id else None
+    quantity, slot = (data.opt_int(1), data.opt_int(2) or 0) if data else (None, 0)
+    if product is None or not product.on_sale or quantity is None or quantity < 1:
+        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+        return None
+    return product, quantity, slot
+
+
 async def on_quantity(update: Update, context: Context) -> None:
     """− / +: edit the card's buttons in place (one call), bounded by stock and the limit."""
     who = await actor(update, context)
-    data = parse_callback(update)
-    store = services(context).store
-    product = await store.products.get(data.opt_int(0)) if data and data.opt_int(0) else None
-    wanted, slot = (data.opt_int(1), data.opt_int(2) or 0) if data else (None, 0)
-    if product is None or not product.on_sale or wanted is None or wanted < 1:
-        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+    tapped = await tapped_product(update, context, who)
+    if tapped is None:
         return
+    product, wanted, slot = tapped
+    store = services(context).store
     bound = await max_quantity(context, who, product)
     if wanted > bound:
         key = "buyer.limit_reached" if product.per_buyer_limit and bound < min(product.stock, MAX_QTY) \

@@ -42,6 +42,21 @@ async def _owned_shop(update: Update, context: Context, who: Actor) -> Membershi
     return None
 
 
+async def _slot_tap(update: Update, context: Context) -> tuple[Actor, Membership, int] | None:
+    """A button about one slot of the user's own shop: (who, membership, slot), or None when
+    refused (not the owner) or stale (no such slot); the tap is answered in those cases."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    if membership is None:
+        return None
+    data = parse_callback(update)
+    slot = data.opt_int(0) if data else None
+    if slot is None or not 1 <= slot <= MAX_SLOTS:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return None
+    return who, membership, slot
+
+
 async def _products_on_slots(context: Context, shop: Shop) -> dict[int, Product | None]:
     store = services(context).store
     pins = await store.live.pins(shop.id)
@@ -108,15 +123,10 @@ async def board(update: Update, context: Context, notice: str | None = None) -> 
 
 async def slot_menu(update: Update, context: Context) -> None:
     """One slot: its link and what can be done with it."""
-    who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
-    data = parse_callback(update)
-    slot = data.opt_int(0) if data else None
-    if membership is None:
+    tapped = await _slot_tap(update, context)
+    if tapped is None:
         return
-    if slot is None or not 1 <= slot <= MAX_SLOTS:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
-        return
+    who, membership, slot = tapped
     await update.callback_query.answer()
     shop = membership.shop
     t = who.t
@@ -208,15 +218,10 @@ async def put_on_next_free(update: Update, context: Context) -> None:
 
 
 async def clear_slot(update: Update, context: Context) -> None:
-    who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
-    data = parse_callback(update)
-    if membership is None:
+    tapped = await _slot_tap(update, context)
+    if tapped is None:
         return
-    slot = data.opt_int(0) if data else None
-    if slot is None or not 1 <= slot <= MAX_SLOTS:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
-        return
+    who, membership, slot = tapped
     await services(context).store.live.pin(membership.shop.id, slot, None)
     await update.callback_query.answer(who.t.plain("live.cleared", slot=slot))
     await board(update, context, notice=who.t("live.cleared", slot=slot))
@@ -224,15 +229,10 @@ async def clear_slot(update: Update, context: Context) -> None:
 
 async def swap_from(update: Update, context: Context) -> None:
     """Pick the slot to swap with."""
-    who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
-    data = parse_callback(update)
-    if membership is None:
+    tapped = await _slot_tap(update, context)
+    if tapped is None:
         return
-    slot = data.opt_int(0) if data else None
-    if slot is None or not 1 <= slot <= MAX_SLOTS:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
-        return
+    who, membership, slot = tapped
     await update.callback_query.answer()
     on_slots = await _products_on_slots(context, membership.shop)
     count = min(MAX_SLOTS, max(MIN_BOARD_SLOTS, max(on_slots, default=0) + 1, slot))
@@ -261,15 +261,10 @@ async def swap_slots(update: Update, context: Context) -> None:
 
 async def slot_qr(update: Update, context: Context) -> None:
     """The QR code of one slot, for the stream overlay or print."""
-    who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
-    data = parse_callback(update)
-    if membership is None:
+    tapped = await _slot_tap(update, context)
+    if tapped is None:
         return
-    slot = data.opt_int(0) if data else None
-    if slot is None or not 1 <= slot <= MAX_SLOTS:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
-        return
+    who, membership, slot = tapped
     await update.callback_query.answer()
     svc = services(context)
     shop = membership.shop

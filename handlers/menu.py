@@ -33,7 +33,10 @@ MERCHANT_COMMANDS = [
     ("orders", N_("command.orders")),
     ("export", N_("command.export")),
     ("packlist", N_("command.packlist")),
+    ("summary", N_("command.summary")),
+    ("settings", N_("command.settings")),
     ("staff", N_("command.staff")),
+    ("payments", N_("command.payments")),
     ("newshop", N_("command.newshop")),
     *BUYER_COMMANDS,
 ]

@@ -7,7 +7,7 @@ from telegram import Update
 from core.i18n import N_, Translator
 from core.orders import IllegalTransition, Status, buyer_may
 from handlers.common import Context, actor, button, keyboard, parse_callback, present, services
-from handlers.notices import order_items_text, to_members
+from handlers.notices import order_items_text, payment_line, to_members
 from storage.orders import Order
 
 STATUS = {
@@ -44,6 +44,8 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
         block = t("myorders.order", number=order.number, shop=shop.name, date=t.date(order.created_at, shop.timezone),
                   status=status_text(t, order.status), items=order_items_text(t, order),
                   total=t.money(order.total, order.currency))
+        if order.payment_method != "cod":
+            block += "\n" + payment_line(t, order)
         if order.tracking_number:
             block += "\n" + t("myorders.tracking", carrier=order.carrier or "", tracking=order.tracking_number)
         blocks.append(block)

@@ -11,6 +11,7 @@ import aiosqlite
 
 from core.i18n import N_, Safe, Translator
 from core.orders import Status
+from core.payments import Method, PaymentStatus
 from handlers.common import Services, button, keyboard, services, translator_for
 from storage import Store
 from storage.models import Shop, User
@@ -25,6 +26,22 @@ BUYER_STATUS_NOTICES = {
     Status.DELIVERED: N_("notice.buyer_delivered"),
     Status.CANCELLED: N_("notice.buyer_cancelled_by_shop"),
 }
+METHOD_NAMES = {Method.COD: N_("payment.cod"), Method.CODE: N_("payment.code"), Method.CARD: N_("payment.card")}
+STATUS_NAMES = {
+    PaymentStatus.COD: N_("payment.status_cod"), PaymentStatus.AWAITING: N_("payment.status_awaiting"),
+    PaymentStatus.CLAIMED: N_("payment.status_claimed"), PaymentStatus.PAID: N_("payment.status_paid"),
+    PaymentStatus.EXPIRED: N_("payment.status_expired"),
+}
+
+
+def method_name(t: Translator, method: str) -> str:
+    return t.plain(METHOD_NAMES.get(Method(method), "payment.cod"))
+
+
+def payment_line(t: Translator, order: Order) -> str:
+    """"Payment: transfer to the shop's code · awaiting payment" for order views and lists."""
+    return t("payment.line", method=method_name(t, order.payment_method),
+             status=t.plain(STATUS_NAMES[PaymentStatus(order.payment_status)]))
 
 
 def order_items_text(t: Translator, order: Order) -> Safe:
@@ -42,6 +59,8 @@ def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | N
         text += "\n" + t("notice.note", note=order.note)
     if order.slot:
         text += "\n" + t("notice.from_link", slot=order.slot)
+    if order.payment_method != Method.COD:
+        text += "\n" + payment_line(t, order)
     return text
 
 

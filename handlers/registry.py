@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    Application, CallbackQueryHandler, CommandHandler, MessageHandler, PreCheckoutQueryHandler, TypeHandler, filters,
+)
 
 from core.callbacks import pattern
 from handlers import (
-    abuse, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, shop, staff, start,
+    abuse, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
+    start,
 )
+from handlers import settings, summaries
 
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -81,6 +85,27 @@ def register(app: Application) -> None:
         ("d.shipnow", desk.on_ship_without_tracking), ("d.cancel", desk.on_cancel), ("d.done", desk.on_delivered),
         ("d.list", desk.on_list), ("d.rng", desk.on_range),
         ("st.show", staff.staff_command), ("st.inv", staff.on_invite), ("st.rm", staff.on_remove),
+    ]:
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
+
+    # Summaries (owner and staff), the owner's settings, and the operators' all-shops summary.
+    app.add_handler(CommandHandler("summary", summaries.summary_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("settings", settings.settings_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("admin", summaries.admin_command, filters=PRIVATE))
+    for action, callback in [
+        ("sum.p", summaries.on_period), ("adm.p", summaries.on_admin_period), ("set.show", settings.on_show),
+        ("set.ask", settings.on_ask), ("set.tz", settings.on_zone_picked), ("set.onoff", settings.on_toggle),
+    ]:
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
+
+    # Payments: choosing a method, the merchant's receive code, Telegram Payments, the shop's settings.
+    app.add_handler(PreCheckoutQueryHandler(payments.on_pre_checkout))
+    app.add_handler(MessageHandler(PRIVATE & filters.SUCCESSFUL_PAYMENT, payments.on_successful_payment))
+    app.add_handler(CommandHandler("payments", payments.payments_command, filters=PRIVATE))
+    for action, callback in [
+        ("b.m", checkout.on_pick_method), ("pay.claim", payments.on_claim), ("pay.ok", payments.on_received),
+        ("pay.no", payments.on_not_received), ("pay.set", payments.payments_command),
+        ("pay.tog", payments.on_toggle_method), ("pay.tmo", payments.on_timeout), ("pay.code", payments.on_upload_code),
     ]:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
 

@@ -17,8 +17,10 @@ from telegram.request import BaseRequest
 from core.config import Config
 from handlers.common import Services
 from handlers.menu import set_default_commands
+from handlers.payments import PaymentClock
 from handlers.notices import ORDER_NOTICE, digest_renderer, restock_notifier
 from handlers.registry import register
+from handlers.summaries import SummaryScheduler
 from runtime.limiter import LivecartRateLimiter
 from runtime.outbox_sender import OutboxSender
 from runtime.polling import ALLOWED_UPDATES, poll_forever
@@ -67,7 +69,9 @@ class Livecart:
         self.app: Application | None = None
         self.pipeline: UpdatePipeline | None = None
         self.outbox: OutboxSender | None = None
+        self.summaries: SummaryScheduler | None = None  # the daily summaries
         self._poller: asyncio.Task[None] | None = None
+        self.payment_clock: PaymentClock | None = None
         self._webhook_server = None
         self._webhook_task: asyncio.Task[None] | None = None
 
@@ -81,6 +85,10 @@ class Livecart:
         self.outbox = OutboxSender(self.store, self.app.bot, self.config.limits,
                                    folders={ORDER_NOTICE: digest_renderer(self.store, self.config)})
         self.outbox.start()
+        self.summaries = SummaryScheduler(self.store, self.app.bot, self.config)
+        self.summaries.start()
+        self.payment_clock = PaymentClock(self.app.bot_data["services"])
+        self.payment_clock.start()
         self.pipeline = UpdatePipeline(self.app, self.store.inbox)
         await self.pipeline.start()
         if polling:
@@ -124,8 +132,12 @@ class Livecart:
         if self._webhook_server is not None:
             self._webhook_server.should_exit = True
             await asyncio.gather(self._webhook_task, return_exceptions=True)
+        if self.summaries is not None:
+            await self.summaries.stop()
         if self.pipeline is not None:
             await self.pipeline.stop()
+        if self.payment_clock is not None:
+            await self.payment_clock.stop()
         if self.outbox is not None:
             await self.outbox.stop()
         if self.app is not None:

@@ -10,9 +10,11 @@ from storage.inbox import Inbox
 from storage.live import Live
 from storage.orders import Carts, Orders
 from storage.outbox import Outbox
+from storage.payments import Payments
 from storage.products import Products
 from storage.shops import Shops
 from storage.staff import Staff
+from storage.summaries import Summaries
 from storage.users import Users
 
 
@@ -31,6 +33,8 @@ class Store:
         self.orders = Orders(db, self.products, self.outbox, on_user_changed=self.users.forget)
         self.carts = Carts(db)
         self.staff = Staff(db)
+        self.payments = Payments(db, self.orders, self.outbox)
+        self.summaries = Summaries(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Store":

@@ -21,7 +21,7 @@ from storage.products import Products
 
 _ORDER_COLUMNS = ("id, shop_id, number, buyer_id, status, currency, total, units, phone, recipient, address, "
                   "latitude, longitude, note, payment_method, slot, session_id, carrier, tracking_number, "
-                  "cancel_reason, created_at, updated_at")
+                  "cancel_reason, created_at, updated_at, payment_status, payment_deadline, paid_at")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ class Order:
     cancel_reason: str | None
     created_at: float
     updated_at: float
+    payment_status: str = "cod"
+    payment_deadline: float | None = None
+    paid_at: float | None = None
     items: tuple[OrderItem, ...] = ()
 
 
@@ -128,7 +131,7 @@ class Orders:
 
     async def place(self, *, token: str, shop_id: int, buyer_id: int, items: Sequence[tuple[int, int]],
                     delivery: Delivery, note: str | None, slot: int | None, session_id: int | None,
-                    payment_method: str = "cod", max_open_orders: int = 20,
+                    payment_method: str = "cod", payment_deadline: float | None = None, max_open_orders: int = 20,
                     messages: Messages | None = None, clear_cart: bool = False) -> tuple[Order, bool]:
         """Place the order, or return the one this token already placed (and False)."""
         if not items or any(q <= 0 for _, q in items):
@@ -173,11 +176,11 @@ class Orders:
                 conn,
                 f"""INSERT INTO orders (shop_id, number, buyer_id, status, currency, total, units, phone, recipient,
                         address, latitude, longitude, note, payment_method, slot, session_id, checkout_token,
-                        created_at, updated_at)
-                    VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                        created_at, updated_at, payment_status, payment_deadline)
+                    VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                 (shop_id, number_row[0], buyer_id, number_row[1], total, units, delivery.phone, delivery.recipient,
                  delivery.address, delivery.latitude, delivery.longitude, note, payment_method, slot, session_id,
-                 token, t, t))
+                 token, t, t, "awaiting" if payment_deadline is not None else "cod", payment_deadline))
             order_id = row[0]
             await conn.executemany(
                 "INSERT INTO order_items (order_id, product_id, name, unit_price, quantity) VALUES (?, ?, ?, ?, ?)",
@@ -250,7 +253,8 @@ class Orders:
         """One row per order with its items folded into one text, for the CSV export."""
         return await self._db.fetch_all(
             """SELECT o.number, o.created_at, u.first_name AS buyer, u.username, o.recipient, o.phone, o.address,
-                      o.note, o.units, o.total, o.currency, o.status, o.payment_method, o.carrier, o.tracking_number,
+                      o.note, o.units, o.total, o.currency, o.status, o.payment_method, o.payment_status,
+                      o.carrier, o.tracking_number,
                       (SELECT group_concat(i.name || ' x' || i.quantity, '; ') FROM order_items i
                        WHERE i.order_id = o.id) AS items
                FROM orders o JOIN users u ON u.id = o.buyer_id
@@ -273,20 +277,28 @@ class Orders:
 
     async def transition(self, order_id: int, wanted: str, actor_id: int, *, note: str | None = None,
                          carrier: str | None = None, tracking_number: str | None = None,
-                         cancel_reason: str | None = None, messages: Messages | None = None) -> Order:
+                         cancel_reason: str | None = None, messages: Messages | None = None,
+                         payment_status: str | None = None,
+                         only_if_payment: frozenset[str] | None = None) -> Order | None:
         """Move an order along the state machine (IllegalTransition if not allowed), recording who
-        and when; a cancellation returns the stock. Messages go out with the change, atomically."""
+        and when; a cancellation returns the stock. Messages go out with the change, atomically.
+
+        `only_if_payment`: do nothing (return None) unless the payment state is one of these
+        (an expiry must not cancel an order paid a moment ago)."""
         async with self._db.write() as conn:
-            row = await fetch_one_in(conn, "SELECT status FROM orders WHERE id = ?", (order_id,))
+            row = await fetch_one_in(conn, "SELECT status, payment_status FROM orders WHERE id = ?", (order_id,))
             if row is None:
                 raise LookupError(f"order {order_id} not found")
+            if only_if_payment is not None and row["payment_status"] not in only_if_payment:
+                return None
             current, target = check_transition(row["status"], wanted)
             t = now()
             await conn.execute(
                 """UPDATE orders SET status = ?, updated_at = ?,
                        carrier = coalesce(?, carrier), tracking_number = coalesce(?, tracking_number),
-                       cancel_reason = coalesce(?, cancel_reason) WHERE id = ?""",
-                (target.value, t, carrier, tracking_number, cancel_reason, order_id))
+                       cancel_reason = coalesce(?, cancel_reason), payment_status = coalesce(?, payment_status)
+                   WHERE id = ?""",
+                (target.value, t, carrier, tracking_number, cancel_reason, payment_status, order_id))
             await conn.execute(
                 "INSERT INTO order_events (order_id, from_status, to_status, actor_id, note, at) VALUES (?, ?, ?, ?, ?, ?)",
                 (order_id, current.value, target.value, actor_id, note or cancel_reason, t))

@@ -1,0 +1,386 @@
+"""Payments: cash on delivery, a transfer to the merchant's own receive code, Telegram Payments.
+
+The shop chooses what it accepts (settings below). A prepaid order waits for its money until the
+shop's deadline (default 30 minutes), with a reminder half-way; unpaid, it is cancelled and its
+stock returns (`PaymentClock`). Every action re-checks who is acting on which order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from telegram import Update
+
+from core.i18n import Translator
+from core.orders import Status
+from core.payments import Method, PaymentStatus, invoice_payload, order_id_from_payload
+from handlers.common import (
+    Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, parse_callback, present,
+    reply, services, translator_for,
+)
+from handlers.flows import register_flow
+from handlers.notices import METHOD_NAMES, STATUS_NAMES, method_name, to_members
+from storage.models import Flow, Shop
+from storage.orders import Order
+from storage.outbox import Outgoing
+
+log = logging.getLogger(__name__)
+
+FLOW_PROOF = "payproof"
+FLOW_PAY_SETTINGS = "paysettings"
+TIMEOUT_CHOICES = (15, 30, 60, 120)
+
+
+def available_methods(svc: Services, accepted: list[Method], code_file_id: str | None) -> list[Method]:
+    """What a buyer can pick: what the shop accepts and can actually take."""
+    usable = []
+    for method in accepted:
+        if method is Method.CODE and not code_file_id:
+            continue  # no receive code uploaded yet
+        if method is Method.CARD and not svc.config.payment_provider_token:
+            continue  # the operator has no payment provider
+        usable.append(method)
+    return usable or [Method.COD]
+
+
+# ---------------------------------------------------------------- after an order is placed
+
+async def payment_messages(svc: Services, order: Order, shop: Shop, t: Translator) -> list[Outgoing]:
+    """What the buyer needs to pay a prepaid order: the receive code, or a Telegram invoice."""
+    if order.payment_method == Method.CODE:
+        settings = await svc.store.payments.settings(shop.id)
+        minutes = settings.timeout_minutes
+        return [Outgoing(order.buyer_id, "sendPhoto", {
+            "photo": settings.code_file_id, "parse_mode": "HTML",
+            "caption": t("payment.code_instructions", amount=t.money(order.total, order.currency),
+                         number=order.number, shop=shop.name, minutes=minutes),
+            "reply_markup": keyboard([[button(t.plain("payment.button_paid"), "pay.claim", order.id)]]).to_dict(),
+        })]
+    if order.payment_method == Method.CARD:
+        return [Outgoing(order.buyer_id, "sendInvoice", {
+            "title": t.plain("payment.invoice_title", number=order.number)[:32],
+            "description": t.plain("payment.invoice_description", shop=shop.name,
+                                   items=", ".join(f"{i.name} ×{i.quantity}" for i in order.items))[:255],
+            "payload": invoice_payload(order.id),
+            "provider_token": svc.config.payment_provider_token,
+            "currency": order.currency,
+            "prices": [{"label": f"{i.name[:28]} ×{i.quantity}", "amount": i.subtotal} for i in order.items],
+        })]
+    return []
+
+
+# ---------------------------------------------------------------- the merchant's own receive code
+
+async def on_claim(update: Update, context: Context) -> None:
+    """"I have paid": the shop is asked to check; a screenshot may follow."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    svc = services(context)
+    order = await svc.store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    if order is None or order.buyer_id != who.id:
+        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        return
+    shop = await svc.store.shops.get(order.shop_id)
+
+    async def messages(changed: Order):
+        return await to_members(svc, shop, lambda t: {
+            "text": t("payment.claimed_notice", number=changed.number, amount=t.money(changed.total, changed.currency),
+                      buyer=who.user.first_name),
+            "parse_mode": "HTML",
+            "reply_markup": keyboard([[button(t.plain("payment.button_received"), "pay.ok", changed.id),
+                                       button(t.plain("payment.button_not_received"), "pay.no", changed.id)]]).to_dict(),
+        })
+
+    claimed = await svc.store.payments.claim(order.id, messages)
+    if claimed is None:
+        await update.callback_query.answer(who.t.plain("payment.nothing_to_claim"), show_alert=True)
+        return
+    await update.callback_query.answer()
+    await svc.store.flows.start(who.id, FLOW_PROOF, "photo", {"order": order.id})
+    await reply(update, who.t("payment.claim_thanks", number=order.number))
+
+
+async def on_proof(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """A screenshot of the transfer, passed on to the shop."""
+    svc = services(context)
+    photo = largest_photo(update)
+    if photo is None:
+        await reply(update, who.t("payment.proof_expected"))
+        return
+    await svc.store.flows.clear(who.id)
+    order = await svc.store.orders.get(flow.data["order"])
+    if order is None or order.buyer_id != who.id:
+        return
+    shop = await svc.store.shops.get(order.shop_id)
+    for message in await to_members(svc, shop, lambda t: Outgoing(0, "sendPhoto", {
+            "photo": photo, "parse_mode": "HTML", "caption": t("payment.proof_caption", number=order.number)})):
+        await svc.store.outbox.send_later(message)
+    await reply(update, who.t("payment.proof_sent"))
+
+
+async def on_received(update: Update, context: Context) -> None:
+    await _merchant_verdict(update, context, received=True)
+
+
+async def on_not_received(update: Update, context: Context) -> None:
+    await _merchant_verdict(update, context, received=False)
+
+
+async def _merchant_verdict(update: Update, context: Context, *, received: bool) -> None:
+    who = await actor(update, context)
+    data = parse_callback(update)
+    svc = services(context)
+    order = await svc.store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    membership = await svc.store.shops.membership(who.id, order.shop_id) if order else None
+    if order is None or membership is None:
+        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        return
+    shop = membership.shop
+
+    async def tell_buyer(changed: Order):
+        return await to_buyer(svc, changed, lambda t: t(
+            "payment.buyer_received" if received else "payment.buyer_not_received", number=changed.number,
+            shop=shop.name, amount=t.money(changed.total, changed.currency)))
+
+    payments = svc.store.payments
+    changed = await (payments.confirm_received(order.id, tell_buyer) if received
+                     else payments.not_received(order.id, tell_buyer))
+    if changed is None:
+        await update.callback_query.answer(who.t.plain("payment.already_settled"), show_alert=True)
+        return
+    await update.callback_query.answer()
+    await present(update, who.t("payment.verdict_done", number=changed.number,
+                                status=who.t.plain(STATUS_NAMES[PaymentStatus(changed.payment_status)])))
+
+
+async def to_buyer(svc: Services, order: Order, render) -> list[Outgoing]:
+    buyer = await svc.store.users.get(order.buyer_id)
+    if buyer is None or buyer.blocked_at:
+        return []
+    return [Outgoing(buyer.id, "sendMessage", {"text": render(translator_for(buyer, svc.config)), "parse_mode": "HTML"})]
+
+
+# ---------------------------------------------------------------- Telegram Payments
+
+async def on_pre_checkout(update: Update, context: Context) -> None:
+    """Telegram asks whether the order still stands: answer within its 10-second limit."""
+    query = update.pre_checkout_query
+    who = await actor(update, context)
+    svc = services(context)
+    order_id = order_id_from_payload(query.invoice_payload)
+    order = await svc.store.orders.get(order_id) if order_id else None
+    problem = None
+    if order is None or order.buyer_id != who.id:
+        problem = "payment.refused_unknown"
+    elif order.status == Status.CANCELLED or order.payment_status == PaymentStatus.EXPIRED or (
+            order.payment_deadline is not None and order.payment_deadline < time.time()):
+        problem = "payment.refused_expired"
+    elif order.payment_status == PaymentStatus.PAID:
+        problem = "payment.refused_paid"
+    elif query.total_amount != order.total or query.currency != order.currency:
+        problem = "payment.refused_amount"
+    if problem is None:
+        await query.answer(ok=True)
+    else:
+        await query.answer(ok=False, error_message=who.t.plain(problem, number=order.number if order else ""))
+
+
+async def on_successful_payment(update: Update, context: Context) -> None:
+    """The money arrived: mark the order paid exactly once (keyed by Telegram's charge id)."""
+    who = await actor(update, context)
+    svc = services(context)
+    payment = update.effective_message.successful_payment
+    order_id = order_id_from_payload(payment.invoice_payload)
+    order = await svc.store.orders.get(order_id) if order_id else None
+    if order is None or order.buyer_id != who.id:
+        log.error("successful_payment for an unknown order: payload=%r charge=%s user=%d",
+                  payment.invoice_payload, payment.telegram_payment_charge_id, who.id)
+        return
+    shop = await svc.store.shops.get(order.shop_id)
+
+    async def messages(paid: Order):
+        buyer_note = await to_buyer(svc, paid, lambda t: t("payment.card_paid", number=paid.number, shop=shop.name,
+                                                           amount=t.money(paid.total, paid.currency)))
+        shop_note = await to_members(svc, shop, lambda t: {
+            "text": t("payment.card_paid_notice", number=paid.number, amount=t.money(paid.total, paid.currency)),
+            "parse_mode": "HTML"})
+        return buyer_note + shop_note
+
+    _, fresh = await svc.store.payments.record_telegram_payment(
+        order.id, payment.telegram_payment_charge_id, payment.provider_payment_charge_id, messages)
+    if not fresh:
+        log.info("successful_payment %s for order %d delivered again; already recorded",
+                 payment.telegram_payment_charge_id, order.id)
+
+
+# ---------------------------------------------------------------- deadlines
+
+class PaymentClock:
+    """Every `interval` seconds: remind buyers half-way to the deadline, expire what is overdue."""
+
+    def __init__(self, svc: Services, interval: float = 20.0) -> None:
+        self._svc = svc
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="payment-clock")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("payment clock tick failed; trying again in %.0fs", self._interval)
+            await asyncio.sleep(self._interval)
+
+    async def tick(self, now: float | None = None) -> None:
+        svc = self._svc
+        at = time.time() if now is None else now
+        for order_id in await svc.store.payments.due_reminders(at):
+            order = await svc.store.orders.get(order_id)
+            minutes = max(1, round((order.payment_deadline - at) / 60))
+            await svc.store.payments.mark_reminded(order_id, lambda o: to_buyer(svc, o, lambda t: t(
+                "payment.reminder", number=o.number, amount=t.money(o.total, o.currency), minutes=minutes)))
+        for order_id in await svc.store.payments.overdue(at):
+            order = await svc.store.orders.get(order_id)
+            shop = await svc.store.shops.get(order.shop_id)
+
+            async def messages(expired: Order, shop: Shop = shop):
+                buyer = await to_buyer(svc, expired, lambda t: t("payment.expired_buyer", number=expired.number,
+                                                                 shop=shop.name))
+                members = await to_members(svc, shop, lambda t: {
+                    "text": t("payment.expired_notice", number=expired.number), "parse_mode": "HTML"})
+                return buyer + members
+
+            await svc.store.payments.expire(order_id, messages)
+
+
+# ---------------------------------------------------------------- the shop's payment settings
+
+def settings_text(t: Translator, shop: Shop, accepted: list[Method], code: str | None, minutes: int,
+                  card_possible: bool) -> str:
+    lines = [t("payment.settings_title", shop=shop.name)]
+    for method in Method:
+        mark = "✅" if method in accepted else "▫️"
+        lines.append(f"{mark} " + t(METHOD_NAMES[method]))
+    lines.append(t("payment.settings_code_set" if code else "payment.settings_code_missing"))
+    if not card_possible:
+        lines.append(t("payment.settings_card_unavailable"))
+    lines.append(t("payment.settings_timeout", minutes=minutes))
+    return "\n".join(lines)
+
+
+async def show_payment_settings(update: Update, context: Context, who: Actor, shop: Shop) -> None:
+    svc = services(context)
+    settings = await svc.store.payments.settings(shop.id)
+    t = who.t
+    rows = [[button(("✅ " if m in settings.methods else "▫️ ") + t.plain(METHOD_NAMES[m]), "pay.tog", shop.id, m.value)]
+            for m in Method]
+    rows.append([button(t.plain("payment.button_upload_code"), "pay.code", shop.id)])
+    rows.append([button(t.plain("payment.button_timeout", minutes=m), "pay.tmo", shop.id, m) for m in TIMEOUT_CHOICES])
+    await present(update, settings_text(t, shop, settings.methods, settings.code_file_id, settings.timeout_minutes,
+                                        bool(svc.config.payment_provider_token)), keyboard(rows))
+
+
+async def _owned_shop(update: Update, context: Context, who: Actor, shop_id: int | None):
+    membership = await services(context).store.shops.membership(who.id, shop_id) if shop_id else None
+    if membership is None or not membership.is_owner:
+        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        return None
+    return membership.shop
+
+
+async def payments_command(update: Update, context: Context) -> None:
+    """/payments (or the settings button): which payment methods the shop accepts."""
+    who = await actor(update, context)
+    if update.callback_query:
+        data = parse_callback(update)
+        shop = await _owned_shop(update, context, who, data.opt_int(0) if data else None)
+        if shop is None:
+            return
+        await update.callback_query.answer()
+    else:
+        membership = await current_membership(who, context)
+        if membership is None or not membership.is_owner:
+            await reply(update, who.t("payment.owner_only"))
+            return
+        shop = membership.shop
+    await show_payment_settings(update, context, who, shop)
+
+
+async def on_toggle_method(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    data = parse_callback(update)
+    shop = await _owned_shop(update, context, who, data.opt_int(0) if data else None)
+    if shop is None:
+        return
+    try:
+        method = Method(data.args[1])
+    except (IndexError, ValueError):
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    payments = services(context).store.payments
+    accepted = set((await payments.settings(shop.id)).methods)
+    accepted ^= {method}
+    if not accepted:
+        await update.callback_query.answer(who.t.plain("payment.need_one_method"), show_alert=True)
+        return
+    await payments.set_methods(shop.id, accepted)
+    await update.callback_query.answer()
+    await show_payment_settings(update, context, who, shop)
+
+
+async def on_timeout(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    data = parse_callback(update)
+    shop = await _owned_shop(update, context, who, data.opt_int(0) if data else None)
+    minutes = data.opt_int(1) if data else None
+    if shop is None:
+        return
+    if minutes not in TIMEOUT_CHOICES:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    await services(context).store.payments.set_timeout(shop.id, minutes)
+    await update.callback_query.answer()
+    await show_payment_settings(update, context, who, shop)
+
+
+async def on_upload_code(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    data = parse_callback(update)
+    shop = await _owned_shop(update, context, who, data.opt_int(0) if data else None)
+    if shop is None:
+        return
+    await update.callback_query.answer()
+    await services(context).store.flows.start(who.id, FLOW_PAY_SETTINGS, "code", {"shop": shop.id})
+    await reply(update, who.t("payment.ask_code"))
+
+
+async def on_code_photo(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    svc = services(context)
+    photo = largest_photo(update)
+    if photo is None:
+        await reply(update, who.t("payment.code_expected"))
+        return
+    membership = await svc.store.shops.membership(who.id, flow.data["shop"])
+    await svc.store.flows.clear(who.id)
+    if membership is None or not membership.is_owner:
+        await reply(update, who.t("common.not_allowed"))
+        return
+    await svc.store.payments.set_code(membership.shop.id, photo)
+    await reply(update, who.t("payment.code_saved"))
+    await show_payment_settings(update, context, who, membership.shop)
+
+
+register_flow(FLOW_PROOF, on_proof)
+register_flow(FLOW_PAY_SETTINGS, on_code_photo)

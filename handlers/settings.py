@@ -1,0 +1,230 @@
+"""/settings: the shop owner's settings for the daily summary: its time, the shop's time zone,
+on or off, and from how many items left a product counts as low stock.
+
+Each can be changed with a button (then the value is asked for) or typed at once:
+/settings time 20:30, /settings tz Asia/Tokyo, /settings off, /settings on, /settings lowstock 3.
+Every action re-checks that the user owns the shop named (callback data is never trusted).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+
+from core.i18n import N_, Translator
+from core.summary import (
+    MAX_LOW_STOCK, MORNING_ENDS, SETTING_LOW_STOCK, SETTING_TIME, SETTING_TIMEZONE, SettingError, format_time_of_day,
+    parse_low_stock, parse_time_of_day, parse_timezone, setting_word,
+)
+from core.text import shorten
+from handlers.common import (
+    Actor, Context, actor, button, current_membership, keyboard, message_text, parse_callback, present, reply,
+    services,
+)
+from handlers.flows import register_flow
+from storage.models import Flow, Membership, Shop
+from storage.summaries import SummarySettings
+
+FLOW_SETTINGS = "settings"
+STEP_TIME, STEP_TIMEZONE, STEP_LOW_STOCK = SETTING_TIME, SETTING_TIMEZONE, SETTING_LOW_STOCK
+INPUT_MAX = 64
+# Offered as buttons; any other IANA name or UTC offset can be typed.
+COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Kuala_Lumpur",
+                "Asia/Bangkok", "Asia/Tokyo", "Europe/London", "Europe/Berlin", "America/New_York",
+                "America/Los_Angeles", "Australia/Sydney")
+PROMPTS = {STEP_TIME: N_("settings.ask_time"), STEP_TIMEZONE: N_("settings.ask_tz"),
+           STEP_LOW_STOCK: N_("settings.ask_low")}
+PROBLEMS = {"time_format": N_("settings.time_invalid"), "time_range": N_("settings.time_out_of_range"),
+            "timezone": N_("settings.tz_invalid"), "low_stock": N_("settings.low_invalid")}
+
+
+def settings_text(t: Translator, shop: Shop, settings: SummarySettings) -> str:
+    local_now = datetime.now(ZoneInfo(shop.timezone))
+    summary = t("settings.summary_on", time=format_time_of_day(settings.send_at)) if settings.enabled else \
+        t("settings.summary_off")
+    lines = [t("settings.title", shop=shop.name), summary,
+             t("settings.timezone", timezone=shop.timezone, now=local_now.strftime("%H:%M")),
+             t("settings.low_stock", threshold=settings.low_stock), "", t("settings.hint")]
+    return "\n".join(lines)
+
+
+def settings_markup(t: Translator, shop: Shop, settings: SummarySettings):
+    toggle = button(t.plain("settings.button_off"), "set.onoff", shop.id, 0) if settings.enabled else \
+        button(t.plain("settings.button_on"), "set.onoff", shop.id, 1)
+    return keyboard([
+        [button(t.plain("settings.button_time"), "set.ask", shop.id, STEP_TIME),
+         button(t.plain("settings.button_tz"), "set.ask", shop.id, STEP_TIMEZONE)],
+        [toggle, button(t.plain("settings.button_low"), "set.ask", shop.id, STEP_LOW_STOCK)],
+    ])
+
+
+async def _owned(update: Update, context: Context, who: Actor, shop_id: int | None = None) -> Membership | None:
+    """The shop (named, or the current one) if the user owns it; otherwise say why not and None."""
+    store = services(context).store
+    membership = await store.shops.membership(who.id, shop_id) if shop_id is not None else \
+        await current_membership(who, context)
+    if membership is not None and membership.is_owner:
+        return membership
+    if update.callback_query:
+        await update.callback_query.answer(who.t.plain("settings.owner_only" if membership else "common.not_allowed"),
+                                           show_alert=True)
+    elif membership is None:
+        await reply(update, who.t("catalog.no_shop"), keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]))
+    else:
+        await reply(update, who.t("settings.owner_only"))
+    return None
+
+
+async def show_settings(update: Update, context: Context, shop: Shop, who: Actor, notice: str | None = None) -> None:
+    settings = await services(context).store.summaries.settings(shop.id)
+    text = settings_text(who.t, shop, settings)
+    await present(update, f"{notice}\n\n{text}" if notice else text, settings_markup(who.t, shop, settings))
+
+
+async def settings_command(update: Update, context: Context) -> None:
+    """/settings, or /settings time|tz|on|off|lowstock [value]."""
+    who = await actor(update, context)
+    membership = await _owned(update, context, who)
+    if membership is None:
+        return
+    args = context.args or []
+    if not args:
+        await show_settings(update, context, membership.shop, who)
+        return
+    what = setting_word(args[0])
+    value = " ".join(args[1:]).strip()
+    if what is None:
+        await reply(update, who.t("settings.usage", text=shorten(" ".join(args), INPUT_MAX)))
+    elif what in ("on", "off"):
+        await _set_enabled(update, context, who, membership.shop, what == "on")
+    elif not value:
+        await _ask(update, context, who, membership.shop, what)
+    else:
+        await _apply(update, context, who, membership.shop, what, value)
+
+
+async def on_show(update: Update, context: Context) -> None:
+    """The settings button under a summary."""
+    who = await actor(update, context)
+    membership = await _owned(update, context, who)
+    if membership is None:
+        return
+    await update.callback_query.answer()
+    await show_settings(update, context, membership.shop, who)
+
+
+async def on_ask(update: Update, context: Context) -> None:
+    """A settings button: ask for the new value."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    shop_id = data.opt_int(0) if data else None
+    step = data.args[1] if data and len(data.args) > 1 else None
+    if shop_id is None or step not in PROMPTS:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    membership = await _owned(update, context, who, shop_id)
+    if membership is None:
+        return
+    await update.callback_query.answer()
+    await _ask(update, context, who, membership.shop, step)
+
+
+async def _ask(update: Update, context: Context, who: Actor, shop: Shop, step: str) -> None:
+    store = services(context).store
+    settings = await store.summaries.settings(shop.id)
+    await store.flows.start(who.id, FLOW_SETTINGS, step, {"shop": shop.id})
+    markup = None
+    if step == STEP_TIMEZONE:
+        picks = [button(zone, "set.tz", shop.id, i) for i, zone in enumerate(COMMON_ZONES)]
+        markup = keyboard([picks[i:i + 2] for i in range(0, len(picks), 2)])
+    local_now = datetime.now(ZoneInfo(shop.timezone)).strftime("%H:%M")  # the time there, to set it by
+    await reply(update, who.t(PROMPTS[step], timezone=shop.timezone, time=local_now, threshold=settings.low_stock),
+                markup)
+
+
+async def on_zone_picked(update: Update, context: Context) -> None:
+    """A time zone button."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    shop_id, index = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
+    if shop_id is None or index is None or not 0 <= index < len(COMMON_ZONES):
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    membership = await _owned(update, context, who, shop_id)
+    if membership is None:
+        return
+    await update.callback_query.answer()
+    await services(context).store.flows.clear(who.id)
+    await _apply(update, context, who, membership.shop, STEP_TIMEZONE, COMMON_ZONES[index])
+
+
+async def on_toggle(update: Update, context: Context) -> None:
+    """Turn the daily summary on or off (the button says which)."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    shop_id, wanted = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
+    if shop_id is None or wanted not in (0, 1):
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    membership = await _owned(update, context, who, shop_id)
+    if membership is None:
+        return
+    await update.callback_query.answer()
+    await _set_enabled(update, context, who, membership.shop, bool(wanted))
+
+
+async def _set_enabled(update: Update, context: Context, who: Actor, shop: Shop, enabled: bool) -> None:
+    settings = await services(context).store.summaries.set_enabled(shop.id, enabled)
+    notice = who.t("settings.turned_on", time=format_time_of_day(settings.send_at), timezone=shop.timezone) \
+        if enabled else who.t("settings.turned_off")
+    await show_settings(update, context, shop, who, notice)
+
+
+async def on_settings_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The value asked for: checked, applied, or refused with what to send instead."""
+    membership = await _owned(update, context, who, flow.data.get("shop"))
+    if membership is None:
+        await services(context).store.flows.clear(who.id)
+        return
+    text = message_text(update)
+    if not text or flow.step not in PROMPTS:
+        await _ask(update, context, who, membership.shop, flow.step if flow.step in PROMPTS else STEP_TIME)
+        return
+    await _apply(update, context, who, membership.shop, flow.step, text, in_flow=True)
+
+
+async def _apply(update: Update, context: Context, who: Actor, shop: Shop, what: str, text: str, *,
+                 in_flow: bool = False) -> None:
+    store = services(context).store
+    t = who.t
+    try:
+        if what == STEP_TIME:
+            settings = await store.summaries.set_send_at(shop.id, parse_time_of_day(text))
+            notice = t("settings.time_set", time=format_time_of_day(settings.send_at), timezone=shop.timezone)
+            if settings.send_at < MORNING_ENDS:
+                notice += "\n" + t("settings.morning_note")
+            if not settings.enabled:
+                notice += "\n" + t("settings.still_off")
+        elif what == STEP_TIMEZONE:
+            zone = parse_timezone(text)
+            await store.summaries.set_timezone(shop.id, zone)
+            shop = await store.shops.get(shop.id) or shop
+            notice = t("settings.tz_set", timezone=zone, now=datetime.fromtimestamp(time.time(), ZoneInfo(zone))
+                       .strftime("%H:%M"))
+        else:
+            threshold = parse_low_stock(text)
+            await store.summaries.set_low_stock(shop.id, threshold)
+            notice = t("settings.low_set", threshold=threshold)
+    except SettingError as exc:
+        # Refused: say what to send instead; the question stays open.
+        await reply(update, t(PROBLEMS[exc.reason], text=shorten(text, INPUT_MAX), max=MAX_LOW_STOCK))
+        return
+    if in_flow:
+        await store.flows.clear(who.id)
+    await show_settings(update, context, shop, who, notice)
+
+
+register_flow(FLOW_SETTINGS, on_settings_input)

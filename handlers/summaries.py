@@ -1,0 +1,651 @@
+"""Summaries: the owner's daily summary with its chart, /summary on demand, and the operator's
+all-shops summary (/admin, and daily for the admins named in the config).
+
+The daily summaries are made by `SummaryScheduler.tick`, which runs every minute and can be
+called directly with any `now`. For each shop whose local summary time has passed today and that
+has none for today yet, it records "made for date D" (a unique key) and, in the same
+transaction, hands the texts to the outbox, or keeps the chart to upload; the chart then goes out
+as a photo with the summary as its caption when that fits 1024 characters (else photo, then
+text). A restart never makes a second one; one missed while the bot was down is made when it
+comes back the same day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from core.chart import ChartDay, ChartText, render_chart
+from core.config import Config
+from core.i18n import N_, Safe, Translator, translator
+from core.summary import (
+    CHART_DAYS, PERIODS, Figures, Period, age, axis_date, compact_money, conversion, daily_period, fits_caption,
+    local_clock, parse_period, percent_change, period_for, short_date, weekday_name, weekday_short,
+)
+from core.text import shorten
+from handlers.common import (
+    Context, actor, button, chunks, current_membership, keyboard, parse_callback, reply, services, translator_for,
+)
+from storage import Store
+from storage.live import LiveSession, SlotFigures
+from storage.models import Shop
+from storage.outbox import Outgoing
+from storage.summaries import (
+    OPERATOR, SHOP, BusyLink, BusyShop, DayFigures, Opens, PendingShipments, PlatformFigures, ProductFigures,
+    StockFigures, SummaryRun,
+)
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 60
+OPERATOR_SEND_AT = 21 * 60 + 30  # the admins' daily summary, in config.timezone
+MAX_DELIVERY_ATTEMPTS = 6  # then the summary goes out as text, without its chart
+MAX_BACKOFF = 300.0
+PARALLEL_SHOPS = 4  # summaries made at once when many shops are due at the same minute
+NAME_MAX = 40
+TOP_PRODUCTS = 5
+SESSION_LINKS = 10
+
+# The clock the scheduler and /summary read; tests replace it to stand at any moment.
+clock = time.time
+
+PERIOD_BUTTONS = {"today": N_("summary.button_today"), "yesterday": N_("summary.button_yesterday"),
+                  "week": N_("summary.button_week"), "month": N_("summary.button_month")}
+PERIOD_TITLES = {"today": N_("summary.period_today"), "yesterday": N_("summary.period_yesterday"),
+                 "week": N_("summary.period_week"), "month": N_("summary.period_month")}
+NO_ORDERS = {"today": N_("summary.no_orders_today"), "yesterday": N_("summary.no_orders_yesterday"),
+             "week": N_("summary.no_orders_week"), "month": N_("summary.no_orders_month")}
+AGE_UNITS = {"minutes": N_("summary.age_minutes"), "hours": N_("summary.age_hours"), "days": N_("summary.age_days")}
+
+
+# ---------------------------------------------------------------- one shop's report
+
+@dataclass(frozen=True)
+class Comparison:
+    what: str  # "day", "week" (same weekday a week before) or "previous"
+    days: int
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class ShopReport:
+    shop: Shop
+    period: Period
+    now: float
+    figures: Figures
+    comparisons: tuple[Comparison, ...]
+    top: tuple[ProductFigures, ...]
+    opens: Opens
+    sessions: tuple[tuple[LiveSession, tuple[SlotFigures, ...]], ...]
+    pending: PendingShipments
+    stock: StockFigures
+    low_stock: int
+    days: tuple[tuple[Any, DayFigures, bool], ...]  # (local date, figures, still going on)
+
+
+async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, now: float) -> ShopReport:
+    """Every figure of a shop's summary, each one SQL aggregate."""
+    summaries = store.summaries
+    figures = await summaries.figures(shop.id, period.start, period.end)
+    comparisons = []
+    for what, days in period.comparisons():
+        start, end = period.shifted(days)
+        comparisons.append(Comparison(what, days, await summaries.figures(shop.id, start, end, buyers=False)))
+    top = await summaries.top_products(shop.id, period.start, period.end, TOP_PRODUCTS)
+    opens = await summaries.opens(shop.id, period.start, period.end)
+    sessions = []
+    for session in await summaries.sessions(shop.id, period.start, period.end):
+        sessions.append((session, tuple(await store.live.session_figures(session.id))))
+    bounds = period.day_bounds(max(CHART_DAYS, period.days))
+    daily = await summaries.daily(shop.id, [(start, end) for _, start, end in bounds])
+    days = tuple((day, figures_of_day, period.partial and i == len(bounds) - 1)
+                 for i, ((day, _, _), figures_of_day) in enumerate(zip(bounds, daily)))
+    return ShopReport(shop, period, now, figures, tuple(comparisons), tuple(top), opens, tuple(sessions),
+                      await summaries.pending_shipments(shop.id), await summaries.stock(shop.id, low_stock),
+                      low_stock, days)
+
+
+def period_title(t: Translator, period: Period) -> str:
+    return t.plain(PERIOD_TITLES[period.kind], date=short_date(period.last_day, t.locale),
+                   first=short_date(period.first_day, t.locale), last=short_date(period.last_day, t.locale),
+                   time=t.time(period.end, period.timezone))
+
+
+def change_text(t: Translator, current: int, previous: int) -> str:
+    change = percent_change(current, previous)
+    if change is None:
+        return t.plain("summary.change_from_nothing") if current else t.plain("summary.change_none")
+    if change > 0:
+        return t.plain("summary.change_up", percent=change)
+    if change < 0:
+        return t.plain("summary.change_down", percent=-change)
+    return t.plain("summary.change_same")
+
+
+def comparison_label(t: Translator, period: Period, comparison: Comparison) -> str:
+    if comparison.what == "previous":
+        return t.plain("summary.vs_previous", days=comparison.days)
+    weekday = weekday_name(period.last_day - timedelta(days=comparison.days), t.locale)
+    if period.partial:
+        return t.plain("summary.vs_yesterday_so_far" if comparison.what == "day" else "summary.vs_weekday_so_far",
+                       weekday=weekday)
+    return t.plain("summary.vs_day_before" if comparison.what == "day" else "summary.vs_weekday_before",
+                   weekday=weekday)
+
+
+def _orders(t: Translator, n: int) -> Safe:
+    return Safe(t.plural("summary.n_orders", n))
+
+
+def _opens(t: Translator, n: int) -> Safe:
+    return Safe(t.plural("summary.n_opens", n))
+
+
+def _people(t: Translator, n: int) -> Safe:
+    return Safe(t.plural("summary.n_people", n))
+
+
+def _percent(value: int | None) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def _age(t: Translator, seconds: float) -> str:
+    a = age(seconds)
+    return t.plain(AGE_UNITS[a.unit], value=a.value)
+
+
+def _stock_lines(t: Translator, r: ShopReport) -> list[str]:
+    stock = r.stock
+    if not stock.low_count:
+        return [t("summary.stock_fine", on_sale=stock.on_sale, threshold=r.low_stock)]
+    items = [t.plain("summary.sold_out_item", name=shorten(name, NAME_MAX)) if left <= 0 else
+             t.plain("summary.low_item", name=shorten(name, NAME_MAX), stock=left) for name, left in stock.low]
+    text = t("summary.low_stock", threshold=r.low_stock, items=", ".join(items))
+    if stock.low_count > len(stock.low):
+        text += " " + t("summary.and_more", more=stock.low_count - len(stock.low))
+    return [text]
+
+
+def _pending_line(t: Translator, r: ShopReport) -> str:
+    if not r.pending.count:
+        return t("summary.pending_none")
+    return t("summary.to_ship", orders=_orders(t, r.pending.count),
+             age=_age(t, r.now - (r.pending.oldest_at or r.now)))
+
+
+def _funnel_lines(t: Translator, r: ShopReport) -> list[str]:
+    lines = [t("summary.links_opened", opens=_opens(t, r.opens.opens), visitors=_people(t, r.opens.visitors),
+               orders=_orders(t, r.figures.orders), conversion=_percent(conversion(r.figures.orders, r.opens.opens)))]
+    tz = r.shop.timezone
+    for session, rows in r.sessions:
+        end = t.time(session.ended_at, tz) if session.ended_at else t.plain("live.report_running")
+        lines.append(t("summary.live_title", title=session.title or "", start=t.time(session.started_at, tz), end=end))
+        for row in rows[:SESSION_LINKS]:
+            label = t.plain("live.report_other_links") if row.slot is None else \
+                t.plain("live.report_link", slot=row.slot, name=shorten(row.names or "—", NAME_MAX))
+            lines.append(t("summary.link_funnel", label=label, opens=_opens(t, row.opens),
+                           orders=_orders(t, row.orders),
+                           conversion=_percent(conversion(row.orders, row.opens)),
+                           revenue=t.money(row.revenue, r.shop.currency)))
+        if not rows:
+            lines.append(t("live.report_nothing"))
+        elif len(rows) > SESSION_LINKS:
+            lines.append(t("summary.and_more", more=len(rows) - SESSION_LINKS))
+    return lines
+
+
+def _tips(t: Translator, r: ShopReport) -> list[str]:
+    tips = []
+    if r.stock.on_sale == 0:
+        tips.append(t("summary.tip_add_products"))
+    elif r.opens.opens == 0:
+        tips.append(t("summary.tip_share_links"))
+    else:
+        tips.append(t("summary.tip_looked", visitors=_people(t, r.opens.visitors)))
+    if r.stock.low_count and r.stock.on_sale:
+        tips.append(t("summary.tip_restock"))
+    if not r.sessions and r.stock.on_sale:
+        tips.append(t("summary.tip_go_live"))
+    return [t("summary.tips_title"), *tips]
+
+
+def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
+    """The summary's lines (Telegram HTML); a day without orders gets a short, practical one."""
+    currency = r.shop.currency
+    f = r.figures
+    lines = [t("summary.title", shop=r.shop.name, period=period_title(t, r.period))]
+    if f.orders == 0:
+        lines.append(t(NO_ORDERS[r.period.kind]))
+        if f.cancelled:
+            lines.append(t("summary.cancelled", cancelled=f.cancelled))
+        recent = r.days[-CHART_DAYS:]
+        lines.append(t("summary.last_days", days=len(recent), orders=_orders(t, sum(d.orders for _, d, _ in recent)),
+                       revenue=t.money(sum(d.revenue for _, d, _ in recent), currency)))
+        lines += _funnel_lines(t, r) if r.opens.opens or r.sessions else [t("summary.no_opens")]
+        lines += _stock_lines(t, r)
+        if r.pending.count:
+            lines.append(_pending_line(t, r))
+        return lines + [""] + _tips(t, r)
+    lines.append(t("summary.sales", orders=f.orders, revenue=t.money(f.revenue, currency)))
+    lines.append(t("summary.units", units=f.units, average=t.money(f.average_order, currency)))
+    lines.append(t("summary.buyers", buyers=f.buyers, new=f.new_buyers, returning=f.returning_buyers))
+    if f.cancelled:
+        lines.append(t("summary.cancelled", cancelled=f.cancelled))
+    lines += ["", t("summary.compare_title")]
+    for c in r.comparisons:
+        lines.append(t("summary.compare", label=comparison_label(t, r.period, c),
+                       orders_change=change_text(t, f.orders, c.figures.orders),
+                       revenue_change=change_text(t, f.revenue, c.figures.revenue),
+                       orders=_orders(t, c.figures.orders), revenue=t.money(c.figures.revenue, currency)))
+    if r.top:
+        lines += ["", t("summary.top_title")]
+        lines += [t("summary.top_line", rank=i, name=shorten(p.name, NAME_MAX), units=p.units,
+                    revenue=t.money(p.revenue, currency)) for i, p in enumerate(r.top, 1)]
+    if r.opens.opens or r.sessions:
+        lines += ["", *_funnel_lines(t, r)]
+    lines += ["", _pending_line(t, r), *_stock_lines(t, r)]
+    return lines
+
+
+def has_chart(r: ShopReport) -> bool:
+    """A chart of nothing but zeros says nothing: leave it out."""
+    return any(d.orders for _, d, _ in r.days)
+
+
+def render_shop_chart(t: Translator, r: ShopReport) -> bytes:
+    """The chart PNG (CPU work: call it in a thread)."""
+    currency = r.shop.currency
+    days = [ChartDay(axis_date(day), weekday_short(day, t.locale), d.revenue, d.orders, partial_day)
+            for day, d, partial_day in r.days]
+    first, last = r.days[0][0], r.days[-1][0]
+    text = ChartText(
+        title=t.plain("summary.chart_title", shop=r.shop.name),
+        subtitle=t.plain("summary.chart_subtitle", days=len(days), first=short_date(first, t.locale),
+                         last=short_date(last, t.locale)),
+        revenue_title=t.plain("summary.chart_revenue", total=t.money(sum(d.revenue for d in days), currency)),
+        orders_title=t.plain("summary.chart_orders", total=sum(d.orders for d in days)),
+        partial_note=t.plain("summary.chart_partial"),
+    )
+    return render_chart(text, days, partial(compact_money, currency=currency, locale=t.locale))
+
+
+def summary_markup(t: Translator, shop_id: int, *, owner: bool) -> dict[str, Any]:
+    rows = [[button(t.plain(PERIOD_BUTTONS[p]), "sum.p", shop_id, p) for p in PERIODS]]
+    if owner:
+        rows.append([button(t.plain("summary.button_settings"), "set.show")])
+    return keyboard(rows).to_dict()
+
+
+@dataclass(frozen=True)
+class SummaryMessages:
+    """What to send: a photo (its parameters but the image) and then texts; or only texts."""
+
+    chart: bytes | None
+    photo: dict[str, Any] | None
+    texts: tuple[dict[str, Any], ...]
+
+
+def arrange(lines: Sequence[str], chart: bytes | None, markup: dict[str, Any]) -> SummaryMessages:
+    """The photo carries the whole summary as its caption when it fits 1024 characters; else the
+    photo carries the title and the summary follows as text. The buttons go on the last message."""
+    text = "\n".join(lines)
+    if chart is not None and fits_caption(text):
+        return SummaryMessages(chart, {"caption": text, "parse_mode": ParseMode.HTML, "reply_markup": markup}, ())
+    texts = [{"text": chunk, "parse_mode": ParseMode.HTML} for chunk in chunks(list(lines))]
+    texts[-1]["reply_markup"] = markup
+    photo = {"caption": lines[0], "parse_mode": ParseMode.HTML} if chart is not None else None
+    return SummaryMessages(chart, photo, tuple(texts))
+
+
+async def shop_summary(store: Store, t: Translator, shop: Shop, period: Period, now: float, *, owner: bool
+                       ) -> SummaryMessages:
+    settings = await store.summaries.settings(shop.id)
+    report = await shop_report(store, shop, period, settings.low_stock, now)
+    lines = render_shop_summary(t, report)
+    chart = None
+    if has_chart(report):
+        try:
+            chart = await asyncio.to_thread(render_shop_chart, t, report)
+        except Exception:  # a chart is a bonus: never lose the summary over it
+            log.exception("could not draw the summary chart of shop %d", shop.id)
+    return arrange(lines, chart, summary_markup(t, shop.id, owner=owner))
+
+
+def _kwargs(params: dict[str, Any]) -> dict[str, Any]:
+    """Stored Bot API parameters as python-telegram-bot arguments (the keyboard as an object)."""
+    markup = params.get("reply_markup")
+    if isinstance(markup, dict):
+        return {**params, "reply_markup": InlineKeyboardMarkup.de_json(markup, None)}
+    return params
+
+
+async def send_now(bot: Bot, chat_id: int, messages: SummaryMessages) -> None:
+    """Send a summary into a chat directly (the answer to the user's own command)."""
+    if messages.chart is not None and messages.photo is not None:
+        await bot.send_photo(chat_id, InputFile(messages.chart, filename="summary.png"), **_kwargs(messages.photo))
+    for params in messages.texts:
+        await bot.send_message(chat_id, **_kwargs(params))
+
+
+# ---------------------------------------------------------------- /summary
+
+async def summary_command(update: Update, context: Context) -> None:
+    """/summary [today|yesterday|week|month]: the current shop's figures (owner and staff)."""
+    who = await actor(update, context)
+    kind = parse_period(" ".join(context.args or []))
+    if kind is None:
+        await reply(update, who.t("summary.bad_period", period=shorten(" ".join(context.args or []), NAME_MAX)))
+        return
+    membership = await current_membership(who, context)
+    if membership is None:
+        await reply(update, who.t("catalog.no_shop"), keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]))
+        return
+    await _send_summary(update, context, who.t, membership.shop, kind, owner=membership.is_owner)
+
+
+async def on_period(update: Update, context: Context) -> None:
+    """A period button under a summary: re-checks that the user belongs to that shop."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    store = services(context).store
+    shop_id = data.opt_int(0) if data else None
+    kind = data.args[1] if data and len(data.args) > 1 else None
+    membership = await store.shops.membership(who.id, shop_id) if shop_id else None
+    if membership is None or kind not in PERIODS:
+        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        return
+    await update.callback_query.answer()
+    await _send_summary(update, context, who.t, membership.shop, kind, owner=membership.is_owner)
+
+
+async def _send_summary(update: Update, context: Context, t: Translator, shop: Shop, kind: str, *, owner: bool) -> None:
+    now = clock()
+    messages = await shop_summary(services(context).store, t, shop, period_for(kind, now, shop.timezone), now,
+                                  owner=owner)
+    await send_now(context.bot, update.effective_chat.id, messages)
+
+
+# ---------------------------------------------------------------- the operator
+
+@dataclass(frozen=True)
+class OperatorReport:
+    period: Period
+    figures: PlatformFigures
+    previous: PlatformFigures
+    comparison: Comparison
+    shops: tuple[BusyShop, ...]
+    links: tuple[BusyLink, ...]
+
+
+async def operator_report(store: Store, period: Period) -> OperatorReport:
+    what, days = period.comparisons()[0]
+    start, end = period.shifted(days)
+    previous = await store.summaries.platform(start, end, busiest=0)
+    figures = await store.summaries.platform(period.start, period.end)
+    return OperatorReport(period, figures, previous, Comparison(what, days, Figures(previous.orders)),
+                          figures.busiest, tuple(await store.summaries.busiest_links(period.start, period.end)))
+
+
+def render_operator_summary(t: Translator, r: OperatorReport) -> list[str]:
+    f = r.figures
+    label = comparison_label(t, r.period, r.comparison)
+    lines = [t("admin.title", period=period_title(t, r.period)),
+             t("admin.shops", active=f.active_shops, shops=f.shops, new=f.new_shops),
+             t("admin.orders", orders=f.orders, change=change_text(t, f.orders, r.previous.orders), label=label)]
+    for c in f.by_currency:
+        lines.append(t("admin.revenue", revenue=t.money(c.revenue, c.currency),
+                       change=change_text(t, c.revenue, r.previous.revenue(c.currency)), label=label))
+    if not f.orders:
+        lines.append(t("admin.nothing"))
+        return lines
+    lines += ["", t("admin.busiest_shops")]
+    lines += [t("admin.shop", rank=i, shop=shorten(s.name, NAME_MAX), orders=_orders(t, s.orders),
+                revenue=t.money(s.revenue, s.currency)) for i, s in enumerate(r.shops, 1)]
+    if r.links:
+        lines += ["", t("admin.busiest_links")]
+        lines += [t("admin.link", rank=i, shop=shorten(k.shop_name, NAME_MAX), slot=k.slot,
+                    product=shorten(k.product_name or "—", NAME_MAX), orders=_orders(t, k.orders),
+                    opens=_opens(t, k.opens),
+                    conversion=_percent(conversion(k.orders, k.opens)), revenue=t.money(k.revenue, k.currency))
+                  for i, k in enumerate(r.links, 1)]
+    return lines
+
+
+def operator_markup(t: Translator) -> dict[str, Any]:
+    return keyboard([[button(t.plain(PERIOD_BUTTONS[p]), "adm.p", p) for p in PERIODS]]).to_dict()
+
+
+def operator_texts(t: Translator, r: OperatorReport) -> list[dict[str, Any]]:
+    texts = [{"text": chunk, "parse_mode": ParseMode.HTML} for chunk in chunks(render_operator_summary(t, r))]
+    texts[-1]["reply_markup"] = operator_markup(t)
+    return texts
+
+
+async def admin_command(update: Update, context: Context) -> None:
+    """/admin [today|yesterday|week|month]: all shops together, for the operators in the config."""
+    who = await actor(update, context)
+    svc = services(context)
+    if who.id not in svc.config.admins:
+        await reply(update, who.t("common.unknown_command"))  # to others the command does not exist
+        return
+    kind = parse_period(" ".join(context.args or []))
+    if kind is None:
+        await reply(update, who.t("admin.bad_period", period=shorten(" ".join(context.args or []), NAME_MAX)))
+        return
+    await _send_operator(update, context, who.t, kind)
+
+
+async def on_admin_period(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    data = parse_callback(update)
+    kind = data.args[0] if data and data.args else None
+    if who.id not in services(context).config.admins or kind not in PERIODS:
+        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        return
+    await update.callback_query.answer()
+    await _send_operator(update, context, who.t, kind)
+
+
+async def _send_operator(update: Update, context: Context, t: Translator, kind: str) -> None:
+    svc = services(context)
+    report = await operator_report(svc.store, period_for(kind, clock(), svc.config.timezone))
+    for params in operator_texts(t, report):
+        await context.bot.send_message(update.effective_chat.id, **_kwargs(params))
+
+
+# ---------------------------------------------------------------- the daily schedule
+
+def _retry_after(exc: RetryAfter) -> float:
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class SummaryScheduler:
+    """Makes the daily summaries when they are due, once per shop and day, and delivers their charts."""
+
+    def __init__(self, store: Store, bot: Bot, config: Config, interval: float = TICK_SECONDS) -> None:
+        self._store = store
+        self._bot = bot
+        self._config = config
+        self._interval = interval
+        self._lock = asyncio.Lock()
+        self._parallel = asyncio.Semaphore(PARALLEL_SHOPS)
+        self._task: asyncio.Task[None] | None = None
+        self.ticks = 0  # completed ticks (tests wait for the first one after a start)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="summaries")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:  # the first tick runs at once: a summary missed while the bot was down goes out now
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("summary tick failed; trying again in %.0fs", self._interval)
+            await asyncio.sleep(self._interval)
+
+    async def tick(self, now: float | None = None) -> int:
+        """Make every summary due at `now` (default: the clock) and deliver pending charts.
+        Returns how many summaries were made."""
+        async with self._lock:
+            now = clock() if now is None else now
+            due = []
+            for timezone in await self._store.summaries.timezones():
+                try:
+                    local = local_clock(now, timezone)
+                except (KeyError, ValueError):
+                    log.error("shops have an unknown time zone %r; their summaries are skipped", timezone)
+                    continue
+                shops = await self._store.summaries.due_shops(timezone, local.date, local.minute, local.midnight)
+                due += [(shop_id, local.date) for shop_id in shops]
+            # A few shops at a time: one shop's figures, chart and upload overlap another's.
+            made = sum(await asyncio.gather(*(self._summarise_shop(shop_id, day, now) for shop_id, day in due)))
+            made += await self._make_operator_summaries(now)
+            await self._store.summaries.expire_undelivered()
+            await self._deliver_pending()
+            self.ticks += 1
+            return made
+
+    async def wait_for_tick(self, after: int, timeout: float = 30.0) -> None:
+        """Wait until more than `after` ticks have completed (tests)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.ticks <= after:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("the summary scheduler did not tick")
+            await asyncio.sleep(0.005)
+
+    async def _summarise_shop(self, shop_id: int, local_date: str, now: float) -> int:
+        async with self._parallel:
+            try:
+                made, run = await self._make_shop_summary(shop_id, local_date, now)
+            except Exception:  # e.g. the database is busy: the shop is still due at the next tick
+                log.exception("could not record the daily summary of shop %d", shop_id)
+                return 0
+            if run is not None:
+                try:
+                    await self._deliver(run)
+                except Exception:  # recorded: the next tick delivers it
+                    log.exception("could not deliver the daily summary of shop %d yet", shop_id)
+            return made
+
+    async def _make_shop_summary(self, shop_id: int, local_date: str, now: float) -> tuple[int, SummaryRun | None]:
+        """Make and record the shop's summary for `local_date`: (1 if made, the run whose chart is
+        to be uploaded)."""
+        store = self._store
+        shop = await store.shops.get(shop_id)
+        if shop is None:
+            return 0, None
+        owner = await store.users.get(shop.owner_id)
+        try:
+            if owner is None or owner.blocked_at:
+                messages, error = SummaryMessages(None, None, ()), "owner_unreachable"
+            else:
+                t = translator_for(owner, self._config)
+                settings = await store.summaries.settings(shop.id)
+                period = daily_period(now, shop.timezone, settings.send_at)
+                messages, error = await shop_summary(store, t, shop, period, now, owner=True), None
+        except Exception:
+            log.exception("could not make the daily summary of shop %d; skipping it for %s", shop_id, local_date)
+            messages, error = SummaryMessages(None, None, ()), "failed"
+        async with store.db.write() as conn:
+            if messages.chart is not None:
+                run = await store.summaries.claim(conn, SHOP, shop.id, local_date, shop.owner_id,
+                                                  photo=messages.photo, follow_up=messages.texts, chart=messages.chart)
+            else:
+                run = await store.summaries.claim(conn, SHOP, shop.id, local_date, shop.owner_id, delivered=True,
+                                                  error=error)
+                if run is not None:
+                    for params in messages.texts:
+                        await store.outbox.enqueue(conn, Outgoing(shop.owner_id, "sendMessage", dict(params)))
+        if run is None:
+            return 0, None
+        pending = SummaryRun(run, SHOP, shop.id, local_date, shop.owner_id, messages.photo, messages.texts,
+                             messages.chart, 0) if messages.chart is not None else None
+        return (1 if error is None else 0), pending
+
+    async def _make_operator_summaries(self, now: float) -> int:
+        config, store = self._config, self._store
+        if not config.admins:
+            return 0
+        local = local_clock(now, config.timezone)
+        # Nothing to report before the first shop existed at the summary time (a new deployment).
+        if local.minute < OPERATOR_SEND_AT or not await store.summaries.has_shops_before(
+                local.midnight + 60 * OPERATOR_SEND_AT):
+            return 0
+        waiting = [a for a in sorted(config.admins) if not await store.summaries.made(OPERATOR, a, local.date)]
+        if not waiting:
+            return 0
+        report = await operator_report(store, period_for("today", now, config.timezone))
+        made = 0
+        for admin_id in waiting:
+            admin = await store.users.get(admin_id)
+            t = translator_for(admin, config) if admin is not None else translator(config.language)
+            async with store.db.write() as conn:
+                run = await store.summaries.claim(conn, OPERATOR, admin_id, local.date, admin_id, delivered=True)
+                if run is not None:
+                    for params in operator_texts(t, report):
+                        await store.outbox.enqueue(conn, Outgoing(admin_id, "sendMessage", params))
+                    made += 1
+        return made
+
+    async def _deliver_pending(self) -> None:
+        """Charts still to upload: after a failed try, or made before a restart."""
+        for run in await self._store.summaries.undelivered():
+            try:
+                await self._deliver(run)
+            except Exception:
+                log.exception("could not deliver summary run %d yet", run.id)
+
+    async def _deliver(self, run: SummaryRun) -> None:
+        """Upload the chart with its caption; then hand the texts to the outbox, atomically with
+        marking the run delivered. A chart Telegram will not take still leaves the text going out."""
+        store = self._store
+        try:
+            await self._bot.send_photo(run.chat_id, InputFile(run.chart or b"", filename="summary.png"),
+                                       **_kwargs(run.photo or {}))
+        except RetryAfter as exc:
+            await store.summaries.retry_later(run.id, _retry_after(exc), "429")
+        except Forbidden as exc:
+            log.info("summary for chat %d not delivered: %s", run.chat_id, exc)
+            await store.users.mark_blocked(run.chat_id)
+            async with store.db.write() as conn:
+                await store.summaries.mark_delivered(conn, run.id, f"forbidden: {exc}")
+        except BadRequest as exc:
+            log.error("Telegram refused the summary chart for chat %d (%s); sending the text alone", run.chat_id, exc)
+            await self._finish(run, with_photo=False, error=f"chart_refused: {exc}")
+        except (NetworkError, TelegramError) as exc:
+            attempts = await store.summaries.retry_later(run.id, min(MAX_BACKOFF, 2.0 ** (run.attempts + 1)), str(exc))
+            if attempts >= MAX_DELIVERY_ATTEMPTS:
+                log.error("summary chart for chat %d failed %d times (%s); sending the text alone",
+                          run.chat_id, attempts, exc)
+                await self._finish(run, with_photo=False, error=f"chart_failed: {exc}")
+        else:
+            await self._finish(run, with_photo=True)
+
+    async def _finish(self, run: SummaryRun, *, with_photo: bool, error: str | None = None) -> None:
+        texts = list(run.follow_up)
+        if not with_photo and not texts and run.photo:  # the caption was the whole summary
+            texts = [{"text": run.photo.get("caption", ""), "parse_mode": ParseMode.HTML,
+                      **({"reply_markup": run.photo["reply_markup"]} if "reply_markup" in run.photo else {})}]
+        async with self._store.db.write() as conn:
+            await self._store.summaries.mark_delivered(conn, run.id, error)
+            for params in texts:
+                await self._store.outbox.enqueue(conn, Outgoing(run.chat_id, "sendMessage", params))
