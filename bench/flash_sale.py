@@ -1,0 +1,772 @@
+#!/usr/bin/env python
+"""Flash-sale benchmark: N returning buyers rush link 1 of a product with stock S.
+
+Runs the real bot (runtime.Livecart) in-process against the fake Telegram (faketg) on a real
+SQLite file in a temporary directory, exactly as the scenario tests do (tests/harness.py), but
+without the per-action settle hook: every buyer is a task that pushes its update into the fake,
+waits until the bot has finished *that* update, then takes its next step from the message the bot
+produced (open link 1 -> "Buy now" -> "Use this" -> "Confirm order"). Buyers run concurrently and
+start within a short window (--ramp).
+
+Afterwards the same fake drives a bare python-telegram-bot echo bot (one handler per update type,
+one reply per update) through the same update path shape (getUpdates -> UpdatePipeline with an
+in-memory inbox -> Application.process_update), with the same buyers taking the same number of
+steps, so the two throughputs can be compared.
+
+Handling time of an update = from the moment the fake makes it available (push into the
+getUpdates queue) to the moment the pipeline finished processing it (UpdatePipeline._process
+returned). It is split into: fetch+store (until UpdatePipeline.accept returned), queue (until
+_process started) and handle (_process itself).
+
+    .venv/bin/python bench/flash_sale.py                 # 1,000 buyers, stock 500
+    .venv/bin/python bench/flash_sale.py --buyers 200 --stock 50
+    .venv/bin/python bench/flash_sale.py --profile /tmp/flash.html   # pyinstrument, full-bot phase
+
+Exit status is 0 whether the targets pass or not (it is a benchmark); non-zero only when the run
+itself broke.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import collections  # noqa: E402
+import gc  # noqa: E402
+import logging  # noqa: E402
+import random  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+import warnings  # noqa: E402
+from contextlib import asynccontextmanager  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.")
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters  # noqa: E402
+
+import aiosqlite  # noqa: E402
+
+from faketg import FakeTelegram, FakeUser  # noqa: E402
+from runtime.polling import poll_forever  # noqa: E402
+from runtime.updates import UpdatePipeline  # noqa: E402
+from storage.db import Database  # noqa: E402
+from storage.inbox import StoredUpdate, user_key_of  # noqa: E402
+from tests.harness import TEST_TOKEN, World, fake_request, make_config  # noqa: E402
+from tests.stories import save_delivery, shop_with_product_on_link  # noqa: E402
+
+SEND_OR_EDIT = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageCaption",
+                          "editMessageReplyMarkup", "editMessageMedia"})
+STEPS = ("open", "Buy now", "Use this", "Confirm order")
+
+TARGET_RATIO = 0.5
+TARGET_MESSAGES_PER_ORDER = 4
+TARGET_P99_MS = 50.0
+
+
+# ---------------------------------------------------------------- instrumentation
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo = int(k)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def _storage_caller() -> str:
+    """Which repository method (storage/*.py, not db.py) opened this transaction or read."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if "/storage/" in filename and not filename.endswith("/db.py"):
+            return f"{Path(filename).stem}.{frame.f_code.co_name}"
+        frame = frame.f_back
+    return "?"
+
+
+@dataclass
+class DbStats:
+    writes: collections.Counter = field(default_factory=collections.Counter)
+    reads: collections.Counter = field(default_factory=collections.Counter)
+    write_wait: float = 0.0  # waiting for the write lock
+    write_held: float = 0.0  # BEGIN IMMEDIATE .. COMMIT, lock held
+    held_by: collections.Counter = field(default_factory=collections.Counter)  # caller -> seconds lock held
+    read_time: float = 0.0  # latency of reader-connection queries (thread hop included)
+    # aiosqlite: every statement, fetch, BEGIN and COMMIT is a call queued to the connection's thread
+    hops: collections.Counter = field(default_factory=collections.Counter)  # role -> calls
+    hop_wait: collections.Counter = field(default_factory=collections.Counter)  # role -> seconds awaited
+    hop_exec: collections.Counter = field(default_factory=collections.Counter)  # role -> seconds in sqlite3
+
+    def reset(self) -> None:
+        self.writes.clear()
+        self.reads.clear()
+        self.write_wait = self.write_held = self.read_time = 0.0
+        self.held_by.clear()
+        self.hops.clear()
+        self.hop_wait.clear()
+        self.hop_exec.clear()
+
+
+class Probe:
+    """Timestamps per update_id, a future per pushed update, and DB counters (bench-only patches)."""
+
+    def __init__(self) -> None:
+        self.available: dict[int, float] = {}
+        self.accepted: dict[int, float] = {}
+        self.started: dict[int, float] = {}
+        self.done: dict[int, float] = {}
+        self.waiters: dict[int, asyncio.Future[None]] = {}
+        self.last_by_user: dict[int, int] = {}
+        self.batches: list[tuple[float, float, int]] = []  # accept(): entered, returned, batch size
+        self.db = DbStats()
+        self.count_db = False
+        self.writer_conn: Any = None
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def reset(self) -> None:
+        self.available.clear()
+        self.accepted.clear()
+        self.started.clear()
+        self.done.clear()
+        self.waiters.clear()
+        self.last_by_user.clear()
+        self.batches.clear()
+        self.db.reset()
+
+    def _patch(self, owner: Any, name: str, value: Any) -> None:
+        self._undo.append((owner, name, owner.__dict__.get(name, _MISSING)))
+        setattr(owner, name, value)
+
+    def install(self, tg: FakeTelegram) -> None:
+        probe = self
+        original_push = tg.push_update
+
+        def push_update(payload: dict[str, Any]) -> dict[str, Any]:
+            update = original_push(payload)
+            uid = update["update_id"]
+            probe.available[uid] = time.perf_counter()
+            probe.waiters[uid] = asyncio.get_running_loop().create_future()
+            probe.last_by_user[user_key_of(update)] = uid
+            return update
+
+        self._patch(tg, "push_update", push_update)
+
+        original_accept = UpdatePipeline.accept
+        original_process = UpdatePipeline._process
+
+        async def accept(pipeline: UpdatePipeline, updates: list[dict[str, Any]]) -> int:
+            t_in = time.perf_counter()
+            result = await original_accept(pipeline, updates)
+            t = time.perf_counter()
+            probe.batches.append((t_in, t, len(updates)))
+            for u in updates:
+                probe.accepted.setdefault(u.get("update_id"), t)
+            return result
+
+        async def _process(pipeline: UpdatePipeline, stored: StoredUpdate) -> None:
+            probe.started[stored.update_id] = time.perf_counter()
+            try:
+                await original_process(pipeline, stored)
+            finally:
+                probe.done[stored.update_id] = time.perf_counter()
+                waiter = probe.waiters.pop(stored.update_id, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+
+        self._patch(UpdatePipeline, "accept", accept)
+        self._patch(UpdatePipeline, "_process", _process)
+
+        original_write = Database.write
+        original_fetch_one = Database.fetch_one
+        original_fetch_all = Database.fetch_all
+
+        @asynccontextmanager
+        async def write(db: Database):
+            if not probe.count_db:
+                async with original_write(db) as conn:
+                    yield conn
+                return
+            caller = _storage_caller()
+            probe.db.writes[caller] += 1
+            t0 = time.perf_counter()
+            t1 = None
+            try:
+                async with original_write(db) as conn:
+                    t1 = time.perf_counter()
+                    yield conn
+            finally:
+                t2 = time.perf_counter()
+                if t1 is not None:
+                    probe.db.write_wait += t1 - t0
+                    probe.db.write_held += t2 - t1
+                    probe.db.held_by[caller] += t2 - t1
+
+        async def fetch_one(db: Database, sql: str, params: Any = ()) -> Any:
+            if not probe.count_db:
+                return await original_fetch_one(db, sql, params)
+            probe.db.reads[_storage_caller()] += 1
+            t0 = time.perf_counter()
+            try:
+                return await original_fetch_one(db, sql, params)
+            finally:
+                probe.db.read_time += time.perf_counter() - t0
+
+        async def fetch_all(db: Database, sql: str, params: Any = ()) -> Any:
+            if not probe.count_db:
+                return await original_fetch_all(db, sql, params)
+            probe.db.reads[_storage_caller()] += 1
+            t0 = time.perf_counter()
+            try:
+                return await original_fetch_all(db, sql, params)
+            finally:
+                probe.db.read_time += time.perf_counter() - t0
+
+        original_execute = aiosqlite.Connection._execute
+
+        async def _execute(conn: aiosqlite.Connection, fn: Any, *a: Any, **kw: Any) -> Any:
+            if not probe.count_db:
+                return await original_execute(conn, fn, *a, **kw)
+            spent = [0.0]
+
+            def timed() -> Any:  # runs on the connection's thread
+                t = time.perf_counter()
+                try:
+                    return fn(*a, **kw)
+                finally:
+                    spent[0] = time.perf_counter() - t
+
+            role = "writer" if conn is probe.writer_conn else "reader"
+            t0 = time.perf_counter()
+            try:
+                return await original_execute(conn, timed)
+            finally:
+                probe.db.hops[role] += 1
+                probe.db.hop_wait[role] += time.perf_counter() - t0
+                probe.db.hop_exec[role] += spent[0]
+
+        self._patch(aiosqlite.Connection, "_execute", _execute)
+        self._patch(Database, "write", write)
+        self._patch(Database, "fetch_one", fetch_one)
+        self._patch(Database, "fetch_all", fetch_all)
+
+    def uninstall(self) -> None:
+        while self._undo:
+            owner, name, old = self._undo.pop()
+            if old is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, old)
+
+    async def wait_for_last(self, user: FakeUser, timeout: float) -> None:
+        """Wait until the bot finished the update this user pushed last."""
+        uid = self.last_by_user[user.id]
+        waiter = self.waiters.get(uid)
+        if waiter is not None:
+            await asyncio.wait_for(waiter, timeout)
+
+    def batch_summary(self) -> str:
+        b = sorted(self.batches)
+        if not b:
+            return "no batches"
+        sizes = [n for _, _, n in b]
+        store = [(t1 - t0) * 1000 for t0, t1, _ in b]
+        gaps = [(b[i + 1][0] - b[i][1]) * 1000 for i in range(len(b) - 1)]
+        return (f"{len(b)} getUpdates batches, mean {sum(sizes) / len(sizes):.0f} updates (max {max(sizes)}); "
+                f"per batch: inbox store (accept) mean {sum(store) / len(store):.0f} ms, "
+                f"getUpdates round trip (accept returned -> next accept) mean "
+                f"{(sum(gaps) / len(gaps)) if gaps else float('nan'):.0f} ms")
+
+    def latencies_ms(self) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {"total": [], "fetch+store": [], "queue": [], "handle": []}
+        for uid, t_done in self.done.items():
+            t_avail = self.available.get(uid)
+            if t_avail is None:
+                continue
+            t_acc = self.accepted.get(uid, t_avail)
+            t_start = self.started.get(uid, t_acc)
+            out["total"].append((t_done - t_avail) * 1000)
+            out["fetch+store"].append((t_acc - t_avail) * 1000)
+            out["queue"].append((t_start - t_acc) * 1000)
+            out["handle"].append((t_done - t_start) * 1000)
+        return out
+
+
+_MISSING = object()
+
+
+async def loop_lag_monitor(samples: list[float], period: float = 0.005) -> None:
+    """How late a 5 ms timer fires: the time one event-loop pass takes under load."""
+    while True:
+        t = time.perf_counter()
+        await asyncio.sleep(period)
+        samples.append((time.perf_counter() - t - period) * 1000)
+
+
+class ErrorCounter(logging.Handler):
+    """Counts the bot's ERROR log records (handler crashes land here, not in the buyers' tasks)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.counts: collections.Counter = collections.Counter()
+        self.first: dict[str, str] = {}
+        self.enabled = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.enabled:
+            return
+        key = f"{record.name}: {record.msg if isinstance(record.msg, str) else record.getMessage()}"[:120]
+        self.counts[key] += 1
+        if key not in self.first:
+            text = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                text += f" [{type(record.exc_info[1]).__name__}: {record.exc_info[1]}]"
+            self.first[key] = text[:300]
+
+
+# ---------------------------------------------------------------- buyers
+
+
+@dataclass
+class BuyerResult:
+    steps: int = 0  # updates this buyer sent
+    stopped_at: str | None = None  # step whose button was missing (sold out before it)
+    error: str | None = None
+
+
+async def run_full_buyer(user: FakeUser, link: str, delay: float, probe: Probe, timeout: float,
+                         think: float = 0.0) -> BuyerResult:
+    result = BuyerResult()
+    await asyncio.sleep(delay)
+    try:
+        await user.send(f"/start {link}")
+        result.steps += 1
+        await probe.wait_for_last(user, timeout)
+        for button in STEPS[1:]:
+            if think:
+                await asyncio.sleep(think)
+            try:
+                await user.tap(button)
+            except AssertionError:  # no such button: the product sold out before this step
+                result.stopped_at = button
+                return result
+            result.steps += 1
+            await probe.wait_for_last(user, timeout)
+    except Exception as exc:  # noqa: BLE001
+        result.error = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+async def run_echo_buyer(user: FakeUser, steps: int, delay: float, probe: Probe, timeout: float,
+                         think: float = 0.0) -> BuyerResult:
+    result = BuyerResult()
+    await asyncio.sleep(delay)
+    try:
+        for i in range(steps):
+            if i and think:
+                await asyncio.sleep(think)
+            if i == 0:
+                await user.send("/start l_echo_1")
+            else:
+                await user.tap("again")
+            result.steps += 1
+            await probe.wait_for_last(user, timeout)
+    except Exception as exc:  # noqa: BLE001
+        result.error = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+# ---------------------------------------------------------------- the echo bot
+
+
+class MemoryInbox:
+    """The Inbox interface without SQLite: the echo bot gets the same update path minus storage."""
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+
+    async def store(self, updates: list[dict[str, Any]]) -> list[StoredUpdate]:
+        fresh = []
+        for update in updates:
+            uid = update.get("update_id")
+            if isinstance(uid, int) and uid not in self._seen:
+                self._seen.add(uid)
+                fresh.append(StoredUpdate(uid, user_key_of(update), update))
+        return fresh
+
+    async def unprocessed(self) -> list[StoredUpdate]:
+        return []
+
+    async def next_offset(self) -> int | None:
+        return None
+
+    async def mark_processed(self, done: dict[int, str | None]) -> None:
+        return None
+
+
+AGAIN = InlineKeyboardMarkup([[InlineKeyboardButton("again", callback_data="again")]])
+
+
+async def echo_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_chat.send_message(update.effective_message.text or "?", reply_markup=AGAIN)
+
+
+async def echo_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_chat.send_message(update.callback_query.data or "?", reply_markup=AGAIN)
+
+
+async def start_echo_bot(tg: FakeTelegram) -> tuple[Application, UpdatePipeline, asyncio.Task[None]]:
+    app = (Application.builder().token(TEST_TOKEN).base_url("http://faketg/bot")
+           .base_file_url("http://faketg/file/bot").updater(None)
+           .request(fake_request(tg)).get_updates_request(fake_request(tg, 4)).build())
+    app.add_handler(MessageHandler(filters.ALL, echo_message))
+    app.add_handler(CallbackQueryHandler(echo_callback))
+    await app.initialize()
+    await app.start()
+    inbox = MemoryInbox()
+    pipeline = UpdatePipeline(app, inbox)  # type: ignore[arg-type]
+    await pipeline.start()
+    poller = asyncio.create_task(poll_forever(app.bot, pipeline, inbox, long_poll=1), name="echo-polling")  # type: ignore[arg-type]
+    return app, pipeline, poller
+
+
+async def stop_echo_bot(app: Application, pipeline: UpdatePipeline, poller: asyncio.Task[None]) -> None:
+    poller.cancel()
+    await asyncio.gather(poller, return_exceptions=True)
+    await pipeline.stop()
+    await app.stop()
+    await app.shutdown()
+
+
+# ---------------------------------------------------------------- py-spy on ourselves
+
+
+def start_pyspy(path: str, rate: int, gil: bool = False):
+    """Sample this process with py-spy (all threads) until stop_pyspy; only the measured window."""
+    import os
+    import shutil
+    import subprocess
+
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    fmt = {".svg": "flamegraph", ".json": "speedscope"}.get(Path(path).suffix, "raw")
+    proc = subprocess.Popen([exe, "record", "--pid", str(os.getpid()), "--threads", "--rate", str(rate),
+                             "--format", fmt, "--output", path, "--nonblocking", *(["--gil"] if gil else [])],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(0.5)  # let it attach
+    return proc
+
+
+def stop_pyspy(proc) -> None:
+    import signal
+
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except Exception:  # noqa: BLE001
+        proc.kill()
+    if proc.returncode not in (0, -signal.SIGINT):
+        print(f"py-spy exited with {proc.returncode}: {proc.stderr.read().decode(errors='replace')[-500:]}")
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def fmt_latencies(lat: dict[str, list[float]]) -> list[str]:
+    lines = []
+    for name in ("total", "fetch+store", "queue", "handle"):
+        values = lat[name]
+        lines.append(f"  {name:<12} p50 {percentile(values, .50):8.1f} ms   p95 {percentile(values, .95):8.1f} ms   "
+                     f"p99 {percentile(values, .99):8.1f} ms   max {max(values, default=float('nan')):8.1f} ms")
+    return lines
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+# ---------------------------------------------------------------- the run
+
+
+async def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    errors_logged = ErrorCounter()
+    logging.getLogger().addHandler(errors_logged)
+    rng = random.Random(args.seed)
+    n, stock = args.buyers, args.stock
+    timeout = args.timeout
+
+    with tempfile.TemporaryDirectory(prefix="livecart-bench-") as tmp:
+        tg = FakeTelegram()
+        world = World(tg, make_config(Path(tmp)), None)  # type: ignore[arg-type]
+        probe = Probe()
+        probe.install(tg)
+        try:
+            # ---------------- setup (settled, not measured)
+            t_setup = time.perf_counter()
+            await world.start()
+            probe.writer_conn = world.store.db._writer  # to tell writer from reader hops
+            ann, shop, product_id = await shop_with_product_on_link(world, f"Flash oranges, 9.90, {stock}")
+            buyers = [world.user(f"Buyer{i}") for i in range(n)]
+            for buyer in buyers:
+                await save_delivery(world, buyer)
+            await world.settle()
+            link = f"l_{shop.slug}_1"
+            delays = [rng.uniform(0, args.ramp) for _ in buyers]
+            print(f"setup: shop {shop.slug}, product {product_id} with stock {stock} on link 1, "
+                  f"{n} returning buyers with saved delivery details ({time.perf_counter() - t_setup:.1f} s)")
+
+            # ---------------- full bot, measured
+            if not args.settle_hook:
+                tg.set_settle_hook(None)
+            probe.reset()
+            calls_before = len(tg.calls)
+            gc.collect()
+            profiler = None
+            if args.profile:
+                from pyinstrument import Profiler  # only for --profile; not a project dependency
+
+                profiler = Profiler(interval=0.001, async_mode="disabled")
+                profiler.start()
+            spy = start_pyspy(args.pyspy, args.pyspy_rate, args.pyspy_gil) if args.pyspy else None
+            probe.count_db = not args.no_db_stats
+            errors_logged.enabled = True
+            cpu0 = (time.thread_time(), time.process_time())
+            lag: list[float] = []
+            lag_task = asyncio.create_task(loop_lag_monitor(lag))
+            t0 = time.perf_counter()
+            results = await asyncio.gather(*(run_full_buyer(b, link, d, probe, timeout, args.think)
+                                             for b, d in zip(buyers, delays)))
+            t_handled = time.perf_counter()
+            lag_task.cancel()
+            await world.settle()  # the pipeline's "processed" marks and the outbox (receipts, notices)
+            t_settled = time.perf_counter()
+            full_cpu = (time.thread_time() - cpu0[0], time.process_time() - cpu0[1], t_settled - t0)
+            probe.count_db = False
+            errors_logged.enabled = False
+            if profiler is not None:
+                profiler.stop()
+            if spy is not None:
+                stop_pyspy(spy)
+            full_calls = tg.calls[calls_before:]
+            full_lat = probe.latencies_ms()
+            full_batches = probe.batch_summary()
+            full_updates = len(probe.done)
+            first_avail = min(probe.available.values())
+            window = t_settled - first_avail
+            db = probe.db
+            db_writes = dict(db.writes)
+            held_by = dict(db.held_by)
+            db_reads = dict(db.reads)
+            db_times = (db.write_wait, db.write_held, db.read_time)
+            hops = {role: (db.hops[role], db.hop_wait[role], db.hop_exec[role]) for role in ("writer", "reader")}
+            errors = [r.error for r in results if r.error]
+
+            store = world.store
+            orders = await store.db.fetch_value("SELECT count(*) FROM orders WHERE shop_id = ?", (shop.id,))
+            units = await store.db.fetch_value("SELECT coalesce(sum(units), 0) FROM orders WHERE shop_id = ?", (shop.id,))
+            left = await store.db.fetch_value("SELECT stock FROM products WHERE id = ?", (product_id,))
+            buyer_ids = {b.id for b in buyers}
+            ordered_ids = {r[0] for r in await store.db.fetch_all(
+                "SELECT buyer_id FROM orders WHERE shop_id = ?", (shop.id,))}
+            unanswered = sum(1 for q in tg.callback_queries.values() if not q.answered and q.user.id in buyer_ids)
+            receipts = sum(1 for b in buyers if "placed" in ((b.last.text if b.last else "") or ""))
+            unsent = await store.outbox.pending_count()
+            await world.stop()
+            tg.set_settle_hook(None)
+
+            # ---------------- echo bot, measured with the same buyers and step counts
+            echo_lat: dict[str, list[float]] = {}
+            echo_updates = 0
+            echo_window = float("nan")
+            echo_errors: list[str] = []
+            if not args.no_echo:
+                probe.reset()
+                app, pipeline, poller = await start_echo_bot(tg)
+                try:
+                    gc.collect()
+                    await asyncio.gather(*(run_echo_buyer(b, 1, 0, probe, timeout) for b in buyers[:1]))  # warm-up
+                    probe.reset()
+                    echo_cpu0 = (time.thread_time(), time.process_time(), time.perf_counter())
+                    echo_results = await asyncio.gather(*(run_echo_buyer(b, r.steps, d, probe, timeout, args.think)
+                                                          for b, r, d in zip(buyers, results, delays)))
+                    t_echo_done = time.perf_counter()
+                    echo_cpu = (time.thread_time() - echo_cpu0[0], time.process_time() - echo_cpu0[1],
+                                t_echo_done - echo_cpu0[2])
+                    echo_lat = probe.latencies_ms()
+                    echo_batches = probe.batch_summary()
+                    echo_updates = len(probe.done)
+                    echo_window = t_echo_done - min(probe.available.values())
+                    echo_errors = [r.error for r in echo_results if r.error]
+                finally:
+                    await stop_echo_bot(app, pipeline, poller)
+        finally:
+            probe.uninstall()
+
+    # ---------------- report
+    by_method = collections.Counter(c.method for c in full_calls)
+    per_chat = collections.Counter(c.chat_id for c in full_calls if c.ok and c.method in SEND_OR_EDIT)
+    per_order_msgs = [per_chat[b] for b in ordered_ids]
+    expected_orders = min(n, stock)
+    oversold = units + left - stock
+    ups = full_updates / window
+    ops = orders / window
+    echo_ups = echo_updates / echo_window if echo_updates else float("nan")
+    ratio = ups / echo_ups if echo_updates else float("nan")
+    p99 = percentile(full_lat["total"], 0.99)
+    stopped = collections.Counter(r.stopped_at for r in results if r.stopped_at)
+
+    print()
+    print(f"== Flash sale: {n} buyers, stock {stock}, ramp {args.ramp:.2f} s, think time {args.think:.2f} s ==")
+    print(f"full bot: {full_updates} updates in {window:.2f} s (all handled after {t_handled - first_avail:.2f} s, "
+          f"outbox drained after {window:.2f} s)")
+    print(f"  updates/s        {ups:10.1f}")
+    print(f"  orders/s         {ops:10.1f}")
+    print("  handling time per update (available in the fake -> processed):")
+    print("\n".join(fmt_latencies(full_lat)))
+    print(f"  polling: {full_batches}")
+    print(f"  event-loop lag (5 ms timer lateness): p50 {percentile(lag, .5):.1f} ms, p99 {percentile(lag, .99):.1f} ms, "
+          f"max {max(lag, default=float('nan')):.1f} ms")
+    print(f"  CPU: event-loop thread {full_cpu[0]:.2f} s ({full_cpu[0] / full_cpu[2] * 100:.0f}% of the "
+          f"{full_cpu[2]:.2f} s run, {full_cpu[0] / max(full_updates, 1) * 1000:.2f} ms/update); whole process "
+          f"{full_cpu[1]:.2f} s ({full_cpu[1] / max(full_updates, 1) * 1000:.2f} ms/update)")
+    print(f"  orders {orders} (expected min(N, S) = {expected_orders}); units sold {units}; stock left {left}; "
+          f"oversold {oversold}")
+    print(f"  receipts shown {receipts}; sold out before Buy now {stopped.get('Buy now', 0)}, before Use this "
+          f"{stopped.get('Use this', 0)}, before Confirm {stopped.get('Confirm order', 0)}; unanswered callback "
+          f"queries {unanswered}; outbox unsent {unsent}; buyer errors {len(errors)}")
+    if errors:
+        print(f"  first buyer error: {errors[0]}")
+    logged = sum(errors_logged.counts.values())
+    print(f"  ERROR log records from the bot during the run: {logged}")
+    for key, count in errors_logged.counts.most_common(5):
+        print(f"    {count:5d} x {errors_logged.first[key]}")
+    print(f"  Bot API calls per completed order ({len(full_calls)} calls / {orders} orders):")
+    for method, count in by_method.most_common():
+        print(f"    {method:<24} {count:6d}  {count / max(orders, 1):6.2f}/order  {count / max(full_updates, 1):5.2f}/update")
+    if per_order_msgs:
+        print(f"  messages sent or edited in the buyer's chat per completed order: mean "
+              f"{sum(per_order_msgs) / len(per_order_msgs):.2f}, max {max(per_order_msgs)}")
+    total_writes = sum(db_writes.values())
+    total_reads = sum(db_reads.values())
+    print(f"  SQLite: {total_writes} write transactions ({total_writes / max(full_updates, 1):.2f}/update), "
+          f"{total_reads} reader queries ({total_reads / max(full_updates, 1):.2f}/update)")
+    print(f"    write lock wait {db_times[0]:.2f} s (summed over tasks), lock held {db_times[1]:.2f} s "
+          f"({db_times[1] / window * 100:.0f}% of the window), reader query latency summed {db_times[2]:.2f} s")
+    for role, (count, waited, spent) in hops.items():
+        if count:
+            print(f"    aiosqlite {role} thread hops: {count} ({count / max(full_updates, 1):.1f}/update), "
+                  f"mean {waited / count * 1000:.2f} ms awaited per hop, of which {spent / count * 1000:.3f} ms "
+                  f"in sqlite3 ({spent:.2f} s of {waited:.2f} s summed)")
+    print("    write transactions by caller: " + ", ".join(
+        f"{k} {v}" for k, v in sorted(db_writes.items(), key=lambda kv: -kv[1])))
+    print("    write lock held by caller (s, mean ms): " + ", ".join(
+        f"{k} {v:.2f} s ({v / db_writes[k] * 1000:.2f})" for k, v in sorted(held_by.items(), key=lambda kv: -kv[1])))
+    print("    reader queries by caller:     " + ", ".join(
+        f"{k} {v}" for k, v in sorted(db_reads.items(), key=lambda kv: -kv[1])))
+
+    if not args.no_echo:
+        print(f"echo bot (bare python-telegram-bot, same fake, same update path minus SQLite): {echo_updates} updates "
+              f"in {echo_window:.2f} s")
+        print(f"  updates/s        {echo_ups:10.1f}")
+        print("\n".join(fmt_latencies(echo_lat)))
+        print(f"  polling: {echo_batches}")
+        print(f"  CPU: event-loop thread {echo_cpu[0]:.2f} s ({echo_cpu[0] / echo_cpu[2] * 100:.0f}% of the "
+              f"{echo_cpu[2]:.2f} s run, {echo_cpu[0] / max(echo_updates, 1) * 1000:.2f} ms/update); whole process "
+              f"{echo_cpu[1]:.2f} s ({echo_cpu[1] / max(echo_updates, 1) * 1000:.2f} ms/update)")
+        if echo_errors:
+            print(f"  echo buyer errors {len(echo_errors)}; first: {echo_errors[0]}")
+        print(f"ratio full-bot updates/s / echo-bot updates/s = {ratio:.3f}")
+        full_ms = full_cpu[0] / max(full_updates, 1)
+        echo_ms = echo_cpu[0] / max(echo_updates, 1)
+        print(f"  (for comparison, less sensitive to other load on the machine: event-loop CPU per update echo "
+              f"{echo_ms * 1000:.2f} ms / full {full_ms * 1000:.2f} ms = {echo_ms / full_ms:.3f}; the full bot's "
+              f"event loop was busy {full_cpu[0] / full_cpu[2] * 100:.0f}% of its run, the echo's "
+              f"{echo_cpu[0] / echo_cpu[2] * 100:.0f}%)")
+        if echo_cpu[0] / echo_cpu[2] < 0.85:
+            print("  note: the echo bot's event loop was not saturated, so its updates/s is the offered load, not its "
+                  "capacity, and the ratio flatters the full bot; use the defaults (--think 0, short --ramp) for "
+                  "the capacity ratio")
+
+    print()
+    print("targets:")
+    max_msgs = max(per_order_msgs, default=0)
+    print(f"  [{verdict(not args.no_echo and ratio >= TARGET_RATIO)}] throughput ratio {ratio:.3f} >= {TARGET_RATIO}")
+    print(f"  [{verdict(oversold == 0)}] oversold {oversold} == 0")
+    print(f"  [{verdict(orders == expected_orders)}] orders {orders} == min(N, S) = {expected_orders}")
+    print(f"  [{verdict(0 < max_msgs <= TARGET_MESSAGES_PER_ORDER)}] messages sent or edited per completed order "
+          f"(max over buyers) {max_msgs} <= {TARGET_MESSAGES_PER_ORDER}")
+    print(f"  [{verdict(p99 <= TARGET_P99_MS)}] p99 handling time {p99:.1f} ms <= {TARGET_P99_MS:.0f} ms "
+          f"at {n} buyers")
+
+    if profiler is not None:
+        out = Path(args.profile)
+        if out.suffix == ".html":
+            out.write_text(profiler.output_html(), encoding="utf-8")
+        else:
+            out.write_text(profiler.output_text(unicode=True, color=False, show_all=False), encoding="utf-8")
+        print(f"\npyinstrument profile of the full-bot phase written to {out}")
+
+    if errors or echo_errors or full_updates == 0:
+        return 1  # the run itself broke
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Flash-sale benchmark: N returning buyers open link 1 and check out concurrently against "
+                    "the fake Telegram; compares with a bare python-telegram-bot echo bot.")
+    parser.add_argument("--buyers", type=int, default=1000, help="number of buyers N (default 1000)")
+    parser.add_argument("--stock", type=int, default=500, help="stock S of the product on link 1 (default 500)")
+    parser.add_argument("--ramp", type=float, default=1.0,
+                        help="buyers start at random times within this many seconds (default 1.0)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds a buyer waits between seeing the bot's answer and the next tap (default 0: "
+                             "tap at once, the harshest load)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed for the start times (default 1)")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds a buyer waits for one update to be handled before the run counts as broken")
+    parser.add_argument("--settle-hook", action="store_true",
+                        help="keep the test harness's per-action settle hook (every buyer action waits until the "
+                             "whole bot is idle), to see how much it distorts the measurement")
+    parser.add_argument("--no-db-stats", action="store_true",
+                        help="do not count SQLite transactions, queries and thread hops (removes that small "
+                             "instrumentation overhead from the measurement)")
+    parser.add_argument("--no-echo", action="store_true", help="skip the echo-bot comparison")
+    parser.add_argument("--profile", metavar="PATH",
+                        help="profile the full-bot phase with pyinstrument (needs `pip install pyinstrument`); "
+                             "PATH ending in .html gives HTML, anything else text")
+    parser.add_argument("--pyspy", metavar="PATH",
+                        help="sample the full-bot phase (all threads) with py-spy (needs `pip install py-spy`); "
+                             "PATH ending in .svg gives a flame graph, .json speedscope, else collapsed stacks "
+                             "(see bench/profile_summary.py)")
+    parser.add_argument("--pyspy-rate", type=int, default=250, help="py-spy samples per second (default 250)")
+    parser.add_argument("--pyspy-gil", action="store_true",
+                        help="py-spy samples only the thread holding the GIL (CPU attribution, no I/O waits)")
+    parser.add_argument("--verbose", action="store_true", help="show the bot's INFO logs")
+    args = parser.parse_args(argv)
+    if args.buyers < 1 or args.stock < 0:
+        parser.error("--buyers must be >= 1 and --stock >= 0")
+    try:
+        return asyncio.run(run(args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        traceback.print_exc()
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
