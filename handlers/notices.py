@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-import aiosqlite
-
 from core.i18n import N_, Safe, Translator
 from core.orders import Status
 from core.payments import Method, PaymentStatus
 from handlers.common import Services, button, keyboard, services, translator_for
 from storage import Store
+from storage.db import WriteTransaction
 from storage.models import Shop, User
 from storage.orders import Order
 from storage.outbox import Outgoing
@@ -142,7 +141,7 @@ def digest_renderer(store: Store, config):
 def restock_notifier(store: Store, config):
     """A Products restock listener: tells each waiting buyer once, in their language."""
 
-    async def notify(conn: aiosqlite.Connection, product: Product) -> None:
+    async def notify(conn: WriteTransaction, product: Product) -> None:
         shop = await store.shops.get(product.shop_id)
         for user_id in await store.products.take_waiters(conn, product.id):
             user = await store.users.get(user_id)

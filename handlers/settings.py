@@ -210,7 +210,7 @@ async def _apply(update: Update, context: Context, who: Actor, shop: Shop, what:
                 notice += "\n" + t("settings.still_off")
         elif what == STEP_TIMEZONE:
             zone = parse_timezone(text)
-            await store.summaries.set_timezone(shop.id, zone)
+            await store.shops.set_timezone(shop.id, zone)
             shop = await store.shops.get(shop.id) or shop
             notice = t("settings.tz_set", timezone=zone, now=datetime.fromtimestamp(time.time(), ZoneInfo(zone))
                        .strftime("%H:%M"))

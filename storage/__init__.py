@@ -32,7 +32,7 @@ class Store:
         self.live = Live(db)
         self.orders = Orders(db, self.products, self.outbox, on_user_changed=self.users.forget)
         self.carts = Carts(db)
-        self.staff = Staff(db)
+        self.staff = Staff(db, on_members_changed=self.shops.forget)
         self.payments = Payments(db, self.orders, self.outbox)
         self.summaries = Summaries(db)
 

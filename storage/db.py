@@ -1,9 +1,15 @@
 """The SQLite connection pair, transactions and schema migrations.
 
-One connection writes and one reads. Writes are serialised by an asyncio lock and run as
-`BEGIN IMMEDIATE` transactions, so two tasks can never interleave statements inside one
-transaction on the shared connection (aiosqlite would happily do that). With WAL the reader
-sees the last committed state without waiting for writers.
+Reads go through aiosqlite on a reader connection: a report over 100,000 orders must not stall
+the event loop, and WAL lets it see the last committed state without waiting for writers.
+
+Writes run on a plain sqlite3 connection, synchronously on the event loop, inside `write()`.
+A write here is a few small statements (tens of microseconds each; with WAL and
+synchronous=NORMAL a commit does not fsync), while a hop to aiosqlite's thread costs several
+times that and a flash sale makes a dozen per order: measured by bench/flash_sale.py, the thread
+hops, not SQLite, were the bottleneck. Transactions are still serialised by an asyncio lock and
+run as `BEGIN IMMEDIATE`, so two tasks can never interleave statements in one transaction even
+when a transaction awaits something in the middle.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 5000
+PRAGMAS = (f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL")
 
 
 def migration_files() -> list[tuple[int, Path]]:
@@ -39,45 +46,84 @@ def migration_files() -> list[tuple[int, Path]]:
 LATEST_VERSION = len(migration_files())
 
 
+class Cursor:
+    """A finished statement's cursor, read with the same awaits as an aiosqlite cursor."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    async def fetchone(self) -> sqlite3.Row | None:
+        return self._cursor.fetchone()
+
+    async def fetchall(self) -> list[sqlite3.Row]:
+        return self._cursor.fetchall()
+
+    def __await__(self):  # `await conn.execute(...)` gives the cursor
+        yield from ()
+        return self
+
+    async def __aenter__(self) -> Cursor:  # `async with conn.execute(...) as cur:`
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+
+class WriteTransaction:
+    """What `Database.write()` yields: the writer connection, with aiosqlite's call shapes."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> Cursor:
+        return Cursor(self._conn.execute(sql, params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
+        return Cursor(self._conn.executemany(sql, rows))
+
+
 class Database:
     """Owns the writer and reader connections of one SQLite file."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
+        self._reader: WriteTransaction | None = None
         self._write_lock = asyncio.Lock()
         self._after_commit: list[Callable[[], None]] = []
 
     async def open(self, *, migrate_to: int | None = None) -> "Database":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode = WAL")
+        self._writer = sqlite3.connect(self.path, isolation_level=None)  # we BEGIN/COMMIT ourselves
+        self._writer.row_factory = sqlite3.Row
+        for pragma in ("PRAGMA journal_mode = WAL", *PRAGMAS):
+            self._writer.execute(pragma)
         await self.migrate(migrate_to)
-        self._reader = await self._connect()
+        self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+        self._reader.row_factory = sqlite3.Row
+        for pragma in PRAGMAS:
+            await self._reader.execute(pragma)
         return self
 
-    async def _connect(self) -> aiosqlite.Connection:
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves.
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        return conn
-
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
+        if self._reader is not None:
+            await self._reader.close()
+        if self._writer is not None:
+            self._writer.close()
         self._reader = self._writer = None
 
     async def schema_version(self) -> int:
-        conn = self._writer or self._reader
-        assert conn is not None, "database is not open"
-        async with conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0])
+        if self._writer is not None:
+            return int(self._writer.execute("PRAGMA user_version").fetchone()[0])
+        return int(await self.fetch_value("PRAGMA user_version"))
 
     async def migrate(self, target: int | None = None) -> None:
         """Bring the schema up to `target` (default: the latest), one transaction per step."""
@@ -94,29 +140,29 @@ class Database:
                 script = path.read_text(encoding="utf-8")
                 async with self._write_lock:
                     try:
-                        await self._writer.executescript(
+                        self._writer.executescript(
                             f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
                         )
                     except Exception:
                         if self._writer.in_transaction:
-                            await self._writer.execute("ROLLBACK")
+                            self._writer.execute("ROLLBACK")
                         raise
                 log.info("database %s migrated to schema version %d (%s)", self.path, version, path.name)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def write(self) -> AsyncIterator[WriteTransaction]:
         """A write transaction: all statements inside commit together or not at all."""
         assert self._writer is not None, "database is not open"
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._writer
+                yield WriteTransaction(self._writer)
             except BaseException:
                 self._after_commit.clear()
-                await self._writer.execute("ROLLBACK")
+                self._writer.execute("ROLLBACK")
                 raise
             else:
-                await self._writer.execute("COMMIT")
+                self._writer.execute("COMMIT")
                 callbacks, self._after_commit = self._after_commit, []
                 for callback in callbacks:
                     callback()
@@ -126,15 +172,14 @@ class Database:
         if callback not in self._after_commit:
             self._after_commit.append(callback)
 
-    async def fetch_one(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row | None:
-        assert self._reader is not None, "database is not open"
-        async with self._reader.execute(sql, params) as cur:
-            return await cur.fetchone()
-
     async def fetch_all(self, sql: str, params: Sequence[Any] | dict = ()) -> list[sqlite3.Row]:
+        """Rows of a query on the reader (one hop to its thread)."""
         assert self._reader is not None, "database is not open"
-        async with self._reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_value(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
         row = await self.fetch_one(sql, params)
@@ -155,7 +200,7 @@ def now() -> float:
     return time.time()
 
 
-async def fetch_one_in(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] | dict = ()) -> sqlite3.Row | None:
+async def fetch_one_in(conn: WriteTransaction, sql: str, params: Iterable[Any] | dict = ()) -> sqlite3.Row | None:
     """Read inside a write transaction (sees its own uncommitted changes)."""
     async with conn.execute(sql, params) as cur:
         return await cur.fetchone()

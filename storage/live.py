@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage.db import Database, fetch_one_in, now
+from storage.db import Database, fetch_one_in, WriteTransaction, now
 
 MAX_SLOTS = 50
 
@@ -42,7 +40,7 @@ class SlotTaken(Exception):
     """Every slot of the shop is in use."""
 
 
-async def _set_pin(conn: aiosqlite.Connection, shop_id: int, slot: int, product_id: int | None) -> None:
+async def _set_pin(conn: WriteTransaction, shop_id: int, slot: int, product_id: int | None) -> None:
     await conn.execute(
         """INSERT INTO link_slots (shop_id, slot, product_id, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (shop_id, slot) DO UPDATE SET product_id = excluded.product_id,
@@ -54,6 +52,8 @@ async def _set_pin(conn: aiosqlite.Connection, shop_id: int, slot: int, product_
 class Live:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # The running session is asked for on every link open; only this class starts or ends one.
+        self._current: dict[int, LiveSession | None] = {}
 
     # ---- slots
 
@@ -105,11 +105,13 @@ class Live:
     # ---- sessions
 
     async def current_session(self, shop_id: int) -> LiveSession | None:
-        row = await self._db.fetch_one(
-            "SELECT id, shop_id, title, started_at, ended_at FROM live_sessions WHERE shop_id = ? AND ended_at IS NULL",
-            (shop_id,),
-        )
-        return None if row is None else LiveSession(*row)
+        if shop_id not in self._current:
+            row = await self._db.fetch_one(
+                "SELECT id, shop_id, title, started_at, ended_at FROM live_sessions WHERE shop_id = ? AND ended_at IS NULL",
+                (shop_id,),
+            )
+            self._current[shop_id] = None if row is None else LiveSession(*row)
+        return self._current[shop_id]
 
     async def last_session(self, shop_id: int) -> LiveSession | None:
         row = await self._db.fetch_one(
@@ -130,6 +132,7 @@ class Live:
             row = await fetch_one_in(
                 conn, "INSERT INTO live_sessions (shop_id, title, started_at) VALUES (?, ?, ?) "
                       "RETURNING id, shop_id, title, started_at, ended_at", (shop_id, title, now()))
+        self._current.pop(shop_id, None)
         return LiveSession(*row), True
 
     async def end_session(self, shop_id: int) -> LiveSession | None:
@@ -137,6 +140,7 @@ class Live:
             row = await fetch_one_in(
                 conn, "UPDATE live_sessions SET ended_at = ? WHERE shop_id = ? AND ended_at IS NULL "
                       "RETURNING id, shop_id, title, started_at, ended_at", (now(), shop_id))
+        self._current.pop(shop_id, None)
         return None if row is None else LiveSession(*row)
 
     # ---- opens and the funnel

@@ -12,10 +12,8 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
 from core.orders import Status, check_transition
-from storage.db import Database, fetch_one_in, now
+from storage.db import Database, fetch_one_in, WriteTransaction, now
 from storage.outbox import Outbox, Outgoing
 from storage.products import Products
 
@@ -201,7 +199,7 @@ class Orders:
         self._on_user_changed(buyer_id)
         return order, True
 
-    async def _load(self, conn: aiosqlite.Connection, order_id: int) -> Order:
+    async def _load(self, conn: WriteTransaction, order_id: int) -> Order:
         row = await fetch_one_in(conn, f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
         async with conn.execute("SELECT product_id, name, unit_price, quantity FROM order_items WHERE order_id = ? "
                                 "ORDER BY rowid", (order_id,)) as cur:

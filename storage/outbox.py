@@ -12,9 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database, now
+from storage.db import Database, WriteTransaction, now
 
 MAX_ATTEMPTS = 25  # with capped exponential backoff, about two hours of trying
 
@@ -37,18 +35,22 @@ class OutboxMessage:
     id: int
     chat_id: int
     method: str
-    params: dict[str, Any]
+    raw_params: str | dict[str, Any]  # JSON as stored: decoded only for the rows actually sent
     attempts: int
     kind: str | None = None
     shop_id: int | None = None
     ref: int | None = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return json.loads(self.raw_params) if isinstance(self.raw_params, str) else self.raw_params
 
 
 _COLUMNS = "id, chat_id, method, params, attempts, kind, shop_id, ref"
 
 
 def _message(row: Any) -> OutboxMessage:
-    return OutboxMessage(row["id"], row["chat_id"], row["method"], json.loads(row["params"]), row["attempts"],
+    return OutboxMessage(row["id"], row["chat_id"], row["method"], row["params"], row["attempts"],
                          row["kind"], row["shop_id"], row["ref"])
 
 
@@ -65,7 +67,7 @@ class Outbox:
         for callback in self._listeners:
             callback()
 
-    async def enqueue(self, conn: aiosqlite.Connection, message: Outgoing) -> None:
+    async def enqueue(self, conn: WriteTransaction, message: Outgoing) -> None:
         """Store a message inside the caller's transaction."""
         t = now()
         await conn.execute(

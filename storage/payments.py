@@ -30,25 +30,31 @@ class Payments:
         self._db = db
         self._orders = orders
         self._outbox = outbox
+        self._settings: dict[int, PaymentSettings] = {}  # read at every checkout; changed only here
 
     # ---- the shop's settings
 
     async def settings(self, shop_id: int) -> PaymentSettings:
-        row = await self._db.fetch_one(
-            "SELECT payment_methods, payment_code_file_id, payment_timeout_minutes FROM shops WHERE id = ?", (shop_id,))
-        return PaymentSettings(parse_methods(row[0]), row[1], row[2])
+        if shop_id not in self._settings:
+            row = await self._db.fetch_one(
+                "SELECT payment_methods, payment_code_file_id, payment_timeout_minutes FROM shops WHERE id = ?",
+                (shop_id,))
+            self._settings[shop_id] = PaymentSettings(parse_methods(row[0]), row[1], row[2])
+        return self._settings[shop_id]
+
+    async def _set(self, shop_id: int, column: str, value: object) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(f"UPDATE shops SET {column} = ? WHERE id = ?", (value, shop_id))
+        self._settings.pop(shop_id, None)
 
     async def set_methods(self, shop_id: int, methods: set[Method]) -> None:
-        async with self._db.write() as conn:
-            await conn.execute("UPDATE shops SET payment_methods = ? WHERE id = ?", (format_methods(methods), shop_id))
+        await self._set(shop_id, "payment_methods", format_methods(methods))
 
     async def set_code(self, shop_id: int, file_id: str | None) -> None:
-        async with self._db.write() as conn:
-            await conn.execute("UPDATE shops SET payment_code_file_id = ? WHERE id = ?", (file_id, shop_id))
+        await self._set(shop_id, "payment_code_file_id", file_id)
 
     async def set_timeout(self, shop_id: int, minutes: int) -> None:
-        async with self._db.write() as conn:
-            await conn.execute("UPDATE shops SET payment_timeout_minutes = ? WHERE id = ?", (minutes, shop_id))
+        await self._set(shop_id, "payment_timeout_minutes", minutes)
 
     # ---- an order's payment
 

@@ -6,10 +6,8 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import aiosqlite
-
 from core.stock import StockChange
-from storage.db import Database, fetch_one_in, now
+from storage.db import Database, fetch_one_in, WriteTransaction, now
 
 _COLUMNS = ("id, shop_id, name, price, stock, photo_file_id, description, per_buyer_limit, hidden, "
             "deleted_at, updated_at")
@@ -55,7 +53,7 @@ class Products:
     def __init__(self, db: Database) -> None:
         self._db = db
         # Called inside the transaction when a product's stock comes back from zero.
-        self.restock_listeners: list[Callable[[aiosqlite.Connection, Product], Awaitable[None]]] = []
+        self.restock_listeners: list[Callable[[WriteTransaction, Product], Awaitable[None]]] = []
 
     async def create(self, shop_id: int, name: str, price: int, stock: int,
                      photo_file_id: str | None = None, description: str | None = None) -> Product:
@@ -116,7 +114,7 @@ class Products:
                 await self._restocked(conn, product)
         return StockUpdate(product, before)
 
-    async def add_stock_in(self, conn: aiosqlite.Connection, product_id: int, quantity: int) -> None:
+    async def add_stock_in(self, conn: WriteTransaction, product_id: int, quantity: int) -> None:
         """Put units back inside the caller's transaction (a cancelled order)."""
         row = await fetch_one_in(
             conn, f"UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
@@ -124,7 +122,7 @@ class Products:
         if row is not None and row["stock"] - quantity == 0 and row["stock"] > 0:
             await self._restocked(conn, _product(row))
 
-    async def _restocked(self, conn: aiosqlite.Connection, product: Product) -> None:
+    async def _restocked(self, conn: WriteTransaction, product: Product) -> None:
         """Stock came back from zero: whoever listens (buyers waiting) hears it in this transaction."""
         if product.on_sale:
             for listener in self.restock_listeners:
@@ -143,7 +141,7 @@ class Products:
             await conn.execute("DELETE FROM restock_waiters WHERE product_id = ?", (product_id,))
             return cur.rowcount > 0
 
-    async def take_waiters(self, conn: aiosqlite.Connection, product_id: int) -> list[int]:
+    async def take_waiters(self, conn: WriteTransaction, product_id: int) -> list[int]:
         """The buyers waiting for this product to be back, removed as they are returned (told once)."""
         async with conn.execute("DELETE FROM restock_waiters WHERE product_id = ? RETURNING user_id",
                                 (product_id,)) as cur:

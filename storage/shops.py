@@ -25,8 +25,18 @@ def new_slug() -> str:
 
 
 class Shops:
+    """Shops are read on every tap of a flash sale and change rarely; every change goes through
+    here (or calls `forget`), so they are cached."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._by_id: dict[int, Shop] = {}
+        self._members: dict[int, list[tuple[int, str]]] = {}
+
+    def forget(self, shop_id: int) -> None:
+        """Drop what is cached about a shop after a change made elsewhere (its staff)."""
+        self._by_id.pop(shop_id, None)
+        self._members.pop(shop_id, None)
 
     async def create(self, owner_id: int, name: str, currency: str, timezone: str) -> Shop:
         """Open a shop owned by `owner_id` (the caller makes it their current shop)."""
@@ -48,12 +58,24 @@ class Shops:
         return Shop(shop_id, slug, name, owner_id, currency, timezone, t)
 
     async def get(self, shop_id: int) -> Shop | None:
+        if shop_id in self._by_id:
+            return self._by_id[shop_id]
         row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM shops s WHERE s.id = ?", (shop_id,))
-        return None if row is None else _shop(row)
+        return None if row is None else self._remember(_shop(row))
+
+    def _remember(self, shop: Shop) -> Shop:
+        self._by_id[shop.id] = shop
+        return shop
 
     async def by_slug(self, slug: str) -> Shop | None:
-        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM shops s WHERE s.slug = ?", (slug,))
-        return None if row is None else _shop(row)
+        row = await self._db.fetch_one("SELECT id FROM shops WHERE slug = ?", (slug,))
+        return None if row is None else await self.get(row[0])
+
+    async def set_timezone(self, shop_id: int, timezone: str) -> None:
+        """The shop's time zone (validated by the caller): summaries, exports and times use it."""
+        async with self._db.write() as conn:
+            await conn.execute("UPDATE shops SET timezone = ? WHERE id = ?", (timezone, shop_id))
+        self.forget(shop_id)
 
     async def memberships(self, user_id: int) -> list[Membership]:
         """The shops a user owns or staffs, oldest first."""
@@ -74,9 +96,12 @@ class Shops:
 
     async def members(self, shop_id: int) -> list[tuple[int, str]]:
         """(user id, role) of everyone who handles the shop's orders, owner first."""
-        rows = await self._db.fetch_all(
-            "SELECT user_id, role FROM shop_members WHERE shop_id = ? ORDER BY role = 'staff', added_at", (shop_id,))
-        return [(r[0], r[1]) for r in rows]
+        if shop_id not in self._members:
+            rows = await self._db.fetch_all(
+                "SELECT user_id, role FROM shop_members WHERE shop_id = ? ORDER BY role = 'staff', added_at",
+                (shop_id,))
+            self._members[shop_id] = [(r[0], r[1]) for r in rows]
+        return list(self._members[shop_id])
 
     async def counts(self, shop_id: int) -> ShopCounts:
         row = await self._db.fetch_one(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from storage.db import Database, fetch_one_in, now
@@ -25,8 +26,9 @@ class InviteInvalid(Exception):
 
 
 class Staff:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_members_changed: Callable[[int], None] = lambda shop_id: None) -> None:
         self._db = db
+        self._on_members_changed = on_members_changed  # the shops cache
 
     async def invite(self, shop_id: int, created_by: int) -> str:
         """A fresh one-time token, valid for 24 hours (letters and digits only: it goes in a link)."""
@@ -56,6 +58,7 @@ class Staff:
                                    (invite["shop_id"], user_id, now()))
                 await conn.execute("UPDATE staff_invites SET used_by = ?, used_at = ? WHERE token = ?",
                                    (user_id, now(), token))
+        self._on_members_changed(invite["shop_id"])
         return Joined(invite["shop_id"], member is not None)
 
     async def remove(self, shop_id: int, user_id: int) -> bool:
@@ -63,4 +66,5 @@ class Staff:
         async with self._db.write() as conn:
             cur = await conn.execute("DELETE FROM shop_members WHERE shop_id = ? AND user_id = ? AND role = 'staff'",
                                      (shop_id, user_id))
-            return cur.rowcount > 0
+        self._on_members_changed(shop_id)
+        return cur.rowcount > 0

@@ -17,10 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from core.summary import DEFAULT_LOW_STOCK, DEFAULT_SEND_AT, Figures
-from storage.db import Database, fetch_one_in, now
+from storage.db import Database, fetch_one_in, WriteTransaction, now
 from storage.live import LiveSession
 
 SHOP = "shop"
@@ -171,11 +169,6 @@ class Summaries:
         if threshold < 0:
             raise ValueError("the low-stock threshold cannot be negative")
         return await self._set(shop_id, "low_stock", threshold)
-
-    async def set_timezone(self, shop_id: int, timezone: str) -> None:
-        """The shop's time zone (validated by the caller): summaries, exports and times use it."""
-        async with self._db.write() as conn:
-            await conn.execute("UPDATE shops SET timezone = ? WHERE id = ?", (timezone, shop_id))
 
     # ---- one shop's figures
 
@@ -335,7 +328,7 @@ class Summaries:
             "SELECT EXISTS (SELECT 1 FROM summary_runs WHERE scope = ? AND target = ? AND local_date = ?)",
             (scope, target, local_date)))
 
-    async def claim(self, conn: aiosqlite.Connection, scope: str, target: int, local_date: str, chat_id: int, *,
+    async def claim(self, conn: WriteTransaction, scope: str, target: int, local_date: str, chat_id: int, *,
                     photo: dict[str, Any] | None = None, follow_up: Sequence[dict[str, Any]] = (),
                     chart: bytes | None = None, delivered: bool = False, error: str | None = None) -> int | None:
         """Record the summary of `target` for `local_date` inside the caller's transaction; None
@@ -374,7 +367,7 @@ class Summaries:
                    WHERE delivered_at IS NULL AND created_at < ?""", (now(), cutoff))
             return cur.rowcount
 
-    async def mark_delivered(self, conn: aiosqlite.Connection, run_id: int, error: str | None = None) -> None:
+    async def mark_delivered(self, conn: WriteTransaction, run_id: int, error: str | None = None) -> None:
         """Inside the caller's transaction (which may also hand the follow-up to the outbox)."""
         await conn.execute("UPDATE summary_runs SET delivered_at = ?, chart = NULL, error = ? WHERE id = ?",
                            (now(), error, run_id))
