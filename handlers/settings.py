@@ -58,6 +58,7 @@ def settings_markup(t: Translator, shop: Shop, settings: SummarySettings):
         [button(t.plain("settings.button_time"), "set.ask", shop.id, STEP_TIME),
          button(t.plain("settings.button_tz"), "set.ask", shop.id, STEP_TIMEZONE)],
         [toggle, button(t.plain("settings.button_low"), "set.ask", shop.id, STEP_LOW_STOCK)],
+        [button(t.plain("settings.button_payments"), "pay.set", shop.id)],
     ])
 
 

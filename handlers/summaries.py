@@ -179,8 +179,12 @@ def _stock_lines(t: Translator, r: ShopReport) -> list[str]:
 def _pending_line(t: Translator, r: ShopReport) -> str:
     if not r.pending.count:
         return t("summary.pending_none")
-    return t("summary.to_ship", orders=_orders(t, r.pending.count),
+    line = t("summary.to_ship", orders=_orders(t, r.pending.count),
              age=_age(t, r.now - (r.pending.oldest_at or r.now)))
+    if r.pending.unpaid:
+        line += "\n" + t("summary.unpaid", orders=_orders(t, r.pending.unpaid),
+                         total=t.money(r.pending.unpaid_total, r.shop.currency))
+    return line
 
 
 def _funnel_lines(t: Translator, r: ShopReport) -> list[str]:

@@ -59,6 +59,8 @@ class Opens:
 class PendingShipments:
     count: int
     oldest_at: float | None
+    unpaid: int = 0  # prepaid orders among them still waiting for their money
+    unpaid_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -238,9 +240,12 @@ class Summaries:
     async def pending_shipments(self, shop_id: int) -> PendingShipments:
         """Orders placed or confirmed but not shipped, and when the oldest was placed."""
         row = await self._db.fetch_one(
-            "SELECT count(*), min(created_at) FROM orders WHERE shop_id = ? AND status IN (?, ?)",
+            """SELECT count(*), min(created_at),
+                      coalesce(sum(payment_status IN ('awaiting', 'claimed')), 0),
+                      coalesce(sum(CASE WHEN payment_status IN ('awaiting', 'claimed') THEN total END), 0)
+               FROM orders WHERE shop_id = ? AND status IN (?, ?)""",
             (shop_id, *_PENDING_STATUSES))
-        return PendingShipments(row[0], row[1])
+        return PendingShipments(row[0], row[1], row[2], row[3])
 
     async def stock(self, shop_id: int, threshold: int, limit: int = 8) -> StockFigures:
         """Products on sale, and those with `threshold` or fewer left (sold out first)."""

@@ -210,3 +210,22 @@ async def test_payment_state_shows_in_the_export(world):
     await ann.send("/export today")
     rows = list(csv.reader(io.StringIO(ann.last.document.data.decode("utf-8-sig"))))
     assert "transfer to the shop's payment code" in rows[1][10] and "awaiting payment" in rows[1][10]
+
+
+async def test_settings_lead_to_the_payment_methods(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    await ann.send("/settings")
+    await ann.tap("Payment methods")
+    assert "Payments at Green Hill Oranges" in ann.last.text
+
+
+async def test_the_summary_counts_orders_awaiting_payment(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    await world.store.payments.set_methods(shop.id, {Method.CODE})
+    await world.store.payments.set_code(shop.id, await upload_code(world))
+    bob = world.user("Bob")
+    await checkout_to_confirmation(world, bob, shop)
+    await bob.tap("Confirm order")
+    await ann.send("/summary today")
+    text = "\n".join(m.text or "" for m in ann.chat.bot_messages[-2:])
+    assert "Awaiting payment" in text and "CN¥39.90" in text
