@@ -50,6 +50,9 @@ class LimitsConfig:
     sends_per_group_per_minute: float = 20.0
     updates_per_user_per_minute: int = 60
     open_orders_per_buyer_per_shop: int = 20
+    # Users whose updates are handled at once. Real Telegram calls take tens of milliseconds,
+    # so this must cover that wait; much higher only lengthens each update's turn on the loop.
+    concurrent_updates: int = 64
 
 
 @dataclass(frozen=True)

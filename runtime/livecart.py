@@ -89,7 +89,8 @@ class Livecart:
         self.summaries.start()
         self.payment_clock = PaymentClock(self.app.bot_data["services"])
         self.payment_clock.start()
-        self.pipeline = UpdatePipeline(self.app, self.store.inbox)
+        self.pipeline = UpdatePipeline(self.app, self.store.inbox,
+                                       max_concurrency=self.config.limits.concurrent_updates)
         await self.pipeline.start()
         if polling:
             await self.app.bot.delete_webhook()

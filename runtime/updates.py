@@ -26,10 +26,9 @@ FLUSH_INTERVAL = 0.05  # seconds between batched "processed" marks
 
 
 class UpdatePipeline:
-    """Handlers run for at most `max_concurrency` users at once: beyond a few dozen, more
-    concurrency only lengthens every update's wait on the event loop (measured in bench/)."""
+    """Handlers run for at most `max_concurrency` users at once (config limits.concurrent_updates)."""
 
-    def __init__(self, app: Application, inbox: Inbox, *, max_concurrency: int = 32) -> None:
+    def __init__(self, app: Application, inbox: Inbox, *, max_concurrency: int = 64) -> None:
         self._app = app
         self._inbox = inbox
         self._queues: dict[int, deque[StoredUpdate]] = {}
