@@ -243,3 +243,49 @@ def test_backup_writes_a_consistent_copy_while_the_database_is_in_use(tmp_path):
         copy.close()
     finally:
         asyncio.run(store.close())
+
+
+async def test_a_timed_out_send_is_retried_and_the_user_gets_the_answer(tmp_path):
+    from faketg import FakeTelegram
+    from runtime.livecart import Livecart
+    from telegram.request import HTTPXRequest
+
+    tg = FakeTelegram()
+
+    def timing_out_request(pool: int) -> HTTPXRequest:
+        # The fake's own transport honours read timeouts, as a real connection would.
+        return HTTPXRequest(connection_pool_size=pool, read_timeout=0.5,
+                            httpx_kwargs={"transport": tg.transport()})
+
+    world = World(tg, make_config(tmp_path), None)
+    world.bot = Livecart(world.config, request=timing_out_request(64), updates_request=fake_request(tg, 4), long_poll=1)
+    await world.bot.start()
+    tg.set_settle_hook(world.settle)
+    try:
+        ann = tg.user("Ann")
+        tg.delay_next("sendMessage", seconds=2.0, times=1)  # the first try times out and changes nothing
+        await ann.send("/help")
+        assert "/myorders" in ann.last.text
+        assert len([m for m in ann.chat.bot_messages if "/myorders" in (m.text or "")]) == 1
+        assert tg.count("sendMessage", chat_id=ann.id) == 2  # the timed-out try and the retry
+    finally:
+        await world.stop()
+
+
+async def test_a_buyer_with_too_many_open_orders_is_told_to_wait(tmp_path):
+    world = await start_world(tmp_path)
+    try:
+        world.bot.app.bot_data["services"].config = replace(
+            world.config, limits=replace(world.config.limits, open_orders_per_buyer_per_shop=2))
+        ann, shop, product_id = await shop_with_product_on_link(world)
+        bob = world.user("Bob")
+        for _ in range(2):
+            await place_order(world, bob, shop)
+        await bob.send(f"/start l_{shop.slug}_1")
+        await bob.tap("Buy now")
+        await bob.tap("Use this")
+        await bob.tap("Confirm order")
+        assert "already have 2 open orders" in bob.last.text
+        assert len(await world.store.orders.of_buyer(bob.id)) == 2
+    finally:
+        await world.stop()
