@@ -144,13 +144,12 @@ async def slot_menu(update: Update, context: Context) -> None:
 
 async def pick_product(update: Update, context: Context) -> None:
     """Choose which product goes on a slot."""
-    who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
-    data = parse_callback(update)
-    if membership is None:
+    tapped = await _slot_tap(update, context)
+    if tapped is None:
         return
-    slot, page = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
-    if slot is None or not 1 <= slot <= MAX_SLOTS or page is None or page < 0:
+    who, membership, slot = tapped
+    page = parse_callback(update).opt_int(1)
+    if page is None or page < 0:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
     await update.callback_query.answer()
@@ -174,16 +173,14 @@ async def pick_product(update: Update, context: Context) -> None:
 
 async def pin_product(update: Update, context: Context) -> None:
     """Put the chosen product on the slot; the slot's link now opens it."""
-    who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
-    data = parse_callback(update)
-    if membership is None:
+    tapped = await _slot_tap(update, context)
+    if tapped is None:
         return
-    slot, product_id = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
+    who, membership, slot = tapped
+    product_id = parse_callback(update).opt_int(1)
     store = services(context).store
     product = await store.products.get(product_id) if product_id else None
-    if slot is None or not 1 <= slot <= MAX_SLOTS or product is None or product.shop_id != membership.shop.id \
-            or product.deleted:
+    if product is None or product.shop_id != membership.shop.id or product.deleted:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
     await store.live.pin(membership.shop.id, slot, product.id)

@@ -292,7 +292,10 @@ async def show_payment_settings(update: Update, context: Context, who: Actor, sh
                                         bool(svc.config.payment_provider_token)), keyboard(rows))
 
 
-async def _owned_shop(update: Update, context: Context, who: Actor, shop_id: int | None):
+async def _owned_shop(update: Update, context: Context, who: Actor):
+    """The shop a settings button names (its first argument), if the user owns it."""
+    data = parse_callback(update)
+    shop_id = data.opt_int(0) if data else None
     membership = await services(context).store.shops.membership(who.id, shop_id) if shop_id else None
     if membership is None or not membership.is_owner:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
@@ -304,8 +307,7 @@ async def payments_command(update: Update, context: Context) -> None:
     """/payments (or the settings button): which payment methods the shop accepts."""
     who = await actor(update, context)
     if update.callback_query:
-        data = parse_callback(update)
-        shop = await _owned_shop(update, context, who, data.opt_int(0) if data else None)
+        shop = await _owned_shop(update, context, who)
         if shop is None:
             return
         await update.callback_query.answer()
@@ -320,12 +322,11 @@ async def payments_command(update: Update, context: Context) -> None:
 
 async def on_toggle_method(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
-    shop = await _owned_shop(update, context, who, data.opt_int(0) if data else None)
+    shop = await _owned_shop(update, context, who)
     if shop is None:
         return
     try:
-        method = Method(data.args[1])
+        method = Method(parse_callback(update).args[1])
     except (IndexError, ValueError):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
@@ -342,11 +343,10 @@ async def on_toggle_method(update: Update, context: Context) -> None:
 
 async def on_timeout(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
-    shop = await _owned_shop(update, context, who, data.opt_int(0) if data else None)
-    minutes = data.opt_int(1) if data else None
+    shop = await _owned_shop(update, context, who)
     if shop is None:
         return
+    minutes = parse_callback(update).opt_int(1)
     if minutes not in TIMEOUT_CHOICES:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
@@ -357,8 +357,7 @@ async def on_timeout(update: Update, context: Context) -> None:
 
 async def on_upload_code(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
-    shop = await _owned_shop(update, context, who, data.opt_int(0) if data else None)
+    shop = await _owned_shop(update, context, who)
     if shop is None:
         return
     await update.callback_query.answer()
