@@ -20,8 +20,8 @@ from handlers.common import (
 )
 from handlers.flows import register_flow
 from handlers.landing import max_quantity, tapped_product
-from handlers.notices import new_order_messages
-from handlers.payments import available_methods, method_name, payment_messages
+from handlers.notices import method_name, new_order_messages
+from handlers.payments import available_methods, payment_messages
 from storage.models import Flow, Shop
 from storage.outbox import Outgoing
 from storage.orders import Delivery, LimitReached, Order, OrderProblem, SoldOut, TooManyOpenOrders, Unavailable

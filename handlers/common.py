@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -30,7 +30,6 @@ class Services:
     config: Config
     store: Store
     bot_username: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def services(context: Context) -> Services:

@@ -21,7 +21,7 @@ from handlers.common import (
     reply, services, translator_for,
 )
 from handlers.flows import register_flow
-from handlers.notices import METHOD_NAMES, STATUS_NAMES, method_name, to_members
+from handlers.notices import METHOD_NAMES, STATUS_NAMES, to_members
 from storage.models import Flow, Shop
 from storage.orders import Order
 from storage.outbox import Outgoing

@@ -17,8 +17,8 @@ from telegram.request import BaseRequest
 from core.config import Config
 from handlers.common import Services
 from handlers.menu import set_default_commands
-from handlers.payments import PaymentClock
 from handlers.notices import ORDER_NOTICE, digest_renderer, restock_notifier
+from handlers.payments import PaymentClock
 from handlers.registry import register
 from handlers.summaries import SummaryScheduler
 from runtime.limiter import LivecartRateLimiter

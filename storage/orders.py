@@ -172,7 +172,7 @@ class Orders:
             t = now()
             row = await fetch_one_in(
                 conn,
-                f"""INSERT INTO orders (shop_id, number, buyer_id, status, currency, total, units, phone, recipient,
+                """INSERT INTO orders (shop_id, number, buyer_id, status, currency, total, units, phone, recipient,
                         address, latitude, longitude, note, payment_method, slot, session_id, checkout_token,
                         created_at, updated_at, payment_status, payment_deadline)
                     VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",

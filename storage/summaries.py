@@ -151,7 +151,7 @@ class Summaries:
         assert column in ("enabled", "send_at", "low_stock")
         async with self._db.write() as conn:
             await conn.execute(
-                f"""INSERT INTO summary_settings (shop_id, enabled, send_at, low_stock, updated_at)
+                """INSERT INTO summary_settings (shop_id, enabled, send_at, low_stock, updated_at)
                     VALUES (:shop, 1, :send_at, :low_stock, :t)
                     ON CONFLICT (shop_id) DO NOTHING""",
                 {"shop": shop_id, "send_at": DEFAULT_SEND_AT, "low_stock": DEFAULT_LOW_STOCK, "t": now()})

@@ -59,7 +59,7 @@ def test_token_from_environment_wins_over_file(tmp_path):
         (f'[bot]\ntoken = "{GOOD_TOKEN}"\n[telegram]\nfile_base_url = 5\n', "telegram.file_base_url"),
         (f'[bot]\ntoken = "{GOOD_TOKEN}"\n[storage]\ndatabase = ""\n', "storage.database"),
         (f'[bot]\ntoken = "{GOOD_TOKEN}"\n[limits]\nsends_per_second = -1\n', "limits.sends_per_second"),
-        (f'bot = 5\n', "bot"),
+        ('bot = 5\n', "bot"),
         (f'[bot]\ntoken = "{GOOD_TOKEN}"\n[payments]\nprovider_token = "nope"\n', "payments.provider_token"),
         ('[bot\ntoken = "x"\n', "config file"),
     ],

@@ -7,11 +7,9 @@ import csv
 import io
 from dataclasses import replace
 
-import pytest
 
-from core.config import LimitsConfig
 from tests.harness import start_world
-from tests.stories import current_shop, place_order, save_delivery, shop_with_product_on_link, stock_of
+from tests.stories import place_order, save_delivery, shop_with_product_on_link, stock_of
 
 
 async def test_new_order_reaches_the_owner_with_confirm_ship_cancel(world):

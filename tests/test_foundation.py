@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import pytest
 
 from faketg.html import parse_html  # noqa: F401  (the fake parses HTML as Telegram does)
 

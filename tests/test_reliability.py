@@ -12,14 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
-import pytest
 
 from core.config import WebhookConfig
 from runtime.updates import UpdatePipeline
 from storage import Store
 from storage.inbox import StoredUpdate
 from tests.harness import World, fake_request, make_config, start_world
-from tests.stories import merchant_with_shop, place_order, shop_with_product_on_link
+from tests.stories import place_order, shop_with_product_on_link
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -197,7 +196,7 @@ def free_port() -> int:
 async def test_webhook_mode_serves_over_http_and_registers_secret_and_allowed_updates(tmp_path):
     port = free_port()
     config = replace(make_config(tmp_path), mode="webhook",
-                     webhook=WebhookConfig(url=f"https://shop.example/hook", listen="127.0.0.1", port=port,
+                     webhook=WebhookConfig(url="https://shop.example/hook", listen="127.0.0.1", port=port,
                                            secret_token="t" * 40))
     from faketg import FakeTelegram
     from runtime.livecart import Livecart
