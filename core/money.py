@@ -381,7 +381,13 @@ def format_money(minor: int, currency: str, locale: str) -> str:
     (``zh-Hans-CN``) since language tags often arrive in that form.
     """
     _require_int(minor)
-    return format_currency(_to_decimal(minor, currency), currency, locale=locale.replace("-", "_"))
+    return _format_money(minor, currency, locale.replace("-", "_"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_money(minor: int, currency: str, locale: str) -> str:
+    # A flash sale shows the same few prices thousands of times; Babel's formatting is not free.
+    return format_currency(_to_decimal(minor, currency), currency, locale=locale)
 
 
 def format_amount_plain(minor: int, currency: str) -> str:
