@@ -160,7 +160,7 @@ async def _refuse(update: Update, who: Actor, key: str, *, with_open_shop: bool 
     if update.callback_query:
         await update.callback_query.answer(who.t.plain(key), show_alert=True)
         return
-    markup = keyboard([[button(who.t("button.open_shop"), "shop.new")]]) if with_open_shop else None
+    markup = keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]) if with_open_shop else None
     await reply(update, who.t(key), markup)
 
 

@@ -40,8 +40,8 @@ async def on_shop_name(update: Update, context: Context, who: Actor, flow: Flow)
     await svc.store.flows.clear(who.id)
     link = shop_link(svc.bot_username, shop.slug)
     markup = keyboard([
-        [button(who.t("button.add_product"), "cat.add")],
-        [button(who.t("button.my_shop"), "shop.card")],
+        [button(who.t.plain("button.add_product"), "cat.add")],
+        [button(who.t.plain("button.my_shop"), "shop.card")],
     ])
     await reply(update, who.t("newshop.created", shop=shop.name, link=link), markup)
     await refresh_commands_for(context.bot, svc.store, who.user, who.t)
@@ -59,7 +59,7 @@ async def _show_card(update: Update, context: Context, who: Actor) -> None:
     svc = services(context)
     membership = await current_membership(who, context)
     if membership is None:
-        markup = keyboard([[button(who.t("button.open_shop"), "shop.new")]])
+        markup = keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]])
         await reply(update, who.t("shop.none_yet"), markup)
         return
     shop = membership.shop
@@ -75,9 +75,9 @@ async def _show_card(update: Update, context: Context, who: Actor) -> None:
     others = [m for m in await svc.store.shops.memberships(who.id) if m.shop.id != shop.id]
     rows = []
     if membership.is_owner:
-        rows.append([button(who.t("button.add_product"), "cat.add"), button(who.t("button.products"), "cat.list", 0)])
-        rows.append([button(who.t("button.live_board"), "live.board")])
-    rows += [[button(who.t("shop.switch_to", shop=m.shop.name), "shop.use", m.shop.id)] for m in others]
+        rows.append([button(who.t.plain("button.add_product"), "cat.add"), button(who.t.plain("button.products"), "cat.list", 0)])
+        rows.append([button(who.t.plain("button.live_board"), "live.board")])
+    rows += [[button(who.t.plain("shop.switch_to", shop=m.shop.name), "shop.use", m.shop.id)] for m in others]
     markup = keyboard(rows)
     if update.callback_query:
         await show(update, text, markup)

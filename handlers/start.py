@@ -32,10 +32,10 @@ async def start(update: Update, context: Context) -> None:
     t = who.t
     if shops:
         text = t("start.welcome_back", name=who.user.first_name, shop=shops[0].shop.name)
-        markup = keyboard([[button(t("button.my_shop"), "shop.card")]])
+        markup = keyboard([[button(t.plain("button.my_shop"), "shop.card")]])
     else:
         text = t("start.welcome", name=who.user.first_name)
-        markup = keyboard([[button(t("button.open_shop"), "shop.new")]])
+        markup = keyboard([[button(t.plain("button.open_shop"), "shop.new")]])
     await reply(update, text, markup)
 
 
@@ -61,7 +61,7 @@ async def cancel(update: Update, context: Context) -> None:
 async def language(update: Update, context: Context) -> None:
     """/language: choose Chinese or English (remembered)."""
     who = await actor(update, context)
-    rows = [[button(who.t(_LANGUAGE_NAMES[code]), "lang", code) for code in LANGUAGES]]
+    rows = [[button(who.t.plain(_LANGUAGE_NAMES[code]), "lang", code) for code in LANGUAGES]]
     await reply(update, who.t("language.choose"), keyboard(rows))
 
 

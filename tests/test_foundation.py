@@ -210,3 +210,11 @@ async def test_forged_button_data_is_answered_not_crashed(world):
     await ann.send("/start")
     query = await ann.send_callback("no-such-action:1:2", ann.last)
     assert query.answered and "no longer valid" in query.answer_text
+
+
+async def test_a_shop_name_with_markup_shows_as_typed_on_buttons_too(world):
+    ann = world.user("Ann")
+    await open_shop(ann, '<b>&"x</b>')
+    await open_shop(ann, "Tea")
+    await ann.send("/myshop")
+    assert ann.last.buttons[-1] == ['Switch to <b>&"x</b>']
