@@ -294,14 +294,13 @@ async def on_confirm(update: Update, context: Context) -> None:
             note=d.get("note"), slot=slot, session_id=session.id if session else None,
             max_open_orders=svc.config.limits.open_orders_per_buyer_per_shop,
             payment_method=method.value, payment_deadline=deadline,
-            messages=messages, clear_cart=d.get("from_cart", False))
+            messages=messages, clear_cart=d.get("from_cart", False), end_conversation=True)
     except OrderProblem as problem:
         await store.flows.clear(who.id)
         await query.answer()
         await show(update, problem_text(who.t, problem), keyboard([[button(who.t.plain("buyer.button_catalog"),
                                                                            "b.shop", shop.id, 0)]]))
         return
-    await store.flows.clear(who.id)
     await query.answer(who.t.plain("checkout.placed_toast", number=order.number))
 
 

@@ -130,8 +130,11 @@ class Orders:
     async def place(self, *, token: str, shop_id: int, buyer_id: int, items: Sequence[tuple[int, int]],
                     delivery: Delivery, note: str | None, slot: int | None, session_id: int | None,
                     payment_method: str = "cod", payment_deadline: float | None = None, max_open_orders: int = 20,
-                    messages: Messages | None = None, clear_cart: bool = False) -> tuple[Order, bool]:
-        """Place the order, or return the one this token already placed (and False)."""
+                    messages: Messages | None = None, clear_cart: bool = False,
+                    end_conversation: bool = False) -> tuple[Order, bool]:
+        """Place the order, or return the one this token already placed (and False).
+
+        `end_conversation` ends the buyer's checkout conversation in the same transaction."""
         if not items or any(q <= 0 for _, q in items):
             raise ValueError("an order needs items with positive quantities")
         async with self._db.write() as conn:
@@ -192,6 +195,8 @@ class Orders:
             if clear_cart:
                 await conn.executemany("DELETE FROM cart_items WHERE buyer_id = ? AND shop_id = ? AND product_id = ?",
                                        [(buyer_id, shop_id, pid) for pid, _ in items])
+            if end_conversation:
+                await conn.execute("DELETE FROM flows WHERE user_id = ?", (buyer_id,))
             order = await self._load(conn, order_id)
             if messages is not None:
                 for message in await messages(order):
