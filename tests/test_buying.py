@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.stories import add_product, current_shop, merchant_with_shop, save_delivery, shop_with_product_on_link, stock_of
+from tests.stories import (
+    add_product, current_shop, merchant_with_shop, save_delivery, shop_with_product_on_link, stock_of, to_confirmation,
+)
 
 
 def sends_and_edits(world, chat_id: int) -> int:
@@ -133,10 +135,7 @@ async def test_empty_or_tiny_address_is_refused_with_the_reason(world):
 async def test_note_to_the_seller_appears_on_the_order(world):
     ann, shop, _ = await shop_with_product_on_link(world)
     bob = world.user("Bob")
-    await save_delivery(world, bob)
-    await bob.send(f"/start l_{shop.slug}_1")
-    await bob.tap("Buy now")
-    await bob.tap("Use this")
+    await to_confirmation(world, bob, shop)
     await bob.tap("Add a note")
     await bob.send("Please ring twice <b>")
     assert "Note: Please ring twice <b>" in bob.last.text
@@ -147,10 +146,7 @@ async def test_note_to_the_seller_appears_on_the_order(world):
 async def test_double_tap_on_confirm_makes_one_order(world):
     ann, shop, product_id = await shop_with_product_on_link(world)
     bob = world.user("Bob")
-    await save_delivery(world, bob)
-    await bob.send(f"/start l_{shop.slug}_1")
-    await bob.tap("Buy now")
-    await bob.tap("Use this")
+    await to_confirmation(world, bob, shop)
     confirm = bob.last
     first, second = await asyncio.gather(bob.tap("Confirm order", message=confirm),
                                          bob.tap("Confirm order", message=confirm))
@@ -163,10 +159,7 @@ async def test_double_tap_on_confirm_makes_one_order(world):
 async def test_the_same_update_delivered_twice_makes_one_order(world):
     ann, shop, product_id = await shop_with_product_on_link(world)
     bob = world.user("Bob")
-    await save_delivery(world, bob)
-    await bob.send(f"/start l_{shop.slug}_1")
-    await bob.tap("Buy now")
-    await bob.tap("Use this")
+    await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
     raw = world.tg.updates.log[-1]
     await world.bot.pipeline.accept([raw])  # Telegram redelivers the same update_id
@@ -253,10 +246,7 @@ async def test_myorders_lists_orders_and_buyer_cancels_before_shipping_stock_ret
 async def test_a_buyer_cannot_cancel_someone_elses_order(world):
     ann, shop, product_id = await shop_with_product_on_link(world)
     bob, eve = world.user("Bob"), world.user("Eve")
-    await save_delivery(world, bob)
-    await bob.send(f"/start l_{shop.slug}_1")
-    await bob.tap("Buy now")
-    await bob.tap("Use this")
+    await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
     order = (await world.store.orders.of_buyer(bob.id))[0]
     await eve.send("/myorders")

@@ -8,7 +8,7 @@ import time
 
 from core.payments import Method
 from tests.harness import start_world
-from tests.stories import save_delivery, shop_with_product_on_link, stock_of
+from tests.stories import shop_with_product_on_link, stock_of, to_confirmation
 
 PROVIDER = "284685063:TEST:livecart-fake-provider"
 
@@ -20,18 +20,10 @@ async def upload_code(world) -> str:
     return message.photo.file_id
 
 
-async def checkout_to_confirmation(world, buyer, shop):
-    await save_delivery(world, buyer)
-    await buyer.send(f"/start l_{shop.slug}_1")
-    await buyer.tap("Buy now")
-    await buyer.tap("Use this")
-    return buyer.last
-
-
 async def test_cash_on_delivery_is_the_default_and_needs_no_choice(world):
     ann, shop, _ = await shop_with_product_on_link(world)
     bob = world.user("Bob")
-    confirm = await checkout_to_confirmation(world, bob, shop)
+    confirm = await to_confirmation(world, bob, shop)
     assert "cash on delivery" in confirm.text
     assert confirm.buttons == [["✅ Confirm order"], ["📝 Add a note", "✖ Cancel"]]
     await bob.tap("Confirm order")
@@ -62,7 +54,7 @@ async def test_transfer_to_the_merchants_code_from_order_to_payment_received(wor
     await world.store.payments.set_methods(shop.id, {Method.COD, Method.CODE})
     await world.store.payments.set_code(shop.id, await upload_code(world))
     bob = world.user("Bob")
-    confirm = await checkout_to_confirmation(world, bob, shop)
+    confirm = await to_confirmation(world, bob, shop)
     assert ["✅ cash on delivery", "transfer to the shop's payment code"] in confirm.buttons
     await bob.tap("transfer to the shop's payment code")
     assert "Payment: transfer to the shop's payment code" in bob.last.text
@@ -96,7 +88,7 @@ async def test_only_the_buyer_claims_and_only_the_shop_confirms_a_payment(world)
     await world.store.payments.set_methods(shop.id, {Method.CODE})
     await world.store.payments.set_code(shop.id, await upload_code(world))
     bob, eve = world.user("Bob"), world.user("Eve")
-    await checkout_to_confirmation(world, bob, shop)
+    await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
     order = (await world.store.orders.of_buyer(bob.id))[0]
     await eve.send("/start")
@@ -119,7 +111,7 @@ async def test_telegram_payments_invoice_pre_checkout_and_paid_exactly_once(tmp_
     world, ann, shop, product_id = await card_world(tmp_path)
     try:
         bob = world.user("Bob")
-        await checkout_to_confirmation(world, bob, shop)
+        await to_confirmation(world, bob, shop)
         await bob.tap("card (Telegram Payments)")
         await bob.tap("Confirm order")
         invoice = bob.last
@@ -145,7 +137,7 @@ async def test_pre_checkout_after_expiry_is_refused_with_a_reason_and_stock_retu
     world, ann, shop, product_id = await card_world(tmp_path)
     try:
         bob = world.user("Bob")
-        await checkout_to_confirmation(world, bob, shop)
+        await to_confirmation(world, bob, shop)
         await bob.tap("card (Telegram Payments)")
         await bob.tap("Confirm order")
         invoice = bob.last
@@ -168,7 +160,7 @@ async def test_unpaid_order_gets_one_reminder_half_way_then_expires(world):
     await world.store.payments.set_methods(shop.id, {Method.CODE})
     await world.store.payments.set_code(shop.id, await upload_code(world))
     bob = world.user("Bob")
-    await checkout_to_confirmation(world, bob, shop)
+    await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
     clock = world.bot.payment_clock
     await clock.tick(now=time.time() + 5 * 60)
@@ -190,7 +182,7 @@ async def test_a_claimed_payment_does_not_expire_by_itself(world):
     await world.store.payments.set_methods(shop.id, {Method.CODE})
     await world.store.payments.set_code(shop.id, await upload_code(world))
     bob = world.user("Bob")
-    await checkout_to_confirmation(world, bob, shop)
+    await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
     await bob.tap("I have paid")
     await world.bot.payment_clock.tick(now=time.time() + 40 * 60)
@@ -205,7 +197,7 @@ async def test_payment_state_shows_in_the_export(world):
     await world.store.payments.set_methods(shop.id, {Method.CODE})
     await world.store.payments.set_code(shop.id, await upload_code(world))
     bob = world.user("Bob")
-    await checkout_to_confirmation(world, bob, shop)
+    await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
     await ann.send("/export today")
     rows = list(csv.reader(io.StringIO(ann.last.document.data.decode("utf-8-sig"))))
@@ -224,7 +216,7 @@ async def test_the_summary_counts_orders_awaiting_payment(world):
     await world.store.payments.set_methods(shop.id, {Method.CODE})
     await world.store.payments.set_code(shop.id, await upload_code(world))
     bob = world.user("Bob")
-    await checkout_to_confirmation(world, bob, shop)
+    await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
     await ann.send("/summary today")
     text = "\n".join(m.text or "" for m in ann.chat.bot_messages[-2:])
