@@ -69,6 +69,7 @@ class Config:
     file_base_url: str = DEFAULT_FILE_BASE_URL
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     payment_provider_token: str | None = None  # Telegram Payments; None: card payments are off
+    admin_summary_at: int = 21 * 60 + 30  # minutes after midnight (defaults.timezone) of the admins' summary
 
     @property
     def zone(self) -> ZoneInfo:
@@ -142,6 +143,7 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
     api_base_url = _url(tg, "telegram.api_base_url", "api_base_url", DEFAULT_API_BASE_URL)
     file_base_url = _url(tg, "telegram.file_base_url", "file_base_url", DEFAULT_FILE_BASE_URL)
 
+    admin_summary_at = _time_of_day(bot.get("admin_summary_at", "21:30"), "bot.admin_summary_at")
     provider_token = env.get("LIVECART_PROVIDER_TOKEN") or payments.get("provider_token") or None
     if provider_token is not None and (not isinstance(provider_token, str) or not re.fullmatch(r"\d+:[\w:-]+", provider_token)):
         raise ConfigError("payments.provider_token",
@@ -160,7 +162,15 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
         file_base_url=file_base_url,
         limits=_limits(limits_raw),
         payment_provider_token=provider_token,
+        admin_summary_at=admin_summary_at,
     )
+
+
+def _time_of_day(value: object, setting: str) -> int:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value) if isinstance(value, str) else None
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ConfigError(setting, 'must be a time of day such as "21:30"')
+    return int(match[1]) * 60 + int(match[2])
 
 
 def _table(raw: dict, name: str) -> dict:

@@ -48,7 +48,6 @@ from storage.summaries import (
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
-OPERATOR_SEND_AT = 21 * 60 + 30  # the admins' daily summary, in config.timezone
 MAX_DELIVERY_ATTEMPTS = 6  # then the summary goes out as text, without its chart
 MAX_BACKOFF = 300.0
 PARALLEL_SHOPS = 4  # summaries made at once when many shops are due at the same minute
@@ -591,8 +590,8 @@ class SummaryScheduler:
             return 0
         local = local_clock(now, config.timezone)
         # Nothing to report before the first shop existed at the summary time (a new deployment).
-        if local.minute < OPERATOR_SEND_AT or not await store.summaries.has_shops_before(
-                local.midnight + 60 * OPERATOR_SEND_AT):
+        send_at = config.admin_summary_at  # minutes after midnight in config.timezone
+        if local.minute < send_at or not await store.summaries.has_shops_before(local.midnight + 60 * send_at):
             return 0
         waiting = [a for a in sorted(config.admins) if not await store.summaries.made(OPERATOR, a, local.date)]
         if not waiting:
