@@ -60,6 +60,7 @@ def test_token_from_environment_wins_over_file(tmp_path):
         (f'[bot]\ntoken = "{GOOD_TOKEN}"\n[storage]\ndatabase = ""\n', "storage.database"),
         (f'[bot]\ntoken = "{GOOD_TOKEN}"\n[limits]\nsends_per_second = -1\n', "limits.sends_per_second"),
         ('bot = 5\n', "bot"),
+        (f'[bot]\ntoken = "{GOOD_TOKEN}"\nadmin_summary_at = "25:00"\n', "bot.admin_summary_at"),
         (f'[bot]\ntoken = "{GOOD_TOKEN}"\n[payments]\nprovider_token = "nope"\n', "payments.provider_token"),
         ('[bot\ntoken = "x"\n', "config file"),
     ],
