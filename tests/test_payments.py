@@ -20,6 +20,14 @@ async def upload_code(world) -> str:
     return message.photo.file_id
 
 
+async def shop_taking_transfers(world):
+    """A shop on link 1 that takes only transfers to its receive code."""
+    ann, shop, product_id = await shop_with_product_on_link(world)
+    await world.store.payments.set_methods(shop.id, {Method.CODE})
+    await world.store.payments.set_code(shop.id, await upload_code(world))
+    return ann, shop, product_id
+
+
 async def test_cash_on_delivery_is_the_default_and_needs_no_choice(world):
     ann, shop, _ = await shop_with_product_on_link(world)
     bob = world.user("Bob")
@@ -84,9 +92,7 @@ async def test_transfer_to_the_merchants_code_from_order_to_payment_received(wor
 
 
 async def test_only_the_buyer_claims_and_only_the_shop_confirms_a_payment(world):
-    ann, shop, _ = await shop_with_product_on_link(world)
-    await world.store.payments.set_methods(shop.id, {Method.CODE})
-    await world.store.payments.set_code(shop.id, await upload_code(world))
+    ann, shop, _ = await shop_taking_transfers(world)
     bob, eve = world.user("Bob"), world.user("Eve")
     await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
@@ -156,9 +162,7 @@ async def test_pre_checkout_after_expiry_is_refused_with_a_reason_and_stock_retu
 
 
 async def test_unpaid_order_gets_one_reminder_half_way_then_expires(world):
-    ann, shop, product_id = await shop_with_product_on_link(world)
-    await world.store.payments.set_methods(shop.id, {Method.CODE})
-    await world.store.payments.set_code(shop.id, await upload_code(world))
+    ann, shop, product_id = await shop_taking_transfers(world)
     bob = world.user("Bob")
     await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
@@ -178,9 +182,7 @@ async def test_unpaid_order_gets_one_reminder_half_way_then_expires(world):
 
 
 async def test_a_claimed_payment_does_not_expire_by_itself(world):
-    ann, shop, product_id = await shop_with_product_on_link(world)
-    await world.store.payments.set_methods(shop.id, {Method.CODE})
-    await world.store.payments.set_code(shop.id, await upload_code(world))
+    ann, shop, product_id = await shop_taking_transfers(world)
     bob = world.user("Bob")
     await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
@@ -193,9 +195,7 @@ async def test_a_claimed_payment_does_not_expire_by_itself(world):
 
 
 async def test_payment_state_shows_in_the_export(world):
-    ann, shop, _ = await shop_with_product_on_link(world)
-    await world.store.payments.set_methods(shop.id, {Method.CODE})
-    await world.store.payments.set_code(shop.id, await upload_code(world))
+    ann, shop, _ = await shop_taking_transfers(world)
     bob = world.user("Bob")
     await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
@@ -212,9 +212,7 @@ async def test_settings_lead_to_the_payment_methods(world):
 
 
 async def test_the_summary_counts_orders_awaiting_payment(world):
-    ann, shop, _ = await shop_with_product_on_link(world)
-    await world.store.payments.set_methods(shop.id, {Method.CODE})
-    await world.store.payments.set_code(shop.id, await upload_code(world))
+    ann, shop, _ = await shop_taking_transfers(world)
     bob = world.user("Bob")
     await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
