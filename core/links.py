@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-MAX_PAYLOAD = 64
 MAX_SLOT = 50
 # Used with fullmatch: `$` would also accept a trailing newline.
 _PAYLOAD_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")

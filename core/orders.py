@@ -22,7 +22,6 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CANCELLED: frozenset(),
 }
 OPEN = frozenset({Status.PLACED, Status.CONFIRMED})  # not yet shipped: the buyer may still cancel
-RETURNS_STOCK = frozenset({Status.CANCELLED})
 
 
 class IllegalTransition(Exception):

@@ -54,8 +54,9 @@ async def gate(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    flood: FloodGate = context.bot_data.setdefault(
-        "flood_gate", FloodGate(services(context).config.limits.updates_per_user_per_minute))
+    flood: FloodGate | None = context.bot_data.get("flood_gate")
+    if flood is None:  # made once, not on every update
+        flood = context.bot_data["flood_gate"] = FloodGate(services(context).config.limits.updates_per_user_per_minute)
     if flood.allow(user.id):
         return
     if update.callback_query is not None or flood.should_warn(user.id):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from telegram import Update
 
 from core.i18n import N_, Translator
+from core.links import product_link
 from core.money import PriceError, PriceProblem, parse_price
 from core.stock import StockError, StockProblem, parse_stock, parse_stock_change
 from handlers.common import (
@@ -166,7 +167,7 @@ async def _refuse(update: Update, who: Actor, key: str, *, with_open_shop: bool 
 
 # ---------------------------------------------------------------- rendering
 
-def merchant_card(t: Translator, product: Product, shop: Shop) -> str:
+def merchant_card(t: Translator, product: Product, shop: Shop, bot_username: str) -> str:
     lines = [t("catalog.card_title", name=product.name),
              t("catalog.card_price", price=t.money(product.price, shop.currency)),
              t("catalog.card_stock", stock=product.stock)]
@@ -176,6 +177,8 @@ def merchant_card(t: Translator, product: Product, shop: Shop) -> str:
         lines.append(t("catalog.card_hidden"))
     if product.description:
         lines += ["", t("catalog.card_description", description=product.description)]
+    # The product's own link never changes (unlike a live link slot): for posts and chats.
+    lines += ["", t("catalog.card_link", link=product_link(bot_username, shop.slug, product.id))]
     return "\n".join(lines)
 
 
@@ -201,7 +204,7 @@ def merchant_buttons(t: Translator, product: Product, owner: bool):
 
 async def show_product(update: Update, context: Context, who: Actor, product: Product, membership: Membership,
                        notice: str | None = None) -> None:
-    text = merchant_card(who.t, product, membership.shop)
+    text = merchant_card(who.t, product, membership.shop, services(context).bot_username)
     if notice:
         text = notice + "\n\n" + text
     await present(update, text, merchant_buttons(who.t, product, membership.is_owner), product.photo_file_id)

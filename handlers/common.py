@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,9 +126,6 @@ def parse_callback(update: Update) -> Callback | None:
         return decode(query.data if query else None)
     except CallbackDataError:
         return None
-
-
-Handler = Callable[[Update, Context], Awaitable[None]]
 
 
 async def present(update: Update, text: str, markup: Any = None, photo: str | None = None) -> Message | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from urllib.parse import urlsplit
 
 import uvicorn
@@ -29,6 +30,9 @@ from runtime.webhook import WebhookApp
 from storage import Store
 
 log = logging.getLogger(__name__)
+
+KEEP_HANDLED_SECONDS = 7 * 24 * 3600  # handled updates and sent messages are kept a week, for inquiries
+HOUSEKEEPING_SECONDS = 3600
 
 
 def build_application(config: Config, store: Store, request: BaseRequest | None = None,
@@ -72,6 +76,7 @@ class Livecart:
         self.summaries: SummaryScheduler | None = None  # the daily summaries
         self._poller: asyncio.Task[None] | None = None
         self.payment_clock: PaymentClock | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
         self._webhook_server = None
         self._webhook_task: asyncio.Task[None] | None = None
 
@@ -89,6 +94,7 @@ class Livecart:
         self.summaries.start()
         self.payment_clock = PaymentClock(self.app.bot_data["services"])
         self.payment_clock.start()
+        self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
         self.pipeline = UpdatePipeline(self.app, self.store.inbox,
                                        max_concurrency=self.config.limits.concurrent_updates)
         await self.pipeline.start()
@@ -116,6 +122,22 @@ class Livecart:
         await self.app.bot.set_webhook(webhook.url, secret_token=webhook.secret_token,
                                        allowed_updates=ALLOWED_UPDATES, max_connections=40)
 
+    async def prune(self, now: float | None = None) -> tuple[int, int]:
+        """Forget updates handled and messages sent more than a week ago: (updates, messages)."""
+        assert self.store is not None
+        cutoff = (time.time() if now is None else now) - KEEP_HANDLED_SECONDS
+        return await self.store.inbox.prune(cutoff), await self.store.outbox.prune(cutoff)
+
+    async def _keep_house(self) -> None:
+        while True:
+            try:
+                updates, messages = await self.prune()
+                if updates or messages:
+                    log.info("pruned %d handled update(s) and %d sent message(s) older than a week", updates, messages)
+            except Exception:
+                log.exception("housekeeping failed; trying again in an hour")
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
     async def settle(self) -> None:
         """Wait until every stored update is handled and the outbox has nothing due (tests)."""
         assert self.pipeline is not None and self.outbox is not None
@@ -139,6 +161,9 @@ class Livecart:
             await self.pipeline.stop()
         if self.payment_clock is not None:
             await self.payment_clock.stop()
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            await asyncio.gather(self._housekeeping, return_exceptions=True)
         if self.outbox is not None:
             await self.outbox.stop()
         if self.app is not None:

@@ -38,7 +38,6 @@ class UpdatePipeline:
         self._idle = asyncio.Event()
         self._idle.set()
         self._flusher: asyncio.Task[None] | None = None
-        self._closing = False
 
     async def start(self) -> None:
         self._flusher = asyncio.create_task(self._flush_loop(), name="inbox-flush")

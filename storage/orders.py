@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from core.orders import Status, check_transition
+from core.payments import Method, initial_status
 from storage.db import Database, fetch_one_in, WriteTransaction, now
 from storage.outbox import Outbox, Outgoing
 from storage.products import Products
@@ -181,7 +182,7 @@ class Orders:
                     VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                 (shop_id, number_row[0], buyer_id, number_row[1], total, units, delivery.phone, delivery.recipient,
                  delivery.address, delivery.latitude, delivery.longitude, note, payment_method, slot, session_id,
-                 token, t, t, "awaiting" if payment_deadline is not None else "cod", payment_deadline))
+                 token, t, t, initial_status(Method(payment_method)).value, payment_deadline))
             order_id = row[0]
             await conn.executemany(
                 "INSERT INTO order_items (order_id, product_id, name, unit_price, quantity) VALUES (?, ?, ?, ?, ?)",

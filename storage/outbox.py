@@ -129,6 +129,13 @@ class Outbox:
         async with self._db.write() as conn:
             await conn.execute("UPDATE outbox SET failed_at = ?, error = ? WHERE id = ?", (now(), error, message_id))
 
+    async def prune(self, older_than: float) -> int:
+        """Forget messages sent or given up before `older_than` (keeps the table small)."""
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "DELETE FROM outbox WHERE coalesce(sent_at, failed_at) < ?", (older_than,))
+            return cur.rowcount
+
     async def give_up_chat(self, chat_id: int, error: str) -> None:
         """The chat is unreachable (blocked): drop everything still queued for it."""
         async with self._db.write() as conn:

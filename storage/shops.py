@@ -31,6 +31,7 @@ class Shops:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._by_id: dict[int, Shop] = {}
+        self._id_by_slug: dict[str, int] = {}  # slugs never change
         self._members: dict[int, list[tuple[int, str]]] = {}
 
     def forget(self, shop_id: int) -> None:
@@ -68,8 +69,12 @@ class Shops:
         return shop
 
     async def by_slug(self, slug: str) -> Shop | None:
-        row = await self._db.fetch_one("SELECT id FROM shops WHERE slug = ?", (slug,))
-        return None if row is None else await self.get(row[0])
+        if slug not in self._id_by_slug:
+            row = await self._db.fetch_one("SELECT id FROM shops WHERE slug = ?", (slug,))
+            if row is None:
+                return None  # not remembered: a shop may be opened with it later
+            self._id_by_slug[slug] = row[0]
+        return await self.get(self._id_by_slug[slug])
 
     async def set_timezone(self, shop_id: int, timezone: str) -> None:
         """The shop's time zone (validated by the caller): summaries, exports and times use it."""

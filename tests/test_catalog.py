@@ -254,3 +254,14 @@ async def test_catalog_in_chinese(world):
     await li.send("夏橙")
     await li.send("abc")
     assert "价格应该是数字" in li.last.text
+
+
+async def test_the_product_view_shows_its_permanent_link_which_opens_the_product(world):
+    ann = await merchant_with_shop(world)
+    product_id = await add_product(ann, "Tea, 88, 10")
+    shop = await current_shop(world, ann)
+    link = f"https://t.me/livecart_test_bot?start=p_{shop.slug}_{product_id}"
+    assert link in ann.last.text
+    bob = world.user("Bob")
+    await bob.send(f"/start p_{shop.slug}_{product_id}")
+    assert "Tea" in bob.last.text and "Buy now" in str(bob.last.buttons)

@@ -288,3 +288,19 @@ async def test_a_buyer_with_too_many_open_orders_is_told_to_wait(tmp_path):
         assert len(await world.store.orders.of_buyer(bob.id)) == 2
     finally:
         await world.stop()
+
+
+async def test_handled_updates_and_sent_messages_older_than_a_week_are_pruned(world):
+    ann = world.user("Ann")
+    await ann.send("/start")
+    await ann.send("/help")
+    async with world.store.db.write() as conn:
+        await conn.execute("INSERT INTO outbox (chat_id, method, params, not_before, created_at, sent_at)"
+                           " VALUES (?, 'sendMessage', '{}', 0, 0, 0)", (ann.id,))
+    last = await world.store.db.fetch_value("SELECT max(update_id) FROM inbox")
+    updates, messages = await world.bot.prune(now=time.time() + 8 * 24 * 3600)
+    assert updates >= 1 and messages == 1
+    # The newest update stays: it is what the next getUpdates offset is counted from.
+    assert await world.store.db.fetch_value("SELECT max(update_id) FROM inbox") == last
+    assert await world.store.inbox.next_offset() == last + 1
+    assert await world.bot.prune() == (0, 0)  # nothing recent is touched
