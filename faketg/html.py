@@ -90,6 +90,16 @@ class _Bytes:
         return self.data[begin:end].decode("utf-8", "replace")
 
 
+_PLAIN_RUN = re.compile(rb"[^<&]*")
+
+
+def _utf16_units(chunk: bytes) -> int:
+    """UTF-16 code units of a run of UTF-8 bytes (lead bytes count 1, 4-byte sequences 2)."""
+    if chunk.isascii():
+        return len(chunk)
+    return sum(2 if c >= 0xF0 else 1 for c in chunk if c & 0xC0 != 0x80)
+
+
 def _is_alnum(c: int) -> bool:
     return 48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122
 
@@ -328,10 +338,13 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
                 result += _encode(code)
                 continue
         if c != _LT:
-            if c & 0xC0 != 0x80:  # first byte of a UTF-8 sequence
-                utf16_offset += 2 if c >= 0xF0 else 1
-            result.append(c)
-            i += 1
+            # A run of plain text up to the next tag or reference, copied in one go.
+            run = _PLAIN_RUN.match(text.data, i)
+            end = run.end() if run is not None and run.end() > i else i + 1
+            chunk = text.data[i:end]
+            utf16_offset += _utf16_units(chunk)
+            result += chunk
+            i = end
             continue
 
         begin = i

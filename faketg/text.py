@@ -10,6 +10,7 @@ whitespace.  Only then are the length limits checked (in characters).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -33,11 +34,19 @@ UserResolver = Callable[[int], dict[str, Any] | None]
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the unit of entity offsets."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+# Characters fix_formatted_text changes: \r, other controls except \n, U+2028..U+202E.
+_NEEDS_CLEANING = re.compile("[\x00-\x09\x0b-\x1f\u2028-\u202e]")
 
 
 def utf16_slice(text: str, offset: int, length: int) -> str:
     """The part of ``text`` an entity with this offset and length covers."""
+    if text.isascii():
+        return text[offset : offset + length]
     raw = text.encode("utf-16-le", "surrogatepass")
     return raw[2 * offset : 2 * (offset + length)].decode("utf-16-le", "replace")
 
@@ -63,24 +72,31 @@ def clean_text(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dic
     Returns the cleaned text (possibly empty) and entities with offsets that
     point into it.
     """
-    # new_at[k] is the cleaned UTF-16 position of original UTF-16 position k.
-    out: list[str] = []
-    new_at: list[int] = []
-    position = 0
-    for ch in text:
-        kept = _clean_char(ch)
-        new_at.extend([position] * (2 if ord(ch) > 0xFFFF else 1))
-        out.append(kept)
-        position += utf16_len(kept)
-    new_at.append(position)
-    cleaned = "".join(out)
-    total = len(new_at) - 1
+    # new_at[k] is the cleaned UTF-16 position of original UTF-16 position k; None when nothing
+    # changes and no character takes two units (the common case), so positions stay as they are.
+    new_at: list[int] | None = None
+    if _NEEDS_CLEANING.search(text) is None and utf16_len(text) == len(text):
+        cleaned = text
+        total = len(text)
+    else:
+        out: list[str] = []
+        new_at = []
+        position = 0
+        for ch in text:
+            kept = _clean_char(ch)
+            new_at.extend([position] * (2 if ord(ch) > 0xFFFF else 1))
+            out.append(kept)
+            position += utf16_len(kept)
+        new_at.append(position)
+        cleaned = "".join(out)
+        total = len(new_at) - 1
 
     moved: list[dict[str, Any]] = []
     for entity in entities:
         start = min(max(entity["offset"], 0), total)
         end = min(max(entity["offset"] + entity["length"], start), total)
-        start, end = new_at[start], new_at[end]
+        if new_at is not None:
+            start, end = new_at[start], new_at[end]
         if end > start and utf16_slice(cleaned, start, end - start).strip(" \n"):
             moved.append({**entity, "offset": start, "length": end - start})
 

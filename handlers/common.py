@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -90,11 +90,24 @@ def keyboard(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMa
     return InlineKeyboardMarkup([list(r) for r in rows if r])
 
 
-async def reply(update: Update, text: str, markup: Any = None) -> Message:
+# Replies and edits go out through do_api_request, which hands back Telegram's raw JSON: nothing
+# reads the Message Telegram answers with, and turning it into PTB objects was about a fifth of
+# each call's cost on the hot path (bench/flash_sale.py). Raw calls get no Defaults, so the
+# parse mode and the link-preview setting are spelled out here.
+_NO_PREVIEW = {"is_disabled": True}
+
+
+async def _call(update: Update, method: str, params: dict[str, Any]) -> None:
+    params = {key: value for key, value in params.items() if value is not None}
+    await update.get_bot().do_api_request(method, api_kwargs=params)
+
+
+async def reply(update: Update, text: str, markup: Any = None) -> None:
     """Send a new message into the chat the update came from."""
     chat = update.effective_chat
     assert chat is not None
-    return await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await _call(update, "sendMessage", {"chat_id": chat.id, "text": text, "parse_mode": ParseMode.HTML,
+                                        "link_preview_options": _NO_PREVIEW, "reply_markup": markup})
 
 
 async def show(update: Update, text: str, markup: Any = None) -> None:
@@ -107,11 +120,13 @@ async def show(update: Update, text: str, markup: Any = None) -> None:
         await reply(update, text, markup)
         return
     message = query.message
+    where = {"chat_id": message.chat.id, "message_id": message.message_id, "parse_mode": ParseMode.HTML,
+             "reply_markup": markup}
     try:
         if getattr(message, "photo", None) or getattr(message, "document", None):
-            await query.edit_message_caption(caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await _call(update, "editMessageCaption", {**where, "caption": text})
         else:
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await _call(update, "editMessageText", {**where, "text": text, "link_preview_options": _NO_PREVIEW})
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return
@@ -128,19 +143,20 @@ def parse_callback(update: Update) -> Callback | None:
         return None
 
 
-async def present(update: Update, text: str, markup: Any = None, photo: str | None = None) -> Message | None:
+async def present(update: Update, text: str, markup: Any = None, photo: str | None = None) -> None:
     """Show a card that may have a photo: edit the tapped message when its kind matches
-    (text for text, photo for photo), otherwise send a new one. Returns a new message if sent."""
+    (text for text, photo for photo), otherwise send a new one."""
     query = update.callback_query
     message = query.message if query is not None else None
     if message is not None and bool(getattr(message, "photo", None)) == bool(photo):
         await show(update, text, markup)
-        return None
+        return
     chat = update.effective_chat
     assert chat is not None
     if photo:
-        return await chat.send_photo(photo, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    return await reply(update, text, markup)
+        await chat.send_photo(photo, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    else:
+        await reply(update, text, markup)
 
 
 def message_text(update: Update) -> str:

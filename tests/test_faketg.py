@@ -8,12 +8,15 @@ answers.  The HTML parser is tested directly against TDLib's behaviour.
 from __future__ import annotations
 
 import asyncio
+import html
 import datetime as dtm
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -185,6 +188,38 @@ def test_clean_text_trims_like_telegram() -> None:
     assert entities == [{"type": "bold", "offset": 0, "length": 2}]
     # An entity over whitespace only disappears.
     assert clean_text("a   b", [{"type": "bold", "offset": 1, "length": 3}]) == ("a   b", [])
+
+
+_TEXT_ALPHABET = st.sampled_from(list("ab <>&;/\n\r\t ") + ["é", "😀", "\u2028", "\x01", "€"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_TEXT_ALPHABET, max_size=40), st.integers(0, 40), st.integers(1, 40))
+def test_clean_text_shortcut_agrees_with_the_character_walk(text: str, offset: int, length: int) -> None:
+    """Texts with nothing to clean skip the per-character walk; the result must not depend on it."""
+    entity = {"type": "bold", "offset": offset, "length": length}
+    shortcut = clean_text(text, [dict(entity)])
+    # Force the walk: a trailing \r changes nothing (it is dropped, then trailing space trimmed).
+    walked = clean_text(text + "\r", [dict(entity)])
+    assert shortcut == walked
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.text(st.sampled_from(list("ab &;") + ["é", "😀", "\u2028"]),
+                                                  min_size=1, max_size=6)), max_size=6))
+def test_html_entity_offsets_count_utf16_units(parts: list[tuple[bool, str]]) -> None:
+    source = "".join(f"<b>{html.escape(chunk)}</b>" if bold else html.escape(chunk) for bold, chunk in parts)
+    text, entities = parse_html(source)
+    assert text == "".join(chunk for _, chunk in parts)
+    expected, position = [], 0
+    for bold, chunk in parts:
+        if bold:
+            expected.append((position, utf16_len(chunk)))
+        position += utf16_len(chunk)
+    merged = [(e["offset"], e["length"]) for e in entities]
+    assert sum(length for _, length in merged) == sum(length for _, length in expected)
+    covered = {p for start, length in merged for p in range(start, start + length)}
+    assert covered == {p for start, length in expected for p in range(start, start + length)}
 
 
 def test_bot_commands_are_detected_as_telegram_does() -> None:
