@@ -100,11 +100,13 @@ def _storage_caller() -> str:
 @dataclass
 class DbStats:
     writes: collections.Counter = field(default_factory=collections.Counter)
-    reads: collections.Counter = field(default_factory=collections.Counter)
+    reads: collections.Counter = field(default_factory=collections.Counter)  # on the reader thread
+    lookups: collections.Counter = field(default_factory=collections.Counter)  # by key, on the event loop
     write_wait: float = 0.0  # waiting for the write lock
     write_held: float = 0.0  # BEGIN IMMEDIATE .. COMMIT, lock held
     held_by: collections.Counter = field(default_factory=collections.Counter)  # caller -> seconds lock held
     read_time: float = 0.0  # latency of reader-connection queries (thread hop included)
+    lookup_time: float = 0.0  # time in lookups (synchronous: all of it is event-loop time)
     # aiosqlite: every statement, fetch, BEGIN and COMMIT is a call queued to the connection's thread
     hops: collections.Counter = field(default_factory=collections.Counter)  # role -> calls
     hop_wait: collections.Counter = field(default_factory=collections.Counter)  # role -> seconds awaited
@@ -113,7 +115,8 @@ class DbStats:
     def reset(self) -> None:
         self.writes.clear()
         self.reads.clear()
-        self.write_wait = self.write_held = self.read_time = 0.0
+        self.lookups.clear()
+        self.write_wait = self.write_held = self.read_time = self.lookup_time = 0.0
         self.held_by.clear()
         self.hops.clear()
         self.hop_wait.clear()
@@ -190,8 +193,8 @@ class Probe:
         self._patch(UpdatePipeline, "_process", _process)
 
         original_write = Database.write
-        original_fetch_one = Database.fetch_one
         original_fetch_all = Database.fetch_all
+        original_lookup_all = Database.lookup_all
 
         @asynccontextmanager
         async def write(db: Database):
@@ -214,16 +217,7 @@ class Probe:
                     probe.db.write_held += t2 - t1
                     probe.db.held_by[caller] += t2 - t1
 
-        async def fetch_one(db: Database, sql: str, params: Any = ()) -> Any:
-            if not probe.count_db:
-                return await original_fetch_one(db, sql, params)
-            probe.db.reads[_storage_caller()] += 1
-            t0 = time.perf_counter()
-            try:
-                return await original_fetch_one(db, sql, params)
-            finally:
-                probe.db.read_time += time.perf_counter() - t0
-
+        # fetch_one/fetch_value and lookup_one/lookup_value go through these two
         async def fetch_all(db: Database, sql: str, params: Any = ()) -> Any:
             if not probe.count_db:
                 return await original_fetch_all(db, sql, params)
@@ -233,6 +227,16 @@ class Probe:
                 return await original_fetch_all(db, sql, params)
             finally:
                 probe.db.read_time += time.perf_counter() - t0
+
+        async def lookup_all(db: Database, sql: str, params: Any = ()) -> Any:
+            if not probe.count_db:
+                return await original_lookup_all(db, sql, params)
+            probe.db.lookups[_storage_caller()] += 1
+            t0 = time.perf_counter()
+            try:
+                return await original_lookup_all(db, sql, params)
+            finally:
+                probe.db.lookup_time += time.perf_counter() - t0
 
         original_execute = aiosqlite.Connection._execute
 
@@ -259,8 +263,8 @@ class Probe:
 
         self._patch(aiosqlite.Connection, "_execute", _execute)
         self._patch(Database, "write", write)
-        self._patch(Database, "fetch_one", fetch_one)
         self._patch(Database, "fetch_all", fetch_all)
+        self._patch(Database, "lookup_all", lookup_all)
 
     def uninstall(self) -> None:
         while self._undo:
@@ -570,7 +574,8 @@ async def run(args: argparse.Namespace) -> int:
             db_writes = dict(db.writes)
             held_by = dict(db.held_by)
             db_reads = dict(db.reads)
-            db_times = (db.write_wait, db.write_held, db.read_time)
+            db_lookups = dict(db.lookups)
+            db_times = (db.write_wait, db.write_held, db.read_time, db.lookup_time)
             hops = {role: (db.hops[role], db.hop_wait[role], db.hop_exec[role]) for role in ("writer", "reader")}
             errors = [r.error for r in results if r.error]
 
@@ -662,10 +667,13 @@ async def run(args: argparse.Namespace) -> int:
               f"{sum(per_order_msgs) / len(per_order_msgs):.2f}, max {max(per_order_msgs)}")
     total_writes = sum(db_writes.values())
     total_reads = sum(db_reads.values())
+    total_lookups = sum(db_lookups.values())
     print(f"  SQLite: {total_writes} write transactions ({total_writes / max(full_updates, 1):.2f}/update), "
-          f"{total_reads} reader queries ({total_reads / max(full_updates, 1):.2f}/update)")
+          f"{total_reads} reader queries ({total_reads / max(full_updates, 1):.2f}/update), "
+          f"{total_lookups} lookups by key ({total_lookups / max(full_updates, 1):.2f}/update)")
     print(f"    write lock wait {db_times[0]:.2f} s (summed over tasks), lock held {db_times[1]:.2f} s "
-          f"({db_times[1] / window * 100:.0f}% of the window), reader query latency summed {db_times[2]:.2f} s")
+          f"({db_times[1] / window * 100:.0f}% of the window), reader query latency summed {db_times[2]:.2f} s, "
+          f"lookups {db_times[3]:.2f} s ({db_times[3] / max(total_lookups, 1) * 1e6:.0f} us each)")
     for role, (count, waited, spent) in hops.items():
         if count:
             print(f"    aiosqlite {role} thread hops: {count} ({count / max(full_updates, 1):.1f}/update), "
@@ -677,6 +685,8 @@ async def run(args: argparse.Namespace) -> int:
         f"{k} {v:.2f} s ({v / db_writes[k] * 1000:.2f})" for k, v in sorted(held_by.items(), key=lambda kv: -kv[1])))
     print("    reader queries by caller:     " + ", ".join(
         f"{k} {v}" for k, v in sorted(db_reads.items(), key=lambda kv: -kv[1])))
+    print("    lookups by caller:            " + ", ".join(
+        f"{k} {v}" for k, v in sorted(db_lookups.items(), key=lambda kv: -kv[1])))
 
     if not args.no_echo:
         print(f"echo bot (bare python-telegram-bot, same fake, same update path minus SQLite): {echo_updates} updates "

@@ -66,21 +66,38 @@ def _clean_char(ch: str) -> str:
     return ch
 
 
+def _unchanged(position: int) -> int:
+    return position
+
+
+def _same_position(text: str) -> Callable[[int], int]:
+    """Maps a UTF-16 position of ``text`` to itself, or back to the start of the character when it
+    falls between the two halves of a surrogate pair (as the character walk of clean_text does)."""
+    if text.isascii():
+        return _unchanged
+    units = text.encode("utf-16-le", "surrogatepass")
+
+    def start_of_character(position: int) -> int:
+        low_surrogate = 0 < position < len(units) // 2 and 0xDC <= units[2 * position + 1] <= 0xDF
+        return position - 1 if low_surrogate else position
+
+    return start_of_character
+
+
 def clean_text(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     """TDLib's fix_formatted_text (the parts that matter to a bot).
 
     Returns the cleaned text (possibly empty) and entities with offsets that
     point into it.
     """
-    # new_at[k] is the cleaned UTF-16 position of original UTF-16 position k; None when nothing
-    # changes and no character takes two units (the common case), so positions stay as they are.
-    new_at: list[int] | None = None
-    if _NEEDS_CLEANING.search(text) is None and utf16_len(text) == len(text):
-        cleaned = text
-        total = len(text)
+    if _NEEDS_CLEANING.search(text) is None:
+        # Nothing to drop or replace (the common case): positions stay where they are.
+        cleaned, moved_to = text, _same_position(text)
+        total = utf16_len(text)
     else:
+        # new_at[k] is the cleaned UTF-16 position of original UTF-16 position k.
         out: list[str] = []
-        new_at = []
+        new_at: list[int] = []
         position = 0
         for ch in text:
             kept = _clean_char(ch)
@@ -88,15 +105,14 @@ def clean_text(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dic
             out.append(kept)
             position += utf16_len(kept)
         new_at.append(position)
-        cleaned = "".join(out)
+        cleaned, moved_to = "".join(out), new_at.__getitem__
         total = len(new_at) - 1
 
     moved: list[dict[str, Any]] = []
     for entity in entities:
         start = min(max(entity["offset"], 0), total)
         end = min(max(entity["offset"] + entity["length"], start), total)
-        if new_at is not None:
-            start, end = new_at[start], new_at[end]
+        start, end = moved_to(start), moved_to(end)
         if end > start and utf16_slice(cleaned, start, end - start).strip(" \n"):
             moved.append({**entity, "offset": start, "length": end - start})
 

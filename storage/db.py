@@ -1,7 +1,11 @@
 """The SQLite connection pair, transactions and schema migrations.
 
-Reads go through aiosqlite on a reader connection: a report over 100,000 orders must not stall
-the event loop, and WAL lets it see the last committed state without waiting for writers.
+Reads come in two kinds. Reports and lists (`fetch_*`) go through aiosqlite on a reader
+connection: a report over 100,000 orders must not stall the event loop, and WAL lets it see the
+last committed state without waiting for writers. Lookups by key (`lookup_*`: a product by id, a
+user's conversation, the product on a link) touch a handful of rows through an index and take
+microseconds, so they run synchronously on the event loop on a connection of their own: the hop
+to aiosqlite's thread costs the loop far more than the query (bench/flash_sale.py).
 
 Writes run on a plain sqlite3 connection, synchronously on the event loop, inside `write()`.
 A write here is a few small statements (tens of microseconds each; with WAL and
@@ -96,7 +100,8 @@ class Database:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._writer: sqlite3.Connection | None = None
-        self._reader: WriteTransaction | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._looker: sqlite3.Connection | None = None  # lookups by key, on the event loop
         self._write_lock = asyncio.Lock()
         self._after_commit: list[Callable[[], None]] = []
 
@@ -111,14 +116,19 @@ class Database:
         self._reader.row_factory = sqlite3.Row
         for pragma in PRAGMAS:
             await self._reader.execute(pragma)
+        self._looker = sqlite3.connect(self.path, isolation_level=None)  # autocommit: each read sees the latest commit
+        self._looker.row_factory = sqlite3.Row
+        for pragma in PRAGMAS:
+            self._looker.execute(pragma)
         return self
 
     async def close(self) -> None:
         if self._reader is not None:
             await self._reader.close()
-        if self._writer is not None:
-            self._writer.close()
-        self._reader = self._writer = None
+        for conn in (self._looker, self._writer):
+            if conn is not None:
+                conn.close()
+        self._reader = self._looker = self._writer = None
 
     async def schema_version(self) -> int:
         if self._writer is not None:
@@ -178,12 +188,22 @@ class Database:
         return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetch_one(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row | None:
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
+        return _first(await self.fetch_all(sql, params))
 
     async def fetch_value(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
-        row = await self.fetch_one(sql, params)
-        return None if row is None else row[0]
+        return _value(await self.fetch_one(sql, params))
+
+    async def lookup_all(self, sql: str, params: Sequence[Any] | dict = ()) -> list[sqlite3.Row]:
+        """Rows found by key through an index (a handful), read on the event loop. Never a scan:
+        anything that may read many rows belongs on fetch_all."""
+        assert self._looker is not None, "database is not open"
+        return self._looker.execute(sql, params).fetchall()
+
+    async def lookup_one(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row | None:
+        return _first(await self.lookup_all(sql, params))
+
+    async def lookup_value(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
+        return _value(await self.lookup_one(sql, params))
 
     async def backup(self, target: str | Path) -> None:
         """A consistent copy of the live database (SQLite online backup)."""
@@ -193,6 +213,14 @@ class Database:
             await self._reader.backup(dest)
         finally:
             await dest.close()
+
+
+def _first(rows: list[sqlite3.Row]) -> sqlite3.Row | None:
+    return rows[0] if rows else None
+
+
+def _value(row: sqlite3.Row | None) -> Any:
+    return None if row is None else row[0]
 
 
 def now() -> float:

@@ -14,7 +14,7 @@ class Flows:
         self._db = db
 
     async def get(self, user_id: int) -> Flow | None:
-        row = await self._db.fetch_one("SELECT user_id, name, step, data FROM flows WHERE user_id = ?", (user_id,))
+        row = await self._db.lookup_one("SELECT user_id, name, step, data FROM flows WHERE user_id = ?", (user_id,))
         if row is None:
             return None
         return Flow(row["user_id"], row["name"], row["step"], json.loads(row["data"]))

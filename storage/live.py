@@ -66,7 +66,7 @@ class Live:
         return [SlotPin(r[0], r[1]) for r in rows]
 
     async def product_on(self, shop_id: int, slot: int) -> int | None:
-        return await self._db.fetch_value(
+        return await self._db.lookup_value(
             "SELECT product_id FROM link_slots WHERE shop_id = ? AND slot = ?", (shop_id, slot)
         )
 
@@ -174,7 +174,7 @@ class Live:
     # ---- images already uploaded
 
     async def image_file_id(self, content_key: str) -> str | None:
-        return await self._db.fetch_value("SELECT file_id FROM sent_images WHERE content_key = ?", (content_key,))
+        return await self._db.lookup_value("SELECT file_id FROM sent_images WHERE content_key = ?", (content_key,))
 
     async def remember_image(self, content_key: str, file_id: str) -> None:
         async with self._db.write() as conn:

@@ -213,10 +213,10 @@ class Orders:
         return _order(row, items)
 
     async def get(self, order_id: int) -> Order | None:
-        row = await self._db.fetch_one(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
+        row = await self._db.lookup_one(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
         if row is None:
             return None
-        items = await self._db.fetch_all(
+        items = await self._db.lookup_all(
             "SELECT product_id, name, unit_price, quantity FROM order_items WHERE order_id = ? ORDER BY rowid", (order_id,))
         return _order(row, items)
 
@@ -227,7 +227,7 @@ class Orders:
                WHERE o.buyer_id = ? AND i.product_id = ? AND o.status != 'cancelled'""", (buyer_id, product_id))
 
     async def by_token(self, token: str) -> Order | None:
-        order_id = await self._db.fetch_value("SELECT id FROM orders WHERE checkout_token = ?", (token,))
+        order_id = await self._db.lookup_value("SELECT id FROM orders WHERE checkout_token = ?", (token,))
         return None if order_id is None else await self.get(order_id)
 
     async def of_buyer(self, buyer_id: int, limit: int = 10) -> list[Order]:

@@ -36,7 +36,7 @@ class Payments:
 
     async def settings(self, shop_id: int) -> PaymentSettings:
         if shop_id not in self._settings:
-            row = await self._db.fetch_one(
+            row = await self._db.lookup_one(
                 "SELECT payment_methods, payment_code_file_id, payment_timeout_minutes FROM shops WHERE id = ?",
                 (shop_id,))
             self._settings[shop_id] = PaymentSettings(parse_methods(row[0]), row[1], row[2])

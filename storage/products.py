@@ -68,7 +68,7 @@ class Products:
         return _product(row)
 
     async def get(self, product_id: int) -> Product | None:
-        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM products WHERE id = ?", (product_id,))
+        row = await self._db.lookup_one(f"SELECT {_COLUMNS} FROM products WHERE id = ?", (product_id,))
         return None if row is None else _product(row)
 
     async def page(self, shop_id: int, offset: int, limit: int, *, visible_only: bool = False) -> tuple[list[Product], int]:

@@ -61,7 +61,7 @@ class Shops:
     async def get(self, shop_id: int) -> Shop | None:
         if shop_id in self._by_id:
             return self._by_id[shop_id]
-        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM shops s WHERE s.id = ?", (shop_id,))
+        row = await self._db.lookup_one(f"SELECT {_COLUMNS} FROM shops s WHERE s.id = ?", (shop_id,))
         return None if row is None else self._remember(_shop(row))
 
     def _remember(self, shop: Shop) -> Shop:
@@ -70,7 +70,7 @@ class Shops:
 
     async def by_slug(self, slug: str) -> Shop | None:
         if slug not in self._id_by_slug:
-            row = await self._db.fetch_one("SELECT id FROM shops WHERE slug = ?", (slug,))
+            row = await self._db.lookup_one("SELECT id FROM shops WHERE slug = ?", (slug,))
             if row is None:
                 return None  # not remembered: a shop may be opened with it later
             self._id_by_slug[slug] = row[0]
@@ -92,7 +92,7 @@ class Shops:
         return [Membership(_shop(r), r["role"]) for r in rows]
 
     async def membership(self, user_id: int, shop_id: int) -> Membership | None:
-        row = await self._db.fetch_one(
+        row = await self._db.lookup_one(
             f"""SELECT {_COLUMNS}, m.role FROM shop_members m JOIN shops s ON s.id = m.shop_id
                 WHERE m.user_id = ? AND m.shop_id = ?""",
             (user_id, shop_id),

@@ -57,7 +57,7 @@ class Users:
     async def get(self, user_id: int) -> User | None:
         if user_id in self._cache:
             return self._cache[user_id]
-        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        row = await self._db.lookup_one(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
         return self._remember(row)
 
     async def _update(self, user_id: int, assignments: str, params: tuple) -> User | None:
