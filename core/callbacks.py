@@ -61,7 +61,3 @@ def decode(data: str | None) -> Callback:
         raise CallbackDataError(f"malformed callback data {data!r}")
     return Callback(action, tuple(args))
 
-
-def pattern(action: str) -> str:
-    """A python-telegram-bot CallbackQueryHandler pattern for one action."""
-    return rf"^{re.escape(action)}(:|$)"

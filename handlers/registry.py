@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import (
     Application, CallbackQueryHandler, CommandHandler, MessageHandler, PreCheckoutQueryHandler, TypeHandler, filters,
 )
 
-from core.callbacks import pattern
+from handlers.common import Context, parse_callback
 from handlers import (
     abuse, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
     start,
@@ -15,9 +17,35 @@ from handlers import (
 from handlers import settings, summaries
 
 PRIVATE = filters.ChatType.PRIVATE
+HandlerCallback = Callable[[Update, Context], Awaitable[None]]
+
+
+class ButtonRouter:
+    """One handler for every inline button: the callback data's action picks the function.
+
+    A dict lookup instead of a chain of ~80 pattern handlers that PTB would try one by one for
+    every tap. Data that does not decode, or names no action we know (an old or forged button),
+    goes to the fallback.
+    """
+
+    def __init__(self, fallback: HandlerCallback) -> None:
+        self._routes: dict[str, HandlerCallback] = {}
+        self._fallback = fallback
+
+    def add(self, action: str, callback: HandlerCallback) -> None:
+        if action in self._routes:
+            raise ValueError(f"button action {action!r} registered twice")
+        self._routes[action] = callback
+
+    async def __call__(self, update: Update, context: Context) -> None:
+        data = parse_callback(update)
+        callback = self._routes.get(data.action, self._fallback) if data is not None else self._fallback
+        await callback(update, context)
 
 
 def register(app: Application) -> None:
+    buttons = ButtonRouter(fallback=start.stale_button)
+
     # Before anything else: a flooding user goes no further.
     app.add_handler(TypeHandler(Update, abuse.gate), group=-1)
 
@@ -26,27 +54,27 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("help", start.help_command, filters=PRIVATE))
     app.add_handler(CommandHandler("cancel", start.cancel, filters=PRIVATE))
     app.add_handler(CommandHandler("language", start.language, filters=PRIVATE))
-    app.add_handler(CallbackQueryHandler(start.on_language_chosen, pattern=pattern("lang")))
+    buttons.add("lang", start.on_language_chosen)
 
     # Shop setup.
     app.add_handler(CommandHandler("newshop", shop.new_shop, filters=PRIVATE))
-    app.add_handler(CallbackQueryHandler(shop.new_shop, pattern=pattern("shop.new")))
+    buttons.add("shop.new", shop.new_shop)
     app.add_handler(CommandHandler("myshop", shop.my_shop, filters=PRIVATE))
-    app.add_handler(CallbackQueryHandler(shop.my_shop, pattern=pattern("shop.card")))
-    app.add_handler(CallbackQueryHandler(shop.on_switch_shop, pattern=pattern("shop.use")))
+    buttons.add("shop.card", shop.my_shop)
+    buttons.add("shop.use", shop.on_switch_shop)
 
     # Catalog.
     app.add_handler(CommandHandler("addproduct", catalog.add_product, filters=PRIVATE))
-    app.add_handler(CallbackQueryHandler(catalog.add_product, pattern=pattern("cat.add")))
-    app.add_handler(CallbackQueryHandler(catalog.on_skip, pattern=pattern("cat.skip")))
+    buttons.add("cat.add", catalog.add_product)
+    buttons.add("cat.skip", catalog.on_skip)
     app.add_handler(CommandHandler("products", catalog.list_products, filters=PRIVATE))
-    app.add_handler(CallbackQueryHandler(catalog.list_products, pattern=pattern("cat.list")))
-    app.add_handler(CallbackQueryHandler(catalog.view_product, pattern=pattern("cat.view")))
-    app.add_handler(CallbackQueryHandler(catalog.start_edit, pattern=pattern("cat.edit")))
-    app.add_handler(CallbackQueryHandler(catalog.remove_description, pattern=pattern("cat.nodesc")))
-    app.add_handler(CallbackQueryHandler(catalog.set_visibility, pattern=pattern("cat.vis")))
-    app.add_handler(CallbackQueryHandler(catalog.ask_delete, pattern=pattern("cat.del")))
-    app.add_handler(CallbackQueryHandler(catalog.confirm_delete, pattern=pattern("cat.delok")))
+    buttons.add("cat.list", catalog.list_products)
+    buttons.add("cat.view", catalog.view_product)
+    buttons.add("cat.edit", catalog.start_edit)
+    buttons.add("cat.nodesc", catalog.remove_description)
+    buttons.add("cat.vis", catalog.set_visibility)
+    buttons.add("cat.del", catalog.ask_delete)
+    buttons.add("cat.delok", catalog.confirm_delete)
 
     # Live links, QR codes and sessions.
     app.add_handler(CommandHandler("live", live.live_command, filters=PRIVATE))
@@ -57,7 +85,7 @@ def register(app: Application) -> None:
         ("live.shopqr", live.shop_qr), ("live.sheet", live.qr_sheet), ("live.start", live.start_session),
         ("live.end", live.end_session),
     ]:
-        app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
+        buttons.add(action, callback)
 
     # Buying: landing on a link, the card, the cart, checkout, the buyer's orders.
     start.set_payload_handler(landing.open_link)
@@ -73,7 +101,7 @@ def register(app: Application) -> None:
         ("o.mine", my_orders.my_orders), ("o.cancel", my_orders.ask_cancel), ("o.cancelok", my_orders.confirm_cancel),
         ("o.recv", my_orders.confirm_received),
     ]:
-        app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
+        buttons.add(action, callback)
 
     # The order desk: owner and staff.
     app.add_handler(CommandHandler("orders", desk.orders_command, filters=PRIVATE))
@@ -86,7 +114,7 @@ def register(app: Application) -> None:
         ("d.list", desk.on_list), ("d.rng", desk.on_range),
         ("st.show", staff.staff_command), ("st.inv", staff.on_invite), ("st.rm", staff.on_remove),
     ]:
-        app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
+        buttons.add(action, callback)
 
     # Summaries (owner and staff), the owner's settings, and the operators' all-shops summary.
     app.add_handler(CommandHandler("summary", summaries.summary_command, filters=PRIVATE))
@@ -96,7 +124,7 @@ def register(app: Application) -> None:
         ("sum.p", summaries.on_period), ("adm.p", summaries.on_admin_period), ("set.show", settings.on_show),
         ("set.ask", settings.on_ask), ("set.tz", settings.on_zone_picked), ("set.onoff", settings.on_toggle),
     ]:
-        app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
+        buttons.add(action, callback)
 
     # Payments: choosing a method, the merchant's receive code, Telegram Payments, the shop's settings.
     app.add_handler(PreCheckoutQueryHandler(payments.on_pre_checkout))
@@ -107,11 +135,11 @@ def register(app: Application) -> None:
         ("pay.no", payments.on_not_received), ("pay.set", payments.payments_command),
         ("pay.tog", payments.on_toggle_method), ("pay.tmo", payments.on_timeout), ("pay.code", payments.on_upload_code),
     ]:
-        app.add_handler(CallbackQueryHandler(callback, pattern=pattern(action)))
+        buttons.add(action, callback)
 
-    # Anything else typed or sent continues the user's conversation.
+    # Anything else typed or sent continues the user's conversation; every button goes to its action.
     app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, flows.on_plain_message))
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, start.unknown_command))
-    app.add_handler(CallbackQueryHandler(start.stale_button))
+    app.add_handler(CallbackQueryHandler(buttons))
 
     app.add_error_handler(errors.on_error)

@@ -34,12 +34,12 @@ class Users:
 
         A user who talks to us again has evidently unblocked the bot, so blocked_at clears.
         """
-        cached = self._cache.get(user_id)
+        known = self._cache.get(user_id) or await self.get(user_id)  # a lookup, not a write, after a restart
         if (
-            cached is not None and cached.blocked_at is None and cached.first_name == first_name
-            and cached.username == username and cached.language_code == language_code
+            known is not None and known.blocked_at is None and known.first_name == first_name
+            and known.username == username and known.language_code == language_code
         ):
-            return cached
+            return known
         t = now()
         async with self._db.write() as conn:
             async with conn.execute(
