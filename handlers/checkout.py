@@ -282,7 +282,7 @@ async def on_confirm(update: Update, context: Context) -> None:
     async def messages(order: Order):
         receipt = receipt_text(who.t, order, shop)
         params = {"message_id": message.message_id, "parse_mode": "HTML",
-                  "reply_markup": receipt_buttons(who.t, order).to_dict()}
+                  "reply_markup": receipt_buttons(who.t, order)}
         params["caption" if receipt_method == "editMessageCaption" else "text"] = receipt
         return [Outgoing(who.id, receipt_method, params), *await payment_messages(svc, order, shop, who.t),
                 *await new_order_messages(context, order, shop, who.user)]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
 from core.i18n import Translator
 from core.links import LinkTarget, PayloadError, decode
 from handlers.staff import accept_invite
-from handlers.common import Actor, Context, actor, button, keyboard, parse_callback, present, reply, services
+from handlers.common import (
+    Actor, Context, Keyboard, actor, button, keyboard, parse_callback, present, reply, services,
+)
 from storage.models import Shop
 from storage.products import Product
 
@@ -34,7 +36,7 @@ def buyer_card_text(t: Translator, product: Product, shop: Shop) -> str:
     return "\n".join(lines)
 
 
-def buyer_card_buttons(t: Translator, product: Product, shop: Shop, quantity: int, slot: int) -> InlineKeyboardMarkup:
+def buyer_card_buttons(t: Translator, product: Product, shop: Shop, quantity: int, slot: int) -> Keyboard:
     catalog = [button(t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]
     if product.stock <= 0:
         return keyboard([[button(t.plain("buyer.button_notify"), "b.wait", product.id)], catalog])
@@ -191,7 +193,7 @@ async def on_quantity(update: Update, context: Context) -> None:
     shop = await store.shops.get(product.shop_id)
     markup = buyer_card_buttons(who.t, product, shop, wanted, slot)
     current = update.callback_query.message.reply_markup if update.callback_query.message else None
-    if current is not None and current.to_dict() == markup.to_dict():
+    if current is not None and current.to_dict() == markup:
         return  # nothing changes on screen: spare the call
     await update.callback_query.edit_message_reply_markup(markup)
 

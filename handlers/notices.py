@@ -98,7 +98,7 @@ async def new_order_messages(context, order: Order, shop: Shop, buyer: User) -> 
     return await to_members(services(context), shop, lambda t: Outgoing(
         0, "sendMessage",
         {"text": merchant_order_text(t, order, shop, buyer), "parse_mode": "HTML",
-         "reply_markup": order_desk_buttons(t, order).to_dict()},
+         "reply_markup": order_desk_buttons(t, order)},
         kind=ORDER_NOTICE, shop_id=shop.id, ref=order.id))
 
 
@@ -115,7 +115,7 @@ async def buyer_status_message(svc: Services, order: Order, shop: Shop) -> list[
     markup = keyboard([[button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id)]]) \
         if order.status == Status.SHIPPED else keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine")]])
     return [Outgoing(order.buyer_id, "sendMessage", {"text": text, "parse_mode": "HTML",
-                                                      "reply_markup": markup.to_dict()})]
+                                                      "reply_markup": markup})]
 
 
 def digest_renderer(store: Store, config):
@@ -133,7 +133,7 @@ def digest_renderer(store: Store, config):
                         units=sum(o.units for o in orders),
                         total=t.money(sum(o.total for o in orders), orders[0].currency))
         markup = keyboard([[button(t.plain("desk.button_list_them"), "d.rng", shop.id, first, last)]])
-        return Outgoing(chat_id, "sendMessage", {"text": text, "parse_mode": "HTML", "reply_markup": markup.to_dict()})
+        return Outgoing(chat_id, "sendMessage", {"text": text, "parse_mode": "HTML", "reply_markup": markup})
 
     return render
 
@@ -151,7 +151,7 @@ def restock_notifier(store: Store, config):
             await store.outbox.enqueue(conn, Outgoing(user_id, "sendMessage", {
                 "text": t("notice.back_in_stock", name=product.name, shop=shop.name if shop else ""),
                 "parse_mode": "HTML",
-                "reply_markup": keyboard([[button(t.plain("notice.button_see_product"), "b.p", product.id, 0)]]).to_dict(),
+                "reply_markup": keyboard([[button(t.plain("notice.button_see_product"), "b.p", product.id, 0)]]),
             }))
 
     return notify

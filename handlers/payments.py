@@ -56,7 +56,7 @@ async def payment_messages(svc: Services, order: Order, shop: Shop, t: Translato
             "photo": settings.code_file_id, "parse_mode": "HTML",
             "caption": t("payment.code_instructions", amount=t.money(order.total, order.currency),
                          number=order.number, shop=shop.name, minutes=minutes),
-            "reply_markup": keyboard([[button(t.plain("payment.button_paid"), "pay.claim", order.id)]]).to_dict(),
+            "reply_markup": keyboard([[button(t.plain("payment.button_paid"), "pay.claim", order.id)]]),
         })]
     if order.payment_method == Method.CARD:
         return [Outgoing(order.buyer_id, "sendInvoice", {
@@ -90,7 +90,7 @@ async def on_claim(update: Update, context: Context) -> None:
                       buyer=who.user.first_name),
             "parse_mode": "HTML",
             "reply_markup": keyboard([[button(t.plain("payment.button_received"), "pay.ok", changed.id),
-                                       button(t.plain("payment.button_not_received"), "pay.no", changed.id)]]).to_dict(),
+                                       button(t.plain("payment.button_not_received"), "pay.no", changed.id)]]),
         })
 
     claimed = await svc.store.payments.claim(order.id, messages)

@@ -48,6 +48,9 @@ def register(app: Application) -> None:
 
     # Before anything else: a flooding user goes no further.
     app.add_handler(TypeHandler(Update, abuse.gate), group=-1)
+    # Every button tap, first: PTB tries a group's handlers in order, so taps (most updates in a
+    # sale) skip the command and message checks. The routes are added journey by journey below.
+    app.add_handler(CallbackQueryHandler(buttons))
 
     # Start, help and the conversation escape hatch.
     app.add_handler(CommandHandler("start", start.start, filters=PRIVATE))
@@ -137,9 +140,8 @@ def register(app: Application) -> None:
     ]:
         buttons.add(action, callback)
 
-    # Anything else typed or sent continues the user's conversation; every button goes to its action.
+    # Anything else typed or sent continues the user's conversation.
     app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, flows.on_plain_message))
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, start.unknown_command))
-    app.add_handler(CallbackQueryHandler(buttons))
 
     app.add_error_handler(errors.on_error)

@@ -21,7 +21,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, Update
+from telegram import Bot, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -286,7 +286,7 @@ def summary_markup(t: Translator, shop_id: int, *, owner: bool) -> dict[str, Any
     rows = [[button(t.plain(PERIOD_BUTTONS[p]), "sum.p", shop_id, p) for p in PERIODS]]
     if owner:
         rows.append([button(t.plain("summary.button_settings"), "set.show")])
-    return keyboard(rows).to_dict()
+    return keyboard(rows)
 
 
 @dataclass(frozen=True)
@@ -324,20 +324,12 @@ async def shop_summary(store: Store, t: Translator, shop: Shop, period: Period, 
     return arrange(lines, chart, summary_markup(t, shop.id, owner=owner))
 
 
-def _kwargs(params: dict[str, Any]) -> dict[str, Any]:
-    """Stored Bot API parameters as python-telegram-bot arguments (the keyboard as an object)."""
-    markup = params.get("reply_markup")
-    if isinstance(markup, dict):
-        return {**params, "reply_markup": InlineKeyboardMarkup.de_json(markup, None)}
-    return params
-
-
 async def send_now(bot: Bot, chat_id: int, messages: SummaryMessages) -> None:
     """Send a summary into a chat directly (the answer to the user's own command)."""
     if messages.chart is not None and messages.photo is not None:
-        await bot.send_photo(chat_id, InputFile(messages.chart, filename="summary.png"), **_kwargs(messages.photo))
+        await bot.send_photo(chat_id, InputFile(messages.chart, filename="summary.png"), **messages.photo)
     for params in messages.texts:
-        await bot.send_message(chat_id, **_kwargs(params))
+        await bot.send_message(chat_id, **params)
 
 
 # ---------------------------------------------------------------- /summary
@@ -425,7 +417,7 @@ def render_operator_summary(t: Translator, r: OperatorReport) -> list[str]:
 
 
 def operator_markup(t: Translator) -> dict[str, Any]:
-    return keyboard([[button(t.plain(PERIOD_BUTTONS[p]), "adm.p", p) for p in PERIODS]]).to_dict()
+    return keyboard([[button(t.plain(PERIOD_BUTTONS[p]), "adm.p", p) for p in PERIODS]])
 
 
 def operator_texts(t: Translator, r: OperatorReport) -> list[dict[str, Any]]:
@@ -463,7 +455,7 @@ async def _send_operator(update: Update, context: Context, t: Translator, kind: 
     svc = services(context)
     report = await operator_report(svc.store, period_for(kind, clock(), svc.config.timezone))
     for params in operator_texts(t, report):
-        await context.bot.send_message(update.effective_chat.id, **_kwargs(params))
+        await context.bot.send_message(update.effective_chat.id, **params)
 
 
 # ---------------------------------------------------------------- the daily schedule
@@ -623,7 +615,7 @@ class SummaryScheduler:
         store = self._store
         try:
             await self._bot.send_photo(run.chat_id, InputFile(run.chart or b"", filename="summary.png"),
-                                       **_kwargs(run.photo or {}))
+                                       **(run.photo or {}))
         except RetryAfter as exc:
             await store.summaries.retry_later(run.id, _retry_after(exc), "429")
         except Forbidden as exc:
