@@ -23,6 +23,7 @@ from handlers.payments import PaymentClock
 from handlers.registry import register
 from handlers.summaries import SummaryScheduler
 from runtime.limiter import LivecartRateLimiter
+from runtime.telegram_request import TelegramRequest
 from runtime.outbox_sender import OutboxSender
 from runtime.polling import ALLOWED_UPDATES, poll_forever
 from runtime.updates import UpdatePipeline
@@ -51,8 +52,10 @@ def build_application(config: Config, store: Store, request: BaseRequest | None 
             max_retries=2,
         ))
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(updates_request or request)
+    if request is None:  # a large pool for the calls, a small one for the long poll
+        request = TelegramRequest(connection_pool_size=256)
+        updates_request = updates_request or TelegramRequest(connection_pool_size=2)
+    builder = builder.request(request).get_updates_request(updates_request or request)
     app = builder.build()
     app.bot_data["services"] = Services(config=config, store=store)
     register(app)

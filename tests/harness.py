@@ -18,6 +18,7 @@ from telegram.request import HTTPXRequest
 from core.config import Config, LimitsConfig, parse_config
 from faketg import FakeTelegram
 from runtime.livecart import Livecart
+from runtime.telegram_request import TelegramRequest
 
 TEST_TOKEN = "123456789:TEST-token-for-the-fake-telegram"
 
@@ -32,8 +33,9 @@ def make_config(tmp_path: Path, **overrides: object) -> Config:
     return replace(config, limits=fast, **overrides)  # type: ignore[arg-type]
 
 
-def fake_request(tg: FakeTelegram, pool: int = 512) -> HTTPXRequest:
-    return HTTPXRequest(
+def fake_request(tg: FakeTelegram, pool: int = 512, kind: type[HTTPXRequest] = TelegramRequest) -> HTTPXRequest:
+    """The bot's HTTP layer (or `kind`, e.g. PTB's own HTTPXRequest) wired to the fake in-process."""
+    return kind(
         connection_pool_size=pool,
         httpx_kwargs={"transport": httpx.ASGITransport(app=tg)},
         read_timeout=60, write_timeout=60, connect_timeout=60, pool_timeout=60,

@@ -247,14 +247,14 @@ def test_backup_writes_a_consistent_copy_while_the_database_is_in_use(tmp_path):
 async def test_a_timed_out_send_is_retried_and_the_user_gets_the_answer(tmp_path):
     from faketg import FakeTelegram
     from runtime.livecart import Livecart
-    from telegram.request import HTTPXRequest
+    from runtime.telegram_request import TelegramRequest
 
     tg = FakeTelegram()
 
-    def timing_out_request(pool: int) -> HTTPXRequest:
+    def timing_out_request(pool: int) -> TelegramRequest:
         # The fake's own transport honours read timeouts, as a real connection would.
-        return HTTPXRequest(connection_pool_size=pool, read_timeout=0.5,
-                            httpx_kwargs={"transport": tg.transport()})
+        return TelegramRequest(connection_pool_size=pool, read_timeout=0.5,
+                               httpx_kwargs={"transport": tg.transport()})
 
     world = World(tg, make_config(tmp_path), None)
     world.bot = Livecart(world.config, request=timing_out_request(64), updates_request=fake_request(tg, 4), long_poll=1)
