@@ -102,7 +102,7 @@ class Shops:
     async def members(self, shop_id: int) -> list[tuple[int, str]]:
         """(user id, role) of everyone who handles the shop's orders, owner first."""
         if shop_id not in self._members:
-            rows = await self._db.fetch_all(
+            rows = await self._db.lookup_all(  # read inside order transactions: must not suspend
                 "SELECT user_id, role FROM shop_members WHERE shop_id = ? ORDER BY role = 'staff', added_at",
                 (shop_id,))
             self._members[shop_id] = [(r[0], r[1]) for r in rows]
