@@ -5,13 +5,22 @@ Runs the real bot (runtime.Livecart) in-process against the fake Telegram (faket
 SQLite file in a temporary directory, exactly as the scenario tests do (tests/harness.py), but
 without the per-action settle hook: every buyer is a task that pushes its update into the fake,
 waits until the bot has finished *that* update, then takes its next step from the message the bot
-produced (open link 1 -> "Buy now" -> "Use this" -> "Confirm order"). Buyers run concurrently and
-start within a short window (--ramp).
+produced (open link 1 -> "Buy now" -> "Use this" -> "Confirm order"). Buyers run concurrently.
 
-Afterwards the same fake drives a bare python-telegram-bot echo bot (one handler per update type,
-one reply per update) through the same update path shape (getUpdates -> UpdatePipeline with an
-in-memory inbox -> Application.process_update), with the same buyers taking the same number of
-steps, so the two throughputs can be compared.
+Two paces:
+- the rush (--ramp, --think): every buyer starts within a second and taps the moment the answer
+  arrives. The event loop is saturated throughout, so this measures capacity: updates/s, CPU per
+  update, and the ratio to the echo bot. Its end-to-end latency is the queue, and is reported as such.
+- the live pace (--live-ramp, --live-think): buyers start within 10 s of the call to buy and take
+  0.5-1.5 s to read each answer, as people do. This is where the p99 target is judged; the report
+  gives the busiest second's arrivals as a share of the rush capacity.
+
+The echo bot is a bare python-telegram-bot Application (one handler per update type, one reply per
+update, PTB's own HTTPXRequest) fed through the same update path shape (getUpdates ->
+UpdatePipeline with an in-memory inbox -> Application.process_update) by the same number of buyers
+taking the same number of steps at the same times. Full bot and echo bot run in alternating rounds
+(--rounds, each on a fresh fake and database) and the ratio is the median of the rounds, because
+the machines are shared and one round can be disturbed.
 
 Handling time of an update = from the moment the fake makes it available (push into the
 getUpdates queue) to the moment the pipeline finished processing it (UpdatePipeline._process
@@ -20,7 +29,8 @@ _process started) and handle (_process itself).
 
     .venv/bin/python bench/flash_sale.py                 # 1,000 buyers, stock 500
     .venv/bin/python bench/flash_sale.py --buyers 200 --stock 50
-    .venv/bin/python bench/flash_sale.py --profile /tmp/flash.html   # pyinstrument, full-bot phase
+    .venv/bin/python bench/flash_sale.py --live-ramp 5   # a harder live pace
+    .venv/bin/python bench/flash_sale.py --profile /tmp/flash.html   # pyinstrument, first rush
 
 Exit status is 0 whether the targets pass or not (it is a benchmark); non-zero only when the run
 itself broke.
@@ -576,6 +586,7 @@ class FullRun:
     batches: str = ""
     lag: list[float] = field(default_factory=list)
     gc: str = ""
+    busiest_second: int = 0  # most updates arriving within any one second
     cpu: tuple[float, float, float] = (0.0, 0.0, 1.0)  # event-loop thread, whole process, wall
     calls_by_method: collections.Counter = field(default_factory=collections.Counter)
     messages_per_order: list[int] = field(default_factory=list)  # sent or edited in each ordering buyer's chat
@@ -620,6 +631,17 @@ class EchoRun:
     @property
     def cpu_ms(self) -> float:
         return self.cpu[0] / max(self.updates, 1) * 1000
+
+
+def busiest_second(times: Any) -> int:
+    """The most arrivals within any one-second window."""
+    ordered = sorted(times)
+    best = lo = 0
+    for hi, t in enumerate(ordered):
+        while t - ordered[lo] > 1.0:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
 
 
 def cpu_mark() -> tuple[float, float, float]:
@@ -690,6 +712,7 @@ async def full_bot(args: argparse.Namespace, pace: Pace, errors_logged: ErrorCou
             run.batches = probe.batch_summary()
             run.updates = len(probe.done)
             first = min(probe.available.values())
+            run.busiest_second = busiest_second(probe.available.values())
             run.window = t_settled - first
             run.handled_after = t_handled - first
             run.db = probe.db if detailed and not args.no_db_stats else None
@@ -888,10 +911,10 @@ async def run(args: argparse.Namespace) -> int:
                   f"{echo_own_http.ups:.1f} updates/s, {echo_own_http.cpu_ms:.2f} ms CPU/update")
     if paced is not None:
         print()
-        offered = paced.updates / (paced.pace.ramp + 3 * paced.pace.think) if paced.updates else float("nan")
+        mean = paced.updates / paced.handled_after
         print(f"-- live: buyers start within {live.ramp:.1f} s and take {live.think * 0.5:.1f}-{live.think * 1.5:.1f} s "
-              f"to read each answer before the next tap (about {offered:.0f} updates/s offered, "
-              f"{offered / full.ups * 100:.0f}% of the rush capacity)")
+              f"to read each answer before the next tap: {mean:.0f} updates/s on average, {paced.busiest_second} in "
+              f"the busiest second ({paced.busiest_second / full.ups * 100:.0f}% of the rush capacity)")
         report_full(paced, "full bot")
 
     print()
