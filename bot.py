@@ -62,7 +62,7 @@ async def _backup(config: Config, target: str) -> None:
 async def _run(config: Config) -> int:
     from telegram.error import InvalidToken
 
-    from runtime.livecart import Livecart
+    from runtime.livecart import Livecart, freeze_startup_heap
 
     bot = Livecart(config)
     stop = asyncio.Event()
@@ -75,6 +75,7 @@ async def _run(config: Config) -> int:
         print("config error: bot.token: Telegram refused this token; check it with @BotFather", file=sys.stderr)
         await bot.stop()
         return 2
+    freeze_startup_heap()
     try:
         await stop.wait()
     finally:

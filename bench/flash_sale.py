@@ -70,6 +70,7 @@ from telegram.request import HTTPXRequest  # noqa: E402
 import aiosqlite  # noqa: E402
 
 from faketg import FakeTelegram, FakeUser  # noqa: E402
+from runtime.livecart import freeze_startup_heap  # noqa: E402
 from runtime.polling import poll_forever  # noqa: E402
 from runtime.telegram_request import TelegramRequest  # noqa: E402
 from runtime.updates import UpdatePipeline  # noqa: E402
@@ -676,7 +677,7 @@ async def full_bot(args: argparse.Namespace, pace: Pace, errors_logged: ErrorCou
                 tg.set_settle_hook(None)
             probe.reset()
             calls_before = len(tg.calls)
-            gc.collect()
+            freeze_startup_heap()  # as bot.py does once the bot is up
             profiler = spy = None
             if detailed and args.profile:
                 from pyinstrument import Profiler  # only for --profile; not a project dependency
@@ -748,7 +749,7 @@ async def echo_bot(args: argparse.Namespace, steps: list[int], pace: Pace,
     buyers = [tg.user(f"Buyer{i}") for i in range(len(steps))]
     app, pipeline, poller = await start_echo_bot(tg, kind)
     try:
-        gc.collect()
+        freeze_startup_heap()  # the same for the echo bot
         await asyncio.gather(*(run_echo_buyer(b, 1, 0, probe, args.timeout) for b in buyers[:1]))  # warm-up
         probe.reset()
         mark = cpu_mark()

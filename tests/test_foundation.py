@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import logging
 
 
@@ -218,3 +220,33 @@ async def test_a_shop_name_with_markup_shows_as_typed_on_buttons_too(world):
     await open_shop(ann, "Tea")
     await ann.send("/myshop")
     assert ann.last.buttons[-1] == ['Switch to <b>&"x</b>']
+
+
+async def test_a_known_button_with_garbled_data_is_answered_as_stale(world):
+    ann = world.user("Ann")
+    await ann.send("/start")
+    query = await ann.send_callback("b.ok:not a token!", ann.last)
+    assert query.answered and "no longer valid" in query.answer_text
+
+
+def test_a_button_action_can_only_be_routed_once():
+    from handlers.registry import ButtonRouter
+    from handlers.start import stale_button
+
+    router = ButtonRouter(fallback=stale_button)
+    router.add("b.now", stale_button)
+    with pytest.raises(ValueError, match="b.now"):
+        router.add("b.now", stale_button)
+
+
+def test_the_running_bot_freezes_its_start_up_heap_for_the_garbage_collector():
+    import gc
+
+    from runtime.livecart import freeze_startup_heap
+
+    before = gc.get_freeze_count()
+    try:
+        freeze_startup_heap()
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()  # the test process goes on creating and dropping worlds
