@@ -1,51 +1,13 @@
-"""Write transactions: one at a time, all or nothing, and no convoy behind a slow one."""
+"""The writer gate: one write transaction at a time, and no convoy behind one that waited.
+
+(All-or-nothing and no interleaving are tested in test_migrations.py.)
+"""
 
 from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from storage.db import Database, WriterGate
-
-
-async def test_transactions_never_interleave_even_when_one_waits_inside(tmp_path):
-    db = await Database(tmp_path / "t.sqlite3").open()
-    try:
-        async with db.write() as conn:
-            await conn.execute("CREATE TABLE log (who TEXT, step INTEGER)")
-        order: list[str] = []
-
-        async def writer(name: str, pause: float) -> None:
-            async with db.write() as conn:
-                order.append(f"{name} in")
-                await conn.execute("INSERT INTO log VALUES (?, 1)", (name,))
-                await asyncio.sleep(pause)  # another task runs meanwhile; it must not get in
-                await conn.execute("INSERT INTO log VALUES (?, 2)", (name,))
-                order.append(f"{name} out")
-
-        await asyncio.gather(writer("a", 0.02), writer("b", 0.0), writer("c", 0.01))
-        assert order == ["a in", "a out", "b in", "b out", "c in", "c out"]
-        rows = await db.fetch_all("SELECT who, step FROM log ORDER BY rowid")
-        assert [tuple(r) for r in rows] == [("a", 1), ("a", 2), ("b", 1), ("b", 2), ("c", 1), ("c", 2)]
-    finally:
-        await db.close()
-
-
-async def test_a_failed_transaction_leaves_nothing_and_frees_the_writer(tmp_path):
-    db = await Database(tmp_path / "t.sqlite3").open()
-    try:
-        async with db.write() as conn:
-            await conn.execute("CREATE TABLE t (x INTEGER)")
-        with pytest.raises(RuntimeError):
-            async with db.write() as conn:
-                await conn.execute("INSERT INTO t VALUES (1)")
-                raise RuntimeError("boom")
-        async with db.write() as conn:  # not stuck
-            await conn.execute("INSERT INTO t VALUES (2)")
-        assert [r[0] for r in await db.fetch_all("SELECT x FROM t")] == [2]
-    finally:
-        await db.close()
+from storage.db import WriterGate
 
 
 async def test_a_newcomer_takes_a_free_gate_without_queueing_behind_woken_waiters():

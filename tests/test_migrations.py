@@ -55,6 +55,9 @@ async def test_failed_write_transaction_leaves_nothing_behind(tmp_path):
         except RuntimeError:
             pass
         assert await db.fetch_value("SELECT count(*) FROM users") == 0
+        async with db.write() as conn:  # and the writer is free again
+            await conn.execute("INSERT INTO users (id, first_name, created_at, updated_at) VALUES (3, 'Y', 0, 0)")
+        assert await db.fetch_value("SELECT count(*) FROM users") == 1
     finally:
         await db.close()
 
