@@ -24,9 +24,9 @@ from handlers.payments import PaymentClock
 from handlers.registry import register
 from handlers.summaries import SummaryScheduler
 from runtime.limiter import LivecartRateLimiter
-from runtime.telegram_request import TelegramRequest
 from runtime.outbox_sender import OutboxSender
 from runtime.polling import ALLOWED_UPDATES, poll_forever
+from runtime.telegram_request import TelegramRequest
 from runtime.updates import UpdatePipeline
 from runtime.webhook import WebhookApp
 from storage import Store

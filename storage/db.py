@@ -1,4 +1,4 @@
-"""The SQLite connection pair, transactions and schema migrations.
+"""The SQLite connections, transactions and schema migrations.
 
 Reads come in two kinds. Reports and lists (`fetch_*`) go through aiosqlite on a reader
 connection: a report over 100,000 orders must not stall the event loop, and WAL lets it see the
@@ -11,9 +11,10 @@ Writes run on a plain sqlite3 connection, synchronously on the event loop, insid
 A write here is a few small statements (tens of microseconds each; with WAL and
 synchronous=NORMAL a commit does not fsync), while a hop to aiosqlite's thread costs several
 times that and a flash sale makes a dozen per order: measured by bench/flash_sale.py, the thread
-hops, not SQLite, were the bottleneck. Transactions are still serialised by an asyncio lock and
+hops, not SQLite, were the bottleneck. Transactions are still serialised (by a WriterGate) and
 run as `BEGIN IMMEDIATE`, so two tasks can never interleave statements in one transaction even
-when a transaction awaits something in the middle.
+when a transaction awaits something in the middle; such awaits should stay rare, since every
+other writer waits meanwhile.
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ class Database:
         self._writer: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._looker: sqlite3.Connection | None = None  # lookups by key, on the event loop
-        self._write_lock = WriterGate()
+        self._writer_gate = WriterGate()
         self._after_commit: list[Callable[[], None]] = []
 
     async def open(self, *, migrate_to: int | None = None) -> "Database":
@@ -190,7 +191,7 @@ class Database:
         for version, path in migration_files():
             if current < version <= target:
                 script = path.read_text(encoding="utf-8")
-                async with self._write_lock:
+                async with self._writer_gate:
                     try:
                         self._writer.executescript(
                             f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
@@ -205,7 +206,7 @@ class Database:
     async def write(self) -> AsyncIterator[WriteTransaction]:
         """A write transaction: all statements inside commit together or not at all."""
         assert self._writer is not None, "database is not open"
-        async with self._write_lock:
+        async with self._writer_gate:
             self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield WriteTransaction(self._writer)
