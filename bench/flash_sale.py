@@ -122,20 +122,18 @@ class DbStats:
     held_by: collections.Counter = field(default_factory=collections.Counter)  # caller -> seconds lock held
     read_time: float = 0.0  # latency of reader-connection queries (thread hop included)
     lookup_time: float = 0.0  # time in lookups (synchronous: all of it is event-loop time)
-    # aiosqlite: every statement, fetch, BEGIN and COMMIT is a call queued to the connection's thread
-    hops: collections.Counter = field(default_factory=collections.Counter)  # role -> calls
-    hop_wait: collections.Counter = field(default_factory=collections.Counter)  # role -> seconds awaited
-    hop_exec: collections.Counter = field(default_factory=collections.Counter)  # role -> seconds in sqlite3
+    # the reader connection (aiosqlite): every query is a call queued to the connection's thread
+    hops: int = 0
+    hop_wait: float = 0.0  # seconds awaited
+    hop_exec: float = 0.0  # seconds in sqlite3
 
     def reset(self) -> None:
         self.writes.clear()
         self.reads.clear()
         self.lookups.clear()
-        self.write_wait = self.write_held = self.read_time = self.lookup_time = 0.0
+        self.write_wait = self.write_held = self.read_time = self.lookup_time = self.hop_wait = self.hop_exec = 0.0
+        self.hops = 0
         self.held_by.clear()
-        self.hops.clear()
-        self.hop_wait.clear()
-        self.hop_exec.clear()
 
 
 class Probe:
@@ -151,7 +149,6 @@ class Probe:
         self.batches: list[tuple[float, float, int]] = []  # accept(): entered, returned, batch size
         self.db = DbStats()
         self.count_db = False
-        self.writer_conn: Any = None
         self._undo: list[tuple[Any, str, Any]] = []
 
     def reset(self) -> None:
@@ -267,14 +264,13 @@ class Probe:
                 finally:
                     spent[0] = time.perf_counter() - t
 
-            role = "writer" if conn is probe.writer_conn else "reader"
             t0 = time.perf_counter()
             try:
                 return await original_execute(conn, timed)
             finally:
-                probe.db.hops[role] += 1
-                probe.db.hop_wait[role] += time.perf_counter() - t0
-                probe.db.hop_exec[role] += spent[0]
+                probe.db.hops += 1
+                probe.db.hop_wait += time.perf_counter() - t0
+                probe.db.hop_exec += spent[0]
 
         self._patch(aiosqlite.Connection, "_execute", _execute)
         self._patch(Database, "write", write)
@@ -575,20 +571,35 @@ def verdict(ok: bool) -> str:
 # ---------------------------------------------------------------- the phases
 
 
-@dataclass
-class FullRun:
-    """One run of the full bot: N buyers rush (or stroll to) link 1 of a product with stock S."""
+@dataclass(kw_only=True)
+class Measured:
+    """What every measured run has: updates handled, over which window, how fast, at what CPU."""
 
-    pace: Pace
     updates: int = 0
-    window: float = float("nan")  # first update available -> outbox drained
-    handled_after: float = float("nan")  # first update available -> last update handled
+    window: float = float("nan")
     lat: dict[str, list[float]] = field(default_factory=dict)
     batches: str = ""
+    cpu: tuple[float, float, float] = (0.0, 0.0, 1.0)  # event-loop thread, whole process, wall
+
+    @property
+    def ups(self) -> float:
+        return self.updates / self.window if self.updates else float("nan")
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu[0] / max(self.updates, 1) * 1000
+
+
+@dataclass(kw_only=True)
+class FullRun(Measured):
+    """One run of the full bot: N buyers rush (or stroll to) link 1 of a product with stock S.
+    Its window runs from the first update available to the outbox drained."""
+
+    pace: Pace
+    handled_after: float = float("nan")  # first update available -> last update handled
     lag: list[float] = field(default_factory=list)
     gc: str = ""
     busiest_second: int = 0  # most updates arriving within any one second
-    cpu: tuple[float, float, float] = (0.0, 0.0, 1.0)  # event-loop thread, whole process, wall
     calls_by_method: collections.Counter = field(default_factory=collections.Counter)
     messages_per_order: list[int] = field(default_factory=list)  # sent or edited in each ordering buyer's chat
     orders: int = 0
@@ -604,34 +615,13 @@ class FullRun:
     db: DbStats | None = None
 
     @property
-    def ups(self) -> float:
-        return self.updates / self.window
-
-    @property
-    def cpu_ms(self) -> float:
-        return self.cpu[0] / max(self.updates, 1) * 1000
-
-    @property
     def oversold(self) -> int:
         return self.units + self.left - self.stock
 
 
-@dataclass
-class EchoRun:
-    updates: int = 0
-    window: float = float("nan")
-    lat: dict[str, list[float]] = field(default_factory=dict)
-    batches: str = ""
-    cpu: tuple[float, float, float] = (0.0, 0.0, 1.0)
+@dataclass(kw_only=True)
+class EchoRun(Measured):
     errors: list[str] = field(default_factory=list)
-
-    @property
-    def ups(self) -> float:
-        return self.updates / self.window if self.updates else float("nan")
-
-    @property
-    def cpu_ms(self) -> float:
-        return self.cpu[0] / max(self.updates, 1) * 1000
 
 
 def busiest_second(times: Any) -> int:
@@ -657,7 +647,7 @@ def cpu_since(mark: tuple[float, float, float]) -> tuple[float, float, float]:
 async def full_bot(args: argparse.Namespace, pace: Pace, errors_logged: ErrorCounter, *, detailed: bool) -> FullRun:
     """The real bot on a fresh fake and a fresh SQLite file; `detailed` adds the DB counters and profilers."""
     n, stock, timeout = args.buyers, args.stock, args.timeout
-    run = FullRun(pace, stock=stock)
+    run = FullRun(pace=pace, stock=stock)
     with tempfile.TemporaryDirectory(prefix="livecart-bench-") as tmp:
         tg = FakeTelegram()
         world = World(tg, make_config(Path(tmp)), None)  # type: ignore[arg-type]
@@ -665,7 +655,6 @@ async def full_bot(args: argparse.Namespace, pace: Pace, errors_logged: ErrorCou
         probe.install(tg)
         try:
             await world.start()
-            probe.writer_conn = world.store.db._writer
             _, shop, product_id = await shop_with_product_on_link(world, f"Flash oranges, 9.90, {stock}")
             buyers = [world.user(f"Buyer{i}") for i in range(n)]
             for buyer in buyers:
@@ -831,11 +820,10 @@ def report_db(db: DbStats, run: FullRun) -> None:
     print(f"    write lock wait {db.write_wait:.2f} s (summed over tasks), lock held {db.write_held:.2f} s "
           f"({db.write_held / run.window * 100:.0f}% of the window), reader query latency summed {db.read_time:.2f} s, "
           f"lookups {db.lookup_time:.2f} s ({db.lookup_time / max(lookups, 1) * 1e6:.0f} us each)")
-    for role in ("writer", "reader"):
-        count, waited, spent = db.hops[role], db.hop_wait[role], db.hop_exec[role]
-        if count:
-            print(f"    aiosqlite {role} thread hops: {count} ({count / n:.1f}/update), mean "
-                  f"{waited / count * 1000:.2f} ms awaited per hop, of which {spent / count * 1000:.3f} ms in sqlite3")
+    if db.hops:
+        print(f"    aiosqlite reader thread hops: {db.hops} ({db.hops / n:.1f}/update), mean "
+              f"{db.hop_wait / db.hops * 1000:.2f} ms awaited per hop, of which "
+              f"{db.hop_exec / db.hops * 1000:.3f} ms in sqlite3")
 
     def ranked(counter: collections.Counter, fmt) -> str:
         return ", ".join(fmt(k, v) for k, v in sorted(counter.items(), key=lambda kv: -kv[1]))

@@ -105,8 +105,7 @@ _NO_PREVIEW = {"is_disabled": True}
 
 
 async def _call(update: Update, method: str, params: dict[str, Any]) -> None:
-    params = {key: value for key, value in params.items() if value is not None}
-    await update.get_bot().do_api_request(method, api_kwargs=params)
+    await update.get_bot().do_api_request(method, api_kwargs=params)  # PTB drops the None values
 
 
 async def reply(update: Update, text: str, markup: Any = None) -> None:
