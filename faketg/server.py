@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import methods_core, methods_messages, methods_payments  # noqa: F401  (register handlers)
 from .errors import DEFAULT_DESCRIPTIONS, ApiError, bad_request, forbidden
+from .flood import FloodControl, FloodModel
 from .httpio import Receive, Scope, Send, parse_request, read_body, send_bytes, send_json
 from .media import FakeFile, FileStore
 from .model import CallRecord, FakeCallbackQuery, FakeChat, FakeMessage, FakePreCheckout
@@ -114,6 +115,7 @@ class FakeTelegram:
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
         self._settle_hook: SettleHook | None = None
+        self.flood: FloodControl | None = None  # Telegram's flood control; off unless a test turns it on
         self._user_ids = itertools.count(10001)
         self._group_ids = itertools.count(1)
         self._query_ids = itertools.count(4000000000000001)
@@ -182,6 +184,8 @@ class FakeTelegram:
             record.method, handler = found
             await self._delay(record, after=False)
             self._raise_fault(record)
+            if self.flood is not None:
+                self.flood.check(record.method, record.chat_id)
             result = handler(self, Params(request.values, request.files))
             if inspect.isawaitable(result):
                 result = await result
@@ -208,6 +212,16 @@ class FakeTelegram:
         finally:
             self._in_flight -= 1
         await send_json(send, status, reply)
+
+    # ------------------------------------------------------ flood control
+
+    def limit_flood(self, model: str | FloodModel | None = "documented") -> FloodControl | None:
+        """Answer 429 past Telegram's limits, by the named model (faketg/flood.py); None: off."""
+        if model is None:
+            self.flood = None
+        else:
+            self.flood = FloodControl(model if isinstance(model, FloodModel) else FloodModel(model), self._clock)
+        return self.flood
 
     # ------------------------------------------------------ fault injection
 
@@ -369,6 +383,11 @@ class FakeTelegram:
 
     def push_update(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Queue an update (update_id assigned here) for getUpdates."""
+        if self.flood is not None:
+            for body in payload.values():
+                chat = (body.get("message") or body).get("chat") if isinstance(body, dict) else None
+                if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                    self.flood.heard_from(chat["id"])
         return self.updates.push(payload)
 
     def new_query_id(self) -> str:
