@@ -45,8 +45,10 @@ class WebhookConfig:
 class LimitsConfig:
     """Sending pace and abuse limits; defaults follow Telegram's documented limits."""
 
-    sends_per_second: float = 25.0
+    sends_per_second: float = 25.0  # the bulk budget: notices, restock notes, summaries, alerts
     sends_per_chat_per_second: float = 1.0
+    # Every chat-bound message, once a 429 shows Telegram counting answers too (runtime/pacing.py).
+    all_chats_per_second: float = 30.0
     sends_per_group_per_minute: float = 20.0
     updates_per_user_per_minute: int = 60
     open_orders_per_buyer_per_shop: int = 20

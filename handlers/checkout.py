@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import replace
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 
@@ -23,7 +24,7 @@ from handlers.landing import max_quantity, tapped_product
 from handlers.notices import method_name, new_order_messages
 from handlers.payments import available_methods, payment_messages
 from storage.models import Flow, Shop
-from storage.outbox import Outgoing
+from storage.outbox import Outgoing, Priority
 from storage.orders import Delivery, LimitReached, Order, OrderProblem, SoldOut, TooManyOpenOrders, Unavailable
 
 FLOW = "checkout"
@@ -284,8 +285,9 @@ async def on_confirm(update: Update, context: Context) -> None:
         params = {"message_id": message.message_id, "parse_mode": "HTML",
                   "reply_markup": receipt_buttons(who.t, order)}
         params["caption" if receipt_method == "editMessageCaption" else "text"] = receipt
-        return [Outgoing(who.id, receipt_method, params), *await payment_messages(svc, order, shop, who.t),
-                *await new_order_messages(context, order, shop, who.user)]
+        answers = [Outgoing(who.id, receipt_method, params), *await payment_messages(svc, order, shop, who.t)]
+        return [replace(m, priority=Priority.ANSWER) for m in answers] + \
+            await new_order_messages(context, order, shop, who.user)
 
     try:
         order, _created = await store.orders.place(

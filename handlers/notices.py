@@ -15,7 +15,7 @@ from storage import Store
 from storage.db import WriteTransaction
 from storage.models import Shop, User
 from storage.orders import Order
-from storage.outbox import Outgoing
+from storage.outbox import Outgoing, Priority
 from storage.products import Product
 
 ORDER_NOTICE = "order_notice"  # outbox kind: a burst of these is folded into one digest
@@ -87,9 +87,9 @@ async def to_members(svc: Services, shop: Shop, render: Callable[[Translator], O
             continue
         rendered = render(translator_for(member, svc.config))
         if isinstance(rendered, Outgoing):
-            out.append(replace(rendered, chat_id=member_id))
+            out.append(replace(rendered, chat_id=member_id, priority=Priority.OWNER))
         else:
-            out.append(Outgoing(member_id, "sendMessage", rendered))
+            out.append(Outgoing(member_id, "sendMessage", rendered, priority=Priority.OWNER))
     return out
 
 

@@ -25,6 +25,7 @@ from handlers.registry import register
 from handlers.summaries import SummaryScheduler
 from runtime.limiter import LivecartRateLimiter
 from runtime.outbox_sender import OutboxSender
+from runtime.pacing import Pacer
 from runtime.polling import ALLOWED_UPDATES, poll_forever
 from runtime.telegram_request import TelegramRequest
 from runtime.updates import UpdatePipeline
@@ -38,8 +39,9 @@ HOUSEKEEPING_SECONDS = 3600
 
 
 def build_application(config: Config, store: Store, request: BaseRequest | None = None,
-                      updates_request: BaseRequest | None = None) -> Application:
-    """The python-telegram-bot Application with our handlers; `request` swaps the HTTP layer."""
+                      updates_request: BaseRequest | None = None, pacer: Pacer | None = None) -> Application:
+    """The python-telegram-bot Application with our handlers; `request` swaps the HTTP layer;
+    `pacer` is the sending budget it shares with the outbox."""
     builder = (
         Application.builder()
         .token(config.token)
@@ -47,11 +49,7 @@ def build_application(config: Config, store: Store, request: BaseRequest | None 
         .base_file_url(config.file_base_url)
         .updater(None)  # we fetch updates ourselves (runtime/polling.py), storing them first
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(LivecartRateLimiter(
-            overall_max_rate=max(30.0, config.limits.sends_per_second),
-            group_max_rate=config.limits.sends_per_group_per_minute,
-            max_retries=2,
-        ))
+        .rate_limiter(LivecartRateLimiter(pacer or Pacer(config.limits)))
     )
     if request is None:  # a large pool for the calls, a small one for the long poll
         request = TelegramRequest(connection_pool_size=256)
@@ -87,6 +85,7 @@ class Livecart:
         self._updates_request = updates_request
         self._long_poll = long_poll
         self.store: Store | None = None
+        self.pacer: Pacer | None = None
         self.app: Application | None = None
         self.pipeline: UpdatePipeline | None = None
         self.outbox: OutboxSender | None = None
@@ -99,13 +98,15 @@ class Livecart:
 
     async def start(self, *, polling: bool = True) -> None:
         self.store = await Store.open(self.config.database)
-        self.app = build_application(self.config, self.store, self._request, self._updates_request)
+        self.pacer = Pacer(self.config.limits)  # one sending budget for direct answers and the outbox
+        self.app = build_application(self.config, self.store, self._request, self._updates_request, self.pacer)
         await self.app.initialize()  # getMe: fails fast on a bad token
         self.app.bot_data["services"].bot_username = self.app.bot.username
         await self.app.start()
         await set_default_commands(self.app.bot)
         self.outbox = OutboxSender(self.store, self.app.bot, self.config.limits,
-                                   folders={ORDER_NOTICE: digest_renderer(self.store, self.config)})
+                                   folders={ORDER_NOTICE: digest_renderer(self.store, self.config)},
+                                   pacer=self.pacer)
         self.outbox.start()
         self.summaries = SummaryScheduler(self.store, self.app.bot, self.config)
         self.summaries.start()

@@ -1,7 +1,10 @@
 """Drains the durable outbox within Telegram's sending limits.
 
-Messages to one chat go out one at a time and in order; different chats are sent concurrently
-under a global pace. 429 waits the retry_after Telegram names; 5xx, timeouts and network
+Messages to one chat go out one at a time and in order; different chats are sent concurrently,
+in priority order (buyers' answers such as receipts, then owners' notices, then everything else),
+each taking its budget from the shared Pacer (runtime/pacing.py) before it goes: answers only
+their chat's pace, the rest the bulk budget too. A 429 pauses what it applies to (the Pacer
+decides) and the message is retried after Telegram's retry_after; 5xx, timeouts and network
 errors back off exponentially; a user who blocked the bot is marked and skipped; a request
 Telegram refuses as malformed is given up and logged (retrying cannot fix it).
 """
@@ -18,38 +21,14 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from core.config import LimitsConfig
 from storage import Store
-from runtime.limiter import OUTBOX
+from runtime.limiter import OutboxSend
+from runtime.pacing import Pacer
 from runtime.telegram_errors import retry_after_seconds
-from storage.outbox import OutboxMessage, Outgoing
+from storage.outbox import OutboxMessage, Outgoing, Priority
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
-
-
-class TokenBucket:
-    """A pace of `rate` per second with bursts of up to `burst`."""
-
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._tokens = burst
-        self._at = clock()
-
-    def _refill(self) -> None:
-        t = self._clock()
-        self._tokens = min(self.burst, self._tokens + (t - self._at) * self.rate)
-        self._at = t
-
-    def wait_time(self) -> float:
-        """Seconds until a token is available (0 when one is)."""
-        self._refill()
-        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
-
-    def take(self) -> None:
-        self._refill()
-        self._tokens -= 1
 
 
 # Renders one digest for several queued messages of a kind: (chat_id, shop_id, refs) -> message.
@@ -57,16 +36,14 @@ Folder = Callable[[int, int, list[int]], Awaitable[Outgoing | None]]
 
 
 class OutboxSender:
-    def __init__(self, store: Store, bot: Bot, limits: LimitsConfig, folders: dict[str, Folder] | None = None) -> None:
+    def __init__(self, store: Store, bot: Bot, limits: LimitsConfig, folders: dict[str, Folder] | None = None,
+                 pacer: Pacer | None = None) -> None:
         self._store = store
         self._bot = bot
-        self._limits = limits
+        self.pacer = pacer or Pacer(limits)  # shared with the bot's rate limiter in production
         # A burst of foldable messages queued for one chat (it can take ~1/s) goes out as one digest.
         self._folders = folders or {}
-        self._global = TokenBucket(limits.sends_per_second, max(1.0, limits.sends_per_second))
-        self._chats: dict[int, TokenBucket] = {}
         self._busy_chats: set[int] = set()
-        self._paused_until: dict[int, float] = {}  # chat -> monotonic time (after a 429)
         # Rows finished while a `due` query was in flight: that query's answer may still list them.
         self._finished_during_fetch: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -84,17 +61,6 @@ class OutboxSender:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    def _bucket(self, chat_id: int) -> TokenBucket:
-        bucket = self._chats.get(chat_id)
-        if bucket is None:
-            if chat_id < 0:  # groups and channels: 20 per minute
-                rate = self._limits.sends_per_group_per_minute / 60
-                bucket = TokenBucket(rate, 3)
-            else:
-                bucket = TokenBucket(self._limits.sends_per_chat_per_second, 3)
-            self._chats[chat_id] = bucket
-        return bucket
 
     async def _run(self) -> None:
         while True:
@@ -118,19 +84,18 @@ class OutboxSender:
         due = [m for m in due if m.id not in self._finished_during_fetch]  # never send a row twice
         wait = 30.0
         started_chats: set[int] = set()
-        for message in due:
+        blocked: set[Priority] = set()  # kinds whose shared budget is spent for now
+        for message in due:  # by priority, then oldest first
             chat = message.chat_id
-            if chat in self._busy_chats or chat in started_chats:
+            if chat in self._busy_chats or chat in started_chats or message.priority in blocked:
                 continue  # keep one chat's messages in order: one in flight at a time
-            chat_wait = max(self._bucket(chat).wait_time(), self._paused_until.get(chat, 0.0) - time.monotonic(), 0.0)
-            global_wait = self._global.wait_time()
-            if chat_wait or global_wait:
-                wait = min(wait, max(chat_wait, global_wait))
-                if global_wait:
-                    break
+            pause = self.pacer.wait_time(chat, message.priority)
+            if pause:
+                wait = min(wait, pause.seconds)
+                if pause.scope != "chat":  # the bulk or bot-wide budget: the rest of this kind waits too
+                    blocked.add(message.priority)
                 continue
-            self._bucket(chat).take()
-            self._global.take()
+            self.pacer.take(chat, message.priority)
             started_chats.add(chat)
             self._busy_chats.add(chat)
             task = asyncio.create_task(self._send_or_fold(message), name=f"outbox-{message.id}")
@@ -163,11 +128,10 @@ class OutboxSender:
         outbox = self._store.outbox
         try:
             await self._bot.do_api_request(method, api_kwargs={"chat_id": message.chat_id, **params},
-                                           rate_limit_args=OUTBOX)
-        except RetryAfter as exc:
+                                           rate_limit_args=OutboxSend(message.priority))
+        except RetryAfter as exc:  # the limiter told the Pacer what to pause
             retry = retry_after_seconds(exc)
             log.warning("429 for chat %d: retrying message %d in %.0fs", message.chat_id, message.id, retry)
-            self._paused_until[message.chat_id] = time.monotonic() + retry
             for row in ids:
                 await outbox.retry_later(row, retry, f"429 retry_after={retry}")
         except Forbidden as exc:

@@ -7,6 +7,7 @@ limits and records each outcome here.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,14 @@ from typing import Any
 from storage.db import Database, WriteTransaction, now
 
 MAX_ATTEMPTS = 25  # with capped exponential backoff, about two hours of trying
+
+
+class Priority(enum.IntEnum):
+    """Which budget a message takes and in what order the outbox sends (runtime/pacing.py)."""
+
+    ANSWER = 0  # an answer to what the user just did (a receipt): only that chat's pace
+    OWNER = 1  # a notice to a shop's owner or staff (a new order): the bulk budget, before the rest
+    BULK = 2  # everything else proactive: status notes, restock notes, reminders, summaries, alerts
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,7 @@ class Outgoing:
     kind: str | None = None
     shop_id: int | None = None
     ref: int | None = None
+    priority: Priority = Priority.BULK
 
 
 @dataclass(frozen=True)
@@ -40,18 +50,19 @@ class OutboxMessage:
     kind: str | None = None
     shop_id: int | None = None
     ref: int | None = None
+    priority: Priority = Priority.BULK
 
     @property
     def params(self) -> dict[str, Any]:
         return json.loads(self.raw_params) if isinstance(self.raw_params, str) else self.raw_params
 
 
-_COLUMNS = "id, chat_id, method, params, attempts, kind, shop_id, ref"
+_COLUMNS = "id, chat_id, method, params, attempts, kind, shop_id, ref, priority"
 
 
 def _message(row: Any) -> OutboxMessage:
     return OutboxMessage(row["id"], row["chat_id"], row["method"], row["params"], row["attempts"],
-                         row["kind"], row["shop_id"], row["ref"])
+                         row["kind"], row["shop_id"], row["ref"], Priority(row["priority"]))
 
 
 class Outbox:
@@ -71,10 +82,10 @@ class Outbox:
         """Store a message inside the caller's transaction."""
         t = now()
         await conn.execute(
-            "INSERT INTO outbox (chat_id, method, params, not_before, created_at, kind, shop_id, ref)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (chat_id, method, params, not_before, created_at, kind, shop_id, ref, priority)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (message.chat_id, message.method, json.dumps(message.params, ensure_ascii=False), t, t,
-             message.kind, message.shop_id, message.ref),
+             message.kind, message.shop_id, message.ref, int(message.priority)),
         )
         self._db.after_commit(self._notify)
 
@@ -92,10 +103,11 @@ class Outbox:
 
 
     async def due(self, limit: int = 200, within: float = 0.0) -> list[OutboxMessage]:
-        """Unsent messages whose time has come (or comes `within` seconds), oldest first."""
+        """Unsent messages whose time has come (or comes `within` seconds): answers first, then
+        owners' notices, then the rest; oldest first within each."""
         rows = await self._db.fetch_all(
             f"""SELECT {_COLUMNS} FROM outbox
-               WHERE sent_at IS NULL AND failed_at IS NULL AND not_before <= ? ORDER BY id LIMIT ?""",
+               WHERE sent_at IS NULL AND failed_at IS NULL AND not_before <= ? ORDER BY priority, id LIMIT ?""",
             (now() + within, limit),
         )
         return [_message(r) for r in rows]

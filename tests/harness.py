@@ -29,7 +29,7 @@ def make_config(tmp_path: Path, **overrides: object) -> Config:
                           env={})
     # Tests must not wait on Telegram's real pace; the pacing itself has its own tests.
     fast = LimitsConfig(sends_per_second=100_000.0, sends_per_chat_per_second=100_000.0,
-                        sends_per_group_per_minute=100_000.0)
+                        sends_per_group_per_minute=100_000.0, all_chats_per_second=100_000.0)
     return replace(config, limits=fast, **overrides)  # type: ignore[arg-type]
 
 

@@ -8,6 +8,7 @@ import io
 from dataclasses import replace
 
 
+from runtime.pacing import Pacer
 from tests.harness import start_world
 from tests.stories import place_order, save_delivery, shop_with_product_on_link, stock_of
 
@@ -174,8 +175,7 @@ async def test_burst_of_orders_reaches_the_owner_as_a_digest(tmp_path):
     world = await start_world(tmp_path)
     try:
         # Telegram's real pace for one chat: about one message a second (bursts of 3).
-        world.bot.outbox._limits = replace(world.config.limits, sends_per_chat_per_second=1.0)
-        world.bot.outbox._chats.clear()
+        world.bot.outbox.pacer = Pacer(replace(world.config.limits, sends_per_chat_per_second=1.0))
         ann, shop, _ = await shop_with_product_on_link(world)
         buyers = [world.user(f"B{i}") for i in range(12)]
         for b in buyers:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from core.config import LimitsConfig
-from runtime.outbox_sender import OutboxSender, TokenBucket
+from runtime.outbox_sender import OutboxSender
+from runtime.pacing import TokenBucket
 from storage.outbox import OutboxMessage
 
 

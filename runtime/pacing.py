@@ -1,0 +1,173 @@
+"""Telegram's sending budgets as the bot keeps them, by kind of send.
+
+What Telegram documents, and what this keeps to:
+- about one message a second to one chat, short bursts tolerated; 20 a minute to one group;
+- about 30 a second for bulk notifications to many users. Answers to a user's own action are not
+  documented as counted against it, and frameworks that know Telegram well say they are not.
+
+So a send is one of three kinds (storage.outbox.Priority): an ANSWER to what the user just did
+(the card, the checkout's edits, the receipt, a sold-out answer) waits only for its chat's pace;
+an OWNER notice and other BULK sends (restock notes, reminders, summaries, alerts) also take from
+the bulk budget, owners' first. A 429 pauses what it applies to and nothing else:
+- on a bulk send: the bulk budget (and that chat) for retry_after;
+- on an answer to a chat that was over its own pace: that chat;
+- on an answer to a chat well within its own pace: Telegram is counting every message against a
+  bot-wide budget (stricter than documented). From then on, for LEARNED_SECONDS, every chat-bound
+  message is also paced bot-wide at `all_chats_per_second`, answers before bulk, instead of
+  drawing more 429s; the request that got the 429 waits its retry_after.
+
+One Pacer per process. Several worker processes (PostgreSQL mode) would share the bulk and
+bot-wide budgets through the database or a small broker: each worker takes tokens in batches
+from a shared row (`UPDATE budget SET tokens = tokens - n WHERE tokens >= n`), and per-chat
+buckets stay local because one user's updates are handled by one worker at a time. The interface
+(wait_time / take / note_429) is what such a shared pacer would keep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.config import LimitsConfig
+from storage.outbox import Priority
+
+CHAT_BURST = 3.0  # messages one chat may get at once before its 1/s pace applies
+GROUP_BURST = 3.0
+LEARNED_SECONDS = 600.0  # how long a bot-wide pace learned from a 429 stays on
+
+
+class TokenBucket:
+    """A pace of `rate` per second with bursts of up to `burst`."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = burst
+        self._at = clock()
+
+    def _refill(self) -> None:
+        t = self._clock()
+        self._tokens = min(self.burst, self._tokens + (t - self._at) * self.rate)
+        self._at = t
+
+    @property
+    def tokens(self) -> float:
+        self._refill()
+        return self._tokens
+
+    def wait_time(self) -> float:
+        """Seconds until a token is available (0 when one is)."""
+        self._refill()
+        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+
+    def take(self) -> None:
+        self._refill()
+        self._tokens -= 1
+
+
+@dataclass(frozen=True)
+class Wait:
+    """How long a send must wait, and for what: "chat" (only this chat is held back), "bulk" or
+    "all" (every send of its kind behind it is held back too)."""
+
+    seconds: float
+    scope: str = "chat"
+
+    def __bool__(self) -> bool:
+        return self.seconds > 0
+
+
+NOW = Wait(0.0)
+
+
+class Pacer:
+    def __init__(self, limits: LimitsConfig, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._chats: dict[int, TokenBucket] = {}
+        self._paused_until: dict[int, float] = {}  # chat -> clock time, after a 429
+        rate = limits.sends_per_second
+        self._bulk = TokenBucket(rate, max(1.0, rate), clock)
+        self._bulk_paused_until = 0.0
+        overall = limits.all_chats_per_second
+        self._all = TokenBucket(overall, max(1.0, overall), clock)
+        self._all_until = 0.0  # the learned bot-wide pace is on until then
+        self._answers_waiting = 0  # answers held by the bot-wide pace: bulk sends yield to them
+        self.learned = 0  # how often a 429 showed a bot-wide budget (metrics, tests)
+
+    # ------------------------------------------------------------ budgets
+
+    def _chat(self, chat_id: int) -> TokenBucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            if chat_id < 0:  # groups and channels
+                bucket = TokenBucket(self._limits.sends_per_group_per_minute / 60, GROUP_BURST, self._clock)
+            else:
+                bucket = TokenBucket(self._limits.sends_per_chat_per_second, CHAT_BURST, self._clock)
+            self._chats[chat_id] = bucket
+        return bucket
+
+    @property
+    def bot_wide(self) -> bool:
+        """Whether every chat-bound message is paced bot-wide now (learned from a 429)."""
+        return self._clock() < self._all_until
+
+    def wait_time(self, chat_id: int, priority: Priority) -> Wait:
+        """How long a message of this priority to this chat must wait; takes nothing."""
+        now = self._clock()
+        chat = max(self._chat(chat_id).wait_time(), self._paused_until.get(chat_id, 0.0) - now)
+        waits = [Wait(chat, "chat")]
+        if priority is not Priority.ANSWER:
+            waits.append(Wait(max(self._bulk.wait_time(), self._bulk_paused_until - now), "bulk"))
+            if self._answers_waiting:
+                waits.append(Wait(1 / max(self._all.rate, 1.0), "bulk"))  # answers go first
+        if now < self._all_until:
+            waits.append(Wait(self._all.wait_time(), "all"))
+        longest = max(waits, key=lambda w: w.seconds)
+        return longest if longest.seconds > 0 else NOW
+
+    def take(self, chat_id: int, priority: Priority) -> None:
+        """Count a message as sent (after wait_time said it may go)."""
+        self._chat(chat_id).take()
+        if priority is not Priority.ANSWER:
+            self._bulk.take()
+        if self._clock() < self._all_until:
+            self._all.take()
+
+    async def acquire(self, chat_id: int, priority: Priority) -> None:
+        """Wait until a message may go, then count it (direct answers)."""
+        waiting = False
+        try:
+            while wait := self.wait_time(chat_id, priority):
+                if priority is Priority.ANSWER and wait.scope == "all" and not waiting:
+                    waiting = True
+                    self._answers_waiting += 1
+                await asyncio.sleep(wait.seconds)
+            self.take(chat_id, priority)
+        finally:
+            if waiting:
+                self._answers_waiting -= 1
+
+    # ------------------------------------------------------------ 429s
+
+    def note_429(self, chat_id: int, priority: Priority, retry_after: float, *, had_slack: bool) -> str:
+        """Telegram refused a message to `chat_id` with 429: pause what it applies to. `had_slack`:
+        the chat had room in its own pace when the message went. Returns what was paused."""
+        now = self._clock()
+        self._paused_until[chat_id] = max(self._paused_until.get(chat_id, 0.0), now + retry_after)
+        if priority is not Priority.ANSWER:
+            self._bulk_paused_until = max(self._bulk_paused_until, now + retry_after)
+            return "bulk"
+        if had_slack and chat_id > 0:
+            if now >= self._all_until:
+                self.learned += 1
+            self._all_until = now + LEARNED_SECONDS
+            return "all"
+        return "group" if chat_id < 0 else "chat"
+
+    def slack(self, chat_id: int) -> bool:
+        """Whether this chat could take another message now (read before sending, for note_429)."""
+        return self._chat(chat_id).tokens >= 1
