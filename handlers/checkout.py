@@ -1,17 +1,22 @@
 """Checkout: from Buy now (or the cart) to a placed order with a receipt.
 
-A returning buyer goes card -> "Ship to ... [Use this]" -> confirmation -> receipt, each an edit
-of the same message. A new buyer shares a phone (or types it), the recipient's name and an
-address, all remembered for next time. The conversation is stored, so it survives a restart.
+Buy now holds the units for a few minutes (the shop's setting; storage/holds.py), so whoever
+cannot get one learns it at that first tap. A returning buyer then sees the confirmation at once
+(saved address, [Change]) and taps Confirm: two taps, the card edited twice. A new buyer shares a
+phone (the recipient's name comes from the shared contact, changeable on the confirmation) and
+types or shares an address, all remembered for next time. The conversation is stored, so it
+survives a restart; every checkout button carries its checkout's token.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from dataclasses import replace
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram.error import TelegramError
 
 from core.contact import ContactError, check_address, check_note, check_recipient, normalize_phone
 from core.i18n import N_, Safe, Translator
@@ -20,12 +25,15 @@ from handlers.common import (
     Actor, Context, actor, button, keyboard, message_text, parse_callback, reply, services, show,
 )
 from handlers.flows import register_flow
-from handlers.landing import max_quantity, tapped_product
+from handlers.landing import buyer_card_buttons, buyer_card_text, tapped_product
 from handlers.notices import method_name, new_order_messages
 from handlers.payments import available_methods, payment_messages
 from storage.models import Flow, Shop
+from storage.products import Product
 from storage.outbox import Outgoing, Priority
 from storage.orders import Delivery, LimitReached, Order, OrderProblem, SoldOut, TooManyOpenOrders, Unavailable
+
+log = logging.getLogger(__name__)
 
 FLOW = "checkout"
 CONTACT_PROBLEMS = {
@@ -53,39 +61,74 @@ def items_text(t: Translator, lines: list[tuple[str, int, int]], currency: str) 
 # ---------------------------------------------------------------- starting a checkout
 
 async def on_buy_now(update: Update, context: Context) -> None:
-    """Buy now on a product card: check out just this product."""
+    """Buy now on a product card: hold the units and check out just this product."""
     who = await actor(update, context)
     tapped = await tapped_product(update, context, who)
     if tapped is None:
         return
     product, quantity, slot = tapped
-    bound = await max_quantity(context, who, product)
-    if bound < 1:
-        key = "buyer.sold_out" if product.stock < 1 else "buyer.limit_reached"
-        await update.callback_query.answer(who.t.plain(key, left=0, limit=product.per_buyer_limit or 0), show_alert=True)
-        return
-    quantity = min(quantity, bound)
-    await begin(update, context, who, product.shop_id, [[product.id, quantity, slot or None]], from_cart=False)
+    data = parse_callback(update)
+    seen_price = data.opt_int(3) if data else None  # the price on the button the buyer tapped
+    seen = {str(product.id): seen_price} if seen_price is not None else {}
+    await begin(update, context, who, product.shop_id, [[product.id, quantity, slot or None]],
+                from_cart=False, seen_prices=seen, card_slot=slot)
 
 
-async def begin(update: Update, context: Context, who: Actor, shop_id: int, items: list[list], *, from_cart: bool) -> None:
-    """Start the checkout conversation: offer the saved address, or ask for the details."""
+async def begin(update: Update, context: Context, who: Actor, shop_id: int, items: list[list], *, from_cart: bool,
+                seen_prices: dict[str, int] | None = None, card_slot: int | None = None) -> None:
+    """Hold the units and start the checkout: a returning buyer sees the confirmation at once
+    (saved address, [Change]); a new buyer is asked for a phone. Sold out is said at this tap.
+    `card_slot` is given when the tap came from a product card (Buy now), which is then edited."""
     store = services(context).store
-    data = {"shop": shop_id, "items": items, "from_cart": from_cart, "token": new_token()}
-    user = who.user
-    if user.has_delivery:
-        data.update(phone=user.phone, recipient=user.recipient, address=user.address)
-        await store.flows.start(who.id, FLOW, "saved", data)
+    shop = await store.shops.get(shop_id)
+    # The tap's own id keys the checkout: the same tap replayed after a crash finds its checkout
+    # (or the order it became) instead of starting another.
+    token = "q" + update.callback_query.id if update.callback_query else new_token()
+    if await store.orders.by_token(token) is not None:
         await update.callback_query.answer()
-        text = who.t("checkout.ship_to_saved", recipient=user.recipient, phone=user.phone, address=user.address)
-        markup = keyboard([[button(who.t.plain("checkout.button_use_saved"), "b.use"),
-                            button(who.t.plain("checkout.button_change"), "b.chg")],
-                           [button(who.t.plain("checkout.button_cancel"), "b.x")]])
-        await show(update, text, markup)
+        return  # this tap's checkout became an order already; its receipt is on screen
+    data = {"shop": shop_id, "items": items, "from_cart": from_cart, "token": token, "seen": seen_prices or {},
+            "held_until": time.time() + 60 * shop.hold_minutes}
+    user = who.user
+    returning = user.has_delivery
+    if returning:
+        data.update(phone=user.phone, recipient=user.recipient, address=user.address)
+    flow = Flow(who.id, FLOW, "confirm" if returning else "phone", data)
+    try:
+        held = await store.holds.take(buyer_id=who.id, shop_id=shop_id, token=token,
+                                      items=[(p, q) for p, q, _ in items], expires_at=data["held_until"],
+                                      flow=flow, allow_fewer=len(items) == 1)
+    except OrderProblem as problem:
+        await refuse_at_first_tap(update, context, who, shop, problem, card_slot)
         return
-    await store.flows.start(who.id, FLOW, "phone", data)
+    if any(h.quantity != h.wanted for h in held):  # fewer were left than the buyer asked for
+        got = {h.product_id: h.quantity for h in held}
+        flow = Flow(who.id, FLOW, flow.step, {**data, "items": [[p, got[p], s] for p, _, s in items]})
+        await store.flows.save(flow)
     await update.callback_query.answer()
-    await ask_phone(update, who)
+    if returning:
+        await show_confirmation(update, context, who, flow, edit=True)
+    else:
+        await ask_phone(update, who)
+
+
+async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop: Shop, problem: OrderProblem,
+                              card_slot: int | None) -> None:
+    """Nothing could be held: say why at this first tap. A sold-out product's card is edited in
+    place to its sold-out state (with "notify me"), one edit and no further steps."""
+    query = update.callback_query
+    if isinstance(problem, SoldOut) and problem.left == 0 and card_slot is not None:
+        product = await services(context).store.products.get(problem.product_id)
+        if product is not None:
+            await query.answer(who.t.plain("buyer.sold_out_toast", name=product.name))
+            await show(update, buyer_card_text(who.t, product, shop), buyer_card_buttons(who.t, product, shop, 1, card_slot))
+            return
+    if isinstance(problem, (LimitReached, Unavailable)):
+        await query.answer(problem_text(who.t, problem, plain=True), show_alert=True)
+        return
+    await query.answer()
+    await show(update, problem_text(who.t, problem),
+               keyboard([[button(who.t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]]))
 
 
 async def ask_phone(update: Update, who: Actor) -> None:
@@ -94,13 +137,32 @@ async def ask_phone(update: Update, who: Actor) -> None:
     await reply(update, who.t("checkout.ask_phone"), share)
 
 
+async def checkout_of_tap(update: Update, context: Context, who: Actor, *steps: str) -> Flow | None:
+    """The checkout a button belongs to, if it is still open (and at one of `steps`, if given).
+
+    Checkout buttons carry their checkout's token as the last argument, so a stale button of an
+    earlier checkout never touches the current one; it is answered with what became of it."""
+    data = parse_callback(update)
+    token = data.args[-1] if data and data.args else None
+    store = services(context).store
+    flow = await store.flows.get(who.id)
+    if flow is not None and flow.name == FLOW and (token is None or flow.data.get("token") == token) \
+            and (not steps or flow.step in steps):
+        return flow
+    placed = await store.orders.by_token(token) if token else None
+    if placed is not None and placed.buyer_id == who.id:
+        await update.callback_query.answer(who.t.plain("checkout.already_placed_see_orders", number=placed.number),
+                                           show_alert=True)
+    else:
+        await update.callback_query.answer(who.t.plain("checkout.no_longer_open"), show_alert=True)
+    return None
+
+
 async def on_use_saved(update: Update, context: Context) -> None:
-    """"Use this address": straight to the confirmation."""
+    """"Use this address" on a message from before the two-tap checkout: the confirmation."""
     who = await actor(update, context)
-    flow = await services(context).store.flows.get(who.id)
-    # "confirm" too: the same tap replayed after a crash shows the confirmation again.
-    if flow is None or flow.name != FLOW or flow.step not in ("saved", "confirm"):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    flow = await checkout_of_tap(update, context, who, "saved", "confirm")
+    if flow is None:
         return
     await update.callback_query.answer()
     flow = Flow(flow.user_id, FLOW, "confirm", flow.data)
@@ -109,36 +171,45 @@ async def on_use_saved(update: Update, context: Context) -> None:
 
 
 async def on_change_details(update: Update, context: Context) -> None:
-    """"Change": ask for the details again (they replace the saved ones once the order is placed)."""
+    """"Change": ask for the details again (they replace the saved ones once the order is placed);
+    the units stay held meanwhile."""
     who = await actor(update, context)
-    store = services(context).store
-    flow = await store.flows.get(who.id)
-    if flow is None or flow.name != FLOW:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    flow = await checkout_of_tap(update, context, who)
+    if flow is None:
         return
     await update.callback_query.answer()
-    await store.flows.save(Flow(flow.user_id, FLOW, "phone", flow.data))
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "phone", flow.data))
     await ask_phone(update, who)
+
+
+async def on_change_recipient(update: Update, context: Context) -> None:
+    """The recipient's name on the confirmation: type another."""
+    who = await actor(update, context)
+    flow = await checkout_of_tap(update, context, who, "confirm")
+    if flow is None:
+        return
+    await update.callback_query.answer()
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "recipient", flow.data))
+    await reply(update, who.t("checkout.ask_recipient_typed"))
 
 
 async def on_add_note(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    store = services(context).store
-    flow = await store.flows.get(who.id)
-    if flow is None or flow.name != FLOW or flow.step != "confirm":
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    flow = await checkout_of_tap(update, context, who, "confirm")
+    if flow is None:
         return
     await update.callback_query.answer()
-    await store.flows.save(Flow(flow.user_id, FLOW, "note", flow.data))
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "note", flow.data))
     await reply(update, who.t("checkout.ask_note"))
 
 
 async def on_cancel_checkout(update: Update, context: Context) -> None:
+    """Cancel: end this checkout and give its held units back."""
     who = await actor(update, context)
-    store = services(context).store
-    flow = await store.flows.get(who.id)
-    if flow is not None and flow.name == FLOW:
-        await store.flows.clear(who.id)
+    flow = await checkout_of_tap(update, context, who)
+    if flow is None:
+        return
+    await services(context).store.holds.release(who.id, flow.data.get("token"), end_conversation=True)
     await update.callback_query.answer()
     await show(update, who.t("checkout.cancelled"))
 
@@ -154,10 +225,13 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
         if flow.step == "phone":
             contact = message.contact if message else None
             data["phone"] = normalize_phone(contact.phone_number if contact else message_text(update))
-            next_step = "recipient"
+            if not data.get("recipient"):  # the name on the shared contact, else the buyer's own
+                name = " ".join(filter(None, [contact.first_name, contact.last_name])) if contact else ""
+                data["recipient"] = check_recipient(name or who.user.first_name or "-")
+            next_step = "confirm" if data.get("address") else "address"
         elif flow.step == "recipient":
             data["recipient"] = check_recipient(message_text(update))
-            next_step = "address"
+            next_step = "confirm" if data.get("address") else "address"
         elif flow.step == "address":
             if message is not None and message.location is not None:
                 data["lat"], data["lon"] = message.location.latitude, message.location.longitude
@@ -177,11 +251,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
         return
     flow = Flow(flow.user_id, FLOW, next_step, data)
     await store.flows.save(flow)
-    if next_step == "recipient":
-        suggestion = ReplyKeyboardMarkup([[KeyboardButton(who.user.first_name or "-")]], resize_keyboard=True,
-                                         one_time_keyboard=True)
-        await reply(update, who.t("checkout.ask_recipient"), suggestion)
-    elif next_step == "address":
+    if next_step == "address":
         location = ReplyKeyboardMarkup([[KeyboardButton(who.t.plain("checkout.button_share_location"),
                                                         request_location=True)]],
                                        resize_keyboard=True, one_time_keyboard=True)
@@ -192,13 +262,13 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
 
 # ---------------------------------------------------------------- confirmation and placing
 
-async def _lines(context: Context, items: list[list]) -> list[tuple[str, int, int]]:
+async def _lines(context: Context, items: list[list]) -> list[tuple[Product, int]]:
     store = services(context).store
     lines = []
     for product_id, quantity, _slot in items:
         product = await store.products.get(product_id)
         if product is not None:
-            lines.append((product.name, product.price, quantity))
+            lines.append((product, quantity))
     return lines
 
 
@@ -209,24 +279,38 @@ async def _methods(context: Context, shop_id: int) -> list[Method]:
 
 
 async def show_confirmation(update: Update, context: Context, who: Actor, flow: Flow, *, edit: bool) -> None:
+    """The order as it will be placed, with the units held until a time it names."""
     store = services(context).store
     shop = await store.shops.get(flow.data["shop"])
     t = who.t
-    lines = await _lines(context, flow.data["items"])
+    products = await _lines(context, flow.data["items"])
+    lines = [(p.name, p.price, qty) for p, qty in products]
     total = sum(price * qty for _, price, qty in lines)
     d = flow.data
+    token = d["token"]
     methods = await _methods(context, shop.id)
     chosen = d.get("method") if d.get("method") in methods else methods[0].value
     text = t("checkout.confirm", items=Safe(items_text(t, lines, shop.currency)), total=t.money(total, shop.currency),
              recipient=d["recipient"], phone=d["phone"], address=d["address"],
              payment=method_name(t, chosen), shop=shop.name)
+    seen = d.get("seen") or {}
+    for product, _qty in products:
+        was = seen.get(str(product.id))
+        if was is not None and was != product.price:  # the price changed since the buyer tapped
+            text += "\n" + t("checkout.price_changed", name=product.name, now=t.money(product.price, shop.currency),
+                             was=t.money(was, shop.currency))
     if d.get("note"):
         text += "\n" + t("checkout.confirm_note", note=d["note"])
-    rows = [[button(t.plain("checkout.button_confirm"), "b.ok", d["token"])]]
+    if d.get("held_until"):
+        text += "\n\n" + t("checkout.held_until", time=t.time(d["held_until"], shop.timezone))
+    rows = [[button(t.plain("checkout.button_confirm"), "b.ok", token)]]
     if len(methods) > 1:  # the buyer picks how to pay; the chosen one is ticked
-        rows.append([button(("✅ " if m.value == chosen else "") + method_name(t, m.value), "b.m", m.value)
+        rows.append([button(("✅ " if m.value == chosen else "") + method_name(t, m.value), "b.m", m.value, token)
                      for m in methods])
-    rows.append([button(t.plain("checkout.button_note"), "b.note"), button(t.plain("checkout.button_cancel"), "b.x")])
+    rows.append([button(t.plain("checkout.button_change_address"), "b.chg", token),
+                 button(t.plain("checkout.button_change_recipient"), "b.rcp", token)])
+    rows.append([button(t.plain("checkout.button_note"), "b.note", token),
+                 button(t.plain("checkout.button_cancel"), "b.x", token)])
     markup = keyboard(rows)
     if edit:
         await show(update, text, markup)
@@ -238,17 +322,16 @@ async def on_pick_method(update: Update, context: Context) -> None:
     """A payment method button on the confirmation: tick it."""
     who = await actor(update, context)
     data = parse_callback(update)
-    store = services(context).store
-    flow = await store.flows.get(who.id)
-    if flow is None or flow.name != FLOW or flow.step != "confirm" or not data or not data.args:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    flow = await checkout_of_tap(update, context, who, "confirm")
+    if flow is None:
         return
-    if data.args[0] not in [m.value for m in await _methods(context, flow.data["shop"])]:
+    method = data.args[0] if data and data.args else None
+    if method not in [m.value for m in await _methods(context, flow.data["shop"])]:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
     await update.callback_query.answer()
-    flow = Flow(flow.user_id, FLOW, "confirm", {**flow.data, "method": data.args[0]})
-    await store.flows.save(flow)
+    flow = Flow(flow.user_id, FLOW, "confirm", {**flow.data, "method": method})
+    await services(context).store.flows.save(flow)
     await show_confirmation(update, context, who, flow, edit=True)
 
 
@@ -303,20 +386,25 @@ async def on_confirm(update: Update, context: Context) -> None:
         await show(update, problem_text(who.t, problem), keyboard([[button(who.t.plain("buyer.button_catalog"),
                                                                            "b.shop", shop.id, 0)]]))
         return
-    await query.answer(who.t.plain("checkout.placed_toast", number=order.number))
+    try:
+        await query.answer(who.t.plain("checkout.placed_toast", number=order.number))
+    except TelegramError as exc:  # the order stands and its receipt is in the outbox: say nothing else
+        log.warning("order #%d placed, but its toast could not be shown: %s", order.number, exc)
 
 
-def problem_text(t: Translator, problem: OrderProblem) -> str:
+def problem_text(t: Translator, problem: OrderProblem, *, plain: bool = False) -> str:
+    """Why an order cannot be placed, in the buyer's language (`plain`: for an alert, no HTML)."""
+    say = t.plain if plain else t
     if isinstance(problem, SoldOut):
         if problem.left == 0:
-            return t("checkout.sold_out", name=problem.name)
-        return t("checkout.only_left", name=problem.name, left=problem.left)
+            return say("checkout.sold_out", name=problem.name)
+        return say("checkout.only_left", name=problem.name, left=problem.left)
     if isinstance(problem, LimitReached):
-        return t("checkout.limit", name=problem.name, limit=problem.limit, already=problem.already)
+        return say("checkout.limit", name=problem.name, limit=problem.limit, already=problem.already)
     if isinstance(problem, TooManyOpenOrders):
-        return t("checkout.too_many_open", limit=problem.limit)
+        return say("checkout.too_many_open", limit=problem.limit)
     assert isinstance(problem, Unavailable)
-    return t("checkout.unavailable", name=problem.name)
+    return say("checkout.unavailable", name=problem.name)
 
 
 def receipt_text(t: Translator, order: Order, shop: Shop) -> str:

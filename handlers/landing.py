@@ -44,7 +44,9 @@ def buyer_card_buttons(t: Translator, product: Product, shop: Shop, quantity: in
     return keyboard([
         [button("−", "b.q", p, max(1, quantity - 1), slot), button(str(quantity), "b.noop"),
          button("+", "b.q", p, quantity + 1, slot)],
-        [button(t.plain("buyer.button_buy", total=t.money(product.price * quantity, shop.currency)), "b.now", p, quantity, slot),
+        # Buy now carries the price it shows, so the confirmation can say if it changed meanwhile.
+        [button(t.plain("buyer.button_buy", total=t.money(product.price * quantity, shop.currency)), "b.now", p,
+                quantity, slot, product.price),
          button(t.plain("buyer.button_add_to_cart"), "b.cart", p, quantity, slot)],
         catalog,
     ])

@@ -98,7 +98,7 @@ def register(app: Application) -> None:
         ("b.shop", landing.on_catalog), ("b.p", landing.on_open_product), ("b.q", landing.on_quantity),
         ("b.noop", landing.on_noop), ("b.wait", landing.on_notify_when_back),
         ("b.now", checkout.on_buy_now), ("b.use", checkout.on_use_saved), ("b.chg", checkout.on_change_details),
-        ("b.note", checkout.on_add_note), ("b.x", checkout.on_cancel_checkout), ("b.ok", checkout.on_confirm),
+        ("b.note", checkout.on_add_note), ("b.rcp", checkout.on_change_recipient), ("b.x", checkout.on_cancel_checkout), ("b.ok", checkout.on_confirm),
         ("b.cart", cart.on_add_to_cart), ("c.show", cart.on_show_cart), ("c.set", cart.on_set_quantity),
         ("c.go", cart.on_checkout),
         ("o.mine", my_orders.my_orders), ("o.cancel", my_orders.ask_cancel), ("o.cancelok", my_orders.confirm_cancel),

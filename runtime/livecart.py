@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 KEEP_HANDLED_SECONDS = 7 * 24 * 3600  # handled updates and sent messages are kept a week, for inquiries
 HOUSEKEEPING_SECONDS = 3600
+HOLD_CHECK_SECONDS = 5.0  # a hold taken meanwhile expires minutes later: looking this often is enough
 
 
 def build_application(config: Config, store: Store, request: BaseRequest | None = None,
@@ -93,6 +94,7 @@ class Livecart:
         self._poller: asyncio.Task[None] | None = None
         self.payment_clock: PaymentClock | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self._hold_clock: asyncio.Task[None] | None = None
         self._webhook_server = None
         self._webhook_task: asyncio.Task[None] | None = None
 
@@ -113,6 +115,7 @@ class Livecart:
         self.payment_clock = PaymentClock(self.app.bot_data["services"])
         self.payment_clock.start()
         self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
+        self._hold_clock = asyncio.create_task(self._expire_holds(), name="hold-clock")
         self.pipeline = UpdatePipeline(self.app, self.store.inbox,
                                        max_concurrency=self.config.limits.concurrent_updates)
         await self.pipeline.start()
@@ -156,6 +159,23 @@ class Livecart:
                 log.exception("housekeeping failed; trying again in an hour")
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
+    async def _expire_holds(self) -> None:
+        """Give back held units when their checkout's time is up (storage/holds.py)."""
+        assert self.store is not None
+        while True:
+            try:
+                next_at = await self.store.holds.next_expiry()
+                if next_at is not None and next_at <= time.time():
+                    units = await self.store.holds.expire()
+                    if units:
+                        log.info("%d held unit(s) returned to stock: their checkouts timed out", units)
+                    continue
+                delay = HOLD_CHECK_SECONDS if next_at is None else min(HOLD_CHECK_SECONDS, next_at - time.time())
+            except Exception:
+                log.exception("returning expired holds failed; trying again shortly")
+                delay = HOLD_CHECK_SECONDS
+            await asyncio.sleep(max(0.05, delay))
+
     async def settle(self) -> None:
         """Wait until every stored update is handled and the outbox has nothing due (tests)."""
         assert self.pipeline is not None and self.outbox is not None
@@ -179,9 +199,10 @@ class Livecart:
             await self.pipeline.stop()
         if self.payment_clock is not None:
             await self.payment_clock.stop()
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
-            await asyncio.gather(self._housekeeping, return_exceptions=True)
+        for task in (self._housekeeping, self._hold_clock):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self.outbox is not None:
             await self.outbox.stop()
         if self.app is not None:

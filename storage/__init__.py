@@ -6,6 +6,7 @@ from pathlib import Path
 
 from storage.db import Database
 from storage.flows import Flows
+from storage.holds import Holds
 from storage.inbox import Inbox
 from storage.live import Live
 from storage.orders import Carts, Orders
@@ -32,6 +33,7 @@ class Store:
         self.live = Live(db)
         self.orders = Orders(db, self.products, self.outbox, on_user_changed=self.users.forget)
         self.carts = Carts(db)
+        self.holds = Holds(db, self.products)
         self.staff = Staff(db, on_members_changed=self.shops.forget)
         self.payments = Payments(db, self.orders, self.outbox)
         self.summaries = Summaries(db)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storage.db import Database, now
+from storage.db import Database, WriteTransaction, now
 from storage.models import Flow
 
 
@@ -27,15 +27,20 @@ class Flows:
 
     async def save(self, flow: Flow) -> None:
         async with self._db.write() as conn:
-            await conn.execute(
-                """INSERT INTO flows (user_id, name, step, data, updated_at) VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, step = excluded.step,
-                       data = excluded.data, updated_at = excluded.updated_at""",
-                (flow.user_id, flow.name, flow.step, json.dumps(flow.data, ensure_ascii=False), now()),
-            )
+            await save_flow_in(conn, flow)
 
     async def clear(self, user_id: int) -> bool:
         """End the user's conversation; True when there was one."""
         async with self._db.write() as conn:
             cur = await conn.execute("DELETE FROM flows WHERE user_id = ?", (user_id,))
             return cur.rowcount > 0
+
+
+async def save_flow_in(conn: WriteTransaction, flow: Flow) -> None:
+    """Store the user's conversation inside the caller's transaction (it goes with a change)."""
+    await conn.execute(
+        """INSERT INTO flows (user_id, name, step, data, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, step = excluded.step,
+               data = excluded.data, updated_at = excluded.updated_at""",
+        (flow.user_id, flow.name, flow.step, json.dumps(flow.data, ensure_ascii=False), now()),
+    )

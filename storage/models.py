@@ -33,6 +33,7 @@ class Shop:
     currency: str
     timezone: str
     created_at: float
+    hold_minutes: int = 3  # how long Buy now holds the units for the buyer
 
 
 @dataclass(frozen=True)

@@ -161,13 +161,25 @@ class Orders:
                         (buyer_id, product_id)))[0]
                     if already + quantity > product["per_buyer_limit"]:
                         raise LimitReached(product_id, product["name"], product["per_buyer_limit"], already)
-                # The conditional update is what makes overselling impossible.
-                cur = await conn.execute(
-                    "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?",
-                    (quantity, now(), product_id, quantity))
-                if cur.rowcount == 0:
-                    raise SoldOut(product_id, product["name"], product["stock"])
+                # Units this checkout holds (storage/holds.py) are already taken from stock.
+                hold = await fetch_one_in(
+                    conn, "DELETE FROM holds WHERE buyer_id = ? AND product_id = ? AND token = ? RETURNING quantity",
+                    (buyer_id, product_id, token))
+                missing = quantity - (hold[0] if hold else 0)
+                if missing > 0:
+                    # The conditional update is what makes overselling impossible.
+                    cur = await conn.execute(
+                        "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?",
+                        (missing, now(), product_id, missing))
+                    if cur.rowcount == 0:
+                        raise SoldOut(product_id, product["name"], product["stock"] + quantity - missing)
+                elif missing < 0:
+                    await self._products.add_stock_in(conn, product_id, -missing)
                 lines.append((product_id, product["name"], product["price"], quantity))
+            async with conn.execute("DELETE FROM holds WHERE token = ? RETURNING product_id, quantity",
+                                    (token,)) as cur:
+                for product_id, quantity in await cur.fetchall():  # held, then left out of the order
+                    await self._products.add_stock_in(conn, product_id, quantity)
             number_row = await fetch_one_in(
                 conn, "UPDATE shops SET next_order_number = next_order_number + 1 WHERE id = ? "
                       "RETURNING next_order_number - 1, currency", (shop_id,))

@@ -10,13 +10,14 @@ from storage.models import Membership, Shop, ShopCounts
 
 _SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o/1/l: slugs get read aloud
 SLUG_LENGTH = 6
-_COLUMNS = "s.id, s.slug, s.name, s.owner_id, s.currency, s.timezone, s.created_at"
+_COLUMNS = "s.id, s.slug, s.name, s.owner_id, s.currency, s.timezone, s.created_at, s.hold_minutes"
 
 
 def _shop(row: sqlite3.Row) -> Shop:
     return Shop(
         id=row["id"], slug=row["slug"], name=row["name"], owner_id=row["owner_id"],
         currency=row["currency"], timezone=row["timezone"], created_at=row["created_at"],
+        hold_minutes=row["hold_minutes"],
     )
 
 

@@ -53,15 +53,13 @@ async def place_order(world, buyer, shop, slot: int = 1, taps_plus: int = 0):
     for _ in range(taps_plus):
         await buyer.tap("+")
     await buyer.tap("Buy now")
-    await buyer.tap("Use this")
     await buyer.tap("Confirm order")
     return (await world.store.orders.of_buyer(buyer.id))[0]
 
 
 async def to_confirmation(world, buyer, shop, slot: int = 1):
-    """A returning buyer opens a link, taps Buy now and Use this; returns the confirmation message."""
+    """A returning buyer opens a link and taps Buy now; returns the confirmation message."""
     await save_delivery(world, buyer)
     await buyer.send(f"/start l_{shop.slug}_{slot}")
     await buyer.tap("Buy now")
-    await buyer.tap("Use this")
     return buyer.last

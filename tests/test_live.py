@@ -650,7 +650,6 @@ async def test_session_report_counts_orders_from_each_link(world):
     await bob.tap("+")
     await bob.tap("Buy now")
     await bob.press("📱 Share my phone number")
-    await bob.press("Bob")
     await bob.share_location(30.7, 111.3)
     await bob.send("8 Orchard Lane, Yichang")
     await bob.tap("Confirm order")
