@@ -43,20 +43,22 @@ def main(argv: list[str] | None = None) -> int:
         if not args.target:
             print("usage: python bot.py backup PATH", file=sys.stderr)
             return 2
-        asyncio.run(_backup(config, args.target))
-        print(f"backup written to {args.target}")
-        return 0
+        return _backup(config, args.target)
     return asyncio.run(_run(config))
 
 
-async def _backup(config: Config, target: str) -> None:
-    from storage.db import Database
+def _backup(config: Config, target: str) -> int:
+    """Copy the database without opening it as the bot does: no file is created, nothing migrated."""
+    from storage.backup import BackupError, backup_database
 
-    db = await Database(config.database).open()
     try:
-        await db.backup(target)
-    finally:
-        await db.close()
+        result = backup_database(config.database, target)
+    except BackupError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {result.path} ({result.orders} orders, schema version {result.schema_version}, "
+          f"{result.size // 1024} KiB, readable by its owner only)")
+    return 0
 
 
 async def _run(config: Config) -> int:
