@@ -22,6 +22,7 @@ from handlers.flows import register_flow
 from handlers.landing import max_quantity, tapped_product
 from handlers.notices import method_name, new_order_messages
 from handlers.payments import available_methods, payment_messages
+from runtime import metrics
 from storage.models import Flow, Shop
 from storage.outbox import Outgoing
 from storage.orders import Delivery, LimitReached, Order, OrderProblem, SoldOut, TooManyOpenOrders, Unavailable
@@ -61,6 +62,7 @@ async def on_buy_now(update: Update, context: Context) -> None:
     bound = await max_quantity(context, who, product)
     if bound < 1:
         key = "buyer.sold_out" if product.stock < 1 else "buyer.limit_reached"
+        metrics.buyer_told(key)
         await update.callback_query.answer(who.t.plain(key, left=0, limit=product.per_buyer_limit or 0), show_alert=True)
         return
     quantity = min(quantity, bound)
@@ -307,6 +309,7 @@ async def on_confirm(update: Update, context: Context) -> None:
 def problem_text(t: Translator, problem: OrderProblem) -> str:
     if isinstance(problem, SoldOut):
         if problem.left == 0:
+            metrics.buyer_told("checkout.sold_out")
             return t("checkout.sold_out", name=problem.name)
         return t("checkout.only_left", name=problem.name, left=problem.left)
     if isinstance(problem, LimitReached):

@@ -23,6 +23,7 @@ from handlers.notices import ORDER_NOTICE, digest_renderer, restock_notifier
 from handlers.payments import PaymentClock
 from handlers.registry import register
 from handlers.summaries import SummaryScheduler
+from runtime import metrics
 from runtime.limiter import LivecartRateLimiter
 from runtime.outbox_sender import OutboxSender
 from runtime.polling import ALLOWED_UPDATES, poll_forever
@@ -77,6 +78,18 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+async def _serve(app, host: str, port: int, name: str) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    """Serve an ASGI app with uvicorn; returns once it listens (raises if it cannot, e.g. the port is taken)."""
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(), name=name)
+    while not server.started:
+        if task.done():
+            await task  # raises what went wrong
+            raise RuntimeError(f"the {name} server on {host}:{port} stopped at once (is the port taken?)")
+        await asyncio.sleep(0.01)
+    return server, task
+
+
 class Livecart:
     """Everything that runs, in the order it must start and stop."""
 
@@ -96,9 +109,14 @@ class Livecart:
         self._housekeeping: asyncio.Task[None] | None = None
         self._webhook_server = None
         self._webhook_task: asyncio.Task[None] | None = None
+        self.ops: metrics.OpsApp | None = None  # /metrics and /healthz
+        self._ops_server: uvicorn.Server | None = None
+        self._ops_task: asyncio.Task[None] | None = None
 
     async def start(self, *, polling: bool = True) -> None:
+        metrics.bot_started("polling" if polling else "webhook", self.config.limits.sends_per_second)
         self.store = await Store.open(self.config.database)
+        self.ops = metrics.OpsApp(self.store, self.config.metrics.stuck_after, self._long_poll)
         self.app = build_application(self.config, self.store, self._request, self._updates_request)
         await self.app.initialize()  # getMe: fails fast on a bad token
         self.app.bot_data["services"].bot_username = self.app.bot.username
@@ -123,19 +141,16 @@ class Livecart:
             )
         elif self.config.webhook is not None:
             await self._serve_webhook(self.config.webhook)
+        if self.config.metrics.port is not None:
+            self._ops_server, self._ops_task = await _serve(self.ops, self.config.metrics.listen,
+                                                             self.config.metrics.port, "metrics")
         log.info("Livecart is running as @%s (%s mode)", self.app.bot.username, "polling" if polling else "webhook")
 
     async def _serve_webhook(self, webhook) -> None:
         """Serve the webhook endpoint, then tell Telegram where it is (with our secret)."""
-        app = WebhookApp(self.pipeline, webhook.secret_token, urlsplit(webhook.url).path or "/")
-        self._webhook_server = uvicorn.Server(uvicorn.Config(app, host=webhook.listen, port=webhook.port,
-                                                             log_level="warning", lifespan="off"))
-        self._webhook_task = asyncio.create_task(self._webhook_server.serve(), name="webhook")
-        while not self._webhook_server.started:  # listening before Telegram is told to call
-            if self._webhook_task.done():
-                await self._webhook_task  # raises what went wrong (e.g. the port is taken)
-                raise RuntimeError(f"the webhook server on {webhook.listen}:{webhook.port} stopped at once")
-            await asyncio.sleep(0.01)
+        app = WebhookApp(self.pipeline, webhook.secret_token, urlsplit(webhook.url).path or "/", ops=self.ops)
+        # Listening before Telegram is told to call.
+        self._webhook_server, self._webhook_task = await _serve(app, webhook.listen, webhook.port, "webhook")
         await self.app.bot.set_webhook(webhook.url, secret_token=webhook.secret_token,
                                        allowed_updates=ALLOWED_UPDATES, max_connections=40)
 
@@ -172,6 +187,9 @@ class Livecart:
         if self._webhook_server is not None:
             self._webhook_server.should_exit = True
             await asyncio.gather(self._webhook_task, return_exceptions=True)
+        if self._ops_server is not None:
+            self._ops_server.should_exit = True
+            await asyncio.gather(self._ops_task, return_exceptions=True)
         if self.summaries is not None:
             await self.summaries.stop()
         if self.pipeline is not None:

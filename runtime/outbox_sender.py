@@ -18,6 +18,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from core.config import LimitsConfig
 from storage import Store
+from runtime import metrics
 from runtime.limiter import OUTBOX
 from runtime.telegram_errors import retry_after_seconds
 from storage.outbox import OutboxMessage, Outgoing
@@ -191,6 +192,7 @@ class OutboxSender:
                 if not await outbox.retry_later(row, delay, str(exc)):
                     log.error("gave up on outbox message %d to chat %d after repeated failures", row, message.chat_id)
         else:
+            metrics.outbox_sent(len(ids))
             await outbox.mark_sent(ids)
         finally:
             self._finished_during_fetch.update(ids)

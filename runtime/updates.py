@@ -18,6 +18,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from runtime import metrics
 from storage.inbox import Inbox, StoredUpdate
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class UpdatePipeline:
         Returns only after the commit, so the caller may then acknowledge them to Telegram.
         """
         fresh = await self._inbox.store(updates)
+        metrics.updates_received(len(fresh))
         for stored in fresh:
             self._enqueue(stored)
         return len(fresh)
@@ -85,6 +87,7 @@ class UpdatePipeline:
 
     async def _process(self, stored: StoredUpdate) -> None:
         error = None
+        started = metrics.handling_started()
         try:
             update = Update.de_json(stored.payload, self._app.bot)
             # Handler errors are caught by the Application and passed to our error handler.
@@ -94,6 +97,7 @@ class UpdatePipeline:
         except Exception as exc:  # a malformed update must not stop the user's queue
             error = "".join(traceback.format_exception_only(exc)).strip()
             log.exception("update %d could not be processed: %s", stored.update_id, stored.payload)
+        metrics.update_handled(started, error)
         self._done[stored.update_id] = error
 
     async def _flush_loop(self) -> None:
