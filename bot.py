@@ -27,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="sandbox: keep its database in this file (default: a temporary one)")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
+    from runtime.logs import configure_logging
+
+    configure_logging("text", "INFO")  # until the config says otherwise
     if args.command == "sandbox":  # needs no config.toml: see sandbox/
         from sandbox import run_sandbox
 
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    configure_logging(config.logging.format, config.logging.level)
 
     if args.command == "backup":
         if not args.target:

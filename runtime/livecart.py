@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.metadata
 import logging
 import time
+import tomllib
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import uvicorn
@@ -80,7 +83,9 @@ def freeze_startup_heap() -> None:
 
 async def _serve(app, host: str, port: int, name: str) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     """Serve an ASGI app with uvicorn; returns once it listens (raises if it cannot, e.g. the port is taken)."""
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+    # log_config=None: uvicorn's lines go through our one-line, masking handler (runtime/logs.py).
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
+                                           log_config=None))
     task = asyncio.create_task(server.serve(), name=name)
     while not server.started:
         if task.done():
@@ -88,6 +93,37 @@ async def _serve(app, host: str, port: int, name: str) -> tuple[uvicorn.Server, 
             raise RuntimeError(f"the {name} server on {host}:{port} stopped at once (is the port taken?)")
         await asyncio.sleep(0.01)
     return server, task
+
+
+def version() -> str:
+    """Livecart's version, from the pyproject.toml of this checkout (or the installed package)."""
+    try:
+        with (Path(__file__).resolve().parent.parent / "pyproject.toml").open("rb") as f:
+            return str(tomllib.load(f)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        try:
+            return importlib.metadata.version("livecart")
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
+
+
+def startup_line(config: Config, mode: str, username: str | None, schema: int) -> str:
+    """The one line that says what is running: mode, database, limits in force, version."""
+    limits = config.limits
+    if mode == "webhook" and config.webhook is not None:
+        where = f"webhook {config.webhook.url} on {config.webhook.listen}:{config.webhook.port}"
+    else:
+        where = "polling"
+    backups = (f"every {config.backup.every / 3600:g}h, keep {config.backup.keep}, in {config.backup.directory}"
+               if config.backup.every else "off")
+    served = f"{config.metrics.listen}:{config.metrics.port}" if config.metrics.port else \
+        ("on the webhook server" if mode == "webhook" else "off")
+    return (f"Livecart {version()} started as @{username}: mode={where} database={config.database} "
+            f"(schema {schema}) limits: {limits.sends_per_second:g} sends/s, {limits.sends_per_chat_per_second:g}/s "
+            f"per chat, {limits.sends_per_group_per_minute:g}/min per group, {limits.updates_per_user_per_minute} "
+            f"updates/min per user, {limits.open_orders_per_buyer_per_shop} open orders per buyer per shop, "
+            f"{limits.concurrent_updates} users at once; backups: {backups}; metrics: {served}; "
+            f"logs: {config.logging.format}")
 
 
 class Livecart:
@@ -144,7 +180,8 @@ class Livecart:
         if self.config.metrics.port is not None:
             self._ops_server, self._ops_task = await _serve(self.ops, self.config.metrics.listen,
                                                              self.config.metrics.port, "metrics")
-        log.info("Livecart is running as @%s (%s mode)", self.app.bot.username, "polling" if polling else "webhook")
+        log.info("%s", startup_line(self.config, "polling" if polling else "webhook", self.app.bot.username,
+                                    await self.store.db.schema_version()))
 
     async def _serve_webhook(self, webhook) -> None:
         """Serve the webhook endpoint, then tell Telegram where it is (with our secret)."""
