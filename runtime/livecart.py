@@ -27,6 +27,7 @@ from handlers.payments import PaymentClock
 from handlers.registry import register
 from handlers.summaries import SummaryScheduler
 from runtime import metrics
+from runtime.backups import BackupScheduler
 from runtime.limiter import LivecartRateLimiter
 from runtime.outbox_sender import OutboxSender
 from runtime.polling import ALLOWED_UPDATES, poll_forever
@@ -146,6 +147,7 @@ class Livecart:
         self._webhook_server = None
         self._webhook_task: asyncio.Task[None] | None = None
         self.ops: metrics.OpsApp | None = None  # /metrics and /healthz
+        self.backups = BackupScheduler(config.database, config.backup)
         self._ops_server: uvicorn.Server | None = None
         self._ops_task: asyncio.Task[None] | None = None
 
@@ -166,6 +168,7 @@ class Livecart:
         self.payment_clock = PaymentClock(self.app.bot_data["services"])
         self.payment_clock.start()
         self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
+        self.backups.start()
         self.pipeline = UpdatePipeline(self.app, self.store.inbox,
                                        max_concurrency=self.config.limits.concurrent_updates)
         await self.pipeline.start()
@@ -233,6 +236,7 @@ class Livecart:
             await self.pipeline.stop()
         if self.payment_clock is not None:
             await self.payment_clock.stop()
+        await self.backups.stop()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             await asyncio.gather(self._housekeeping, return_exceptions=True)

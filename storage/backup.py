@@ -21,7 +21,7 @@ from pathlib import Path
 BACKUP_MODE = 0o600
 SCHEDULED_PREFIX = "livecart-"
 SCHEDULED_SUFFIX = ".sqlite3"
-_SCHEDULED_RE = re.compile(r"^livecart-\d{8}-\d{6}\.sqlite3$")
+_SCHEDULED_RE = re.compile(r"^livecart-\d{8}-\d{6}-\d{3}\.sqlite3$")
 
 
 class BackupError(Exception):
@@ -148,8 +148,9 @@ def _fsync_directory(directory: Path) -> None:
 # ---------------------------------------------------------------- scheduled backups and their rotation
 
 def scheduled_name(at: float) -> str:
-    """livecart-YYYYMMDD-HHMMSS.sqlite3 (UTC): names sort in time order."""
-    return time.strftime(f"{SCHEDULED_PREFIX}%Y%m%d-%H%M%S{SCHEDULED_SUFFIX}", time.gmtime(at))
+    """livecart-YYYYMMDD-HHMMSS-mmm.sqlite3 (UTC): names sort in time order."""
+    millis = int(at * 1000) % 1000
+    return time.strftime(f"{SCHEDULED_PREFIX}%Y%m%d-%H%M%S-{millis:03d}{SCHEDULED_SUFFIX}", time.gmtime(at))
 
 
 def scheduled_backups(directory: Path) -> list[Path]:

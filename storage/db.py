@@ -188,6 +188,8 @@ class Database:
                 f"({LATEST_VERSION}); upgrade Livecart before opening it"
             )
         assert self._writer is not None
+        if 0 < current < target:
+            self._back_up_before_migrating(current)
         for version, path in migration_files():
             if current < version <= target:
                 script = path.read_text(encoding="utf-8")
@@ -201,6 +203,19 @@ class Database:
                             self._writer.execute("ROLLBACK")
                         raise
                 log.info("database %s migrated to schema version %d (%s)", self.path, version, path.name)
+
+    def _back_up_before_migrating(self, current: int) -> None:
+        """An upgrade that goes wrong must not cost the shop its data: copy it beside the file first."""
+        from storage.backup import BackupError, backup_database, pre_migration_path
+
+        target = pre_migration_path(self.path, current, time.time())
+        try:
+            result = backup_database(self.path, target)
+        except (BackupError, OSError) as exc:
+            raise RuntimeError(f"database {self.path} was not migrated: the backup before migrating failed ({exc}); "
+                               "free some disk space or fix the problem, then start again") from None
+        log.info("database %s is at schema version %d: backed up to %s (%d orders) before migrating",
+                 self.path, current, result.path, result.orders)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[WriteTransaction]:
