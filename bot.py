@@ -2,6 +2,7 @@
 
     python bot.py [--config config.toml]           run the bot (polling or webhook, per config)
     python bot.py backup PATH [--config ...]        write a consistent copy of the database
+    python bot.py doctor [--config ...]             check the deployment: one line per check, exit 1 on a problem
     python bot.py sandbox [--port 8080] [--db PATH]  try it in a browser against a fake Telegram (no token)
 """
 
@@ -12,16 +13,19 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 
 from core.config import ConfigError, Config, load_config
 
 log = logging.getLogger("livecart")
 
+STOP_WITHIN = 9.5  # seconds: a graceful stop never takes longer than 10 s
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="Livecart Telegram bot")
     parser.add_argument("--config", default="config.toml", help="path to the config file (default: config.toml)")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "backup", "sandbox"], help="what to do")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "backup", "doctor", "sandbox"], help="what to do")
     parser.add_argument("target", nargs="?", help="backup: where to write the copy")
     parser.add_argument("--port", type=int, default=8080, help="sandbox: web page port on 127.0.0.1 (default: 8080)")
     parser.add_argument("--db", help="sandbox: keep its database in this file (default: a temporary one)")
@@ -34,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         from sandbox import run_sandbox
 
         return run_sandbox(port=args.port, database=args.db)
+    if args.command == "doctor":  # reports a broken config itself, as one of its checks
+        from runtime.doctor import run_doctor
+
+        logging.getLogger().setLevel(logging.WARNING)
+        return asyncio.run(run_doctor(args.config, sys.stdout))
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -83,9 +92,22 @@ async def _run(config: Config) -> int:
     try:
         await stop.wait()
     finally:
-        log.info("stopping")
-        await bot.stop()
+        await _stop_within(bot, STOP_WITHIN)
     return 0
+
+
+async def _stop_within(bot, seconds: float) -> None:
+    """Graceful stop (SIGTERM, SIGINT): stop fetching, finish handlers in flight and record them,
+    let the outbox finish what it is sending, close the database; never longer than `seconds`
+    (systemd's TimeoutStopSec is longer). What is cut short is stored and resumes at the next start."""
+    began = time.monotonic()
+    log.info("stopping: finishing the work in hand (at most %.0fs)", seconds)
+    try:
+        await asyncio.wait_for(bot.stop(), seconds)
+    except TimeoutError:
+        log.warning("stopped after %.0fs with work in hand; it is stored and resumes at the next start", seconds)
+        return
+    log.info("stopped cleanly in %.1fs", time.monotonic() - began)
 
 
 if __name__ == "__main__":

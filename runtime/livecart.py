@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 KEEP_HANDLED_SECONDS = 7 * 24 * 3600  # handled updates and sent messages are kept a week, for inquiries
 HOUSEKEEPING_SECONDS = 3600
+# A graceful stop gives handlers in flight this long, then the outbox's sends in flight this long:
+# together well inside bot.py's 10 s bound.
+HANDLERS_STOP_GRACE = 5.0
+OUTBOX_STOP_GRACE = 2.5
 
 
 def build_application(config: Config, store: Store, request: BaseRequest | None = None,
@@ -85,8 +89,9 @@ def freeze_startup_heap() -> None:
 async def _serve(app, host: str, port: int, name: str) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     """Serve an ASGI app with uvicorn; returns once it listens (raises if it cannot, e.g. the port is taken)."""
     # log_config=None: uvicorn's lines go through our one-line, masking handler (runtime/logs.py).
+    # A stop waits at most 3 s for open requests (each is one update being stored).
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
-                                           log_config=None))
+                                           log_config=None, timeout_graceful_shutdown=3))
     task = asyncio.create_task(server.serve(), name=name)
     while not server.started:
         if task.done():
@@ -233,7 +238,7 @@ class Livecart:
         if self.summaries is not None:
             await self.summaries.stop()
         if self.pipeline is not None:
-            await self.pipeline.stop()
+            await self.pipeline.stop(grace=HANDLERS_STOP_GRACE)
         if self.payment_clock is not None:
             await self.payment_clock.stop()
         await self.backups.stop()
@@ -241,7 +246,7 @@ class Livecart:
             self._housekeeping.cancel()
             await asyncio.gather(self._housekeeping, return_exceptions=True)
         if self.outbox is not None:
-            await self.outbox.stop()
+            await self.outbox.stop(grace=OUTBOX_STOP_GRACE)
         if self.app is not None:
             if self.app.running:
                 await self.app.stop()

@@ -78,10 +78,14 @@ class OutboxSender:
     def start(self) -> None:
         self._runner = asyncio.create_task(self._run(), name="outbox-sender")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 3.0) -> None:
+        """Start no new sends; let those in flight finish for up to `grace` seconds (one cut short
+        may have reached Telegram and would go out again after a restart), then cancel the rest."""
         if self._runner is not None:
             self._runner.cancel()
             await asyncio.gather(self._runner, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
