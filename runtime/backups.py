@@ -56,9 +56,10 @@ class BackupScheduler:
             metrics.backup_written(False)
             raise BackupError(str(exc)) from None
         deleted = await asyncio.to_thread(rotate, directory, self._config.keep)
+        kept = len(await asyncio.to_thread(scheduled_backups, directory))
         metrics.backup_written(True)
         log.info("backup written to %s (%d orders, %d KiB, %.1fs, checked); %d older one(s) removed, %d kept",
-                 result.path, result.orders, result.size // 1024, result.seconds, len(deleted), self._config.keep)
+                 result.path, result.orders, result.size // 1024, result.seconds, len(deleted), kept)
         return result
 
     async def _run(self) -> None:
