@@ -263,16 +263,6 @@ class Database:
     async def lookup_value(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
         return _value(await self.lookup_one(sql, params))
 
-    async def backup(self, target: str | Path) -> None:
-        """A consistent copy of the live database (SQLite online backup)."""
-        assert self._reader is not None, "database is not open"
-        dest = await aiosqlite.connect(target)
-        try:
-            await self._reader.backup(dest)
-        finally:
-            await dest.close()
-
-
 def _first(rows: list[sqlite3.Row]) -> sqlite3.Row | None:
     return rows[0] if rows else None
 
