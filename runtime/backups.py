@@ -8,13 +8,25 @@ restart neither skips one nor makes one at once; with none on disk the first is 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from core.config import BackupConfig
 from runtime import metrics
-from storage.backup import BackupError, BackupResult, backup_database, rotate, scheduled_backups, scheduled_name
+from storage.backup import (
+    BackupError,
+    BackupResult,
+    backup_database,
+    rotate,
+    scheduled_backups,
+    scheduled_name,
+    sweep_partial_copies,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +62,9 @@ class BackupScheduler:
         directory = self._config.directory
         try:
             await asyncio.to_thread(directory.mkdir, mode=0o700, parents=True, exist_ok=True)
+            await asyncio.to_thread(sweep_partial_copies, directory)
             target = directory / scheduled_name(time.time())
-            result = await asyncio.to_thread(backup_database, self._database, target)
+            result = await _in_daemon_thread(backup_database, self._database, target)
         except (BackupError, OSError) as exc:
             metrics.backup_written(False)
             raise BackupError(str(exc)) from None
@@ -74,3 +87,34 @@ class BackupScheduler:
             except Exception:
                 log.exception("scheduled backup failed; trying again in %.0f min", RETRY_AFTER_FAILURE / 60)
                 await asyncio.sleep(RETRY_AFTER_FAILURE)
+
+
+T = TypeVar("T")
+
+
+async def _in_daemon_thread(work: Callable[..., T], *args: object) -> T:
+    """Run `work` in a thread the process does not wait for at exit.
+
+    A copy of a large database takes seconds; asyncio's own threads would hold a graceful stop
+    (bounded to 10 s) until it ended. The copy goes to a temporary file that is only renamed once
+    complete, so one cut off by the exit leaves a partial file, swept before the next backup.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def run() -> None:
+        try:
+            outcome = functools.partial(future.set_result, work(*args))
+        except BaseException as exc:  # handed to the awaiting task
+            outcome = functools.partial(future.set_exception, exc)
+        try:
+            loop.call_soon_threadsafe(settle, outcome)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
+
+    threading.Thread(target=run, name="backup", daemon=True).start()
+    return await future

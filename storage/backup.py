@@ -21,6 +21,7 @@ from pathlib import Path
 BACKUP_MODE = 0o600
 SCHEDULED_PREFIX = "livecart-"
 SCHEDULED_SUFFIX = ".sqlite3"
+_PARTIAL_RE = re.compile(r"^\.livecart-\d{8}-\d{6}-\d{3}\.sqlite3\.\d+\.partial(-wal|-shm|-journal)?$")
 _SCHEDULED_RE = re.compile(r"^livecart-\d{8}-\d{6}-\d{3}\.sqlite3$")
 
 
@@ -167,6 +168,16 @@ def rotate(directory: Path, keep: int) -> list[Path]:
     for path in doomed:
         path.unlink(missing_ok=True)
     return doomed
+
+
+def sweep_partial_copies(directory: Path) -> list[Path]:
+    """Delete temporary copies left by a backup that a stop or a crash cut off (never a finished one)."""
+    if not directory.is_dir():
+        return []
+    stale = [p for p in directory.iterdir() if _PARTIAL_RE.match(p.name)]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def pre_migration_path(database: Path, version: int, at: float) -> Path:

@@ -39,6 +39,9 @@ async def test_scheduled_backups_are_checked_copies_rotated_to_the_newest_few(tm
     try:
         ann, shop, _ = await shop_with_product_on_link(world)
         ok_before = backups_ok()
+        (tmp_path / "backups").mkdir(exist_ok=True)
+        cut_off = tmp_path / "backups" / ".livecart-20261201-000000-000.sqlite3.4242.partial"
+        cut_off.write_bytes(b"half a copy, from a backup a stop cut off")
         written = []
         for buyer in ("Bob", "Cat", "Dan"):
             await place_order(world, world.user(buyer), shop)
@@ -46,6 +49,7 @@ async def test_scheduled_backups_are_checked_copies_rotated_to_the_newest_few(tm
         assert [r.orders for r in written] == [1, 2, 3]  # each holds what the shop had when it was made
         kept = scheduled_backups(tmp_path / "backups")
         assert kept == [r.path for r in written[-2:]]  # the first one made at start and the oldest rotated out
+        assert not cut_off.exists()  # swept
         for path in kept:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
             conn = sqlite3.connect(path)
