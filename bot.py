@@ -25,7 +25,8 @@ STOP_WITHIN = 9.5  # seconds: a graceful stop never takes longer than 10 s
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="Livecart Telegram bot")
     parser.add_argument("--config", default="config.toml", help="path to the config file (default: config.toml)")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "backup", "doctor", "sandbox"], help="what to do")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "backup", "doctor", "sandbox"],
+                        help="what to do")
     parser.add_argument("target", nargs="?", help="backup: where to write the copy")
     parser.add_argument("--port", type=int, default=8080, help="sandbox: web page port on 127.0.0.1 (default: 8080)")
     parser.add_argument("--db", help="sandbox: keep its database in this file (default: a temporary one)")

@@ -86,8 +86,8 @@ async def check_token(tg: _Telegram) -> Finding:
         me = body["result"]
         return Finding(OK, "token", f"@{me.get('username')} (id {me.get('id')})")
     if status in (401, 404):
-        return Finding(FAIL, "token", f"Telegram refused the token ({status} {body.get('description', '')}); "
-                                      "get it from @BotFather (/mybots > API Token) and set bot.token or LIVECART_TOKEN")
+        return Finding(FAIL, "token", f"Telegram refused the token ({status} {body.get('description', '')}); get it "
+                                      "from @BotFather (/mybots > API Token) and set bot.token or LIVECART_TOKEN")
     return Finding(FAIL, "token", f"getMe answered {status} {body.get('description', '')}; try again later")
 
 

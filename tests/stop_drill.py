@@ -3,9 +3,9 @@
 A graceful stop must stop fetching updates, finish the handlers in flight and record them, start
 no other update (those wait, stored, for the restart), let the outbox finish what it is sending and
 exit within 10 s. So after a SIGTERM in the middle of a sale and a restart, no handler was cut
-short, every update was handled exactly once (every tap answered once, every card sent once), every buyer has one receipt or one sold-out answer, and the
-owner heard of each order exactly once. The set-up and the buyers are the crash drill's
-(tests/crash_drill.py).
+short, every update was handled exactly once (every tap answered once, every card sent once),
+every buyer has one receipt or one sold-out answer, and the owner heard of each order exactly once.
+The set-up and the buyers are the crash drill's (tests/crash_drill.py).
 
     .venv/bin/python tests/stop_drill.py --buyers 300 --stock 100
 """
@@ -192,7 +192,8 @@ async def run_stop_drill(workdir: Path, buyers: int = 300, stock: int = 100, sto
         callbacks_answered_twice=sum(1 for n in answers.values() if n > 1),
         callbacks_unanswered=sum(1 for q in tg.callback_queries.values() if not q.answered),
         cards_sent_twice=sum(1 for n in cards.values() if n > 1), unprocessed_updates=unprocessed,
-        replayed_updates=replayed, handlers_cut_short=cut_short, stops=len(stop_seconds), stop_seconds=stop_seconds, exit_codes=exit_codes,
+        replayed_updates=replayed, handlers_cut_short=cut_short, stops=len(stop_seconds),
+        stop_seconds=stop_seconds, exit_codes=exit_codes,
         in_flight_at_stop=in_flight_at_stop, seconds=time.monotonic() - began)
 
 

@@ -85,7 +85,8 @@ async def test_restore_drill_every_order_product_and_conversation_is_there(tmp_p
         await ann.send("/addproduct")  # a conversation in the middle: the bot waits for the name
         assert "What is the product called?" in ann.last.text
         backup = await world.bot.backups.back_up_now()
-        originals = {t: count(world.config.database, t) for t in ("orders", "order_items", "products", "flows", "users")}
+        tables = ("orders", "order_items", "products", "flows", "users")
+        originals = {t: count(world.config.database, t) for t in tables}
     finally:
         await world.stop()
 
@@ -94,7 +95,8 @@ async def test_restore_drill_every_order_product_and_conversation_is_there(tmp_p
     shutil.copyfile(backup.path, restored)
     assert {t: count(restored, t) for t in originals} == originals
 
-    again = World(world.tg, replace(world.config, database=restored, backup=BackupConfig()), None)  # type: ignore[arg-type]
+    restored_config = replace(world.config, database=restored, backup=BackupConfig())
+    again = World(world.tg, restored_config, None)  # type: ignore[arg-type]
     await again.start()
     try:
         await ann.send("Pomelo")  # the conversation goes on where it was
@@ -126,7 +128,8 @@ async def old_shop_database(path: Path, version: int, owner_id: int, buyer_id: i
                                    " VALUES (?, ?, 'en', 0, 0)", (user_id, name))
             await conn.execute("INSERT INTO shops (id, slug, name, owner_id, currency, timezone, created_at)"
                                " VALUES (1, 'oldshop1', 'Old Orchard', ?, 'CNY', 'Asia/Shanghai', 0)", (owner_id,))
-            await conn.execute("INSERT INTO shop_members (shop_id, user_id, role, added_at) VALUES (1, ?, 'owner', 0)", (owner_id,))
+            await conn.execute("INSERT INTO shop_members (shop_id, user_id, role, added_at) VALUES (1, ?, 'owner', 0)",
+                               (owner_id,))
             await conn.execute("UPDATE users SET current_shop_id = 1 WHERE id = ?", (owner_id,))
             await conn.execute("INSERT INTO products (id, shop_id, name, price, stock, created_at, updated_at)"
                                " VALUES (1, 1, 'Old oranges', 3990, 10, 0, 0)")
