@@ -161,8 +161,7 @@ def api_call(url: str, status: int | None) -> None:
     API_CALLS.labels(method, outcome).inc()
     if outcome == "ok":
         if method in SEND_METHODS:
-            second = int(clock())
-            progress.send_buckets[second] = progress.send_buckets.get(second, 0) + 1
+            _count_send(int(clock()))
         elif method == "getUpdates":
             progress.last_polled = clock()
 
@@ -183,12 +182,26 @@ def measured_api_call(do_request: Callable[..., Awaitable[tuple[int, bytes]]]):
     return measured
 
 
-def send_rate() -> float:
-    now = int(clock())
+def _count_send(second: int) -> None:
     buckets = progress.send_buckets
-    for second in [s for s in buckets if s <= now - RATE_WINDOW]:
-        del buckets[second]
-    return sum(count for second, count in buckets.items() if second < now) / RATE_WINDOW
+    if second not in buckets:
+        _forget_before(second - RATE_WINDOW)  # at most one bucket per second of the window is kept
+        buckets[second] = 0
+    buckets[second] += 1
+
+
+def _forget_before(second: int) -> None:
+    buckets = progress.send_buckets
+    for old in [s for s in buckets if s <= second]:
+        del buckets[old]
+
+
+def send_rate() -> float:
+    """Sends per second over the last RATE_WINDOW whole seconds (the current one is still counting)."""
+    now = int(clock())
+    _forget_before(now - RATE_WINDOW - 1)
+    return sum(count for second, count in progress.send_buckets.items() if now - RATE_WINDOW <= second < now) \
+        / RATE_WINDOW
 
 
 # ---------------------------------------------------------------- health

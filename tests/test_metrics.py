@@ -194,3 +194,21 @@ async def test_webhook_server_answers_metrics_and_healthz_beside_the_webhook(tmp
         assert unknown.status_code == 404
     finally:
         await bot.stop()
+
+
+def test_send_rate_is_the_last_ten_seconds_of_sends_and_keeps_no_older_counts(monkeypatch):
+    now = [1_800_000_000.5]
+    monkeypatch.setattr(metrics, "clock", lambda: now[0])
+    metrics.bot_started("polling", 25.0)
+    url = "http://faketg/bot123:abc/sendMessage"
+    for second in range(30):  # 3 messages a second for 30 s
+        now[0] = 1_800_000_000.5 + second
+        for _ in range(3):
+            metrics.api_call(url, 200)
+    metrics.api_call("http://faketg/bot123:abc/answerCallbackQuery", 200)  # not a message
+    metrics.api_call(url, 429)  # not sent
+    now[0] += 1
+    assert metrics.send_rate() == 3.0
+    assert len(metrics.progress.send_buckets) <= metrics.RATE_WINDOW + 1
+    now[0] += 60  # a quiet minute
+    assert metrics.send_rate() == 0.0
