@@ -31,6 +31,8 @@ from typing import Any
 
 import aiosqlite
 
+from storage.backup import BackupError, backup_database, pre_migration_path
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -206,8 +208,6 @@ class Database:
 
     def _back_up_before_migrating(self, current: int) -> None:
         """An upgrade that goes wrong must not cost the shop its data: copy it beside the file first."""
-        from storage.backup import BackupError, backup_database, pre_migration_path
-
         target = pre_migration_path(self.path, current, time.time())
         try:
             result = backup_database(self.path, target)
