@@ -58,6 +58,31 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """/metrics and /healthz: on the webhook server, and on `listen`:`port` when a port is set."""
+
+    listen: str = "127.0.0.1"
+    port: int | None = None
+    # /healthz answers 503 when updates or due messages wait this long with nothing handled or sent.
+    stuck_after: float = 120.0
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    """Scheduled backups: every `every` seconds (None: off), the newest `keep` kept in `directory`."""
+
+    every: float | None = None
+    keep: int = 7
+    directory: Path = Path("backups")
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    format: str = "text"  # "text" or "json": one line per event either way
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
 class Config:
     token: str
     database: Path
@@ -72,6 +97,9 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     payment_provider_token: str | None = None  # Telegram Payments; None: card payments are off
     admin_summary_at: int = 21 * 60 + 30  # minutes after midnight (defaults.timezone) of the admins' summary
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -101,6 +129,9 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
     tg = _table(raw, "telegram")
     limits_raw = _table(raw, "limits")
     payments = _table(raw, "payments")
+    metrics = _metrics(_table(raw, "metrics"))
+    backup = _backup(_table(raw, "backup"), base_dir)
+    logging_ = _logging(_table(raw, "logging"))
 
     token = env.get(TOKEN_ENV) or bot.get("token")
     if not token:
@@ -165,6 +196,9 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
         limits=_limits(limits_raw),
         payment_provider_token=provider_token,
         admin_summary_at=admin_summary_at,
+        metrics=metrics,
+        backup=backup,
+        logging=logging_,
     )
 
 
@@ -240,3 +274,64 @@ def _limits(raw: dict) -> LimitsConfig:
             raise ConfigError(f"limits.{name}", f"must be a positive {'whole ' if kind is int else ''}number")
         values[name] = kind(value)
     return LimitsConfig(**values)
+
+
+def _port(value: object, setting: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
+        raise ConfigError(setting, "must be a port number from 1 to 65535")
+    return value
+
+
+def _metrics(raw: dict) -> MetricsConfig:
+    listen = raw.get("listen", "127.0.0.1")
+    if not isinstance(listen, str) or not listen:
+        raise ConfigError("metrics.listen", "must be an address to listen on, e.g. \"127.0.0.1\"")
+    port = raw.get("port")
+    if port is not None:
+        port = _port(port, "metrics.port")
+    stuck_after = raw.get("stuck_after", 120)
+    if not isinstance(stuck_after, (int, float)) or isinstance(stuck_after, bool) or stuck_after <= 0:
+        raise ConfigError("metrics.stuck_after", "must be a positive number of seconds, e.g. 120")
+    return MetricsConfig(listen=listen, port=port, stuck_after=float(stuck_after))
+
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object, setting: str) -> float:
+    """"30m", "6h", "1d" (or a number of seconds) -> seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    match = _DURATION_RE.match(value) if isinstance(value, str) else None
+    if match is None or float(match[1]) <= 0:
+        raise ConfigError(setting, 'must be a duration such as "30m", "6h" or "1d"')
+    return float(match[1]) * _UNIT_SECONDS[match[2]]
+
+
+def _backup(raw: dict, base_dir: Path) -> BackupConfig:
+    every = raw.get("every")
+    if every is not None:
+        every = parse_duration(every, "backup.every")
+        if every < 60:
+            raise ConfigError("backup.every", "must be at least a minute, e.g. \"6h\"")
+    keep = raw.get("keep", 7)
+    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+        raise ConfigError("backup.keep", "must be a whole number of backups to keep, at least 1")
+    directory = raw.get("directory", "backups")
+    if not isinstance(directory, str) or not directory.strip():
+        raise ConfigError("backup.directory", "must be a directory path such as \"backups\"")
+    path = Path(directory)
+    if not path.is_absolute():
+        path = base_dir / path
+    return BackupConfig(every=every, keep=keep, directory=path)
+
+
+def _logging(raw: dict) -> LoggingConfig:
+    fmt = raw.get("format", "text")
+    if fmt not in ("text", "json"):
+        raise ConfigError("logging.format", "must be \"text\" or \"json\"")
+    level = raw.get("level", "INFO")
+    if not isinstance(level, str) or level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("logging.level", "must be one of DEBUG, INFO, WARNING, ERROR")
+    return LoggingConfig(format=fmt, level=level.upper())

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.metadata
 import logging
 import time
+import tomllib
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import uvicorn
@@ -23,6 +26,8 @@ from handlers.notices import ORDER_NOTICE, digest_renderer, restock_notifier
 from handlers.payments import PaymentClock
 from handlers.registry import register
 from handlers.summaries import SummaryScheduler
+from runtime import metrics
+from runtime.backups import BackupScheduler
 from runtime.limiter import LivecartRateLimiter
 from runtime.outbox_sender import OutboxSender
 from runtime.pacing import Pacer
@@ -37,6 +42,10 @@ log = logging.getLogger(__name__)
 KEEP_HANDLED_SECONDS = 7 * 24 * 3600  # handled updates and sent messages are kept a week, for inquiries
 HOUSEKEEPING_SECONDS = 3600
 HOLD_CHECK_SECONDS = 5.0  # a hold taken meanwhile expires minutes later: looking this often is enough
+# A graceful stop gives handlers in flight this long, then the outbox's sends in flight this long:
+# together well inside bot.py's 10 s bound.
+HANDLERS_STOP_GRACE = 5.0
+OUTBOX_STOP_GRACE = 2.5
 
 
 def build_application(config: Config, store: Store, request: BaseRequest | None = None,
@@ -76,6 +85,52 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+async def _serve(app, host: str, port: int, name: str) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    """Serve an ASGI app with uvicorn; returns once it listens (raises if it cannot, e.g. the port is taken)."""
+    # log_config=None: uvicorn's lines go through our one-line, masking handler (runtime/logs.py).
+    # A stop waits at most 3 s for open requests (each is one update being stored).
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
+                                           log_config=None, timeout_graceful_shutdown=3))
+    task = asyncio.create_task(server.serve(), name=name)
+    while not server.started:
+        if task.done():
+            await task  # raises what went wrong
+            raise RuntimeError(f"the {name} server on {host}:{port} stopped at once (is the port taken?)")
+        await asyncio.sleep(0.01)
+    return server, task
+
+
+def version() -> str:
+    """Livecart's version, from the pyproject.toml of this checkout (or the installed package)."""
+    try:
+        with (Path(__file__).resolve().parent.parent / "pyproject.toml").open("rb") as f:
+            return str(tomllib.load(f)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        try:
+            return importlib.metadata.version("livecart")
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
+
+
+def startup_line(config: Config, mode: str, username: str | None, schema: int) -> str:
+    """The one line that says what is running: mode, database, limits in force, version."""
+    limits = config.limits
+    if mode == "webhook" and config.webhook is not None:
+        where = f"webhook {config.webhook.url} on {config.webhook.listen}:{config.webhook.port}"
+    else:
+        where = "polling"
+    backups = (f"every {config.backup.every / 3600:g}h, keep {config.backup.keep}, in {config.backup.directory}"
+               if config.backup.every else "off")
+    served = f"{config.metrics.listen}:{config.metrics.port}" if config.metrics.port else \
+        ("on the webhook server" if mode == "webhook" else "off")
+    return (f"Livecart {version()} started as @{username}: mode={where} database={config.database} "
+            f"(schema {schema}) limits: {limits.sends_per_second:g} sends/s, {limits.sends_per_chat_per_second:g}/s "
+            f"per chat, {limits.sends_per_group_per_minute:g}/min per group, {limits.updates_per_user_per_minute} "
+            f"updates/min per user, {limits.open_orders_per_buyer_per_shop} open orders per buyer per shop, "
+            f"{limits.concurrent_updates} users at once; backups: {backups}; metrics: {served}; "
+            f"logs: {config.logging.format}")
+
+
 class Livecart:
     """Everything that runs, in the order it must start and stop."""
 
@@ -97,10 +152,16 @@ class Livecart:
         self._hold_clock: asyncio.Task[None] | None = None
         self._webhook_server = None
         self._webhook_task: asyncio.Task[None] | None = None
+        self.ops: metrics.OpsApp | None = None  # /metrics and /healthz
+        self.backups = BackupScheduler(config.database, config.backup)
+        self._ops_server: uvicorn.Server | None = None
+        self._ops_task: asyncio.Task[None] | None = None
 
     async def start(self, *, polling: bool = True) -> None:
+        metrics.bot_started("polling" if polling else "webhook", self.config.limits.sends_per_second)
         self.store = await Store.open(self.config.database)
         self.pacer = Pacer(self.config.limits)  # one sending budget for direct answers and the outbox
+        self.ops = metrics.OpsApp(self.store, self.config.metrics.stuck_after, self._long_poll)
         self.app = build_application(self.config, self.store, self._request, self._updates_request, self.pacer)
         await self.app.initialize()  # getMe: fails fast on a bad token
         self.app.bot_data["services"].bot_username = self.app.bot.username
@@ -116,6 +177,7 @@ class Livecart:
         self.payment_clock.start()
         self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
         self._hold_clock = asyncio.create_task(self._expire_holds(), name="hold-clock")
+        self.backups.start()
         self.pipeline = UpdatePipeline(self.app, self.store.inbox,
                                        max_concurrency=self.config.limits.concurrent_updates)
         await self.pipeline.start()
@@ -127,19 +189,17 @@ class Livecart:
             )
         elif self.config.webhook is not None:
             await self._serve_webhook(self.config.webhook)
-        log.info("Livecart is running as @%s (%s mode)", self.app.bot.username, "polling" if polling else "webhook")
+        if self.config.metrics.port is not None:
+            self._ops_server, self._ops_task = await _serve(self.ops, self.config.metrics.listen,
+                                                             self.config.metrics.port, "metrics")
+        log.info("%s", startup_line(self.config, "polling" if polling else "webhook", self.app.bot.username,
+                                    await self.store.db.schema_version()))
 
     async def _serve_webhook(self, webhook) -> None:
         """Serve the webhook endpoint, then tell Telegram where it is (with our secret)."""
-        app = WebhookApp(self.pipeline, webhook.secret_token, urlsplit(webhook.url).path or "/")
-        self._webhook_server = uvicorn.Server(uvicorn.Config(app, host=webhook.listen, port=webhook.port,
-                                                             log_level="warning", lifespan="off"))
-        self._webhook_task = asyncio.create_task(self._webhook_server.serve(), name="webhook")
-        while not self._webhook_server.started:  # listening before Telegram is told to call
-            if self._webhook_task.done():
-                await self._webhook_task  # raises what went wrong (e.g. the port is taken)
-                raise RuntimeError(f"the webhook server on {webhook.listen}:{webhook.port} stopped at once")
-            await asyncio.sleep(0.01)
+        app = WebhookApp(self.pipeline, webhook.secret_token, urlsplit(webhook.url).path or "/", ops=self.ops)
+        # Listening before Telegram is told to call.
+        self._webhook_server, self._webhook_task = await _serve(app, webhook.listen, webhook.port, "webhook")
         await self.app.bot.set_webhook(webhook.url, secret_token=webhook.secret_token,
                                        allowed_updates=ALLOWED_UPDATES, max_connections=40)
 
@@ -193,18 +253,22 @@ class Livecart:
         if self._webhook_server is not None:
             self._webhook_server.should_exit = True
             await asyncio.gather(self._webhook_task, return_exceptions=True)
+        if self._ops_server is not None:
+            self._ops_server.should_exit = True
+            await asyncio.gather(self._ops_task, return_exceptions=True)
         if self.summaries is not None:
             await self.summaries.stop()
         if self.pipeline is not None:
-            await self.pipeline.stop()
+            await self.pipeline.stop(grace=HANDLERS_STOP_GRACE)
         if self.payment_clock is not None:
             await self.payment_clock.stop()
+        await self.backups.stop()
         for task in (self._housekeeping, self._hold_clock):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         if self.outbox is not None:
-            await self.outbox.stop()
+            await self.outbox.stop(grace=OUTBOX_STOP_GRACE)
         if self.app is not None:
             if self.app.running:
                 await self.app.stop()

@@ -21,6 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from core.config import LimitsConfig
 from storage import Store
+from runtime import metrics
 from runtime.limiter import OutboxSend
 from runtime.pacing import Pacer
 from runtime.telegram_errors import retry_after_seconds
@@ -54,10 +55,14 @@ class OutboxSender:
     def start(self) -> None:
         self._runner = asyncio.create_task(self._run(), name="outbox-sender")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 3.0) -> None:
+        """Start no new sends; let those in flight finish for up to `grace` seconds (one cut short
+        may have reached Telegram and would go out again after a restart), then cancel the rest."""
         if self._runner is not None:
             self._runner.cancel()
             await asyncio.gather(self._runner, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -155,6 +160,7 @@ class OutboxSender:
                 if not await outbox.retry_later(row, delay, str(exc)):
                     log.error("gave up on outbox message %d to chat %d after repeated failures", row, message.chat_id)
         else:
+            metrics.outbox_sent(len(ids))
             await outbox.mark_sent(ids)
         finally:
             self._finished_during_fetch.update(ids)

@@ -21,6 +21,8 @@ import httpx
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from runtime import metrics
+
 DefaultValue = type(BaseRequest.DEFAULT_NONE)  # "not given": use the client's timeout
 _JSON_HEADERS = {"User-Agent": HTTPXRequest.USER_AGENT, "Content-Type": "application/json"}
 
@@ -36,6 +38,7 @@ class TelegramRequest(HTTPXRequest):
             parsed = self._urls[url] = httpx.URL(url)
         return parsed
 
+    @metrics.measured_api_call
     async def do_request(
         self,
         url: str,

@@ -18,6 +18,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from runtime import metrics
 from storage.inbox import Inbox, StoredUpdate
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class UpdatePipeline:
         self._idle = asyncio.Event()
         self._idle.set()
         self._flusher: asyncio.Task[None] | None = None
+        self._stopping = False  # set by stop(): workers finish the update in hand and start no other
 
     async def start(self) -> None:
         self._flusher = asyncio.create_task(self._flush_loop(), name="inbox-flush")
@@ -57,6 +59,7 @@ class UpdatePipeline:
         Returns only after the commit, so the caller may then acknowledge them to Telegram.
         """
         fresh = await self._inbox.store(updates)
+        metrics.updates_received(len(fresh))
         for stored in fresh:
             self._enqueue(stored)
         return len(fresh)
@@ -73,9 +76,11 @@ class UpdatePipeline:
 
     async def _drain(self, key: int, queue: deque[StoredUpdate]) -> None:
         try:
-            while queue:
+            while queue and not self._stopping:
                 stored = queue[0]
                 async with self._slots:
+                    if self._stopping:  # stop() came while this waited for a slot: not started
+                        break
                     await self._process(stored)
                 queue.popleft()
         finally:
@@ -85,6 +90,7 @@ class UpdatePipeline:
 
     async def _process(self, stored: StoredUpdate) -> None:
         error = None
+        started = metrics.handling_started()
         try:
             update = Update.de_json(stored.payload, self._app.bot)
             # Handler errors are caught by the Application and passed to our error handler.
@@ -94,6 +100,7 @@ class UpdatePipeline:
         except Exception as exc:  # a malformed update must not stop the user's queue
             error = "".join(traceback.format_exception_only(exc)).strip()
             log.exception("update %d could not be processed: %s", stored.update_id, stored.payload)
+        metrics.update_handled(started, error)
         self._done[stored.update_id] = error
 
     async def _flush_loop(self) -> None:
@@ -123,17 +130,26 @@ class UpdatePipeline:
         return not self._idle.is_set()
 
     async def stop(self, grace: float = 5.0) -> None:
-        """Give work in hand `grace` seconds to finish, record it, and stop.
+        """Start no other update; give the handlers in flight `grace` seconds to finish; record them.
 
-        Anything cut short stays unprocessed in the inbox and is replayed on the next start.
+        Updates not started stay unprocessed in the inbox and are handled after the next start, once:
+        a graceful stop cuts no handler short unless one outlasts `grace`.
         """
-        try:
-            await asyncio.wait_for(self._idle.wait(), grace)
-        except TimeoutError:
-            log.warning("stopping with %d user queue(s) still busy; they resume after restart", len(self._queues))
-        for worker in list(self._workers):
+        self._stopping = True
+        waiting = sum(len(q) for q in self._queues.values())
+        running = list(self._workers)
+        if running:
+            await asyncio.wait(running, timeout=grace)
+        cut_short = [w for w in self._workers if not w.done()]
+        for worker in cut_short:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
+        if cut_short:
+            log.warning("stopped with %d handler(s) cut short after %.0fs; their updates are handled again after "
+                        "the restart", len(cut_short), grace)
+        if waiting:
+            log.info("stopping: %d stored update(s) were waiting; those not started are handled after the restart",
+                     waiting)
         if self._flusher is not None:
             self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)

@@ -2,7 +2,8 @@
 
 The secret token Telegram sends in X-Telegram-Bot-Api-Secret-Token is required and compared in
 constant time; a request without it gets 403 and nothing is stored. Any failure to store answers
-500, so Telegram delivers the update again later.
+500, so Telegram delivers the update again later. The same server answers GET /metrics and
+/healthz (runtime/metrics.py) for the operator; the reverse proxy keeps them private.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import logging
 from typing import Any
 
+from runtime.metrics import OPS_PATHS
 from runtime.updates import UpdatePipeline
 
 log = logging.getLogger(__name__)
@@ -23,8 +25,9 @@ SECRET_HEADER = b"x-telegram-bot-api-secret-token"
 class WebhookApp:
     """A minimal ASGI app: POST <path> with an update's JSON."""
 
-    def __init__(self, pipeline: UpdatePipeline, secret_token: str, path: str) -> None:
+    def __init__(self, pipeline: UpdatePipeline, secret_token: str, path: str, ops: Any = None) -> None:
         self._pipeline = pipeline
+        self._ops = ops  # an OpsApp for /metrics and /healthz, or None
         self._secret = secret_token.encode()
         self._path = path or "/"
 
@@ -35,6 +38,9 @@ class WebhookApp:
             await send({"type": "lifespan.shutdown.complete"})
             return
         if scope["type"] != "http":
+            return
+        if self._ops is not None and scope.get("method") != "POST" and scope.get("path") in OPS_PATHS:
+            await self._ops(scope, receive, send)
             return
         status = await self._handle(scope, receive)
         await send({"type": "http.response.start", "status": status,

@@ -17,6 +17,7 @@ from storage.shops import Shops
 from storage.staff import Staff
 from storage.summaries import Summaries
 from storage.users import Users
+from storage.vitals import VitalSigns
 
 
 class Store:
@@ -37,6 +38,7 @@ class Store:
         self.staff = Staff(db, on_members_changed=self.shops.forget)
         self.payments = Payments(db, self.orders, self.outbox)
         self.summaries = Summaries(db)
+        self.vitals = VitalSigns(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Store":

@@ -31,6 +31,8 @@ from typing import Any
 
 import aiosqlite
 
+from storage.backup import BackupError, backup_database, pre_migration_path
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -188,6 +190,8 @@ class Database:
                 f"({LATEST_VERSION}); upgrade Livecart before opening it"
             )
         assert self._writer is not None
+        if 0 < current < target:
+            self._back_up_before_migrating(current)
         for version, path in migration_files():
             if current < version <= target:
                 script = path.read_text(encoding="utf-8")
@@ -201,6 +205,17 @@ class Database:
                             self._writer.execute("ROLLBACK")
                         raise
                 log.info("database %s migrated to schema version %d (%s)", self.path, version, path.name)
+
+    def _back_up_before_migrating(self, current: int) -> None:
+        """An upgrade that goes wrong must not cost the shop its data: copy it beside the file first."""
+        target = pre_migration_path(self.path, current, time.time())
+        try:
+            result = backup_database(self.path, target)
+        except (BackupError, OSError) as exc:
+            raise RuntimeError(f"database {self.path} was not migrated: the backup before migrating failed ({exc}); "
+                               "free some disk space or fix the problem, then start again") from None
+        log.info("database %s is at schema version %d: backed up to %s (%d orders) before migrating",
+                 self.path, current, result.path, result.orders)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[WriteTransaction]:
@@ -247,16 +262,6 @@ class Database:
 
     async def lookup_value(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
         return _value(await self.lookup_one(sql, params))
-
-    async def backup(self, target: str | Path) -> None:
-        """A consistent copy of the live database (SQLite online backup)."""
-        assert self._reader is not None, "database is not open"
-        dest = await aiosqlite.connect(target)
-        try:
-            await self._reader.backup(dest)
-        finally:
-            await dest.close()
-
 
 def _first(rows: list[sqlite3.Row]) -> sqlite3.Row | None:
     return rows[0] if rows else None
