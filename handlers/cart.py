@@ -41,7 +41,7 @@ async def cart_command(update: Update, context: Context) -> None:
 async def on_show_cart(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
-    shop = await services(context).store.shops.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    shop = await services(context).store.shops.get(data.id(0)) if data and data.id(0) else None
     if shop is None:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
@@ -84,7 +84,7 @@ async def on_set_quantity(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     store = services(context).store
-    shop_id, product_id, quantity = (data.opt_int(0), data.opt_int(1), data.opt_int(2)) if data else (None,) * 3
+    shop_id, product_id, quantity = (data.id(0), data.id(1), data.quantity(2, low=0)) if data else (None,) * 3
     product = await store.products.get(product_id) if product_id else None
     if product is None or product.shop_id != shop_id or quantity is None or quantity < 0:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
@@ -103,7 +103,7 @@ async def on_checkout(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     store = services(context).store
-    shop_id = data.opt_int(0) if data else None
+    shop_id = data.id(0) if data else None
     lines = await store.carts.lines(who.id, shop_id) if shop_id else []
     if not lines:
         await update.callback_query.answer(who.t.plain("cart.empty_toast"), show_alert=True)

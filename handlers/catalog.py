@@ -154,7 +154,7 @@ async def _tapped(update: Update, context: Context, who: Actor, *, manage: bool
                   ) -> tuple[Product, Membership] | None:
     """The product named by the tapped button's first argument, if the user may see (or manage) it."""
     data = parse_callback(update)
-    return await product_for(update, context, who, data.opt_int(0) if data else None, manage=manage)
+    return await product_for(update, context, who, data.id(0) if data else None, manage=manage)
 
 
 async def _refuse(update: Update, who: Actor, key: str, *, with_open_shop: bool = False) -> None:
@@ -364,7 +364,7 @@ async def list_products(update: Update, context: Context) -> None:
     """/products (or its button): one page of the current shop's products."""
     who = await actor(update, context)
     data = parse_callback(update) if update.callback_query else None
-    page = max(0, (data.opt_int(0) or 0) if data else 0)
+    page = (data.page(0) or 0) if data else 0
     if update.callback_query:
         await update.callback_query.answer()
     membership = await current_membership(who, context)
@@ -414,7 +414,7 @@ async def start_edit(update: Update, context: Context) -> None:
     if field not in EDIT_PROMPTS:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
-    found = await product_for(update, context, who, data.opt_int(0), manage=True)
+    found = await product_for(update, context, who, data.id(0), manage=True)
     if found is None:
         return
     product, membership = found
@@ -498,8 +498,8 @@ async def set_visibility(update: Update, context: Context) -> None:
     """Hide / Show: a hidden product is not offered to buyers; its links say so politely."""
     who = await actor(update, context)
     data = parse_callback(update)
-    found = await product_for(update, context, who, data.opt_int(0) if data else None, manage=True)
-    hide = data.opt_int(1) if data else None
+    found = await product_for(update, context, who, data.id(0) if data else None, manage=True)
+    hide = data.opt_int(1, 0, 1) if data else None
     if found is None:
         return
     if hide not in (0, 1):

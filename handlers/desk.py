@@ -75,7 +75,7 @@ async def show_order(update: Update, context: Context, who: Actor, order: Order,
 async def on_view(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
-    found = await order_for_member(update, context, who, data.opt_int(0) if data else None)
+    found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
     await update.callback_query.answer()
@@ -113,7 +113,7 @@ async def on_delivered(update: Update, context: Context) -> None:
 async def _simple_step(update: Update, context: Context, wanted: Status) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
-    found = await order_for_member(update, context, who, data.opt_int(0) if data else None)
+    found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
     order, membership = found
@@ -138,7 +138,7 @@ async def on_cancel(update: Update, context: Context) -> None:
 async def _ask(update: Update, context: Context, flow_name: str, prompt: str, skip_action: str | None) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
-    found = await order_for_member(update, context, who, data.opt_int(0) if data else None)
+    found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
     order = found[0]
@@ -178,7 +178,7 @@ async def on_ship_input(update: Update, context: Context, who: Actor, flow: Flow
 async def on_ship_without_tracking(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
-    found = await order_for_member(update, context, who, data.opt_int(0) if data else None)
+    found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
     await services(context).store.flows.clear(who.id)
@@ -227,7 +227,7 @@ async def on_list(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     code = data.args[0] if data and data.args else None
-    page = data.opt_int(1) if data else None
+    page = data.page(1) if data else None
     membership = await current_membership(who, context)
     if membership is None or code not in FILTERS or page is None or page < 0:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
@@ -265,9 +265,9 @@ async def on_range(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     store = services(context).store
-    shop_id, first, last = (data.opt_int(0), data.opt_int(1), data.opt_int(2)) if data else (None, None, None)
+    shop_id, first, last = (data.id(0), data.id(1), data.id(2)) if data else (None, None, None)
     membership = await store.shops.membership(who.id, shop_id) if shop_id else None
-    if membership is None or first is None or last is None:
+    if membership is None or first is None or last is None or last < first:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
     await update.callback_query.answer()

@@ -59,7 +59,7 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
 async def _own_order(update: Update, context: Context) -> Order | None:
     who = await actor(update, context)
     data = parse_callback(update)
-    order = await services(context).store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    order = await services(context).store.orders.get(data.id(0)) if data and data.id(0) else None
     if order is None or order.buyer_id != who.id:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
         return None

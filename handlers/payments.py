@@ -78,7 +78,7 @@ async def on_claim(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     svc = services(context)
-    order = await svc.store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    order = await svc.store.orders.get(data.id(0)) if data and data.id(0) else None
     if order is None or order.buyer_id != who.id:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
@@ -132,7 +132,7 @@ async def _merchant_verdict(update: Update, context: Context, *, received: bool)
     who = await actor(update, context)
     data = parse_callback(update)
     svc = services(context)
-    order = await svc.store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    order = await svc.store.orders.get(data.id(0)) if data and data.id(0) else None
     membership = await svc.store.shops.membership(who.id, order.shop_id) if order else None
     if order is None or membership is None:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
@@ -295,7 +295,7 @@ async def show_payment_settings(update: Update, context: Context, who: Actor, sh
 async def _owned_shop(update: Update, context: Context, who: Actor):
     """The shop a settings button names (its first argument), if the user owns it."""
     data = parse_callback(update)
-    shop_id = data.opt_int(0) if data else None
+    shop_id = data.id(0) if data else None
     membership = await services(context).store.shops.membership(who.id, shop_id) if shop_id else None
     if membership is None or not membership.is_owner:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)

@@ -90,7 +90,7 @@ async def on_switch_shop(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     svc = services(context)
-    shop_id = data.opt_int(0) if data else None
+    shop_id = data.id(0) if data else None
     membership = await svc.store.shops.membership(who.id, shop_id) if shop_id else None
     if membership is None:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)

@@ -82,7 +82,7 @@ async def on_remove(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     membership = await current_membership(who, context)
-    user_id = data.opt_int(0) if data else None
+    user_id = data.id(0) if data else None
     if membership is None or not membership.is_owner or user_id is None:
         await update.callback_query.answer(who.t.plain("staff.owner_only"), show_alert=True)
         return
