@@ -17,6 +17,7 @@ from core.i18n import N_, Translator
 from core.links import product_link
 from core.money import PriceError, PriceProblem, parse_price
 from core.stock import StockError, StockProblem, parse_stock, parse_stock_change
+from core.text import TextProblem, TextRefused, accept_text
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, parse_callback,
     present, reply, services,
@@ -72,13 +73,18 @@ class Checked:
     problem: str | None = None  # a message key when the input was refused
 
 
+NAME_PROBLEMS = {TextProblem.EMPTY: N_("catalog.name_empty"), TextProblem.INVISIBLE: N_("catalog.name_invisible"),
+                 TextProblem.TOO_LONG: N_("catalog.name_too_long")}
+DESCRIPTION_PROBLEMS = {TextProblem.EMPTY: N_("catalog.description_empty"),
+                        TextProblem.INVISIBLE: N_("catalog.description_invisible"),
+                        TextProblem.TOO_LONG: N_("catalog.description_too_long")}
+
+
 def check_name(text: str) -> Checked:
-    name = " ".join(text.split())
-    if not name:
-        return Checked(problem=N_("catalog.name_empty"))
-    if len(name) > NAME_MAX:
-        return Checked(problem=N_("catalog.name_too_long"))
-    return Checked(name)
+    try:
+        return Checked(accept_text(text, max_length=NAME_MAX))
+    except TextRefused as exc:
+        return Checked(problem=NAME_PROBLEMS.get(exc.problem, NAME_PROBLEMS[TextProblem.EMPTY]))
 
 
 def check_price(text: str, currency: str) -> Checked:
@@ -96,11 +102,11 @@ def check_stock(text: str) -> Checked:
 
 
 def check_description(text: str) -> Checked:
-    if not text:
-        return Checked(problem=N_("catalog.description_empty"))
-    if len(text) > DESCRIPTION_MAX:
-        return Checked(problem=N_("catalog.description_too_long"))
-    return Checked(text)
+    """Several lines are fine here (the merchant's own words on the product card), cleaned alike."""
+    try:
+        return Checked(accept_text(text, max_length=DESCRIPTION_MAX, multiline=True))
+    except TextRefused as exc:
+        return Checked(problem=DESCRIPTION_PROBLEMS.get(exc.problem, DESCRIPTION_PROBLEMS[TextProblem.EMPTY]))
 
 
 _SPACED_SEPARATOR = re.compile(r"\s*[,，;；]\s+|\s*[，；]\s*")

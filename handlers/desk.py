@@ -12,13 +12,15 @@ from telegram import Update
 
 from core.i18n import N_, Translator
 from core.orders import TRANSITIONS, IllegalTransition, Status
+from core.telegram_text import TEXT_LIMIT, pages, visible_length
+from core.text import TextRefused, accept_text
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, message_text, parse_callback, present, reply,
+    Actor, Context, Keyboard, actor, button, current_membership, keyboard, message_text, parse_callback, present, reply,
     services,
 )
 from handlers.flows import register_flow
 from handlers.my_orders import status_text
-from handlers.notices import buyer_status_message, merchant_order_text, order_desk_buttons
+from handlers.notices import buyer_status_message, merchant_order_text, order_desk_buttons, order_item_lines
 from storage.models import Flow, Membership, Shop
 from storage.orders import Order
 
@@ -34,6 +36,7 @@ FILTER_NAMES = {
     "done": N_("desk.filter_delivered"), "canc": N_("desk.filter_cancelled"), "all": N_("desk.filter_all"),
 }
 REASON_MAX = 200
+TRACKING_MAX = 100
 
 
 async def order_for_member(update: Update, context: Context, who: Actor, order_id: int | None
@@ -51,21 +54,38 @@ async def order_for_member(update: Update, context: Context, who: Actor, order_i
     return order, membership
 
 
-def order_view(t: Translator, order: Order, shop: Shop, buyer) -> str:
-    text = merchant_order_text(t, order, shop, buyer)
-    text += "\n\n" + t("desk.status_line", status=status_text(t, order.status),
-                       time=t.datetime(order.created_at, shop.timezone))
+def order_view(t: Translator, order: Order, shop: Shop, buyer, page: int = 0) -> tuple[str, Keyboard]:
+    """The order with its desk buttons. An order too long for one message (Telegram takes 4,096
+    characters) shows its lines a page at a time, with ◀ ▶ under them."""
+    status = [t("desk.status_line", status=status_text(t, order.status),
+                time=t.datetime(order.created_at, shop.timezone))]
     if order.tracking_number:
-        text += "\n" + t("notice.tracking", carrier=order.carrier or "", tracking=order.tracking_number)
+        status.append(t("notice.tracking", carrier=order.carrier or "", tracking=order.tracking_number))
     if order.cancel_reason:
-        text += "\n" + t("desk.cancel_reason", reason=order.cancel_reason)
-    return text
+        status.append(t("desk.cancel_reason", reason=order.cancel_reason))
+    lines = order_item_lines(t, order)
+    page_line = t("desk.items_page", first=len(lines), last=len(lines), total=len(lines))  # the longest it gets
+    overhead = visible_length(merchant_order_text(t, order, shop, buyer, status_lines=status, items=[page_line]))
+    item_pages = pages(lines, TEXT_LIMIT - overhead - 1)
+    page = min(max(page, 0), len(item_pages) - 1)
+    shown = list(item_pages[page])
+    markup = order_desk_buttons(t, order)
+    if len(item_pages) > 1:
+        first = sum(len(p) for p in item_pages[:page]) + 1
+        shown.append(t("desk.items_page", first=first, last=first + len(shown) - 1, total=len(lines)))
+        nav = []
+        if page > 0:
+            nav.append(button("◀", "d.view", order.id, page - 1))
+        if page + 1 < len(item_pages):
+            nav.append(button("▶", "d.view", order.id, page + 1))
+        markup = keyboard([nav, *markup["inline_keyboard"]])
+    return merchant_order_text(t, order, shop, buyer, status_lines=status, items=shown), markup
 
 
-async def show_order(update: Update, context: Context, who: Actor, order: Order, shop: Shop, *, new: bool = False) -> None:
+async def show_order(update: Update, context: Context, who: Actor, order: Order, shop: Shop, *, new: bool = False,
+                     page: int = 0) -> None:
     buyer = await services(context).store.users.get(order.buyer_id)
-    text = order_view(who.t, order, shop, buyer)
-    markup = order_desk_buttons(who.t, order)
+    text, markup = order_view(who.t, order, shop, buyer, page)
     if new:
         await reply(update, text, markup)
     else:
@@ -79,7 +99,7 @@ async def on_view(update: Update, context: Context) -> None:
     if found is None:
         return
     await update.callback_query.answer()
-    await show_order(update, context, who, found[0], found[1].shop)
+    await show_order(update, context, who, found[0], found[1].shop, page=(data.page(1) or 0) if data else 0)
 
 
 async def _step(update: Update, context: Context, who: Actor, order: Order, shop: Shop, wanted: Status, **fields) -> Order | None:
@@ -164,8 +184,9 @@ def split_tracking(text: str) -> tuple[str | None, str]:
 
 async def on_ship_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     store = services(context).store
-    text = message_text(update)
-    if not text or len(text) > 100:
+    try:  # the buyer reads it: one clean line, like everything typed (core.text)
+        text = accept_text(message_text(update), max_length=TRACKING_MAX)
+    except TextRefused:
         await reply(update, who.t("desk.tracking_invalid"))
         return
     carrier, tracking = split_tracking(text)
@@ -197,8 +218,9 @@ async def _finish_ship(update: Update, context: Context, who: Actor, found: tupl
 
 async def on_cancel_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     store = services(context).store
-    reason = message_text(update)
-    if not reason or len(reason) > REASON_MAX:
+    try:  # the buyer reads it: one clean line, like everything typed (core.text)
+        reason = accept_text(message_text(update), max_length=REASON_MAX)
+    except TextRefused:
         await reply(update, who.t("desk.reason_invalid", max=REASON_MAX))
         return
     found = await order_for_member(update, context, who, flow.data.get("order"))

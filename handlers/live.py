@@ -14,7 +14,7 @@ from telegram import Update
 from core import qr
 from core.i18n import Translator
 from core.links import shop_link, slot_link
-from core.text import shorten
+from core.text import clean_text, shorten
 from handlers.common import (
     Actor, Context, actor, button, chunks, current_membership, keyboard, parse_callback, present, reply, services,
 )
@@ -80,7 +80,7 @@ async def live_command(update: Update, context: Context) -> None:
     """/live, /live start [title], /live end."""
     args = context.args or []
     if args and args[0].lower() == "start":
-        await start_session(update, context, shorten(" ".join(args[1:]), TITLE_MAX) or None)
+        await start_session(update, context, shorten(clean_text(" ".join(args[1:])), TITLE_MAX) or None)
     elif args and args[0].lower() == "end":
         await end_session(update, context)
     elif args and args[0].lower() == "report":
