@@ -13,7 +13,7 @@ from telegram import Update
 from core.i18n import N_, Translator
 from core.orders import TRANSITIONS, IllegalTransition, Status
 from core.telegram_text import TEXT_LIMIT, pages, visible_length
-from core.text import TextRefused, accept_text
+from core.text import TextRefused, accept_text, clean_text, shorten
 from handlers.common import (
     Actor, Context, Keyboard, actor, button, current_membership, keyboard, message_text, parse_callback, present, reply,
     services,
@@ -276,8 +276,12 @@ async def _list(update: Update, context: Context, who: Actor, shop: Shop, code: 
     await present(update, text, keyboard(rows))
 
 
+LIST_RECIPIENT_MAX = 20  # a recipient typed as "Bob · CN¥0.01 · delivered" must not read as the bot's words
+
+
 def _order_buttons(t: Translator, orders: list[Order]) -> list[list]:
-    return [[button(t.plain("desk.list_item", number=o.number, recipient=o.recipient,
+    return [[button(t.plain("desk.list_item", number=o.number,
+                            recipient=shorten(clean_text(o.recipient), LIST_RECIPIENT_MAX),
                             total=t.money(o.total, o.currency), status=status_text(t, o.status)), "d.view", o.id)]
             for o in orders]
 

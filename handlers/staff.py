@@ -7,6 +7,7 @@ from telegram import Update
 
 from core.i18n import N_
 from core.links import invite_link
+from core.text import clean_text
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, parse_callback, present, reply, services,
     translator_for,
@@ -75,7 +76,7 @@ async def accept_invite(update: Update, context: Context, who: Actor, token: str
     if owner is not None:
         t = translator_for(owner, svc.config)
         await svc.store.outbox.send_later(Outgoing(owner.id, "sendMessage", {
-            "text": t("staff.joined_owner_note", name=who.user.first_name, shop=shop.name), "parse_mode": "HTML"}))
+            "text": t("staff.joined_owner_note", name=clean_text(who.user.first_name) or "?", shop=shop.name), "parse_mode": "HTML"}))
 
 
 async def on_remove(update: Update, context: Context) -> None:

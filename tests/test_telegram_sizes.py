@@ -119,6 +119,23 @@ async def test_a_receipt_too_long_for_the_photo_caption_still_reaches_the_buyer(
     assert await failed_outbox_rows(world) == []
 
 
+async def test_a_product_card_too_long_for_a_caption_shows_the_photo_then_the_text(world):
+    ann = await merchant_with_shop(world)
+    await ann.send_photo(caption="Tea, 9.90, 5")
+    await ann.tap("📝 Description")
+    await ann.send("🍊" * 690)  # 690 characters, 1,380 as Telegram counts them
+    card = ann.last
+    assert "🍊" * 690 in card.text and card.buttons and card.photo is None
+    assert ann.chat.bot_messages[-2].photo is not None
+    shop = await current_shop(world, ann)
+    await ann.tap("🔴 Put on next free link")
+    bob = world.user("Bob")
+    await bob.send(f"/start l_{shop.slug}_1")
+    assert "🍊" * 690 in bob.last.text and "Buy now" in bob.last.buttons[1][0]
+    assert bob.chat.bot_messages[-2].photo is not None
+    assert all(visible_length(m.caption or "") <= CAPTION_LIMIT for m in bob.chat.bot_messages + ann.chat.bot_messages)
+
+
 # ---------------------------------------------------------------- the outbox never drops a text for its length
 
 async def test_an_outbox_message_telegram_refuses_as_too_long_is_split_and_sent(world):

@@ -213,3 +213,25 @@ async def test_stored_text_from_before_the_cleaning_is_cleaned_when_shown(world)
     await bob.tap("Confirm order")
     notice = next(m for m in ann.chat.bot_messages if "New order #" in (m.text or ""))
     assert RLO not in notice.text and "Old Lane 1 💳 Payment: card · paid" in quoted_part(notice)
+
+
+async def test_a_recipient_name_cannot_stretch_an_order_button_into_the_bots_words(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    await save_delivery(world, bob, recipient="Bob · CN¥0.01 · ✅ delivered · paid")
+    await bob.send(f"/start l_{shop.slug}_1")
+    await bob.tap("Buy now")
+    await bob.tap("Use this")
+    await bob.tap("Confirm order")
+    await ann.send("/orders")
+    label = ann.last.buttons[0][0]
+    assert label.startswith("#1001 · Bob · CN¥0.01") and "delivered" not in label and label.endswith("🕐 placed")
+
+
+async def test_a_new_staff_members_telegram_name_is_cleaned_in_the_owners_note(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    token = await world.store.staff.invite(shop.id, ann.id)
+    pat = world.user(f"Pat{RLO}dlrow")
+    await pat.send(f"/start j_{token}")
+    note = ann.last.text
+    assert "Patdlrow" in note and RLO not in note
