@@ -46,6 +46,7 @@ INVISIBLE_GLYPHS = frozenset(
 )
 MAX_COMBINING_RUN = 4  # enough for Vietnamese, Thai and Devanagari; Zalgo stacks dozens
 _SPACES = re.compile(r"\s+")
+_LOOSE_JOINERS = re.compile(r"^[\u200c\u200d]+|[\u200c\u200d]+$|(?<= )[\u200c\u200d]+|[\u200c\u200d]+(?= )")
 
 
 class TextProblem(enum.StrEnum):
@@ -114,8 +115,7 @@ def _clean_line(text: str) -> str:
         out.append(ch)
     cleaned = _SPACES.sub(" ", "".join(out))
     # A joiner only joins: one left at either end, or next to a space, joins nothing.
-    cleaned = re.sub(r"^[\u200c\u200d]+|[\u200c\u200d]+$|(?<= )[\u200c\u200d]+|[\u200c\u200d]+(?= )", "", cleaned.strip())
-    return cleaned.strip()
+    return _LOOSE_JOINERS.sub("", cleaned.strip()).strip()
 
 
 def accept_text(text: str | None, *, max_length: int, min_length: int = 1, multiline: bool = False) -> str:

@@ -71,7 +71,8 @@ async def show_cart(update: Update, context: Context, who: Actor, shop: Shop, ot
             page = len(lines) // CART_PAGE
         lines.append((product.name, product.price, line.quantity))
         line_rows.append([
-            [button(t.plain("cart.button_item", name=product.name, quantity=line.quantity), "b.p", product.id, line.slot or 0)],
+            [button(t.plain("cart.button_item", name=product.name, quantity=line.quantity), "b.p", product.id,
+                    line.slot or 0)],
             [button("−", "c.set", shop.id, product.id, line.quantity - 1),
              button("+", "c.set", shop.id, product.id, line.quantity + 1),
              button("🗑", "c.set", shop.id, product.id, 0)]])

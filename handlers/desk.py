@@ -15,8 +15,8 @@ from core.orders import TRANSITIONS, IllegalTransition, Status
 from core.telegram_text import TEXT_LIMIT, pages, visible_length
 from core.text import TextRefused, accept_text, clean_text, shorten
 from handlers.common import (
-    Actor, Context, Keyboard, actor, button, current_membership, keyboard, message_text, parse_callback, present, reply,
-    services,
+    Actor, Context, Keyboard, actor, button, current_membership, keyboard, message_text, parse_callback, present,
+    reply, services,
 )
 from handlers.flows import register_flow
 from handlers.my_orders import status_text

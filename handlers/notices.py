@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from core.i18n import N_, Safe, Translator
+from core.i18n import N_, Translator
 from core.orders import Status
 from core.payments import Method, PaymentStatus
 from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
@@ -43,11 +43,6 @@ def payment_line(t: Translator, order: Order) -> str:
     """"Payment: transfer to the shop's code · awaiting payment" for order views and lists."""
     return t("payment.line", method=method_name(t, order.payment_method),
              status=t.plain(STATUS_NAMES[PaymentStatus(order.payment_status)]))
-
-
-def order_items_text(t: Translator, order: Order) -> Safe:
-    return Safe("\n".join(t("order.item_line", name=i.name, quantity=i.quantity,
-                            subtotal=t.money(i.subtotal, order.currency)) for i in order.items))
 
 
 def order_item_lines(t: Translator, order: Order) -> list[str]:

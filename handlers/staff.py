@@ -76,7 +76,8 @@ async def accept_invite(update: Update, context: Context, who: Actor, token: str
     if owner is not None:
         t = translator_for(owner, svc.config)
         await svc.store.outbox.send_later(Outgoing(owner.id, "sendMessage", {
-            "text": t("staff.joined_owner_note", name=clean_text(who.user.first_name) or "?", shop=shop.name), "parse_mode": "HTML"}))
+            "text": t("staff.joined_owner_note", name=clean_text(who.user.first_name) or "?", shop=shop.name),
+            "parse_mode": "HTML"}))
 
 
 async def on_remove(update: Update, context: Context) -> None:

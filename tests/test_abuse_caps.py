@@ -132,7 +132,8 @@ async def test_stale_link_opens_and_spent_or_expired_invites_are_pruned_by_the_h
         await bob.send(f"/start l_{shop.slug}_1")
     old = time.time() - 91 * DAY
     async with world.store.db.write() as conn:
-        await conn.execute("UPDATE link_opens SET opened_at = ? WHERE id IN (SELECT id FROM link_opens LIMIT 2)", (old,))
+        await conn.execute("UPDATE link_opens SET opened_at = ? WHERE id IN (SELECT id FROM link_opens LIMIT 2)",
+                           (old,))
     spent = await world.store.staff.invite(shop.id, ann.id)
     expired = await world.store.staff.invite(shop.id, ann.id)
     recent_spent = await world.store.staff.invite(shop.id, ann.id)

@@ -12,9 +12,10 @@ from core.telegram_text import (
 )
 from faketg.html import parse_html
 from storage.outbox import Outgoing
-from tests.stories import add_product, current_shop, merchant_with_shop, save_delivery
+from tests.stories import current_shop, merchant_with_shop, save_delivery
 
-LONG_NAME = "Hand-picked Xiacheng navel oranges from the sunny south slope, gift box no. {:02d}"  # 80 characters, the most
+# 78 characters, near the most a product name may have (80).
+LONG_NAME = "Hand-picked Xiacheng navel oranges from the sunny south slope, gift box no. {:02d}"
 
 
 def every_keyboard_fits(user) -> bool:

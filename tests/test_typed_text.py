@@ -36,7 +36,8 @@ def test_typed_text_loses_controls_bidi_overrides_zero_width_and_line_breaks(typ
 
 
 @pytest.mark.parametrize("typed", [
-    ZWSP * 3, HANGUL_FILLER * 2, BRAILLE_BLANK, f"{RLO}{PDF}", ZWJ + ZWJ, FORMATTING, "\u0301\u0301", f"{HANGUL_FILLER} {ZWSP}",
+    ZWSP * 3, HANGUL_FILLER * 2, BRAILLE_BLANK, f"{RLO}{PDF}", ZWJ + ZWJ, FORMATTING, "\u0301\u0301",
+    f"{HANGUL_FILLER} {ZWSP}",
 ])
 def test_text_made_only_of_invisible_characters_is_refused_as_invisible(typed):
     with pytest.raises(TextRefused) as refused:
