@@ -31,7 +31,9 @@ def visible_length(telegram_html: str) -> int:
 
 
 def fits(telegram_html: str, limit: int = TEXT_LIMIT) -> bool:
-    return visible_length(telegram_html) <= limit
+    # Every reply and edit asks this: most texts are short enough to say yes without parsing
+    # (what Telegram counts is at most two UTF-16 units per character of the source).
+    return 2 * len(telegram_html) <= limit or visible_length(telegram_html) <= limit
 
 
 def fit_lines(lines: Sequence[str], budget: int, more: Callable[[int], str]) -> list[str]:
@@ -101,7 +103,7 @@ def split_html(text: str, limit: int = TEXT_LIMIT, first_limit: int | None = Non
     breaks where no tag is open, so each piece is valid HTML on its own. A text that fits comes
     back whole."""
     first = limit if first_limit is None else first_limit
-    if visible_length(text) <= first:
+    if fits(text, first):
         return [text]
     # Blocks: runs of lines that must stay together because a tag spans them.
     blocks: list[str] = []

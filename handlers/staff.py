@@ -20,6 +20,9 @@ INVITE_PROBLEMS = {"unknown": N_("staff.invite_unknown"), "used": N_("staff.invi
                    "expired": N_("staff.invite_expired")}
 
 
+STAFF_PAGE = 20
+
+
 async def staff_command(update: Update, context: Context) -> None:
     """/staff (or its button): who helps in the shop, remove them, invite someone."""
     who = await actor(update, context)
@@ -31,14 +34,23 @@ async def staff_command(update: Update, context: Context) -> None:
         return
     store = services(context).store
     t = who.t
-    rows, names = [], []
+    data = parse_callback(update) if update.callback_query else None
+    page = (data.page(0) or 0) if data and data.action == "st.show" else 0
+    staff = []
     for user_id, role in await store.shops.members(membership.shop.id):
         if role != "staff":
             continue
         user = await store.users.get(user_id)
-        name = user.first_name if user else str(user_id)
-        names.append(name)
-        rows.append([button(t.plain("staff.button_remove", name=name), "st.rm", user_id)])
+        staff.append((user_id, (clean_text(user.first_name) if user else "") or str(user_id)))
+    names = [name for _, name in staff]
+    # A remove button each, a page at a time: Telegram takes 100 buttons per message.
+    pages = max(1, -(-len(staff) // STAFF_PAGE))
+    page = min(page, pages - 1)
+    rows = [[button(t.plain("staff.button_remove", name=name), "st.rm", user_id)]
+            for user_id, name in staff[page * STAFF_PAGE:(page + 1) * STAFF_PAGE]]
+    if pages > 1:
+        rows.append(([button("◀", "st.show", page - 1)] if page > 0 else []) +
+                    ([button("▶", "st.show", page + 1)] if page + 1 < pages else []))
     rows.append([button(t.plain("staff.button_invite"), "st.inv")])
     text = t("staff.title", shop=membership.shop.name) + "\n" + (
         "\n".join(t("staff.member", name=n) for n in names) if names else t("staff.none"))

@@ -137,6 +137,26 @@ async def test_a_product_card_too_long_for_a_caption_shows_the_photo_then_the_te
     assert all(visible_length(m.caption or "") <= CAPTION_LIMIT for m in bob.chat.bot_messages + ann.chat.bot_messages)
 
 
+async def test_a_shop_with_many_staff_pages_their_remove_buttons(world):
+    ann = await merchant_with_shop(world)
+    shop = await current_shop(world, ann)
+    for n in range(120):
+        helper = 50_000 + n
+        await world.store.users.seen(helper, f"Helper {n:03d}", None, "en")
+        await world.store.staff.accept(await world.store.staff.invite(shop.id, ann.id), helper)
+    await ann.send("/staff")
+    seen = set()
+    while True:
+        assert sum(len(row) for row in ann.last.buttons) <= 100
+        seen |= {label for row in ann.last.buttons for label in row if "Helper" in label}
+        if "▶" not in ann.last.buttons[-2]:
+            break
+        await ann.tap("▶")
+    assert len(seen) == 120 and "Helper 119" in ann.last.text
+    await ann.tap("Helper 119")
+    assert await world.store.shops.membership(50_119, shop.id) is None
+
+
 # ---------------------------------------------------------------- the outbox never drops a text for its length
 
 async def test_an_outbox_message_telegram_refuses_as_too_long_is_split_and_sent(world):
