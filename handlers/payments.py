@@ -16,6 +16,7 @@ from telegram import Update
 from core.i18n import Translator
 from core.orders import Status
 from core.payments import Method, PaymentStatus, invoice_payload, order_id_from_payload
+from core.text import clean_text
 from handlers.common import (
     Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, parse_callback, present,
     reply, services, translator_for,
@@ -87,7 +88,7 @@ async def on_claim(update: Update, context: Context) -> None:
     async def messages(changed: Order):
         return await to_members(svc, shop, lambda t: {
             "text": t("payment.claimed_notice", number=changed.number, amount=t.money(changed.total, changed.currency),
-                      buyer=who.user.first_name),
+                      buyer=clean_text(who.user.first_name) or "?"),  # a bidi override must not flip the amount
             "parse_mode": "HTML",
             "reply_markup": keyboard([[button(t.plain("payment.button_received"), "pay.ok", changed.id),
                                        button(t.plain("payment.button_not_received"), "pay.no", changed.id)]]),

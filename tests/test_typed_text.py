@@ -236,3 +236,19 @@ async def test_a_new_staff_members_telegram_name_is_cleaned_in_the_owners_note(w
     await pat.send(f"/start j_{token}")
     note = ann.last.text
     assert "Patdlrow" in note and RLO not in note
+
+
+async def test_a_buyers_telegram_name_cannot_flip_the_i_have_paid_notice(world):
+    from core.payments import Method
+    from tests.stories import to_confirmation
+    from tests.test_payments import upload_code
+
+    ann, shop, _ = await shop_with_product_on_link(world)
+    await world.store.payments.set_methods(shop.id, {Method.COD, Method.CODE})
+    await world.store.payments.set_code(shop.id, await upload_code(world))
+    eve = world.user(f"Eve{RLO}")
+    await to_confirmation(world, eve, shop)
+    await eve.tap("transfer to the shop's payment code")
+    await eve.tap("Confirm order")
+    await eve.tap("I have paid")
+    assert ann.last.text.startswith("💳 Eve says they paid") and RLO not in ann.last.text
