@@ -99,7 +99,7 @@ def _delivery():
     return Delivery("+8613800138000", "Bob", "8 Orchard Lane, Yichang")
 
 
-async def test_a_receipt_too_long_for_the_photo_caption_still_reaches_the_buyer(world):
+async def test_a_receipt_with_the_longest_details_after_a_photo_card_reaches_the_buyer(world):
     ann = await merchant_with_shop(world)
     await ann.send_photo(caption="Tea, 9.90, 5")
     shop = await current_shop(world, ann)
