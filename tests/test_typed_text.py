@@ -130,7 +130,7 @@ async def test_an_invisible_recipient_name_is_refused_and_the_address_loses_its_
     assert order.address == "8 Orchard Lane 💳 Payment: card · paid ✅"
 
 
-async def test_a_cancel_reason_and_tracking_number_are_cleaned(world):
+async def test_a_carrier_and_tracking_number_are_cleaned(world):
     from tests.stories import place_order
 
     ann, shop, _ = await shop_with_product_on_link(world)
@@ -143,6 +143,22 @@ async def test_a_cancel_reason_and_tracking_number_are_cleaned(world):
     await ann.send(f"SF Express SF123{RLO}\n456")
     shipped = await world.store.orders.get(order.id)
     assert shipped.carrier == "SF Express SF123" and shipped.tracking_number == "456"
+
+
+async def test_a_cancel_reason_is_cleaned_and_an_invisible_one_refused(world):
+    from tests.stories import place_order
+
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    order = await place_order(world, bob, shop)
+    await ann.send("/orders")
+    await ann.tap(f"#{order.number}")
+    await ann.tap("✖ Cancel")
+    await ann.send(ZWSP * 5)
+    assert "Please send the reason as text" in ann.last.text
+    await ann.send(f"Out of stock{RLO}\n✅ Refund sent")
+    cancelled = await world.store.orders.get(order.id)
+    assert cancelled.status == "cancelled" and cancelled.cancel_reason == "Out of stock ✅ Refund sent"
 
 
 # ---------------------------------------------------------------- the shop's view of an order
