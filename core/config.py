@@ -52,6 +52,11 @@ class LimitsConfig:
     sends_per_group_per_minute: float = 20.0
     updates_per_user_per_minute: int = 60
     open_orders_per_buyer_per_shop: int = 20
+    # Cash on delivery takes stock without money: one buyer may hold at most this many units in
+    # orders not yet shipped and paid on delivery, per shop (a hoarder cannot empty a sale).
+    open_cod_units_per_buyer_per_shop: int = 50
+    shops_per_account: int = 5  # shops one Telegram account may own
+    keep_link_opens_days: int = 90  # link opens (the funnel) older than this are pruned hourly
     # Users whose updates are handled at once. Real Telegram calls take tens of milliseconds,
     # so this must cover that wait; much higher only lengthens each update's turn on the loop.
     concurrent_updates: int = 64

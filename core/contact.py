@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from core.text import TextProblem, TextRefused, accept_text
+
 PHONE_MIN_DIGITS = 7
 PHONE_MAX_DIGITS = 15  # E.164
 NAME_MAX = 64
@@ -37,28 +39,30 @@ def normalize_phone(text: str) -> str:
     return ("+" if plus else "") + digits
 
 
+# Recipient, address and note are read by the merchant under the bot's own lines: each is one
+# line (a line break in an address becomes a space), cleaned by core.text.accept_text.
+
+def _accept(text: str, field: str, *, max_length: int, min_length: int = 1) -> str:
+    try:
+        return accept_text(text, max_length=max_length, min_length=min_length)
+    except TextRefused as exc:
+        problem = {TextProblem.EMPTY: "empty", TextProblem.INVISIBLE: "invisible",
+                   TextProblem.TOO_SHORT: "short", TextProblem.TOO_LONG: "too_long"}[exc.problem]
+        if field == "address" and problem == "empty":
+            problem = "short"  # "too short (5 characters at least)" says more than "empty"
+        raise ContactError(f"{field}_{problem}") from None
+
+
 def check_recipient(text: str) -> str:
-    name = " ".join((text or "").split())
-    if not name:
-        raise ContactError("name_empty")
-    if len(name) > NAME_MAX:
-        raise ContactError("name_too_long")
-    return name
+    """name_empty, name_invisible, name_too_long."""
+    return _accept(text, "name", max_length=NAME_MAX)
 
 
 def check_address(text: str) -> str:
-    address = (text or "").strip()
-    if len(address) < ADDRESS_MIN:
-        raise ContactError("address_short")
-    if len(address) > ADDRESS_MAX:
-        raise ContactError("address_too_long")
-    return address
+    """address_short, address_invisible, address_too_long."""
+    return _accept(text, "address", max_length=ADDRESS_MAX, min_length=ADDRESS_MIN)
 
 
 def check_note(text: str) -> str:
-    note = (text or "").strip()
-    if not note:
-        raise ContactError("note_empty")
-    if len(note) > NOTE_MAX:
-        raise ContactError("note_too_long")
-    return note
+    """note_empty, note_invisible, note_too_long."""
+    return _accept(text, "note", max_length=NOTE_MAX)

@@ -49,6 +49,20 @@ class FloodGate:
         return False
 
 
+# The kinds of update the handlers act on. polling and the webhook ask Telegram for only these
+# (allowed_updates), but that is a request, not a guarantee: a webhook registered earlier, a
+# self-hosted Bot API server or a forged POST can still bring an edited message, a channel post or
+# a business message, and PTB's CommandHandler and MessageHandler would run commands from them.
+HANDLED_KINDS = ("message", "callback_query", "pre_checkout_query")
+
+
+async def only_handled_kinds(update: Update, context: Context) -> None:
+    """Stop every update that is not a new message, a button tap or a pre-checkout query: an
+    edited "/newshop" must not open a second shop, nor an edited address re-enter checkout."""
+    if not any(getattr(update, kind, None) is not None for kind in HANDLED_KINDS):
+        raise ApplicationHandlerStop
+
+
 async def gate(update: Update, context: Context) -> None:
     """Stop updates of a user who is over the limit."""
     user = update.effective_user

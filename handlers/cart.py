@@ -41,28 +41,47 @@ async def cart_command(update: Update, context: Context) -> None:
 async def on_show_cart(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
-    shop = await services(context).store.shops.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    shop = await services(context).store.shops.get(data.id(0)) if data and data.id(0) else None
+    page = (data.page(1) or 0) if data else 0
     if shop is None:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
     await update.callback_query.answer()
-    await show_cart(update, context, who, shop)
+    await show_cart(update, context, who, shop, page=page)
 
 
-async def show_cart(update: Update, context: Context, who: Actor, shop: Shop, other_shops: list[int] = ()) -> None:
+# Each cart line has four buttons (the product, −, +, 🗑) and Telegram takes 100 per message:
+# a long cart shows its lines' buttons a page at a time.
+CART_PAGE = 10
+OTHER_CARTS_SHOWN = 5
+
+
+async def show_cart(update: Update, context: Context, who: Actor, shop: Shop, other_shops: list[int] = (),
+                    *, page: int = 0, product_id: int | None = None) -> None:
+    """The cart; `product_id` picks the page that holds that product (after − / + / 🗑)."""
     store = services(context).store
     t = who.t
     lines = []
-    rows = []
+    line_rows = []
     for line in await store.carts.lines(who.id, shop.id):
         product = await store.products.get(line.product_id)
         if product is None or not product.on_sale:
             continue
+        if product.id == product_id:
+            page = len(lines) // CART_PAGE
         lines.append((product.name, product.price, line.quantity))
-        rows.append([button(t.plain("cart.button_item", name=product.name, quantity=line.quantity), "b.p", product.id, line.slot or 0)])
-        rows.append([button("−", "c.set", shop.id, product.id, line.quantity - 1),
-                     button("+", "c.set", shop.id, product.id, line.quantity + 1),
-                     button("🗑", "c.set", shop.id, product.id, 0)])
+        line_rows.append([
+            [button(t.plain("cart.button_item", name=product.name, quantity=line.quantity), "b.p", product.id,
+                    line.slot or 0)],
+            [button("−", "c.set", shop.id, product.id, line.quantity - 1),
+             button("+", "c.set", shop.id, product.id, line.quantity + 1),
+             button("🗑", "c.set", shop.id, product.id, 0)]])
+    pages = max(1, -(-len(line_rows) // CART_PAGE))
+    page = min(max(page, 0), pages - 1)
+    rows = [row for pair in line_rows[page * CART_PAGE:(page + 1) * CART_PAGE] for row in pair]
+    if pages > 1:
+        rows.append([button("◀", "c.show", shop.id, page - 1)] if page > 0 else [])
+        rows[-1] += [button("▶", "c.show", shop.id, page + 1)] if page + 1 < pages else []
     if not lines:
         await present(update, t("cart.empty", shop=shop.name),
                       keyboard([[button(t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]]))
@@ -70,7 +89,7 @@ async def show_cart(update: Update, context: Context, who: Actor, shop: Shop, ot
     total = sum(price * qty for _, price, qty in lines)
     rows.append([button(t.plain("cart.button_checkout", total=t.money(total, shop.currency)), "c.go", shop.id)])
     rows.append([button(t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)])
-    for other_id in other_shops:
+    for other_id in other_shops[:OTHER_CARTS_SHOWN]:
         other = await store.shops.get(other_id)
         if other is not None:
             rows.append([button(t.plain("cart.button_other_shop", shop=other.name), "c.show", other.id)])
@@ -84,7 +103,7 @@ async def on_set_quantity(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     store = services(context).store
-    shop_id, product_id, quantity = (data.opt_int(0), data.opt_int(1), data.opt_int(2)) if data else (None,) * 3
+    shop_id, product_id, quantity = (data.id(0), data.id(1), data.quantity(2, low=0)) if data else (None,) * 3
     product = await store.products.get(product_id) if product_id else None
     if product is None or product.shop_id != shop_id or quantity is None or quantity < 0:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
@@ -95,7 +114,7 @@ async def on_set_quantity(update: Update, context: Context) -> None:
         return
     await update.callback_query.answer()
     await store.carts.set_quantity(who.id, shop_id, product_id, quantity)
-    await show_cart(update, context, who, await store.shops.get(shop_id))
+    await show_cart(update, context, who, await store.shops.get(shop_id), product_id=product_id)
 
 
 async def on_checkout(update: Update, context: Context) -> None:
@@ -103,7 +122,7 @@ async def on_checkout(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     store = services(context).store
-    shop_id = data.opt_int(0) if data else None
+    shop_id = data.id(0) if data else None
     lines = await store.carts.lines(who.id, shop_id) if shop_id else []
     if not lines:
         await update.callback_query.answer(who.t.plain("cart.empty_toast"), show_alert=True)

@@ -17,6 +17,7 @@ from core.i18n import N_, Translator
 from core.links import product_link
 from core.money import PriceError, PriceProblem, parse_price
 from core.stock import StockError, StockProblem, parse_stock, parse_stock_change
+from core.text import TextProblem, TextRefused, accept_text
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, parse_callback,
     present, reply, services,
@@ -72,13 +73,18 @@ class Checked:
     problem: str | None = None  # a message key when the input was refused
 
 
+NAME_PROBLEMS = {TextProblem.EMPTY: N_("catalog.name_empty"), TextProblem.INVISIBLE: N_("catalog.name_invisible"),
+                 TextProblem.TOO_LONG: N_("catalog.name_too_long")}
+DESCRIPTION_PROBLEMS = {TextProblem.EMPTY: N_("catalog.description_empty"),
+                        TextProblem.INVISIBLE: N_("catalog.description_invisible"),
+                        TextProblem.TOO_LONG: N_("catalog.description_too_long")}
+
+
 def check_name(text: str) -> Checked:
-    name = " ".join(text.split())
-    if not name:
-        return Checked(problem=N_("catalog.name_empty"))
-    if len(name) > NAME_MAX:
-        return Checked(problem=N_("catalog.name_too_long"))
-    return Checked(name)
+    try:
+        return Checked(accept_text(text, max_length=NAME_MAX))
+    except TextRefused as exc:
+        return Checked(problem=NAME_PROBLEMS.get(exc.problem, NAME_PROBLEMS[TextProblem.EMPTY]))
 
 
 def check_price(text: str, currency: str) -> Checked:
@@ -96,11 +102,11 @@ def check_stock(text: str) -> Checked:
 
 
 def check_description(text: str) -> Checked:
-    if not text:
-        return Checked(problem=N_("catalog.description_empty"))
-    if len(text) > DESCRIPTION_MAX:
-        return Checked(problem=N_("catalog.description_too_long"))
-    return Checked(text)
+    """Several lines are fine here (the merchant's own words on the product card), cleaned alike."""
+    try:
+        return Checked(accept_text(text, max_length=DESCRIPTION_MAX, multiline=True))
+    except TextRefused as exc:
+        return Checked(problem=DESCRIPTION_PROBLEMS.get(exc.problem, DESCRIPTION_PROBLEMS[TextProblem.EMPTY]))
 
 
 _SPACED_SEPARATOR = re.compile(r"\s*[,，;；]\s+|\s*[，；]\s*")
@@ -154,7 +160,7 @@ async def _tapped(update: Update, context: Context, who: Actor, *, manage: bool
                   ) -> tuple[Product, Membership] | None:
     """The product named by the tapped button's first argument, if the user may see (or manage) it."""
     data = parse_callback(update)
-    return await product_for(update, context, who, data.opt_int(0) if data else None, manage=manage)
+    return await product_for(update, context, who, data.id(0) if data else None, manage=manage)
 
 
 async def _refuse(update: Update, who: Actor, key: str, *, with_open_shop: bool = False) -> None:
@@ -364,7 +370,7 @@ async def list_products(update: Update, context: Context) -> None:
     """/products (or its button): one page of the current shop's products."""
     who = await actor(update, context)
     data = parse_callback(update) if update.callback_query else None
-    page = max(0, (data.opt_int(0) or 0) if data else 0)
+    page = (data.page(0) or 0) if data else 0
     if update.callback_query:
         await update.callback_query.answer()
     membership = await current_membership(who, context)
@@ -414,7 +420,7 @@ async def start_edit(update: Update, context: Context) -> None:
     if field not in EDIT_PROMPTS:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
-    found = await product_for(update, context, who, data.opt_int(0), manage=True)
+    found = await product_for(update, context, who, data.id(0), manage=True)
     if found is None:
         return
     product, membership = found
@@ -498,8 +504,8 @@ async def set_visibility(update: Update, context: Context) -> None:
     """Hide / Show: a hidden product is not offered to buyers; its links say so politely."""
     who = await actor(update, context)
     data = parse_callback(update)
-    found = await product_for(update, context, who, data.opt_int(0) if data else None, manage=True)
-    hide = data.opt_int(1) if data else None
+    found = await product_for(update, context, who, data.id(0) if data else None, manage=True)
+    hide = data.opt_int(1, 0, 1) if data else None
     if found is None:
         return
     if hide not in (0, 1):

@@ -21,6 +21,7 @@ from telegram.error import TelegramError
 from core.contact import ContactError, check_address, check_note, check_recipient, normalize_phone
 from core.i18n import N_, Safe, Translator
 from core.payments import PREPAID, Method, PaymentStatus
+from core.telegram_text import fit_lines
 from handlers.common import (
     Actor, Context, actor, button, keyboard, message_text, parse_callback, reply, services, show,
 )
@@ -32,7 +33,9 @@ from runtime import metrics
 from storage.models import Flow, Shop
 from storage.products import Product
 from storage.outbox import Outgoing, Priority
-from storage.orders import Delivery, LimitReached, Order, OrderProblem, SoldOut, TooManyOpenOrders, Unavailable
+from storage.orders import (
+    Delivery, LimitReached, Order, OrderProblem, SoldOut, TooManyOpenOrders, TooManyUnpaidUnits, Unavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,9 @@ CONTACT_PROBLEMS = {
     "address_too_long": N_("checkout.address_too_long"),
     "note_empty": N_("checkout.note_empty"),
     "note_too_long": N_("checkout.note_too_long"),
+    "name_invisible": N_("checkout.name_invisible"),
+    "address_invisible": N_("checkout.address_invisible"),
+    "note_invisible": N_("checkout.note_invisible"),
 }
 
 
@@ -53,10 +59,15 @@ def new_token() -> str:
     return secrets.token_urlsafe(12)
 
 
+ITEMS_BUDGET = 3000  # of a message's 4,096 characters; the rest is the address, note and totals
+
+
 def items_text(t: Translator, lines: list[tuple[str, int, int]], currency: str) -> str:
-    """`lines` are (name, unit price, quantity)."""
-    return "\n".join(t("order.item_line", name=name, quantity=qty, subtotal=t.money(price * qty, currency))
-                     for name, price, qty in lines)
+    """`lines` are (name, unit price, quantity); a list too long for one message ends in a line
+    saying how many more there are (core.telegram_text)."""
+    return "\n".join(fit_lines([t("order.item_line", name=name, quantity=qty, subtotal=t.money(price * qty, currency))
+                                for name, price, qty in lines], ITEMS_BUDGET,
+                               lambda n: t("checkout.items_more", count=n)))
 
 
 # ---------------------------------------------------------------- starting a checkout
@@ -406,6 +417,8 @@ def problem_text(t: Translator, problem: OrderProblem, *, plain: bool = False) -
         return say("checkout.limit", name=problem.name, limit=problem.limit, already=problem.already)
     if isinstance(problem, TooManyOpenOrders):
         return say("checkout.too_many_open", limit=problem.limit)
+    if isinstance(problem, TooManyUnpaidUnits):
+        return say("checkout.too_many_cod_units", limit=problem.limit, held=problem.already)
     assert isinstance(problem, Unavailable)
     return say("checkout.unavailable", name=problem.name)
 

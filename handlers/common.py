@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 from core.callbacks import Callback, CallbackDataError, decode, encode
 from core.config import Config
 from core.i18n import Translator, language_for, translator
+from core.telegram_text import CAPTION_LIMIT, TEXT_LIMIT, fits, split_html
 from storage import Store
 from storage.models import Membership, User
 
@@ -109,11 +110,15 @@ async def _call(update: Update, method: str, params: dict[str, Any]) -> None:
 
 
 async def reply(update: Update, text: str, markup: Any = None) -> None:
-    """Send a new message into the chat the update came from."""
+    """Send a new message into the chat the update came from; a text past Telegram's 4,096
+    characters goes as several messages, cut at line breaks, the buttons under the last."""
     chat = update.effective_chat
     assert chat is not None
-    await _call(update, "sendMessage", {"chat_id": chat.id, "text": text, "parse_mode": ParseMode.HTML,
-                                        "link_preview_options": _NO_PREVIEW, "reply_markup": markup})
+    parts = split_html(text, TEXT_LIMIT)
+    for index, part in enumerate(parts, start=1):
+        await _call(update, "sendMessage", {"chat_id": chat.id, "text": part, "parse_mode": ParseMode.HTML,
+                                            "link_preview_options": _NO_PREVIEW,
+                                            "reply_markup": markup if index == len(parts) else None})
 
 
 async def show(update: Update, text: str, markup: Any = None) -> None:
@@ -126,10 +131,15 @@ async def show(update: Update, text: str, markup: Any = None) -> None:
         await reply(update, text, markup)
         return
     message = query.message
+    captioned = bool(getattr(message, "photo", None) or getattr(message, "document", None))
+    if not fits(text, CAPTION_LIMIT if captioned else TEXT_LIMIT):
+        # Too long to become this message (a caption holds 1,024 characters): say it anew.
+        await reply(update, text, markup)
+        return
     where = {"chat_id": message.chat.id, "message_id": message.message_id, "parse_mode": ParseMode.HTML,
              "reply_markup": markup}
     try:
-        if getattr(message, "photo", None) or getattr(message, "document", None):
+        if captioned:
             await _call(update, "editMessageCaption", {**where, "caption": text})
         else:
             await _call(update, "editMessageText", {**where, "text": text, "link_preview_options": _NO_PREVIEW})
@@ -159,8 +169,11 @@ async def present(update: Update, text: str, markup: Any = None, photo: str | No
         return
     chat = update.effective_chat
     assert chat is not None
-    if photo:
+    if photo and fits(text, CAPTION_LIMIT):
         await chat.send_photo(photo, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    elif photo:  # a caption holds 1,024 characters: the photo first, the text and buttons under it
+        await chat.send_photo(photo)
+        await reply(update, text, markup)
     else:
         await reply(update, text, markup)
 

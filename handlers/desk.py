@@ -12,13 +12,15 @@ from telegram import Update
 
 from core.i18n import N_, Translator
 from core.orders import TRANSITIONS, IllegalTransition, Status
+from core.telegram_text import TEXT_LIMIT, pages, visible_length
+from core.text import TextRefused, accept_text, clean_text, shorten
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, message_text, parse_callback, present, reply,
-    services,
+    Actor, Context, Keyboard, actor, button, current_membership, keyboard, message_text, parse_callback, present,
+    reply, services,
 )
 from handlers.flows import register_flow
 from handlers.my_orders import status_text
-from handlers.notices import buyer_status_message, merchant_order_text, order_desk_buttons
+from handlers.notices import buyer_status_message, merchant_order_text, order_desk_buttons, order_item_lines
 from storage.models import Flow, Membership, Shop
 from storage.orders import Order
 
@@ -34,6 +36,7 @@ FILTER_NAMES = {
     "done": N_("desk.filter_delivered"), "canc": N_("desk.filter_cancelled"), "all": N_("desk.filter_all"),
 }
 REASON_MAX = 200
+TRACKING_MAX = 100
 
 
 async def order_for_member(update: Update, context: Context, who: Actor, order_id: int | None
@@ -51,21 +54,38 @@ async def order_for_member(update: Update, context: Context, who: Actor, order_i
     return order, membership
 
 
-def order_view(t: Translator, order: Order, shop: Shop, buyer) -> str:
-    text = merchant_order_text(t, order, shop, buyer)
-    text += "\n\n" + t("desk.status_line", status=status_text(t, order.status),
-                       time=t.datetime(order.created_at, shop.timezone))
+def order_view(t: Translator, order: Order, shop: Shop, buyer, page: int = 0) -> tuple[str, Keyboard]:
+    """The order with its desk buttons. An order too long for one message (Telegram takes 4,096
+    characters) shows its lines a page at a time, with ◀ ▶ under them."""
+    status = [t("desk.status_line", status=status_text(t, order.status),
+                time=t.datetime(order.created_at, shop.timezone))]
     if order.tracking_number:
-        text += "\n" + t("notice.tracking", carrier=order.carrier or "", tracking=order.tracking_number)
+        status.append(t("notice.tracking", carrier=order.carrier or "", tracking=order.tracking_number))
     if order.cancel_reason:
-        text += "\n" + t("desk.cancel_reason", reason=order.cancel_reason)
-    return text
+        status.append(t("desk.cancel_reason", reason=order.cancel_reason))
+    lines = order_item_lines(t, order)
+    page_line = t("desk.items_page", first=len(lines), last=len(lines), total=len(lines))  # the longest it gets
+    overhead = visible_length(merchant_order_text(t, order, shop, buyer, status_lines=status, items=[page_line]))
+    item_pages = pages(lines, TEXT_LIMIT - overhead - 1)
+    page = min(max(page, 0), len(item_pages) - 1)
+    shown = list(item_pages[page])
+    markup = order_desk_buttons(t, order)
+    if len(item_pages) > 1:
+        first = sum(len(p) for p in item_pages[:page]) + 1
+        shown.append(t("desk.items_page", first=first, last=first + len(shown) - 1, total=len(lines)))
+        nav = []
+        if page > 0:
+            nav.append(button("◀", "d.view", order.id, page - 1))
+        if page + 1 < len(item_pages):
+            nav.append(button("▶", "d.view", order.id, page + 1))
+        markup = keyboard([nav, *markup["inline_keyboard"]])
+    return merchant_order_text(t, order, shop, buyer, status_lines=status, items=shown), markup
 
 
-async def show_order(update: Update, context: Context, who: Actor, order: Order, shop: Shop, *, new: bool = False) -> None:
+async def show_order(update: Update, context: Context, who: Actor, order: Order, shop: Shop, *, new: bool = False,
+                     page: int = 0) -> None:
     buyer = await services(context).store.users.get(order.buyer_id)
-    text = order_view(who.t, order, shop, buyer)
-    markup = order_desk_buttons(who.t, order)
+    text, markup = order_view(who.t, order, shop, buyer, page)
     if new:
         await reply(update, text, markup)
     else:
@@ -75,11 +95,11 @@ async def show_order(update: Update, context: Context, who: Actor, order: Order,
 async def on_view(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
-    found = await order_for_member(update, context, who, data.opt_int(0) if data else None)
+    found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
     await update.callback_query.answer()
-    await show_order(update, context, who, found[0], found[1].shop)
+    await show_order(update, context, who, found[0], found[1].shop, page=(data.page(1) or 0) if data else 0)
 
 
 async def _step(update: Update, context: Context, who: Actor, order: Order, shop: Shop, wanted: Status, **fields) -> Order | None:
@@ -113,7 +133,7 @@ async def on_delivered(update: Update, context: Context) -> None:
 async def _simple_step(update: Update, context: Context, wanted: Status) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
-    found = await order_for_member(update, context, who, data.opt_int(0) if data else None)
+    found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
     order, membership = found
@@ -138,7 +158,7 @@ async def on_cancel(update: Update, context: Context) -> None:
 async def _ask(update: Update, context: Context, flow_name: str, prompt: str, skip_action: str | None) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
-    found = await order_for_member(update, context, who, data.opt_int(0) if data else None)
+    found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
     order = found[0]
@@ -164,8 +184,9 @@ def split_tracking(text: str) -> tuple[str | None, str]:
 
 async def on_ship_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     store = services(context).store
-    text = message_text(update)
-    if not text or len(text) > 100:
+    try:  # the buyer reads it: one clean line, like everything typed (core.text)
+        text = accept_text(message_text(update), max_length=TRACKING_MAX)
+    except TextRefused:
         await reply(update, who.t("desk.tracking_invalid"))
         return
     carrier, tracking = split_tracking(text)
@@ -178,7 +199,7 @@ async def on_ship_input(update: Update, context: Context, who: Actor, flow: Flow
 async def on_ship_without_tracking(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
-    found = await order_for_member(update, context, who, data.opt_int(0) if data else None)
+    found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
     await services(context).store.flows.clear(who.id)
@@ -197,8 +218,9 @@ async def _finish_ship(update: Update, context: Context, who: Actor, found: tupl
 
 async def on_cancel_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     store = services(context).store
-    reason = message_text(update)
-    if not reason or len(reason) > REASON_MAX:
+    try:  # the buyer reads it: one clean line, like everything typed (core.text)
+        reason = accept_text(message_text(update), max_length=REASON_MAX)
+    except TextRefused:
         await reply(update, who.t("desk.reason_invalid", max=REASON_MAX))
         return
     found = await order_for_member(update, context, who, flow.data.get("order"))
@@ -227,7 +249,7 @@ async def on_list(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     code = data.args[0] if data and data.args else None
-    page = data.opt_int(1) if data else None
+    page = data.page(1) if data else None
     membership = await current_membership(who, context)
     if membership is None or code not in FILTERS or page is None or page < 0:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
@@ -254,8 +276,12 @@ async def _list(update: Update, context: Context, who: Actor, shop: Shop, code: 
     await present(update, text, keyboard(rows))
 
 
+LIST_RECIPIENT_MAX = 20  # a recipient typed as "Bob · CN¥0.01 · delivered" must not read as the bot's words
+
+
 def _order_buttons(t: Translator, orders: list[Order]) -> list[list]:
-    return [[button(t.plain("desk.list_item", number=o.number, recipient=o.recipient,
+    return [[button(t.plain("desk.list_item", number=o.number,
+                            recipient=shorten(clean_text(o.recipient), LIST_RECIPIENT_MAX),
                             total=t.money(o.total, o.currency), status=status_text(t, o.status)), "d.view", o.id)]
             for o in orders]
 
@@ -265,9 +291,9 @@ async def on_range(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     store = services(context).store
-    shop_id, first, last = (data.opt_int(0), data.opt_int(1), data.opt_int(2)) if data else (None, None, None)
+    shop_id, first, last = (data.id(0), data.id(1), data.id(2)) if data else (None, None, None)
     membership = await store.shops.membership(who.id, shop_id) if shop_id else None
-    if membership is None or first is None or last is None:
+    if membership is None or first is None or last is None or last < first:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
     await update.callback_query.answer()

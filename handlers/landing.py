@@ -139,8 +139,8 @@ async def on_catalog(update: Update, context: Context) -> None:
     """The "Shop catalog" button (and its pages)."""
     who = await actor(update, context)
     data = parse_callback(update)
-    shop = await services(context).store.shops.get(data.opt_int(0)) if data and data.opt_int(0) else None
-    page = data.opt_int(1) if data else None
+    shop = await services(context).store.shops.get(data.id(0)) if data and data.id(0) else None
+    page = data.page(1) if data else None
     if shop is None or page is None or page < 0:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
@@ -153,8 +153,8 @@ async def on_open_product(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     store = services(context).store
-    product = await store.products.get(data.opt_int(0)) if data and data.opt_int(0) else None
-    slot = (data.opt_int(1) or 0) if data else 0
+    product = await store.products.get(data.id(0)) if data and data.id(0) else None
+    slot = (data.slot(1) or 0) if data else 0
     if product is None or not product.on_sale:
         await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
         return
@@ -167,10 +167,10 @@ async def tapped_product(update: Update, context: Context, who: Actor) -> tuple[
     """A card button `action:product:quantity:slot` for a product still on sale: (product,
     quantity, slot); otherwise the tap is answered with why not and None returned."""
     data = parse_callback(update)
-    product_id = data.opt_int(0) if data else None
+    product_id = data.id(0) if data else None
     product = await services(context).store.products.get(product_id) if product_id else None
-    quantity, slot = (data.opt_int(1), data.opt_int(2) or 0) if data else (None, 0)
-    if product is None or not product.on_sale or quantity is None or quantity < 1:
+    quantity, slot = (data.quantity(1), data.slot(2)) if data else (None, None)
+    if product is None or not product.on_sale or quantity is None or slot is None:
         await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
         return None
     return product, quantity, slot
@@ -210,7 +210,7 @@ async def on_notify_when_back(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     store = services(context).store
-    product = await store.products.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    product = await store.products.get(data.id(0)) if data and data.id(0) else None
     if product is None or not product.on_sale:
         await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
         return

@@ -14,7 +14,7 @@ from telegram import Update
 from core import qr
 from core.i18n import Translator
 from core.links import shop_link, slot_link
-from core.text import shorten
+from core.text import clean_text, shorten
 from handlers.common import (
     Actor, Context, actor, button, chunks, current_membership, keyboard, parse_callback, present, reply, services,
 )
@@ -50,8 +50,8 @@ async def _slot_tap(update: Update, context: Context) -> tuple[Actor, Membership
     if membership is None:
         return None
     data = parse_callback(update)
-    slot = data.opt_int(0) if data else None
-    if slot is None or not 1 <= slot <= MAX_SLOTS:
+    slot = data.opt_int(0, 1, MAX_SLOTS) if data else None
+    if slot is None:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return None
     return who, membership, slot
@@ -80,7 +80,7 @@ async def live_command(update: Update, context: Context) -> None:
     """/live, /live start [title], /live end."""
     args = context.args or []
     if args and args[0].lower() == "start":
-        await start_session(update, context, shorten(" ".join(args[1:]), TITLE_MAX) or None)
+        await start_session(update, context, shorten(clean_text(" ".join(args[1:])), TITLE_MAX) or None)
     elif args and args[0].lower() == "end":
         await end_session(update, context)
     elif args and args[0].lower() == "report":
@@ -148,8 +148,8 @@ async def pick_product(update: Update, context: Context) -> None:
     if tapped is None:
         return
     who, membership, slot = tapped
-    page = parse_callback(update).opt_int(1)
-    if page is None or page < 0:
+    page = parse_callback(update).page(1)
+    if page is None:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
     await update.callback_query.answer()
@@ -177,7 +177,7 @@ async def pin_product(update: Update, context: Context) -> None:
     if tapped is None:
         return
     who, membership, slot = tapped
-    product_id = parse_callback(update).opt_int(1)
+    product_id = parse_callback(update).id(1)
     store = services(context).store
     product = await store.products.get(product_id) if product_id else None
     if product is None or product.shop_id != membership.shop.id or product.deleted:
@@ -193,7 +193,7 @@ async def put_on_next_free(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     store = services(context).store
-    product = await store.products.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    product = await store.products.get(data.id(0)) if data and data.id(0) else None
     membership = await store.shops.membership(who.id, product.shop_id) if product else None
     if product is None or product.deleted or membership is None or not membership.is_owner:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
@@ -245,7 +245,7 @@ async def swap_slots(update: Update, context: Context) -> None:
     data = parse_callback(update)
     if membership is None:
         return
-    a, b = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
+    a, b = (data.opt_int(0, 1, MAX_SLOTS), data.opt_int(1, 1, MAX_SLOTS)) if data else (None, None)
     if a is None or b is None or a == b or not (1 <= a <= MAX_SLOTS and 1 <= b <= MAX_SLOTS):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return

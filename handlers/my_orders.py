@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from telegram import Update
 
-from core.i18n import N_, Translator
+from core.i18n import N_, Safe, Translator
+from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
 from core.orders import IllegalTransition, Status, buyer_may
 from handlers.common import Context, actor, button, keyboard, parse_callback, present, services
-from handlers.notices import order_items_text, payment_line, to_members
+from handlers.notices import order_item_lines, payment_line, to_members
 from storage.orders import Order
+
+ORDER_ITEMS_BUDGET = 600  # characters of item lines per order in the list; the order's receipt has them all
+MORE_ROOM = 100  # for the line saying older orders were left out
 
 STATUS = {
     Status.PLACED: N_("status.placed"),
@@ -39,15 +43,22 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
         await present(update, t("myorders.none"))
         return
     blocks, rows = [t("myorders.title")], []
-    for order in orders:
+    used = visible_length(blocks[0])
+    for shown, order in enumerate(orders):
         shop = await store.shops.get(order.shop_id)
+        items = fit_lines(order_item_lines(t, order), ORDER_ITEMS_BUDGET, lambda n: t("checkout.items_more", count=n))
         block = t("myorders.order", number=order.number, shop=shop.name, date=t.date(order.created_at, shop.timezone),
-                  status=status_text(t, order.status), items=order_items_text(t, order),
+                  status=status_text(t, order.status), items=Safe("\n".join(items)),
                   total=t.money(order.total, order.currency))
         if order.payment_method != "cod":
             block += "\n" + payment_line(t, order)
         if order.tracking_number:
             block += "\n" + t("myorders.tracking", carrier=order.carrier or "", tracking=order.tracking_number)
+        # Ten long orders would pass Telegram's 4,096 characters: the newest that fit are shown.
+        if shown and used + 2 + visible_length(block) > TEXT_LIMIT - MORE_ROOM:
+            blocks.append(t("myorders.more_orders", count=len(orders) - shown))
+            break
+        used += 2 + visible_length(block)
         blocks.append(block)
         if buyer_may(order.status, Status.CANCELLED):
             rows.append([button(t.plain("myorders.button_cancel", number=order.number), "o.cancel", order.id)])
@@ -59,7 +70,7 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
 async def _own_order(update: Update, context: Context) -> Order | None:
     who = await actor(update, context)
     data = parse_callback(update)
-    order = await services(context).store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    order = await services(context).store.orders.get(data.id(0)) if data and data.id(0) else None
     if order is None or order.buyer_id != who.id:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
         return None

@@ -4,12 +4,14 @@ language and goes out through the outbox in the same transaction as the change."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from core.i18n import N_, Safe, Translator
+from core.i18n import N_, Translator
 from core.orders import Status
 from core.payments import Method, PaymentStatus
+from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
+from core.text import clean_text
 from handlers.common import Services, button, keyboard, services, translator_for
 from storage import Store
 from storage.db import WriteTransaction
@@ -43,24 +45,48 @@ def payment_line(t: Translator, order: Order) -> str:
              status=t.plain(STATUS_NAMES[PaymentStatus(order.payment_status)]))
 
 
-def order_items_text(t: Translator, order: Order) -> Safe:
-    return Safe("\n".join(t("order.item_line", name=i.name, quantity=i.quantity,
-                            subtotal=t.money(i.subtotal, order.currency)) for i in order.items))
+def order_item_lines(t: Translator, order: Order) -> list[str]:
+    return [t("order.item_line", name=i.name, quantity=i.quantity, subtotal=t.money(i.subtotal, order.currency))
+            for i in order.items]
 
 
-def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | None) -> str:
-    who = buyer.first_name if buyer else "?"
+def buyer_block(t: Translator, order: Order, buyer: User | None) -> str:
+    """What the buyer typed (and their Telegram name), fenced in a quote under a bold heading, so
+    none of it can pass for the bot's own lines above it. Cleaned again on the way out: rows
+    stored before input was cleaned (core.text) must not slip a line break or a bidi override in."""
+    who = (clean_text(buyer.first_name) or "?") if buyer else "?"
     handle = f" @{buyer.username}" if buyer and buyer.username else ""
-    text = t("notice.new_order", number=order.number, shop=shop.name, items=order_items_text(t, order),
-             total=t.money(order.total, order.currency), buyer=who + handle, recipient=order.recipient,
-             phone=order.phone, address=order.address)
+    lines = [t("notice.typed_buyer", buyer=who + handle),
+             t("notice.typed_ship", recipient=clean_text(order.recipient), phone=clean_text(order.phone)),
+             t("notice.typed_address", address=clean_text(order.address))]
     if order.note:
-        text += "\n" + t("notice.note", note=order.note)
-    if order.slot:
-        text += "\n" + t("notice.from_link", slot=order.slot)
-    if order.payment_method != Method.COD:
-        text += "\n" + payment_line(t, order)
-    return text
+        lines.append(t("notice.note", note=clean_text(order.note)))
+    return t("notice.typed_title") + "\n<blockquote>" + "\n".join(lines) + "</blockquote>"
+
+
+def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | None, *,
+                        status_lines: Sequence[str] = (), items: Sequence[str] | None = None,
+                        limit: int = TEXT_LIMIT) -> str:
+    """The order as the shop reads it: the bot's lines first (items, total, payment — always,
+    cash on delivery too — the link it came from, `status_lines`), then the buyer's words fenced.
+
+    `items`: the item lines to show (a page of them); by default all that fit `limit`, with a
+    line saying how many more the order view shows."""
+    payment = t("notice.payment", method=method_name(t, order.payment_method),
+                status=t.plain(STATUS_NAMES[PaymentStatus(order.payment_status)]))
+
+    def render(item_lines: Sequence[str]) -> str:
+        lines = [t("notice.order_head", number=order.number, shop=shop.name), *item_lines,
+                 t("notice.order_total", total=t.money(order.total, order.currency)), payment]
+        if order.slot:
+            lines.append(t("notice.source_link", slot=order.slot))
+        lines += status_lines
+        return "\n".join(lines) + "\n\n" + buyer_block(t, order, buyer)
+
+    if items is None:
+        budget = limit - visible_length(render([])) - 1
+        items = fit_lines(order_item_lines(t, order), budget, lambda n: t("notice.items_more", count=n))
+    return render(items)
 
 
 def order_desk_buttons(t: Translator, order: Order):

@@ -16,6 +16,7 @@ from telegram import Update
 from core.i18n import Translator
 from core.orders import Status
 from core.payments import Method, PaymentStatus, invoice_payload, order_id_from_payload
+from core.text import clean_text
 from handlers.common import (
     Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, parse_callback, present,
     reply, services, translator_for,
@@ -78,7 +79,7 @@ async def on_claim(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     svc = services(context)
-    order = await svc.store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    order = await svc.store.orders.get(data.id(0)) if data and data.id(0) else None
     if order is None or order.buyer_id != who.id:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
@@ -87,7 +88,7 @@ async def on_claim(update: Update, context: Context) -> None:
     async def messages(changed: Order):
         return await to_members(svc, shop, lambda t: {
             "text": t("payment.claimed_notice", number=changed.number, amount=t.money(changed.total, changed.currency),
-                      buyer=who.user.first_name),
+                      buyer=clean_text(who.user.first_name) or "?"),  # a bidi override must not flip the amount
             "parse_mode": "HTML",
             "reply_markup": keyboard([[button(t.plain("payment.button_received"), "pay.ok", changed.id),
                                        button(t.plain("payment.button_not_received"), "pay.no", changed.id)]]),
@@ -132,7 +133,7 @@ async def _merchant_verdict(update: Update, context: Context, *, received: bool)
     who = await actor(update, context)
     data = parse_callback(update)
     svc = services(context)
-    order = await svc.store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    order = await svc.store.orders.get(data.id(0)) if data and data.id(0) else None
     membership = await svc.store.shops.membership(who.id, order.shop_id) if order else None
     if order is None or membership is None:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
@@ -295,7 +296,7 @@ async def show_payment_settings(update: Update, context: Context, who: Actor, sh
 async def _owned_shop(update: Update, context: Context, who: Actor):
     """The shop a settings button names (its first argument), if the user owns it."""
     data = parse_callback(update)
-    shop_id = data.opt_int(0) if data else None
+    shop_id = data.id(0) if data else None
     membership = await services(context).store.shops.membership(who.id, shop_id) if shop_id else None
     if membership is None or not membership.is_owner:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)

@@ -16,7 +16,8 @@ from handlers import (
 )
 from handlers import settings, summaries
 
-PRIVATE = filters.ChatType.PRIVATE
+# New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 HandlerCallback = Callable[[Update, Context], Awaitable[None]]
 
 
@@ -46,7 +47,9 @@ class ButtonRouter:
 def register(app: Application) -> None:
     buttons = ButtonRouter(fallback=start.stale_button)
 
-    # Before anything else: a flooding user goes no further.
+    # Before anything else: only new messages, taps and pre-checkout queries are handled (an edited
+    # message never runs a command), and a flooding user goes no further.
+    app.add_handler(TypeHandler(Update, abuse.only_handled_kinds), group=-2)
     app.add_handler(TypeHandler(Update, abuse.gate), group=-1)
     # Every button tap, first: PTB tries a group's handlers in order, so taps (most updates in a
     # sale) skip the command and message checks. The routes are added journey by journey below.

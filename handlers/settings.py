@@ -121,7 +121,7 @@ async def on_ask(update: Update, context: Context) -> None:
     """A settings button: ask for the new value."""
     who = await actor(update, context)
     data = parse_callback(update)
-    shop_id = data.opt_int(0) if data else None
+    shop_id = data.id(0) if data else None
     step = data.args[1] if data and len(data.args) > 1 else None
     if shop_id is None or step not in PROMPTS:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
@@ -150,7 +150,7 @@ async def on_zone_picked(update: Update, context: Context) -> None:
     """A time zone button."""
     who = await actor(update, context)
     data = parse_callback(update)
-    shop_id, index = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
+    shop_id, index = (data.id(0), data.opt_int(1)) if data else (None, None)
     if shop_id is None or index is None or not 0 <= index < len(COMMON_ZONES):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
@@ -166,7 +166,7 @@ async def on_toggle(update: Update, context: Context) -> None:
     """Turn the daily summary on or off (the button says which)."""
     who = await actor(update, context)
     data = parse_callback(update)
-    shop_id, wanted = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
+    shop_id, wanted = (data.id(0), data.opt_int(1)) if data else (None, None)
     if shop_id is None or wanted not in (0, 1):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return

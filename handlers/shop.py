@@ -5,22 +5,28 @@ from __future__ import annotations
 from telegram import Update
 
 from core.links import shop_link
+from core.text import TextProblem, TextRefused, accept_text
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, parse_callback, reply, services, show,
 )
 from handlers.flows import register_flow
 from handlers.menu import refresh_commands_for
 from storage.models import Flow
+from storage.shops import TooManyShops
 
 SHOP_NAME_MAX = 64
 FLOW_NEW_SHOP = "newshop"
 
 
 async def new_shop(update: Update, context: Context) -> None:
-    """/newshop: ask for the shop's name."""
+    """/newshop: ask for the shop's name (unless the account owns as many shops as it may)."""
     who = await actor(update, context)
     if update.callback_query:
         await update.callback_query.answer()
+    limit = services(context).config.limits.shops_per_account
+    if await services(context).store.shops.owned_count(who.id) >= limit:
+        await reply(update, who.t("newshop.too_many", limit=limit))
+        return
     await services(context).store.flows.start(who.id, FLOW_NEW_SHOP, "name")
     await reply(update, who.t("newshop.ask_name", max=SHOP_NAME_MAX))
 
@@ -28,14 +34,21 @@ async def new_shop(update: Update, context: Context) -> None:
 async def on_shop_name(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     """The reply to "what is your shop called?"."""
     svc = services(context)
-    text = (update.effective_message.text or "").strip() if update.effective_message else ""
-    if not text:
-        await reply(update, who.t("newshop.name_not_text", max=SHOP_NAME_MAX))
+    try:
+        text = accept_text(update.effective_message.text if update.effective_message else None,
+                           max_length=SHOP_NAME_MAX)
+    except TextRefused as exc:
+        key = {TextProblem.INVISIBLE: "newshop.name_invisible",
+               TextProblem.TOO_LONG: "newshop.name_too_long"}.get(exc.problem, "newshop.name_not_text")
+        await reply(update, who.t(key, max=SHOP_NAME_MAX, length=exc.length))
         return
-    if len(text) > SHOP_NAME_MAX:
-        await reply(update, who.t("newshop.name_too_long", max=SHOP_NAME_MAX, length=len(text)))
+    try:
+        shop = await svc.store.shops.create(who.id, text, svc.config.currency, svc.config.timezone,
+                                            max_owned=svc.config.limits.shops_per_account)
+    except TooManyShops as exc:  # another /newshop finished first
+        await svc.store.flows.clear(who.id)
+        await reply(update, who.t("newshop.too_many", limit=exc.limit))
         return
-    shop = await svc.store.shops.create(who.id, text, svc.config.currency, svc.config.timezone)
     await svc.store.users.set_current_shop(who.id, shop.id)
     await svc.store.flows.clear(who.id)
     link = shop_link(svc.bot_username, shop.slug)
@@ -90,7 +103,7 @@ async def on_switch_shop(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     svc = services(context)
-    shop_id = data.opt_int(0) if data else None
+    shop_id = data.id(0) if data else None
     membership = await svc.store.shops.membership(who.id, shop_id) if shop_id else None
     if membership is None:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)

@@ -7,6 +7,7 @@ from telegram import Update
 
 from core.i18n import N_
 from core.links import invite_link
+from core.text import clean_text
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, parse_callback, present, reply, services,
     translator_for,
@@ -17,6 +18,9 @@ from storage.staff import InviteInvalid
 
 INVITE_PROBLEMS = {"unknown": N_("staff.invite_unknown"), "used": N_("staff.invite_used"),
                    "expired": N_("staff.invite_expired")}
+
+
+STAFF_PAGE = 20
 
 
 async def staff_command(update: Update, context: Context) -> None:
@@ -30,14 +34,23 @@ async def staff_command(update: Update, context: Context) -> None:
         return
     store = services(context).store
     t = who.t
-    rows, names = [], []
+    data = parse_callback(update) if update.callback_query else None
+    page = (data.page(0) or 0) if data and data.action == "st.show" else 0
+    staff = []
     for user_id, role in await store.shops.members(membership.shop.id):
         if role != "staff":
             continue
         user = await store.users.get(user_id)
-        name = user.first_name if user else str(user_id)
-        names.append(name)
-        rows.append([button(t.plain("staff.button_remove", name=name), "st.rm", user_id)])
+        staff.append((user_id, (clean_text(user.first_name) if user else "") or str(user_id)))
+    names = [name for _, name in staff]
+    # A remove button each, a page at a time: Telegram takes 100 buttons per message.
+    pages = max(1, -(-len(staff) // STAFF_PAGE))
+    page = min(page, pages - 1)
+    rows = [[button(t.plain("staff.button_remove", name=name), "st.rm", user_id)]
+            for user_id, name in staff[page * STAFF_PAGE:(page + 1) * STAFF_PAGE]]
+    if pages > 1:
+        rows.append(([button("◀", "st.show", page - 1)] if page > 0 else []) +
+                    ([button("▶", "st.show", page + 1)] if page + 1 < pages else []))
     rows.append([button(t.plain("staff.button_invite"), "st.inv")])
     text = t("staff.title", shop=membership.shop.name) + "\n" + (
         "\n".join(t("staff.member", name=n) for n in names) if names else t("staff.none"))
@@ -75,14 +88,15 @@ async def accept_invite(update: Update, context: Context, who: Actor, token: str
     if owner is not None:
         t = translator_for(owner, svc.config)
         await svc.store.outbox.send_later(Outgoing(owner.id, "sendMessage", {
-            "text": t("staff.joined_owner_note", name=who.user.first_name, shop=shop.name), "parse_mode": "HTML"}))
+            "text": t("staff.joined_owner_note", name=clean_text(who.user.first_name) or "?", shop=shop.name),
+            "parse_mode": "HTML"}))
 
 
 async def on_remove(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     membership = await current_membership(who, context)
-    user_id = data.opt_int(0) if data else None
+    user_id = data.id(0) if data else None
     if membership is None or not membership.is_owner or user_id is None:
         await update.callback_query.answer(who.t.plain("staff.owner_only"), show_alert=True)
         return

@@ -353,7 +353,7 @@ async def on_period(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     store = services(context).store
-    shop_id = data.opt_int(0) if data else None
+    shop_id = data.id(0) if data else None
     kind = data.args[1] if data and len(data.args) > 1 else None
     membership = await store.shops.membership(who.id, shop_id) if shop_id else None
     if membership is None or kind not in PERIODS:

@@ -162,6 +162,7 @@ class Livecart:
         self.store = await Store.open(self.config.database)
         self.pacer = Pacer(self.config.limits)  # one sending budget for direct answers and the outbox
         self.ops = metrics.OpsApp(self.store, self.config.metrics.stuck_after, self._long_poll)
+        self.store.orders.max_open_cod_units = self.config.limits.open_cod_units_per_buyer_per_shop
         self.app = build_application(self.config, self.store, self._request, self._updates_request, self.pacer)
         await self.app.initialize()  # getMe: fails fast on a bad token
         self.app.bot_data["services"].bot_username = self.app.bot.username
@@ -209,12 +210,30 @@ class Livecart:
         cutoff = (time.time() if now is None else now) - KEEP_HANDLED_SECONDS
         return await self.store.inbox.prune(cutoff), await self.store.outbox.prune(cutoff)
 
+    async def prune_abuse_traces(self, now: float | None = None) -> tuple[int, int]:
+        """Forget link opens older than limits.keep_link_opens_days, and staff invites used or
+        expired more than a week ago: (opens, invites). Anyone can open links and owners can
+        make invites, so without this both tables grow for as long as someone keeps trying."""
+        assert self.store is not None
+        t = time.time() if now is None else now
+        opens = await self.store.live.prune_opens(t - self.config.limits.keep_link_opens_days * 24 * 3600)
+        invites = await self.store.staff.prune_invites(t - KEEP_HANDLED_SECONDS)
+        return opens, invites
+
+    async def keep_house_once(self, now: float | None = None) -> dict[str, int]:
+        """One pass of the hourly housekeeping: what was pruned, by table."""
+        updates, messages = await self.prune(now)
+        if updates or messages:
+            log.info("pruned %d handled update(s) and %d sent message(s) older than a week", updates, messages)
+        opens, invites = await self.prune_abuse_traces(now)
+        if opens or invites:
+            log.info("pruned %d old link open(s) and %d spent or expired staff invite(s)", opens, invites)
+        return {"updates": updates, "messages": messages, "link_opens": opens, "staff_invites": invites}
+
     async def _keep_house(self) -> None:
         while True:
             try:
-                updates, messages = await self.prune()
-                if updates or messages:
-                    log.info("pruned %d handled update(s) and %d sent message(s) older than a week", updates, messages)
+                await self.keep_house_once()
             except Exception:
                 log.exception("housekeeping failed; trying again in an hour")
             await asyncio.sleep(HOUSEKEEPING_SECONDS)

@@ -20,6 +20,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from core.config import LimitsConfig
+from core.telegram_text import is_too_long_error, split_request
 from storage import Store
 from runtime import metrics
 from runtime.limiter import OutboxSend
@@ -146,6 +147,8 @@ class OutboxSender:
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
                 await outbox.mark_sent(ids)  # the chat already shows this
+            elif is_too_long_error(str(exc)) and await self._split_refused(message, method, params, ids):
+                pass  # queued again as parts that fit; never dropped for its length
             else:
                 log.error("Telegram refused outbox message %s (%s to chat %d): %s; params=%s",
                           ids, method, message.chat_id, exc, params)
@@ -166,6 +169,18 @@ class OutboxSender:
             self._finished_during_fetch.update(ids)
             self._busy_chats.discard(message.chat_id)
             self._wake.set()
+
+    async def _split_refused(self, message: OutboxMessage, method: str, params: dict, ids: list[int]) -> bool:
+        """A text or caption Telegram refused as too long: queue it again cut into messages that
+        fit (core.telegram_text.split_request), in place of rows `ids`. False if it cannot be cut."""
+        parts = split_request(method, params)
+        if not parts:
+            return False
+        log.warning("Telegram refused outbox message %s (%s to chat %d) as too long; sending it as %d parts",
+                    ids, method, message.chat_id, len(parts))
+        await self._store.outbox.replace(ids, [Outgoing(message.chat_id, m, p) for m, p in parts],
+                                         f"too long: sent as {len(parts)} parts")
+        return True
 
     async def idle(self, horizon: float = 3.0) -> None:
         """Wait until nothing is in flight or due within `horizon` seconds (tests and shutdown);

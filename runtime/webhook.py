@@ -1,9 +1,11 @@
 """Webhook mode: Telegram POSTs each update; we answer 200 only once it is stored.
 
 The secret token Telegram sends in X-Telegram-Bot-Api-Secret-Token is required and compared in
-constant time; a request without it gets 403 and nothing is stored. Any failure to store answers
-500, so Telegram delivers the update again later. The same server answers GET /metrics and
-/healthz (runtime/metrics.py) for the operator; the reverse proxy keeps them private.
+constant time; a request without it gets 403 and nothing is stored. A body that is not an update
+Telegram could have sent (not JSON, not UTF-8, nested deeper than any update, numbers past
+64 bits) gets 400: retrying it cannot help, and it must not reach the store. Any failure to store
+a good update answers 500, so Telegram delivers it again later. The same server answers GET
+/metrics and /healthz (runtime/metrics.py) for the operator; the reverse proxy keeps them private.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from runtime.updates import UpdatePipeline
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20  # an update is a few KB; anything near a megabyte is not from Telegram
+# Telegram's updates nest about a dozen levels (a reply to a message quoting another...); JSON
+# much deeper is an attack on the parser (Python's json raises RecursionError near 1,000 levels,
+# which used to escape as a 500) or on whatever walks the update later.
+MAX_DEPTH = 32
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # Telegram's ids fit; SQLite refuses larger integers
 SECRET_HEADER = b"x-telegram-bot-api-secret-token"
 
 
@@ -64,9 +71,9 @@ class WebhookApp:
                 break
         try:
             update = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's limit
             return 400
-        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int) or not well_formed(update):
             return 400
         try:
             await self._pipeline.accept([update])
@@ -74,3 +81,35 @@ class WebhookApp:
             log.exception("could not store webhook update %s; Telegram will deliver it again", update.get("update_id"))
             return 500
         return 200
+
+
+def well_formed(value: Any) -> bool:
+    """Whether a decoded body can be an update: at most MAX_DEPTH levels deep, every integer
+    within 64 bits, every text encodable as UTF-8 (JSON may carry lone surrogates, which the
+    store could not write). Walked with a stack, so a deep body cannot exhaust recursion here."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(item, dict):
+            if not all(_encodable(key) for key in item):
+                return False
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            if not _encodable(item):
+                return False
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if not INT64_MIN <= item <= INT64_MAX:
+                return False
+    return True
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

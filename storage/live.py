@@ -154,6 +154,19 @@ class Live:
                 (shop_id, kind, slot, product_id, session_id, user_id, now()),
             )
 
+    async def prune_opens(self, older_than: float, batch: int = 2000) -> int:
+        """Forget link opens before `older_than` (the funnel of old sessions goes with them), a
+        batch per transaction so a large backlog never holds the writer for long."""
+        total = 0
+        while True:
+            async with self._db.write() as conn:
+                cur = await conn.execute(
+                    "DELETE FROM link_opens WHERE id IN (SELECT id FROM link_opens WHERE opened_at < ? LIMIT ?)",
+                    (older_than, batch))
+            total += cur.rowcount
+            if cur.rowcount < batch:
+                return total
+
     async def session_figures(self, session_id: int) -> list[SlotFigures]:
         """Opens -> orders -> units -> revenue per link slot of one session (slot None: other links)."""
         rows = await self._db.fetch_all(

@@ -111,6 +111,14 @@ class TooManyOpenOrders(OrderProblem):
         self.limit = limit
 
 
+class TooManyUnpaidUnits(OrderProblem):
+    """Cash on delivery: the buyer already holds `already` units in open orders of the shop."""
+
+    def __init__(self, limit: int, already: int) -> None:
+        super().__init__(f"at most {limit} unpaid cash-on-delivery units per shop, {already} held")
+        self.limit, self.already = limit, already
+
+
 # Renders the messages an order change causes, stored with it in the outbox.
 Messages = Callable[[Order], Awaitable[Sequence[Outgoing]]]
 
@@ -127,6 +135,9 @@ class Orders:
         self._products = products
         self._outbox = outbox
         self._on_user_changed = on_user_changed  # the users cache: placing saves delivery details
+        # Units one buyer may hold in open cash-on-delivery orders per shop (limits.
+        # open_cod_units_per_buyer_per_shop, set at start-up); None: no cap.
+        self.max_open_cod_units: int | None = None
 
     async def place(self, *, token: str, shop_id: int, buyer_id: int, items: Sequence[tuple[int, int]],
                     delivery: Delivery, note: str | None, slot: int | None, session_id: int | None,
@@ -147,6 +158,12 @@ class Orders:
                 (buyer_id, shop_id)))[0]
             if open_count >= max_open_orders:
                 raise TooManyOpenOrders(max_open_orders)
+            if payment_method == Method.COD and self.max_open_cod_units is not None:
+                held = (await fetch_one_in(
+                    conn, "SELECT coalesce(sum(units), 0) FROM orders WHERE buyer_id = ? AND shop_id = ? "
+                          "AND status IN ('placed', 'confirmed') AND payment_method = 'cod'", (buyer_id, shop_id)))[0]
+                if held + sum(q for _, q in items) > self.max_open_cod_units:
+                    raise TooManyUnpaidUnits(self.max_open_cod_units, held)
             lines = []
             for product_id, quantity in items:
                 product = await fetch_one_in(

@@ -137,6 +137,15 @@ class Outbox:
                 return False
         return True
 
+    async def replace(self, message_ids: list[int], parts: list[Outgoing], note: str) -> None:
+        """Stand `parts` in for rows `message_ids` (a text Telegram refused as too long, cut into
+        messages that fit): the rows are closed with `note`, the parts queued, in one transaction."""
+        async with self._db.write() as conn:
+            await conn.executemany("UPDATE outbox SET sent_at = ?, error = ? WHERE id = ?",
+                                   [(now(), note, i) for i in message_ids])
+            for part in parts:
+                await self.enqueue(conn, part)
+
     async def give_up(self, message_id: int, error: str) -> None:
         async with self._db.write() as conn:
             await conn.execute("UPDATE outbox SET failed_at = ?, error = ? WHERE id = ?", (now(), error, message_id))

@@ -25,6 +25,14 @@ def new_slug() -> str:
     return "".join(secrets.choice(_SLUG_ALPHABET) for _ in range(SLUG_LENGTH))
 
 
+class TooManyShops(Exception):
+    """The account already owns as many shops as it may (limits.shops_per_account)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} shops per account")
+        self.limit = limit
+
+
 class Shops:
     """Shops are read on every tap of a flash sale and change rarely; every change goes through
     here (or calls `forget`), so they are cached."""
@@ -40,10 +48,16 @@ class Shops:
         self._by_id.pop(shop_id, None)
         self._members.pop(shop_id, None)
 
-    async def create(self, owner_id: int, name: str, currency: str, timezone: str) -> Shop:
-        """Open a shop owned by `owner_id` (the caller makes it their current shop)."""
+    async def create(self, owner_id: int, name: str, currency: str, timezone: str,
+                     max_owned: int | None = None) -> Shop:
+        """Open a shop owned by `owner_id` (the caller makes it their current shop); TooManyShops
+        when they own `max_owned` already (checked in the same transaction)."""
         t = now()
         async with self._db.write() as conn:
+            if max_owned is not None:
+                owned = (await fetch_one_in(conn, "SELECT count(*) FROM shops WHERE owner_id = ?", (owner_id,)))[0]
+                if owned >= max_owned:
+                    raise TooManyShops(max_owned)
             while True:
                 slug = new_slug()
                 if await fetch_one_in(conn, "SELECT 1 FROM shops WHERE slug = ?", (slug,)) is None:
@@ -116,6 +130,9 @@ class Shops:
             {"s": shop_id},
         )
         return ShopCounts(products=row["products"], orders=row["orders"])
+
+    async def owned_count(self, user_id: int) -> int:
+        return await self._db.fetch_value("SELECT count(*) FROM shops WHERE owner_id = ?", (user_id,))
 
     async def owner_ids(self) -> set[int]:
         rows = await self._db.fetch_all("SELECT DISTINCT owner_id FROM shops")

@@ -61,6 +61,13 @@ class Staff:
         self._on_members_changed(invite["shop_id"])
         return Joined(invite["shop_id"], member is not None)
 
+    async def prune_invites(self, older_than: float) -> int:
+        """Forget invites used, or expired, before `older_than` (a later tap on one says "unknown")."""
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "DELETE FROM staff_invites WHERE coalesce(used_at, expires_at) < ?", (older_than,))
+            return cur.rowcount
+
     async def remove(self, shop_id: int, user_id: int) -> bool:
         """Remove a staff member (never the owner)."""
         async with self._db.write() as conn:
