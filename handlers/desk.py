@@ -6,19 +6,22 @@ never trusted) and that the step is legal for the order's current status.
 
 from __future__ import annotations
 
+import logging
 import math
 
 from telegram import Update
+from telegram.error import BadRequest
 
-from core.i18n import N_, Translator
-from core.orders import TRANSITIONS, IllegalTransition, Status
+from core.i18n import N_, Translator, escape
+from core.orders import OPEN, AwaitingPayment, IllegalTransition, Status, may_ship, next_steps
+from core.tracking import parse_shipment
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, message_text, parse_callback, present, reply,
-    services,
+    Actor, Context, Services, actor, button, current_membership, keyboard, message_text, parse_callback, present,
+    reply, services,
 )
 from handlers.flows import register_flow
 from handlers.my_orders import status_text
-from handlers.notices import buyer_status_message, merchant_order_text, order_desk_buttons
+from handlers.notices import buyer_status_message, merchant_order_text, order_desk_buttons, tracking_line
 from storage.models import Flow, Membership, Shop
 from storage.orders import Order
 
@@ -34,6 +37,7 @@ FILTER_NAMES = {
     "done": N_("desk.filter_delivered"), "canc": N_("desk.filter_cancelled"), "all": N_("desk.filter_all"),
 }
 REASON_MAX = 200
+log = logging.getLogger(__name__)
 
 
 async def order_for_member(update: Update, context: Context, who: Actor, order_id: int | None
@@ -51,25 +55,86 @@ async def order_for_member(update: Update, context: Context, who: Actor, order_i
     return order, membership
 
 
+STATUS_TITLES = {Status.CONFIRMED: N_("desk.title_confirmed"), Status.SHIPPED: N_("desk.title_shipped"),
+                 Status.DELIVERED: N_("desk.title_delivered"), Status.CANCELLED: N_("desk.title_cancelled")}
+
+
 def order_view(t: Translator, order: Order, shop: Shop, buyer) -> str:
-    text = merchant_order_text(t, order, shop, buyer)
+    """The order card: its title follows the status ("New order" only while it is new)."""
+    key = STATUS_TITLES.get(Status(order.status))
+    title = t(key, number=order.number, shop=shop.name) if key else None
+    text = merchant_order_text(t, order, shop, buyer, title=title)
     text += "\n\n" + t("desk.status_line", status=status_text(t, order.status),
                        time=t.datetime(order.created_at, shop.timezone))
-    if order.tracking_number:
-        text += "\n" + t("notice.tracking", carrier=order.carrier or "", tracking=order.tracking_number)
+    tracking = tracking_line(t, order.carrier, order.tracking_number)
+    if tracking:
+        text += "\n" + tracking
     if order.cancel_reason:
         text += "\n" + t("desk.cancel_reason", reason=order.cancel_reason)
     return text
 
 
-async def show_order(update: Update, context: Context, who: Actor, order: Order, shop: Shop, *, new: bool = False) -> None:
+async def render_card(context: Context, who: Actor, order: Order, shop: Shop, back: str = "new") -> tuple[str, dict]:
     buyer = await services(context).store.users.get(order.buyer_id)
-    text = order_view(who.t, order, shop, buyer)
-    markup = order_desk_buttons(who.t, order)
-    if new:
-        await reply(update, text, markup)
-    else:
-        await present(update, text, markup)
+    return order_view(who.t, order, shop, buyer), order_desk_buttons(who.t, order, back=back)
+
+
+async def show_order(update: Update, context: Context, who: Actor, order: Order, shop: Shop, back: str = "new") -> None:
+    """Show the card on the tapped message (edited in place)."""
+    await present(update, *(await render_card(context, who, order, shop, back)))
+
+
+async def edit_card(update: Update, context: Context, who: Actor, order: Order, shop: Shop,
+                    message_id: int | None) -> None:
+    """Edit the card a member acted on (remembered by message id) to the order as it is now;
+    a new card only when that message cannot be edited any more."""
+    text, markup = await render_card(context, who, order, shop)
+    if message_id is not None:
+        try:
+            await update.get_bot().do_api_request("editMessageText", api_kwargs={
+                "chat_id": update.effective_chat.id, "message_id": message_id, "text": text, "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": True}, "reply_markup": markup})
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.info("could not edit order card %s (%s); sending a new one", message_id, exc)
+    await reply(update, text, markup)
+
+
+def refusal(t: Translator, order: Order, wanted: Status, exc: IllegalTransition | None = None) -> str:
+    """Why a step cannot be taken, in one line for an alert."""
+    if isinstance(exc, AwaitingPayment) or (exc is None and wanted is Status.SHIPPED
+                                            and Status(order.status) in OPEN and not may_ship(order.status,
+                                                                                              order.payment_status)):
+        return t.plain("desk.ship_awaiting_payment", number=order.number)
+    status = exc.current if exc is not None else order.status
+    return t.plain("desk.illegal", number=order.number, status=status_text(t, status),
+                   wanted=status_text(t, wanted))
+
+
+async def refuse(update: Update, context: Context, who: Actor, order: Order, shop: Shop, wanted: Status,
+                 exc: IllegalTransition | None = None) -> None:
+    """Say why not, in an alert on the tap (or a message for typed input), and bring the tapped
+    card up to date so an old copy stops offering what the order no longer allows."""
+    text = refusal(who.t, order, wanted, exc)
+    if update.callback_query is None:
+        await reply(update, escape(text))
+        return
+    await update.callback_query.answer(text, show_alert=True)
+    fresh = await services(context).store.orders.get(order.id)
+    message = update.callback_query.message
+    if fresh is not None and message is not None and not getattr(message, "photo", None) \
+            and _is_order_card(message, order):
+        await show_order(update, context, who, fresh, shop)
+
+
+def _is_order_card(message, order: Order) -> bool:
+    """Whether the tapped message is a card of this order (not a prompt or a list)."""
+    markup = getattr(message, "reply_markup", None)
+    datas = [b.callback_data for row in (markup.inline_keyboard if markup else ()) for b in row]
+    return any(d and d.split(":")[0] in ("d.conf", "d.ship", "d.cancel", "d.done") and d.endswith(f":{order.id}")
+               for d in datas)
 
 
 async def on_view(update: Update, context: Context) -> None:
@@ -78,28 +143,18 @@ async def on_view(update: Update, context: Context) -> None:
     found = await order_for_member(update, context, who, data.opt_int(0) if data else None)
     if found is None:
         return
+    back = data.args[1] if len(data.args) > 1 and data.args[1] in FILTERS else "new"
     await update.callback_query.answer()
-    await show_order(update, context, who, found[0], found[1].shop)
+    await show_order(update, context, who, found[0], found[1].shop, back)
 
 
-async def _step(update: Update, context: Context, who: Actor, order: Order, shop: Shop, wanted: Status, **fields) -> Order | None:
-    """Move the order and tell the buyer, atomically; report an illegal step."""
-    svc = services(context)
+async def _step(svc: Services, who: Actor, order: Order, shop: Shop, wanted: Status, **fields) -> Order:
+    """Move the order and tell the buyer, atomically (IllegalTransition if not allowed)."""
 
     async def messages(changed: Order):
         return await buyer_status_message(svc, changed, shop)
 
-    try:
-        return await svc.store.orders.transition(order.id, wanted, who.id, messages=messages, **fields)
-    except IllegalTransition as exc:
-        text = who.t.plain("desk.illegal", number=order.number, status=status_text(who.t, exc.current),
-                           wanted=status_text(who.t, exc.wanted))
-        if update.callback_query:
-            await update.callback_query.answer(text, show_alert=True)
-        else:
-            await reply(update, who.t("desk.illegal", number=order.number, status=status_text(who.t, exc.current),
-                                      wanted=status_text(who.t, exc.wanted)))
-        return None
+    return await svc.store.orders.transition(order.id, wanted, who.id, messages=messages, **fields)
 
 
 async def on_confirm(update: Update, context: Context) -> None:
@@ -117,8 +172,13 @@ async def _simple_step(update: Update, context: Context, wanted: Status) -> None
     if found is None:
         return
     order, membership = found
-    changed = await _step(update, context, who, order, membership.shop, wanted)
-    if changed is None:
+    if wanted not in next_steps(order.status, order.payment_status):
+        await refuse(update, context, who, order, membership.shop, wanted)
+        return
+    try:
+        changed = await _step(services(context), who, order, membership.shop, wanted)
+    except IllegalTransition as exc:  # changed by someone else a moment ago
+        await refuse(update, context, who, order, membership.shop, wanted, exc)
         return
     await update.callback_query.answer(who.t.plain("desk.done", number=changed.number,
                                                    status=status_text(who.t, changed.status)))
@@ -127,72 +187,81 @@ async def _simple_step(update: Update, context: Context, wanted: Status) -> None
 
 async def on_ship(update: Update, context: Context) -> None:
     """Ship: ask for carrier and tracking number (or skip)."""
-    await _ask(update, context, FLOW_SHIP, "desk.ask_tracking", "d.shipnow")
+    await _ask(update, context, Status.SHIPPED)
 
 
 async def on_cancel(update: Update, context: Context) -> None:
     """Cancel: ask for a reason the buyer will read."""
-    await _ask(update, context, FLOW_CANCEL, "desk.ask_reason", None)
+    await _ask(update, context, Status.CANCELLED)
 
 
-async def _ask(update: Update, context: Context, flow_name: str, prompt: str, skip_action: str | None) -> None:
+async def _ask(update: Update, context: Context, wanted: Status) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     found = await order_for_member(update, context, who, data.opt_int(0) if data else None)
     if found is None:
         return
-    order = found[0]
-    wanted = Status.SHIPPED if flow_name == FLOW_SHIP else Status.CANCELLED
-    if wanted not in _next(order):
-        await _step(update, context, who, order, found[1].shop, wanted)  # says why not
+    order, membership = found
+    if wanted not in next_steps(order.status, order.payment_status):
+        await refuse(update, context, who, order, membership.shop, wanted)
         return
     await update.callback_query.answer()
-    await services(context).store.flows.start(who.id, flow_name, "input", {"order": order.id})
-    markup = keyboard([[button(who.t.plain("desk.button_skip_tracking"), skip_action, order.id)]]) if skip_action else None
-    await reply(update, who.t(prompt, number=order.number), markup)
-
-
-def _next(order: Order) -> frozenset[Status]:
-    return TRANSITIONS[Status(order.status)]
-
-
-def split_tracking(text: str) -> tuple[str | None, str]:
-    """"SF Express SF1234567890" -> ("SF Express", "SF1234567890"): the last word is the number."""
-    words = text.split()
-    return (" ".join(words[:-1]) or None), words[-1]
+    card = update.callback_query.message.message_id if update.callback_query.message else None
+    flow_name = FLOW_SHIP if wanted is Status.SHIPPED else FLOW_CANCEL
+    await services(context).store.flows.start(who.id, flow_name, "input", {"order": order.id, "card": card})
+    if wanted is Status.SHIPPED:
+        markup = keyboard([[button(who.t.plain("desk.button_skip_tracking"), "d.shipnow", order.id)]])
+        await reply(update, who.t("desk.ask_tracking", number=order.number), markup)
+    else:
+        await reply(update, who.t("desk.ask_reason", number=order.number))
 
 
 async def on_ship_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     store = services(context).store
     text = message_text(update)
-    if not text or len(text) > 100:
+    shipment = parse_shipment(text) if text and len(text) <= 100 else None
+    if shipment is None or not (shipment.carrier or shipment.number):
         await reply(update, who.t("desk.tracking_invalid"))
         return
-    carrier, tracking = split_tracking(text)
     await store.flows.clear(who.id)
     found = await order_for_member(update, context, who, flow.data.get("order"))
     if found is not None:
-        await _finish_ship(update, context, who, found, carrier, tracking)
+        await _finish(update, context, who, found, Status.SHIPPED, flow.data.get("card"),
+                      carrier=shipment.carrier, tracking_number=shipment.number)
 
 
 async def on_ship_without_tracking(update: Update, context: Context) -> None:
+    """The prompt's button: ship with no tracking number. The tap is answered once, after the
+    step, so a refusal (the order shipped or was cancelled meanwhile) still gets its alert."""
     who = await actor(update, context)
     data = parse_callback(update)
     found = await order_for_member(update, context, who, data.opt_int(0) if data else None)
     if found is None:
         return
-    await services(context).store.flows.clear(who.id)
-    await update.callback_query.answer()
-    await _finish_ship(update, context, who, found, None, None)
+    store = services(context).store
+    flow = await store.flows.get(who.id)
+    card = flow.data.get("card") if flow and flow.name == FLOW_SHIP and flow.data.get("order") == found[0].id else None
+    if flow and flow.name == FLOW_SHIP:
+        await store.flows.clear(who.id)
+    await _finish(update, context, who, found, Status.SHIPPED, card)
 
 
-async def _finish_ship(update: Update, context: Context, who: Actor, found: tuple[Order, Membership],
-                       carrier: str | None, tracking: str | None) -> None:
+async def _finish(update: Update, context: Context, who: Actor, found: tuple[Order, Membership], wanted: Status,
+                  card: int | None, **fields) -> None:
+    """End a ship or cancel prompt: take the step, answer, and edit the card in place."""
     order, membership = found
-    changed = await _step(update, context, who, order, membership.shop, Status.SHIPPED,
-                          carrier=carrier, tracking_number=tracking)
-    if changed is not None:
-        await show_order(update, context, who, changed, membership.shop, new=True)
+    try:
+        changed = await _step(services(context), who, order, membership.shop, wanted, **fields)
+    except IllegalTransition as exc:
+        await refuse(update, context, who, order, membership.shop, wanted, exc)
+        return
+    done = who.t.plain("desk.done", number=changed.number, status=status_text(who.t, changed.status))
+    if update.callback_query is not None:
+        await update.callback_query.answer(done)
+        await present(update, escape(done))  # the prompt says what became of it; its button goes
+    else:
+        await reply(update, escape(done))
+    await edit_card(update, context, who, changed, membership.shop, card)
 
 
 async def on_cancel_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
@@ -205,10 +274,7 @@ async def on_cancel_input(update: Update, context: Context, who: Actor, flow: Fl
     await store.flows.clear(who.id)
     if found is None:
         return
-    order, membership = found
-    changed = await _step(update, context, who, order, membership.shop, Status.CANCELLED, cancel_reason=reason)
-    if changed is not None:
-        await show_order(update, context, who, changed, membership.shop, new=True)
+    await _finish(update, context, who, found, Status.CANCELLED, flow.data.get("card"), cancel_reason=reason)
 
 
 # ---------------------------------------------------------------- /orders
@@ -239,7 +305,7 @@ async def on_list(update: Update, context: Context) -> None:
 async def _list(update: Update, context: Context, who: Actor, shop: Shop, code: str, page: int) -> None:
     t = who.t
     orders, total = await services(context).store.orders.of_shop(shop.id, FILTERS[code], page * PAGE, PAGE)
-    rows = _order_buttons(t, orders)
+    rows = _order_buttons(t, orders, code)
     nav = []
     if page > 0:
         nav.append(button("◀", "d.list", code, page - 1))
@@ -254,9 +320,9 @@ async def _list(update: Update, context: Context, who: Actor, shop: Shop, code: 
     await present(update, text, keyboard(rows))
 
 
-def _order_buttons(t: Translator, orders: list[Order]) -> list[list]:
+def _order_buttons(t: Translator, orders: list[Order], code: str = "new") -> list[list]:
     return [[button(t.plain("desk.list_item", number=o.number, recipient=o.recipient,
-                            total=t.money(o.total, o.currency), status=status_text(t, o.status)), "d.view", o.id)]
+                            total=t.money(o.total, o.currency), status=status_text(t, o.status)), "d.view", o.id, code)]
             for o in orders]
 
 

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from core.i18n import N_, Safe, Translator
-from core.orders import Status
+from core.geo import map_link
+from core.orders import Status, next_steps
 from core.payments import Method, PaymentStatus
 from handlers.common import Services, button, keyboard, services, translator_for
 from storage import Store
@@ -48,12 +49,19 @@ def order_items_text(t: Translator, order: Order) -> Safe:
                             subtotal=t.money(i.subtotal, order.currency)) for i in order.items))
 
 
-def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | None) -> str:
+def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | None, *, title: str | None = None) -> str:
+    """The order as the shop reads it (notice and order card); `title` replaces the notice's
+    "New order" first line once the order has moved on."""
     who = buyer.first_name if buyer else "?"
     handle = f" @{buyer.username}" if buyer and buyer.username else ""
     text = t("notice.new_order", number=order.number, shop=shop.name, items=order_items_text(t, order),
              total=t.money(order.total, order.currency), buyer=who + handle, recipient=order.recipient,
              phone=order.phone, address=order.address)
+    if title is not None:  # the notice's first line is its title
+        text = title + text[text.index("\n"):]
+    link = map_link(order.latitude, order.longitude, t.language)
+    if link:  # right under the address it pins
+        text += "\n" + t("notice.location", link=link)
     if order.note:
         text += "\n" + t("notice.note", note=order.note)
     if order.slot:
@@ -63,17 +71,31 @@ def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | N
     return text
 
 
-def order_desk_buttons(t: Translator, order: Order):
-    """The next steps a merchant can take on an order, as buttons."""
-    row = []
-    if order.status == Status.PLACED:
-        row.append(button(t.plain("desk.button_confirm"), "d.conf", order.id))
-    if order.status in (Status.PLACED, Status.CONFIRMED):
-        row.append(button(t.plain("desk.button_ship"), "d.ship", order.id))
-        row.append(button(t.plain("desk.button_cancel"), "d.cancel", order.id))
-    if order.status == Status.SHIPPED:
-        row.append(button(t.plain("desk.button_delivered"), "d.done", order.id))
-    return keyboard([row])
+def tracking_line(t: Translator, carrier: str | None, number: str | None) -> str | None:
+    """"Tracking: SF Express SF1234567890", or the carrier or the number alone; None if neither."""
+    if carrier and number:
+        return t("notice.tracking", carrier=carrier, tracking=number)
+    if number:
+        return t("notice.tracking_number_only", tracking=number)
+    if carrier:
+        return t("notice.tracking_carrier_only", carrier=carrier)
+    return None
+
+
+DESK_BUTTONS = {Status.CONFIRMED: ("desk.button_confirm", "d.conf"), Status.SHIPPED: ("desk.button_ship", "d.ship"),
+                Status.CANCELLED: ("desk.button_cancel", "d.cancel"),
+                Status.DELIVERED: ("desk.button_delivered", "d.done")}
+
+
+def order_desk_buttons(t: Translator, order: Order, *, back: str | None = None):
+    """The next steps a merchant can take on an order now, as buttons (only those allowed);
+    `back`: the order list to return to (the order card's last row)."""
+    row = [button(t.plain(DESK_BUTTONS[step][0]), DESK_BUTTONS[step][1], order.id)
+           for step in next_steps(order.status, order.payment_status)]
+    rows = [row]
+    if back is not None:
+        rows.append([button(t.plain("desk.button_back_to_list"), "d.list", back, 0)])
+    return keyboard(rows)
 
 
 async def to_members(svc: Services, shop: Shop, render: Callable[[Translator], Outgoing | dict]) -> list[Outgoing]:
@@ -110,8 +132,9 @@ async def buyer_status_message(svc: Services, order: Order, shop: Shop) -> list[
         return []
     t = translator_for(buyer, svc.config)
     text = t(key, number=order.number, shop=shop.name, reason=order.cancel_reason or "—")
-    if order.status == Status.SHIPPED and order.tracking_number:
-        text += "\n" + t("notice.tracking", carrier=order.carrier or "", tracking=order.tracking_number)
+    tracking = tracking_line(t, order.carrier, order.tracking_number) if order.status == Status.SHIPPED else None
+    if tracking:
+        text += "\n" + tracking
     markup = keyboard([[button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id)]]) \
         if order.status == Status.SHIPPED else keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine")]])
     return [Outgoing(order.buyer_id, "sendMessage", {"text": text, "parse_mode": "HTML",
