@@ -21,6 +21,7 @@ DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
 SUPPORTED_LANGUAGES = ("en", "zh")
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
+_PLACEHOLDER = "replace-with-the-token"  # config.example.toml's bot.token, copied unchanged
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -107,6 +108,9 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
             f"missing; set it in the config or in the environment variable {TOKEN_ENV} "
             "(get one from @BotFather with /newbot)",
         )
+    if isinstance(token, str) and _PLACEHOLDER in token:
+        raise ConfigError("bot.token", "is still the example's placeholder; put the token @BotFather gave you "
+                                       f"(/newbot) in the config or in {TOKEN_ENV}")
     if not isinstance(token, str) or not _TOKEN_RE.match(token):
         raise ConfigError("bot.token", "does not look like a bot token (digits:letters, as @BotFather gives it)")
 
