@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from telegram import InputFile, Update
 
 from core.geo import map_link
-from core.i18n import N_, Translator
+from core.i18n import LANGUAGES, N_, Translator, translator
 from core.orders import Status
 from core.payments import Method, PaymentStatus
 from core.sheet import home_region, money_cell, phone_cell, safe_row
@@ -22,6 +22,8 @@ from handlers.common import Context, actor, chunks, current_membership, reply, s
 from handlers.notices import STATUS_NAMES, method_name
 
 PERIODS = ("today", "yesterday", "7d", "30d", "all")
+# `/packlist live` in either language (a Chinese merchant types /packlist 直播).
+LIVE_KEYWORDS = frozenset(translator(language).plain("packlist.keyword_live").lower() for language in LANGUAGES) | {"live"}
 CSV_HEADERS = [N_("export.col_number"), N_("export.col_time"), N_("export.col_buyer"), N_("export.col_recipient"),
                N_("export.col_phone"), N_("export.col_address"), N_("export.col_map"), N_("export.col_items"),
                N_("export.col_units"), N_("export.col_total"), N_("export.col_currency"), N_("export.col_status"),
@@ -107,7 +109,7 @@ async def packlist_command(update: Update, context: Context) -> None:
     store = services(context).store
     shop = membership.shop
     t = who.t
-    if context.args and context.args[0].lower() in ("live", "直播"):
+    if context.args and context.args[0].lower() in LIVE_KEYWORDS:
         session = await store.live.current_session(shop.id) or await store.live.last_session(shop.id)
         if session is None:
             await reply(update, t("packlist.no_session"))
