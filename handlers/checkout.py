@@ -223,7 +223,8 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
         text += "\n" + t("checkout.confirm_note", note=d["note"])
     rows = [[button(t.plain("checkout.button_confirm"), "b.ok", d["token"])]]
     if len(methods) > 1:  # the buyer picks how to pay; the chosen one is ticked
-        rows.append([button(("✅ " if m.value == chosen else "") + method_name(t, m.value), "b.m", m.value)
+        # A radio mark, not ✅: ✅ is the Confirm button's, and a tick looked like something to tap.
+        rows.append([button(("🔘 " if m.value == chosen else "⚪ ") + method_name(t, m.value), "b.m", m.value)
                      for m in methods])
     rows.append([button(t.plain("checkout.button_note"), "b.note"), button(t.plain("checkout.button_cancel"), "b.x")])
     markup = keyboard(rows)
