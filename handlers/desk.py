@@ -21,7 +21,8 @@ from handlers.common import (
 )
 from handlers.flows import register_flow
 from handlers.my_orders import status_text
-from handlers.notices import buyer_status_message, merchant_order_text, order_desk_buttons, tracking_line
+from handlers import order_card
+from handlers.notices import buyer_status_message
 from storage.models import Flow, Membership, Shop
 from storage.orders import Order
 
@@ -55,33 +56,17 @@ async def order_for_member(update: Update, context: Context, who: Actor, order_i
     return order, membership
 
 
-STATUS_TITLES = {Status.CONFIRMED: N_("desk.title_confirmed"), Status.SHIPPED: N_("desk.title_shipped"),
-                 Status.DELIVERED: N_("desk.title_delivered"), Status.CANCELLED: N_("desk.title_cancelled")}
-
-
-def order_view(t: Translator, order: Order, shop: Shop, buyer) -> str:
-    """The order card: its title follows the status ("New order" only while it is new)."""
-    key = STATUS_TITLES.get(Status(order.status))
-    title = t(key, number=order.number, shop=shop.name) if key else None
-    text = merchant_order_text(t, order, shop, buyer, title=title)
-    text += "\n\n" + t("desk.status_line", status=status_text(t, order.status),
-                       time=t.datetime(order.created_at, shop.timezone))
-    tracking = tracking_line(t, order.carrier, order.tracking_number)
-    if tracking:
-        text += "\n" + tracking
-    if order.cancel_reason:
-        text += "\n" + t("desk.cancel_reason", reason=order.cancel_reason)
-    return text
-
-
 async def render_card(context: Context, who: Actor, order: Order, shop: Shop, back: str = "new") -> tuple[str, dict]:
     buyer = await services(context).store.users.get(order.buyer_id)
-    return order_view(who.t, order, shop, buyer), order_desk_buttons(who.t, order, back=back)
+    return order_card.card(who.t, order, shop, buyer, back)
 
 
 async def show_order(update: Update, context: Context, who: Actor, order: Order, shop: Shop, back: str = "new") -> None:
-    """Show the card on the tapped message (edited in place)."""
+    """Show the card on the tapped message (edited in place), and remember that it shows it."""
     await present(update, *(await render_card(context, who, order, shop, back)))
+    message = update.callback_query.message if update.callback_query else None
+    if message is not None and not getattr(message, "photo", None):
+        await services(context).store.orders.remember_card(order.id, message.chat.id, message.message_id)
 
 
 async def edit_card(update: Update, context: Context, who: Actor, order: Order, shop: Shop,
@@ -148,11 +133,14 @@ async def on_view(update: Update, context: Context) -> None:
     await show_order(update, context, who, found[0], found[1].shop, back)
 
 
-async def _step(svc: Services, who: Actor, order: Order, shop: Shop, wanted: Status, **fields) -> Order:
-    """Move the order and tell the buyer, atomically (IllegalTransition if not allowed)."""
+async def _step(svc: Services, who: Actor, order: Order, shop: Shop, wanted: Status,
+                skip: tuple[int, int] | None, **fields) -> Order:
+    """Move the order, tell the buyer and bring every copy of its card up to date, atomically
+    (IllegalTransition if not allowed). `skip`: the card this answer edits itself."""
 
     async def messages(changed: Order):
-        return await buyer_status_message(svc, changed, shop)
+        return [*await buyer_status_message(svc, changed, shop),
+                *await order_card.copies_to_refresh(svc, changed, shop, skip)]
 
     return await svc.store.orders.transition(order.id, wanted, who.id, messages=messages, **fields)
 
@@ -176,7 +164,9 @@ async def _simple_step(update: Update, context: Context, wanted: Status) -> None
         await refuse(update, context, who, order, membership.shop, wanted)
         return
     try:
-        changed = await _step(services(context), who, order, membership.shop, wanted)
+        message = update.callback_query.message
+        tapped = (message.chat.id, message.message_id) if message is not None else None
+        changed = await _step(services(context), who, order, membership.shop, wanted, tapped)
     except IllegalTransition as exc:  # changed by someone else a moment ago
         await refuse(update, context, who, order, membership.shop, wanted, exc)
         return
@@ -251,7 +241,8 @@ async def _finish(update: Update, context: Context, who: Actor, found: tuple[Ord
     """End a ship or cancel prompt: take the step, answer, and edit the card in place."""
     order, membership = found
     try:
-        changed = await _step(services(context), who, order, membership.shop, wanted, **fields)
+        skip = (update.effective_chat.id, card) if card is not None else None
+        changed = await _step(services(context), who, order, membership.shop, wanted, skip, **fields)
     except IllegalTransition as exc:
         await refuse(update, context, who, order, membership.shop, wanted, exc)
         return
@@ -318,6 +309,9 @@ async def _list(update: Update, context: Context, who: Actor, shop: Shop, code: 
     if total == 0:
         text += "\n" + t("desk.list_empty")
     await present(update, text, keyboard(rows))
+    message = update.callback_query.message if update.callback_query else None
+    if message is not None:  # a card went back to being the list: no order's copy any more
+        await services(context).store.orders.forget_card(message.chat.id, message.message_id)
 
 
 def _order_buttons(t: Translator, orders: list[Order], code: str = "new") -> list[list]:

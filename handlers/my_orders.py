@@ -101,10 +101,13 @@ async def _buyer_step(update: Update, context: Context, wanted: Status, done_key
     svc = services(context)
     shop = await svc.store.shops.get(order.shop_id)
 
+    from handlers.order_card import copies_to_refresh  # it renders statuses with this module's names
+
     async def messages(changed: Order):
         key = "notice.buyer_cancelled" if wanted is Status.CANCELLED else "notice.buyer_received"
-        return await to_members(svc, shop, lambda t: {"text": t(key, number=changed.number, shop=shop.name),
-                                                      "parse_mode": "HTML"})
+        notes = await to_members(svc, shop, lambda t: {"text": t(key, number=changed.number, shop=shop.name),
+                                                       "parse_mode": "HTML"})
+        return notes + await copies_to_refresh(svc, changed, shop)  # the shop's cards stop offering Ship
 
     try:
         await svc.store.orders.transition(order.id, wanted, who.id, messages=messages)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -54,15 +55,20 @@ class TokenBucket:
 
 # Renders one digest for several queued messages of a kind: (chat_id, shop_id, refs) -> message.
 Folder = Callable[[int, int, list[int]], Awaitable[Outgoing | None]]
+# Learns what a sent message became (Telegram's answer: the Message as JSON): (row, result).
+SentHook = Callable[[OutboxMessage, Any], Awaitable[None]]
 
 
 class OutboxSender:
-    def __init__(self, store: Store, bot: Bot, limits: LimitsConfig, folders: dict[str, Folder] | None = None) -> None:
+    def __init__(self, store: Store, bot: Bot, limits: LimitsConfig, folders: dict[str, Folder] | None = None,
+                 on_sent: dict[str, SentHook] | None = None) -> None:
         self._store = store
         self._bot = bot
         self._limits = limits
         # A burst of foldable messages queued for one chat (it can take ~1/s) goes out as one digest.
         self._folders = folders or {}
+        # Told of each message of a kind sent on its own (not folded), with Telegram's answer.
+        self._on_sent = on_sent or {}
         self._global = TokenBucket(limits.sends_per_second, max(1.0, limits.sends_per_second))
         self._chats: dict[int, TokenBucket] = {}
         self._busy_chats: set[int] = set()
@@ -162,8 +168,8 @@ class OutboxSender:
         """Send `method(params)` to the message's chat on behalf of outbox rows `ids`."""
         outbox = self._store.outbox
         try:
-            await self._bot.do_api_request(method, api_kwargs={"chat_id": message.chat_id, **params},
-                                           rate_limit_args=OUTBOX)
+            result = await self._bot.do_api_request(method, api_kwargs={"chat_id": message.chat_id, **params},
+                                                    rate_limit_args=OUTBOX)
         except RetryAfter as exc:
             retry = retry_after_seconds(exc)
             log.warning("429 for chat %d: retrying message %d in %.0fs", message.chat_id, message.id, retry)
@@ -192,6 +198,12 @@ class OutboxSender:
                     log.error("gave up on outbox message %d to chat %d after repeated failures", row, message.chat_id)
         else:
             await outbox.mark_sent(ids)
+            hook = self._on_sent.get(message.kind or "")
+            if hook is not None and ids == [message.id]:
+                try:
+                    await hook(message, result)
+                except Exception:  # the message is out; what the hook keeps is a convenience
+                    log.exception("after sending outbox message %d", message.id)
         finally:
             self._finished_during_fetch.update(ids)
             self._busy_chats.discard(message.chat_id)

@@ -336,6 +336,26 @@ class Orders:
                     await self._outbox.enqueue(conn, message)
         return order
 
+    async def remember_card(self, order_id: int, chat_id: int, message_id: int) -> None:
+        """A message in a member's chat now shows this order's card."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                """INSERT INTO order_cards (chat_id, message_id, order_id, shown_at) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (chat_id, message_id) DO UPDATE SET order_id = excluded.order_id,
+                       shown_at = excluded.shown_at""", (chat_id, message_id, order_id, now()))
+
+    async def forget_card(self, chat_id: int, message_id: int) -> None:
+        """That message shows something else now (the card became a list again)."""
+        async with self._db.write() as conn:
+            await conn.execute("DELETE FROM order_cards WHERE chat_id = ? AND message_id = ?", (chat_id, message_id))
+
+    async def cards(self, order_id: int) -> list[tuple[int, int]]:
+        """(chat id, message id) of every message showing the order's card. A lookup: callable
+        while building a transaction's messages."""
+        rows = await self._db.lookup_all(
+            "SELECT chat_id, message_id FROM order_cards WHERE order_id = ? ORDER BY shown_at", (order_id,))
+        return [(r[0], r[1]) for r in rows]
+
     async def events(self, order_id: int) -> list[tuple[str | None, str, int, float]]:
         rows = await self._db.fetch_all(
             "SELECT from_status, to_status, actor_id, at FROM order_events WHERE order_id = ? ORDER BY id", (order_id,))

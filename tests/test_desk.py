@@ -71,11 +71,11 @@ async def test_merchant_cancels_with_a_reason_stock_returns_and_buyer_is_told(wo
     assert "cancelled your order #1001" in bob.last.text and "<sorry>" in bob.last.text
 
 
-async def add_staff(world, owner, name: str = "Pat"):
+async def add_staff(world, owner, name: str = "Pat", language_code: str = "en"):
     await owner.send("/staff")
     await owner.tap("Invite staff")
     payload = owner.last.text.split()[-1].split("start=")[1]
-    pat = world.user(name)
+    pat = world.user(name, language_code=language_code)
     await pat.send(f"/start {payload}")
     return pat
 
@@ -88,21 +88,44 @@ async def test_illegal_step_is_refused_with_a_message(world):
     stale = pat.last  # Pat's copy of the new-order notice
     await ann.tap("✖ Cancel")
     await ann.send("Buyer asked")
-    query = await pat.tap("✅ Confirm", message=stale)  # Pat's copy still shows Confirm
+    query = await pat.send_callback(f"d.conf:{order.id}", stale)  # a button from before the change
     assert query.show_alert and "can't become" in query.answer_text
     assert (await world.store.orders.get(order.id)).status == "cancelled"
     query = await pat.send_callback(f"d.done:{order.id}", stale)
     assert query.show_alert and "can't become" in query.answer_text
 
 
-async def test_a_tapped_old_copy_of_a_card_is_brought_up_to_date(world):
+async def test_every_copy_of_a_card_follows_the_order_in_each_members_chat(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    pat = await add_staff(world, ann, language_code="zh")
+    await place_order(world, world.user("Bob"), shop)
+    owners_copy, pats_copy = ann.last, pat.last
+    await ann.send("/orders")
+    opened = ann.last
+    await ann.tap("#1001")  # a third copy: the card opened from the list
+    await pat.tap("✅ 确认", message=pats_copy)
+    for copy in (owners_copy, opened):
+        assert copy.text.startswith("👍 Order #1001") and copy.buttons[0] == ["🚚 Ship", "✖ Cancel"]
+    assert pats_copy.text.startswith("👍 订单 #1001")
+    await ann.tap("🚚 Ship", message=owners_copy)
+    await ann.send("SF1234567890")
+    for copy in (owners_copy, opened, pats_copy):
+        assert copy.buttons == [[copy.buttons[0][0]], [copy.buttons[1][0]]] and "SF1234567890" in copy.text
+    assert owners_copy.buttons[0] == ["📬 Delivered"] and pats_copy.text.startswith("🚚 订单 #1001")
+
+
+async def test_a_tapped_old_copy_that_could_not_be_edited_is_brought_up_to_date(world):
     ann, shop, _ = await shop_with_product_on_link(world)
     pat = await add_staff(world, ann)
     await place_order(world, world.user("Bob"), shop)
     stale = pat.last
+    world.tg.fail_next("editMessageText", error_code=400, description="Bad Request: message can't be edited",
+                       times=5, chat_id=pat.id)
     await ann.tap("✅ Confirm")
     await ann.tap("🚚 Ship")
     await ann.tap("Ship without tracking number")
+    world.tg.clear_faults()
+    assert stale.buttons == [["✅ Confirm", "🚚 Ship", "✖ Cancel"]]  # Telegram kept the old copy
     query = await pat.tap("✖ Cancel", message=stale)
     assert query.show_alert and "shipped" in query.answer_text
     # Pat's copy now shows the order as it is, and offers only what it allows.
@@ -489,3 +512,14 @@ async def test_shared_location_shows_as_a_map_link_on_the_card_the_notice_and_th
     await ann.send("/export today")
     row = next(csv.DictReader(io.StringIO(ann.last.document.data.decode("utf-8-sig"))))
     assert row["Map"].startswith(link)
+
+
+async def test_a_buyers_cancel_takes_ship_off_the_shops_cards(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    await place_order(world, bob, shop)
+    notice = next(m for m in ann.chat.bot_messages if "New order #1001" in (m.text or ""))
+    await bob.send("/myorders")
+    await bob.tap("Cancel #1001")
+    await bob.tap("Yes, cancel")
+    assert notice.text.startswith("✖ Order #1001") and notice.buttons == [["📋 Back to orders"]]
