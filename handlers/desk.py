@@ -94,6 +94,8 @@ def refusal(t: Translator, order: Order, wanted: Status, exc: IllegalTransition 
                                                                                               order.payment_status)):
         return t.plain("desk.ship_awaiting_payment", number=order.number)
     status = exc.current if exc is not None else order.status
+    if Status(status) is wanted:  # e.g. shipped by someone else a moment ago
+        return t.plain("desk.already", number=order.number, status=status_text(t, status))
     return t.plain("desk.illegal", number=order.number, status=status_text(t, status),
                    wanted=status_text(t, wanted))
 
@@ -197,13 +199,34 @@ async def _ask(update: Update, context: Context, wanted: Status) -> None:
         return
     await update.callback_query.answer()
     card = update.callback_query.message.message_id if update.callback_query.message else None
-    flow_name = FLOW_SHIP if wanted is Status.SHIPPED else FLOW_CANCEL
-    await services(context).store.flows.start(who.id, flow_name, "input", {"order": order.id, "card": card})
+    prompt = None
     if wanted is Status.SHIPPED:
         markup = keyboard([[button(who.t.plain("desk.button_skip_tracking"), "d.shipnow", order.id)]])
-        await reply(update, who.t("desk.ask_tracking", number=order.number), markup)
+        prompt = await _send_prompt(update, who.t("desk.ask_tracking", number=order.number), markup)
     else:
         await reply(update, who.t("desk.ask_reason", number=order.number))
+    flow_name = FLOW_SHIP if wanted is Status.SHIPPED else FLOW_CANCEL
+    await services(context).store.flows.start(who.id, flow_name, "input",
+                                              {"order": order.id, "card": card, "prompt": prompt})
+
+
+async def _send_prompt(update: Update, text: str, markup: dict) -> int | None:
+    """Send the ship prompt and return its message id (its button is taken off once answered)."""
+    result = await update.get_bot().do_api_request("sendMessage", api_kwargs={
+        "chat_id": update.effective_chat.id, "text": text, "parse_mode": "HTML", "reply_markup": markup,
+        "link_preview_options": {"is_disabled": True}})
+    return result.get("message_id") if isinstance(result, dict) else None
+
+
+async def _close_prompt(update: Update, prompt: int | None) -> None:
+    """Take "Ship without tracking number" off a prompt that has been answered by typing."""
+    if prompt is None:
+        return
+    try:
+        await update.get_bot().do_api_request("editMessageReplyMarkup", api_kwargs={
+            "chat_id": update.effective_chat.id, "message_id": prompt, "reply_markup": {"inline_keyboard": []}})
+    except BadRequest as exc:  # too old or already without it: nothing left to offer anyway
+        log.info("could not take the button off ship prompt %s: %s", prompt, exc)
 
 
 async def on_ship_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
@@ -214,6 +237,7 @@ async def on_ship_input(update: Update, context: Context, who: Actor, flow: Flow
         await reply(update, who.t("desk.tracking_invalid"))
         return
     await store.flows.clear(who.id)
+    await _close_prompt(update, flow.data.get("prompt"))
     found = await order_for_member(update, context, who, flow.data.get("order"))
     if found is not None:
         await _finish(update, context, who, found, Status.SHIPPED, flow.data.get("card"),
@@ -245,6 +269,8 @@ async def _finish(update: Update, context: Context, who: Actor, found: tuple[Ord
         changed = await _step(services(context), who, order, membership.shop, wanted, skip, **fields)
     except IllegalTransition as exc:
         await refuse(update, context, who, order, membership.shop, wanted, exc)
+        if update.callback_query is not None:  # the prompt's button can do nothing any more
+            await _close_prompt(update, update.callback_query.message.message_id)
         return
     done = who.t.plain("desk.done", number=changed.number, status=status_text(who.t, changed.status))
     if update.callback_query is not None:
@@ -287,7 +313,7 @@ async def on_list(update: Update, context: Context) -> None:
     page = data.opt_int(1) if data else None
     membership = await current_membership(who, context)
     if membership is None or code not in FILTERS or page is None or page < 0:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        await update.callback_query.answer(who.t.plain("common.stale_button"), show_alert=True)
         return
     await update.callback_query.answer()
     await _list(update, context, who, membership.shop, code, page)

@@ -523,3 +523,25 @@ async def test_a_buyers_cancel_takes_ship_off_the_shops_cards(world):
     await bob.tap("Cancel #1001")
     await bob.tap("Yes, cancel")
     assert notice.text.startswith("✖ Order #1001") and notice.buttons == [["📋 Back to orders"]]
+
+
+async def test_a_ship_prompt_answered_by_typing_offers_no_button_any_more(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    await place_order(world, world.user("Bob"), shop)
+    await ann.tap("🚚 Ship")
+    prompt = ann.last
+    await ann.send("SF1234567890")
+    assert prompt.buttons == []  # "Ship without tracking number" would only be refused now
+
+
+async def test_an_order_shipped_by_someone_else_is_already_shipped_not_cant_become(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    pat = await add_staff(world, ann)
+    await place_order(world, world.user("Bob"), shop)
+    await ann.tap("🚚 Ship")
+    prompt = ann.last
+    await pat.tap("🚚 Ship")
+    await pat.tap("Ship without tracking number")
+    query = await ann.tap("Ship without tracking number", message=prompt)
+    assert query.show_alert and query.answer_text == "Order #1001 is already 🚚 shipped."
+    assert prompt.buttons == []
