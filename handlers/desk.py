@@ -19,9 +19,9 @@ from handlers.common import (
     Actor, Context, Services, actor, button, current_membership, keyboard, message_text, parse_callback, present,
     reply, services,
 )
+from handlers import order_card
 from handlers.flows import register_flow
 from handlers.my_orders import status_text
-from handlers import order_card
 from handlers.notices import buyer_status_message
 from storage.models import Flow, Membership, Shop
 from storage.orders import Order
@@ -89,9 +89,9 @@ async def edit_card(update: Update, context: Context, who: Actor, order: Order, 
 
 def refusal(t: Translator, order: Order, wanted: Status, exc: IllegalTransition | None = None) -> str:
     """Why a step cannot be taken, in one line for an alert."""
-    if isinstance(exc, AwaitingPayment) or (exc is None and wanted is Status.SHIPPED
-                                            and Status(order.status) in OPEN and not may_ship(order.status,
-                                                                                              order.payment_status)):
+    unpaid = wanted is Status.SHIPPED and Status(order.status) in OPEN and not may_ship(order.status,
+                                                                                       order.payment_status)
+    if isinstance(exc, AwaitingPayment) or (exc is None and unpaid):
         return t.plain("desk.ship_awaiting_payment", number=order.number)
     status = exc.current if exc is not None else order.status
     if Status(status) is wanted:  # e.g. shipped by someone else a moment ago

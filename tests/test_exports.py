@@ -101,3 +101,12 @@ async def test_staff_export_the_orders_waiting_to_ship_until_the_owner_allows_al
     assert "Staff may export all orders" in ann.last.text
     await pat.send("/export all")
     assert [r["Order"] for r in exported(pat)] == ["1001", "1002"]
+
+
+def test_a_shared_location_links_to_a_map_chinese_merchants_can_open():
+    from core.geo import map_link
+
+    assert map_link(None, None, "zh") is None
+    # Amap takes longitude first, and is told the point is GPS (WGS-84), as Telegram gives it.
+    assert map_link(30.7, 111.3, "zh") == "https://uri.amap.com/marker?position=111.300000,30.700000&coordinate=wgs84"
+    assert map_link(30.7, 111.3, "en").startswith("https://www.openstreetmap.org/?mlat=30.700000&mlon=111.300000")
