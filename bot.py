@@ -59,9 +59,6 @@ async def _backup(config: Config, target: str) -> None:
         await db.close()
 
 
-STARTUP_SECONDS = 25  # reaching Telegram at start-up: past this, say so and stop rather than hang
-
-
 async def _run(config: Config) -> int:
     from telegram.error import InvalidToken, NetworkError
 
@@ -74,11 +71,12 @@ async def _run(config: Config) -> int:
         loop.add_signal_handler(sig, stop.set)
     problem = None
     try:
-        await asyncio.wait_for(bot.start(polling=config.mode == "polling"), STARTUP_SECONDS)
+        # Past telegram.startup_timeout, say so and stop rather than hang.
+        await asyncio.wait_for(bot.start(polling=config.mode == "polling"), config.startup_timeout)
     except InvalidToken:
         problem = "config error: bot.token: Telegram refused this token (401 Unauthorized); check it with @BotFather"
     except (NetworkError, TimeoutError, OSError) as exc:  # TimedOut is a NetworkError
-        reason = "no answer within %d s" % STARTUP_SECONDS if isinstance(exc, TimeoutError) else str(exc)
+        reason = f"no answer within {config.startup_timeout:g} s" if isinstance(exc, TimeoutError) else str(exc)
         problem = (f"cannot reach Telegram at {config.api_base_url} ({reason}); check the network, "
                    "and telegram.api_base_url in the config if you use your own Bot API server")
     if problem is not None:

@@ -71,6 +71,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     payment_provider_token: str | None = None  # Telegram Payments; None: card payments are off
     admin_summary_at: int = 21 * 60 + 30  # minutes after midnight (defaults.timezone) of the admins' summary
+    startup_timeout: float = 25.0  # seconds to reach Telegram at start-up before stopping with one line
 
     @property
     def zone(self) -> ZoneInfo:
@@ -147,6 +148,11 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
     api_base_url = _url(tg, "telegram.api_base_url", "api_base_url", DEFAULT_API_BASE_URL)
     file_base_url = _url(tg, "telegram.file_base_url", "file_base_url", DEFAULT_FILE_BASE_URL)
 
+    startup_timeout = tg.get("startup_timeout", 25)
+    if not isinstance(startup_timeout, (int, float)) or isinstance(startup_timeout, bool) \
+            or not 1 <= startup_timeout <= 600:
+        raise ConfigError("telegram.startup_timeout", "must be a number of seconds from 1 to 600")
+
     admin_summary_at = _time_of_day(bot.get("admin_summary_at", "21:30"), "bot.admin_summary_at")
     provider_token = env.get("LIVECART_PROVIDER_TOKEN") or payments.get("provider_token") or None
     if provider_token is not None and (not isinstance(provider_token, str) or not re.fullmatch(r"\d+:[\w:-]+", provider_token)):
@@ -167,6 +173,7 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
         limits=_limits(limits_raw),
         payment_provider_token=provider_token,
         admin_summary_at=admin_summary_at,
+        startup_timeout=float(startup_timeout),
     )
 
 

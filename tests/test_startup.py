@@ -87,3 +87,19 @@ async def test_telegram_unreachable_says_what_to_check_in_one_line(tmp_path):
     assert len(lines) == 1, err
     assert "cannot reach Telegram" in lines[0] and base in lines[0] and "network" in lines[0]
     assert "api_base_url" in lines[0]
+
+
+async def test_telegram_that_accepts_but_never_answers_stops_the_bot_after_the_startup_timeout(tmp_path):
+    """A firewall that swallows packets, a proxy that hangs: the bot says so instead of waiting."""
+    silent = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    config = config_at(tmp_path, GOOD_TOKEN, base)
+    config.write_text(config.read_text(encoding="utf-8") + "startup_timeout = 2\n", encoding="utf-8")
+    try:
+        code, err = await run_bot(config)
+    finally:
+        silent.close()
+    assert code != 0 and "Traceback" not in err
+    lines = own_lines(err)
+    assert len(lines) == 1 and "cannot reach Telegram" in lines[0] and "no answer within 2 s" in lines[0], err
