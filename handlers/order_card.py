@@ -65,7 +65,17 @@ def card_recorder(svc: Services):
     """For the outbox sender: remember the message a new-order notice became (it is a card)."""
 
     async def record(message, result) -> None:
-        if message.ref is not None and isinstance(result, dict) and "message_id" in result:
-            await svc.store.orders.remember_card(message.ref, message.chat_id, result["message_id"])
+        if message.ref is None or not isinstance(result, dict) or "message_id" not in result:
+            return
+        copy = (message.chat_id, result["message_id"])
+        await svc.store.orders.remember_card(message.ref, *copy)
+        # A notice that waited in the outbox (Telegram down, a 429) shows the order as it was
+        # placed; if it has moved on since, bring this copy up to date at once.
+        order = await svc.store.orders.get(message.ref)
+        shop = await svc.store.shops.get(order.shop_id) if order else None
+        if order is not None and shop is not None and (order.status != Status.PLACED or order.updated_at > order.created_at):
+            for edit in await copies_to_refresh(svc, order, shop):
+                if (edit.chat_id, edit.params["message_id"]) == copy:
+                    await svc.store.outbox.send_later(edit)
 
     return record

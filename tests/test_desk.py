@@ -545,3 +545,19 @@ async def test_an_order_shipped_by_someone_else_is_already_shipped_not_cant_beco
     query = await ann.tap("Ship without tracking number", message=prompt)
     assert query.show_alert and query.answer_text == "Order #1001 is already 🚚 shipped."
     assert prompt.buttons == []
+
+
+async def test_a_notice_delivered_late_shows_the_order_as_it_is_by_then(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    pat = await add_staff(world, ann)
+    world.tg.fail_next("sendMessage", error_code=502, description="Bad Gateway", times=1000, chat_id=ann.id)
+    await place_order(world, world.user("Bob"), shop)  # Ann's notice waits in the outbox
+    await pat.tap("🚚 Ship")
+    await pat.send("SF1234567890")
+    world.tg.clear_faults()
+    async with world.store.db.write() as conn:  # skip the backoff wait
+        await conn.execute("UPDATE outbox SET not_before = 0 WHERE sent_at IS NULL")
+    world.bot.outbox._wake.set()
+    await world.settle()
+    notice = next(m for m in ann.chat.bot_messages if "Order #1001" in (m.text or ""))
+    assert notice.text.startswith("🚚 Order #1001") and notice.buttons == [["📬 Delivered"], ["📋 Back to orders"]]
