@@ -23,7 +23,8 @@ from handlers.notices import STATUS_NAMES, method_name
 
 PERIODS = ("today", "yesterday", "7d", "30d", "all")
 # `/packlist live` in either language (a Chinese merchant types /packlist 直播).
-LIVE_KEYWORDS = frozenset(translator(language).plain("packlist.keyword_live").lower() for language in LANGUAGES) | {"live"}
+LIVE_KEYWORDS = frozenset(translator(language).plain("packlist.keyword_live").lower()
+                          for language in LANGUAGES) | {"live"}
 CSV_HEADERS = [N_("export.col_number"), N_("export.col_time"), N_("export.col_buyer"), N_("export.col_recipient"),
                N_("export.col_phone"), N_("export.col_address"), N_("export.col_map"), N_("export.col_items"),
                N_("export.col_units"), N_("export.col_total"), N_("export.col_currency"), N_("export.col_status"),

@@ -49,7 +49,8 @@ def order_items_text(t: Translator, order: Order) -> Safe:
                             subtotal=t.money(i.subtotal, order.currency)) for i in order.items))
 
 
-def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | None, *, title: str | None = None) -> str:
+def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | None, *,
+                        title: str | None = None) -> str:
     """The order as the shop reads it (notice and order card); `title` replaces the notice's
     "New order" first line once the order has moved on."""
     who = buyer.first_name if buyer else "?"

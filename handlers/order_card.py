@@ -73,7 +73,8 @@ def card_recorder(svc: Services):
         # placed; if it has moved on since, bring this copy up to date at once.
         order = await svc.store.orders.get(message.ref)
         shop = await svc.store.shops.get(order.shop_id) if order else None
-        if order is not None and shop is not None and (order.status != Status.PLACED or order.updated_at > order.created_at):
+        moved_on = order is not None and (order.status != Status.PLACED or order.updated_at > order.created_at)
+        if moved_on and shop is not None:
             for edit in await copies_to_refresh(svc, order, shop):
                 if (edit.chat_id, edit.params["message_id"]) == copy:
                     await svc.store.outbox.send_later(edit)
