@@ -13,6 +13,7 @@ Two jobs, one place, so every export does both the same way:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -48,6 +49,7 @@ def money_cell(minor: int, currency: str) -> Decimal:
     return Decimal(format_amount_plain(minor, currency))
 
 
+@functools.lru_cache(maxsize=4096)  # a day's export repeats returning buyers' phones
 def phone_cell(phone: str | None, home_region: str | None = "CN") -> str:
     """A phone as text a spreadsheet keeps as text: the local way for the shop's own country
     ("138 0013 8000"), the international way otherwise ("+1 415-555-0100"). The spaces are what

@@ -46,8 +46,8 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
                   total=t.money(order.total, order.currency))
         if order.payment_method != "cod":
             block += "\n" + payment_line(t, order)
-        if order.tracking_number:
-            block += "\n" + t("myorders.tracking", carrier=order.carrier or "", tracking=order.tracking_number)
+        if order.tracking_number or order.carrier:  # a carrier alone ("顺丰") is worth telling too
+            block += "\n" + t("myorders.tracking", carrier=order.carrier or "", tracking=order.tracking_number or "")
         blocks.append(block)
         if buyer_may(order.status, Status.CANCELLED):
             rows.append([button(t.plain("myorders.button_cancel", number=order.number), "o.cancel", order.id)])
