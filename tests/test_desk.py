@@ -562,3 +562,14 @@ async def test_a_notice_delivered_late_shows_the_order_as_it_is_by_then(world):
     notice = next(m for m in ann.chat.bot_messages if "Order #1001" in (m.text or ""))
     assert notice.text.startswith("🚚 Order #1001")
     assert notice.buttons == [["📬 Delivered"], ["📋 Back to orders"]]
+
+
+async def test_packlist_leaves_out_prepaid_orders_not_paid_yet_and_says_how_many(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    await place_order(world, world.user("Bob"), shop)
+    unpaid = await place_order(world, world.user("Cai"), shop)
+    await set_payment(world, unpaid.id, "code", "awaiting")
+    await ann.send("/packlist")
+    text = ann.last.text
+    assert "#1001 Bob" in text and "Cai" not in text and "Oranges: 1" in text
+    assert "1 more order waits for its payment" in text
