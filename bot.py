@@ -74,7 +74,7 @@ def _backup(config: Config, target: str) -> int:
 
 
 async def _run(config: Config) -> int:
-    from telegram.error import InvalidToken
+    from telegram.error import InvalidToken, NetworkError
 
     from runtime.livecart import Livecart, freeze_startup_heap
 
@@ -83,12 +83,20 @@ async def _run(config: Config) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    problem = None
     try:
-        await bot.start(polling=config.mode == "polling")
+        # Past telegram.startup_timeout, say so and stop rather than hang.
+        await asyncio.wait_for(bot.start(polling=config.mode == "polling"), config.startup_timeout)
     except InvalidToken:
-        print("config error: bot.token: Telegram refused this token; check it with @BotFather", file=sys.stderr)
-        await bot.stop()
-        return 2
+        problem = "config error: bot.token: Telegram refused this token (401 Unauthorized); check it with @BotFather"
+    except (NetworkError, TimeoutError, OSError) as exc:  # TimedOut is a NetworkError
+        reason = f"no answer within {config.startup_timeout:g} s" if isinstance(exc, TimeoutError) else str(exc)
+        problem = (f"cannot reach Telegram at {config.api_base_url} ({reason}); check the network, "
+                   "and telegram.api_base_url in the config if you use your own Bot API server")
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        await _stop_quietly(bot)
+        return 3 if problem.startswith("cannot reach") else 2
     freeze_startup_heap()
     try:
         await stop.wait()
@@ -109,6 +117,14 @@ async def _stop_within(bot, seconds: float) -> None:
         log.warning("stopped after %.0fs with work in hand; it is stored and resumes at the next start", seconds)
         return
     log.info("stopped cleanly in %.1fs", time.monotonic() - began)
+
+
+async def _stop_quietly(bot) -> None:
+    """Undo a start that failed half-way (the store's thread would keep the process alive)."""
+    try:
+        await asyncio.wait_for(bot.stop(), 5)
+    except Exception as exc:  # the start already failed; its one line says why
+        log.debug("stopping after a failed start: %r", exc)
 
 
 if __name__ == "__main__":

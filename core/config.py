@@ -21,6 +21,7 @@ DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
 SUPPORTED_LANGUAGES = ("en", "zh")
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
+_PLACEHOLDER = "replace-with-the-token"  # config.example.toml's bot.token, copied unchanged
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -105,6 +106,7 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    startup_timeout: float = 25.0  # seconds to reach Telegram at start-up before stopping with one line
 
     @property
     def zone(self) -> ZoneInfo:
@@ -145,6 +147,9 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
             f"missing; set it in the config or in the environment variable {TOKEN_ENV} "
             "(get one from @BotFather with /newbot)",
         )
+    if isinstance(token, str) and _PLACEHOLDER in token:
+        raise ConfigError("bot.token", "is still the example's placeholder; put the token @BotFather gave you "
+                                       f"(/newbot) in the config or in {TOKEN_ENV}")
     if not isinstance(token, str) or not _TOKEN_RE.match(token):
         raise ConfigError("bot.token", "does not look like a bot token (digits:letters, as @BotFather gives it)")
 
@@ -181,6 +186,11 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
     api_base_url = _url(tg, "telegram.api_base_url", "api_base_url", DEFAULT_API_BASE_URL)
     file_base_url = _url(tg, "telegram.file_base_url", "file_base_url", DEFAULT_FILE_BASE_URL)
 
+    startup_timeout = tg.get("startup_timeout", 25)
+    if not isinstance(startup_timeout, (int, float)) or isinstance(startup_timeout, bool) \
+            or not 1 <= startup_timeout <= 600:
+        raise ConfigError("telegram.startup_timeout", "must be a number of seconds from 1 to 600")
+
     admin_summary_at = _time_of_day(bot.get("admin_summary_at", "21:30"), "bot.admin_summary_at")
     provider_token = env.get("LIVECART_PROVIDER_TOKEN") or payments.get("provider_token") or None
     if provider_token is not None and (not isinstance(provider_token, str) or not re.fullmatch(r"\d+:[\w:-]+", provider_token)):
@@ -204,6 +214,7 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
         metrics=metrics,
         backup=backup,
         logging=logging_,
+        startup_timeout=float(startup_timeout),
     )
 
 

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -109,8 +109,16 @@ class Translator:
         return format_money(minor, currency, self.locale)
 
     def datetime(self, ts: float, timezone: str) -> str:
-        moment = datetime.fromtimestamp(ts, ZoneInfo(timezone))
-        return format_datetime(moment, "short", tzinfo=ZoneInfo(timezone), locale=self.locale)
+        """A moment the way people of the language write it, in the shop's time zone:
+        "12月2日 22:29" in Chinese, "Dec 2, 10:29 PM" in English (the year only when it is not
+        this year's). CLDR's "short" pattern gave Chinese merchants "2026/12/2" and English ones
+        the US "12/2/26"."""
+        zone = ZoneInfo(timezone)
+        moment = datetime.fromtimestamp(ts, zone)
+        skeleton = "MMMd" if moment.year == datetime.now(zone).year else "yMMMd"
+        day = format_skeleton(skeleton, moment, tzinfo=zone, fuzzy=True, locale=self.locale)
+        clock = format_time(moment, "short", tzinfo=zone, locale=self.locale)
+        return f"{day} {clock}" if self.language == "zh" else f"{day}, {clock}"
 
     def date(self, ts: float, timezone: str) -> str:
         return format_date(datetime.fromtimestamp(ts, ZoneInfo(timezone)), "medium", locale=self.locale)

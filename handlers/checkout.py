@@ -318,7 +318,8 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
         text += "\n\n" + t("checkout.held_until", time=t.time(d["held_until"], shop.timezone))
     rows = [[button(t.plain("checkout.button_confirm"), "b.ok", token)]]
     if len(methods) > 1:  # the buyer picks how to pay; the chosen one is ticked
-        rows.append([button(("✅ " if m.value == chosen else "") + method_name(t, m.value), "b.m", m.value, token)
+        # A radio mark, not ✅: ✅ is the Confirm button's, and a tick looked like something to tap.
+        rows.append([button(("🔘 " if m.value == chosen else "⚪ ") + method_name(t, m.value), "b.m", m.value, token)
                      for m in methods])
     rows.append([button(t.plain("checkout.button_change_address"), "b.chg", token),
                  button(t.plain("checkout.button_change_recipient"), "b.rcp", token)])
@@ -393,8 +394,8 @@ async def on_confirm(update: Update, context: Context) -> None:
             max_open_orders=svc.config.limits.open_orders_per_buyer_per_shop,
             payment_method=method.value, payment_deadline=deadline,
             messages=messages, clear_cart=d.get("from_cart", False), end_conversation=True)
-    except OrderProblem as problem:
-        await store.flows.clear(who.id)
+    except OrderProblem as problem:  # nothing ordered: the checkout ends and its held units go back
+        await store.holds.release(who.id, token, end_conversation=True)
         await query.answer()
         await show(update, problem_text(who.t, problem), keyboard([[button(who.t.plain("buyer.button_catalog"),
                                                                            "b.shop", shop.id, 0)]]))

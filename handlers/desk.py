@@ -6,21 +6,24 @@ never trusted) and that the step is legal for the order's current status.
 
 from __future__ import annotations
 
+import logging
 import math
 
 from telegram import Update
+from telegram.error import BadRequest
 
-from core.i18n import N_, Translator
-from core.orders import TRANSITIONS, IllegalTransition, Status
-from core.telegram_text import TEXT_LIMIT, pages, visible_length
+from core.i18n import N_, Translator, escape
+from core.orders import OPEN, AwaitingPayment, IllegalTransition, Status, may_ship, next_steps
 from core.text import TextRefused, accept_text, clean_text, shorten
+from core.tracking import parse_shipment
 from handlers.common import (
-    Actor, Context, Keyboard, actor, button, current_membership, keyboard, message_text, parse_callback, present,
+    Actor, Context, Services, actor, button, current_membership, keyboard, message_text, parse_callback, present,
     reply, services,
 )
+from handlers import order_card
 from handlers.flows import register_flow
 from handlers.my_orders import status_text
-from handlers.notices import buyer_status_message, merchant_order_text, order_desk_buttons, order_item_lines
+from handlers.notices import buyer_status_message
 from storage.models import Flow, Membership, Shop
 from storage.orders import Order
 
@@ -37,6 +40,7 @@ FILTER_NAMES = {
 }
 REASON_MAX = 200
 TRACKING_MAX = 100
+log = logging.getLogger(__name__)
 
 
 async def order_for_member(update: Update, context: Context, who: Actor, order_id: int | None
@@ -54,42 +58,74 @@ async def order_for_member(update: Update, context: Context, who: Actor, order_i
     return order, membership
 
 
-def order_view(t: Translator, order: Order, shop: Shop, buyer, page: int = 0) -> tuple[str, Keyboard]:
-    """The order with its desk buttons. An order too long for one message (Telegram takes 4,096
-    characters) shows its lines a page at a time, with ◀ ▶ under them."""
-    status = [t("desk.status_line", status=status_text(t, order.status),
-                time=t.datetime(order.created_at, shop.timezone))]
-    if order.tracking_number:
-        status.append(t("notice.tracking", carrier=order.carrier or "", tracking=order.tracking_number))
-    if order.cancel_reason:
-        status.append(t("desk.cancel_reason", reason=order.cancel_reason))
-    lines = order_item_lines(t, order)
-    page_line = t("desk.items_page", first=len(lines), last=len(lines), total=len(lines))  # the longest it gets
-    overhead = visible_length(merchant_order_text(t, order, shop, buyer, status_lines=status, items=[page_line]))
-    item_pages = pages(lines, TEXT_LIMIT - overhead - 1)
-    page = min(max(page, 0), len(item_pages) - 1)
-    shown = list(item_pages[page])
-    markup = order_desk_buttons(t, order)
-    if len(item_pages) > 1:
-        first = sum(len(p) for p in item_pages[:page]) + 1
-        shown.append(t("desk.items_page", first=first, last=first + len(shown) - 1, total=len(lines)))
-        nav = []
-        if page > 0:
-            nav.append(button("◀", "d.view", order.id, page - 1))
-        if page + 1 < len(item_pages):
-            nav.append(button("▶", "d.view", order.id, page + 1))
-        markup = keyboard([nav, *markup["inline_keyboard"]])
-    return merchant_order_text(t, order, shop, buyer, status_lines=status, items=shown), markup
-
-
-async def show_order(update: Update, context: Context, who: Actor, order: Order, shop: Shop, *, new: bool = False,
-                     page: int = 0) -> None:
+async def render_card(context: Context, who: Actor, order: Order, shop: Shop, back: str = "new",
+                      page: int = 0) -> tuple[str, dict]:
     buyer = await services(context).store.users.get(order.buyer_id)
-    text, markup = order_view(who.t, order, shop, buyer, page)
-    if new:
-        await reply(update, text, markup)
-    else:
-        await present(update, text, markup)
+    return order_card.card(who.t, order, shop, buyer, back, page)
+
+
+async def show_order(update: Update, context: Context, who: Actor, order: Order, shop: Shop, back: str = "new",
+                     page: int = 0) -> None:
+    """Show the card on the tapped message (edited in place), and remember that it shows it."""
+    await present(update, *(await render_card(context, who, order, shop, back, page)))
+    message = update.callback_query.message if update.callback_query else None
+    if message is not None and not getattr(message, "photo", None):
+        await services(context).store.orders.remember_card(order.id, message.chat.id, message.message_id)
+
+
+async def edit_card(update: Update, context: Context, who: Actor, order: Order, shop: Shop,
+                    message_id: int | None) -> None:
+    """Edit the card a member acted on (remembered by message id) to the order as it is now;
+    a new card only when that message cannot be edited any more."""
+    text, markup = await render_card(context, who, order, shop)
+    if message_id is not None:
+        try:
+            await update.get_bot().do_api_request("editMessageText", api_kwargs={
+                "chat_id": update.effective_chat.id, "message_id": message_id, "text": text, "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": True}, "reply_markup": markup})
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.info("could not edit order card %s (%s); sending a new one", message_id, exc)
+    await reply(update, text, markup)
+
+
+def refusal(t: Translator, order: Order, wanted: Status, exc: IllegalTransition | None = None) -> str:
+    """Why a step cannot be taken, in one line for an alert."""
+    unpaid = wanted is Status.SHIPPED and Status(order.status) in OPEN and not may_ship(order.status,
+                                                                                       order.payment_status)
+    if isinstance(exc, AwaitingPayment) or (exc is None and unpaid):
+        return t.plain("desk.ship_awaiting_payment", number=order.number)
+    status = exc.current if exc is not None else order.status
+    if Status(status) is wanted:  # e.g. shipped by someone else a moment ago
+        return t.plain("desk.already", number=order.number, status=status_text(t, status))
+    return t.plain("desk.illegal", number=order.number, status=status_text(t, status),
+                   wanted=status_text(t, wanted))
+
+
+async def refuse(update: Update, context: Context, who: Actor, order: Order, shop: Shop, wanted: Status,
+                 exc: IllegalTransition | None = None) -> None:
+    """Say why not, in an alert on the tap (or a message for typed input), and bring the tapped
+    card up to date so an old copy stops offering what the order no longer allows."""
+    text = refusal(who.t, order, wanted, exc)
+    if update.callback_query is None:
+        await reply(update, escape(text))
+        return
+    await update.callback_query.answer(text, show_alert=True)
+    fresh = await services(context).store.orders.get(order.id)
+    message = update.callback_query.message
+    if fresh is not None and message is not None and not getattr(message, "photo", None) \
+            and _is_order_card(message, order):
+        await show_order(update, context, who, fresh, shop)
+
+
+def _is_order_card(message, order: Order) -> bool:
+    """Whether the tapped message is a card of this order (not a prompt or a list)."""
+    markup = getattr(message, "reply_markup", None)
+    datas = [b.callback_data for row in (markup.inline_keyboard if markup else ()) for b in row]
+    return any(d and d.split(":")[0] in ("d.conf", "d.ship", "d.cancel", "d.done") and d.endswith(f":{order.id}")
+               for d in datas)
 
 
 async def on_view(update: Update, context: Context) -> None:
@@ -98,28 +134,21 @@ async def on_view(update: Update, context: Context) -> None:
     found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
+    back = data.args[1] if len(data.args) > 1 and data.args[1] in FILTERS else "new"
     await update.callback_query.answer()
-    await show_order(update, context, who, found[0], found[1].shop, page=(data.page(1) or 0) if data else 0)
+    await show_order(update, context, who, found[0], found[1].shop, back, page=(data.page(2) or 0) if data else 0)
 
 
-async def _step(update: Update, context: Context, who: Actor, order: Order, shop: Shop, wanted: Status, **fields) -> Order | None:
-    """Move the order and tell the buyer, atomically; report an illegal step."""
-    svc = services(context)
+async def _step(svc: Services, who: Actor, order: Order, shop: Shop, wanted: Status,
+                skip: tuple[int, int] | None, **fields) -> Order:
+    """Move the order, tell the buyer and bring every copy of its card up to date, atomically
+    (IllegalTransition if not allowed). `skip`: the card this answer edits itself."""
 
     async def messages(changed: Order):
-        return await buyer_status_message(svc, changed, shop)
+        return [*await buyer_status_message(svc, changed, shop),
+                *await order_card.copies_to_refresh(svc, changed, shop, skip)]
 
-    try:
-        return await svc.store.orders.transition(order.id, wanted, who.id, messages=messages, **fields)
-    except IllegalTransition as exc:
-        text = who.t.plain("desk.illegal", number=order.number, status=status_text(who.t, exc.current),
-                           wanted=status_text(who.t, exc.wanted))
-        if update.callback_query:
-            await update.callback_query.answer(text, show_alert=True)
-        else:
-            await reply(update, who.t("desk.illegal", number=order.number, status=status_text(who.t, exc.current),
-                                      wanted=status_text(who.t, exc.wanted)))
-        return None
+    return await svc.store.orders.transition(order.id, wanted, who.id, messages=messages, **fields)
 
 
 async def on_confirm(update: Update, context: Context) -> None:
@@ -137,8 +166,15 @@ async def _simple_step(update: Update, context: Context, wanted: Status) -> None
     if found is None:
         return
     order, membership = found
-    changed = await _step(update, context, who, order, membership.shop, wanted)
-    if changed is None:
+    if wanted not in next_steps(order.status, order.payment_status):
+        await refuse(update, context, who, order, membership.shop, wanted)
+        return
+    try:
+        message = update.callback_query.message
+        tapped = (message.chat.id, message.message_id) if message is not None else None
+        changed = await _step(services(context), who, order, membership.shop, wanted, tapped)
+    except IllegalTransition as exc:  # changed by someone else a moment ago
+        await refuse(update, context, who, order, membership.shop, wanted, exc)
         return
     await update.callback_query.answer(who.t.plain("desk.done", number=changed.number,
                                                    status=status_text(who.t, changed.status)))
@@ -147,39 +183,54 @@ async def _simple_step(update: Update, context: Context, wanted: Status) -> None
 
 async def on_ship(update: Update, context: Context) -> None:
     """Ship: ask for carrier and tracking number (or skip)."""
-    await _ask(update, context, FLOW_SHIP, "desk.ask_tracking", "d.shipnow")
+    await _ask(update, context, Status.SHIPPED)
 
 
 async def on_cancel(update: Update, context: Context) -> None:
     """Cancel: ask for a reason the buyer will read."""
-    await _ask(update, context, FLOW_CANCEL, "desk.ask_reason", None)
+    await _ask(update, context, Status.CANCELLED)
 
 
-async def _ask(update: Update, context: Context, flow_name: str, prompt: str, skip_action: str | None) -> None:
+async def _ask(update: Update, context: Context, wanted: Status) -> None:
     who = await actor(update, context)
     data = parse_callback(update)
     found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
-    order = found[0]
-    wanted = Status.SHIPPED if flow_name == FLOW_SHIP else Status.CANCELLED
-    if wanted not in _next(order):
-        await _step(update, context, who, order, found[1].shop, wanted)  # says why not
+    order, membership = found
+    if wanted not in next_steps(order.status, order.payment_status):
+        await refuse(update, context, who, order, membership.shop, wanted)
         return
     await update.callback_query.answer()
-    await services(context).store.flows.start(who.id, flow_name, "input", {"order": order.id})
-    markup = keyboard([[button(who.t.plain("desk.button_skip_tracking"), skip_action, order.id)]]) if skip_action else None
-    await reply(update, who.t(prompt, number=order.number), markup)
+    card = update.callback_query.message.message_id if update.callback_query.message else None
+    prompt = None
+    if wanted is Status.SHIPPED:
+        markup = keyboard([[button(who.t.plain("desk.button_skip_tracking"), "d.shipnow", order.id)]])
+        prompt = await _send_prompt(update, who.t("desk.ask_tracking", number=order.number), markup)
+    else:
+        await reply(update, who.t("desk.ask_reason", number=order.number))
+    flow_name = FLOW_SHIP if wanted is Status.SHIPPED else FLOW_CANCEL
+    await services(context).store.flows.start(who.id, flow_name, "input",
+                                              {"order": order.id, "card": card, "prompt": prompt})
 
 
-def _next(order: Order) -> frozenset[Status]:
-    return TRANSITIONS[Status(order.status)]
+async def _send_prompt(update: Update, text: str, markup: dict) -> int | None:
+    """Send the ship prompt and return its message id (its button is taken off once answered)."""
+    result = await update.get_bot().do_api_request("sendMessage", api_kwargs={
+        "chat_id": update.effective_chat.id, "text": text, "parse_mode": "HTML", "reply_markup": markup,
+        "link_preview_options": {"is_disabled": True}})
+    return result.get("message_id") if isinstance(result, dict) else None
 
 
-def split_tracking(text: str) -> tuple[str | None, str]:
-    """"SF Express SF1234567890" -> ("SF Express", "SF1234567890"): the last word is the number."""
-    words = text.split()
-    return (" ".join(words[:-1]) or None), words[-1]
+async def _close_prompt(update: Update, prompt: int | None) -> None:
+    """Take "Ship without tracking number" off a prompt that has been answered by typing."""
+    if prompt is None:
+        return
+    try:
+        await update.get_bot().do_api_request("editMessageReplyMarkup", api_kwargs={
+            "chat_id": update.effective_chat.id, "message_id": prompt, "reply_markup": {"inline_keyboard": []}})
+    except BadRequest as exc:  # too old or already without it: nothing left to offer anyway
+        log.info("could not take the button off ship prompt %s: %s", prompt, exc)
 
 
 async def on_ship_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
@@ -187,33 +238,54 @@ async def on_ship_input(update: Update, context: Context, who: Actor, flow: Flow
     try:  # the buyer reads it: one clean line, like everything typed (core.text)
         text = accept_text(message_text(update), max_length=TRACKING_MAX)
     except TextRefused:
+        text = None
+    shipment = parse_shipment(text) if text else None
+    if shipment is None or not (shipment.carrier or shipment.number):
         await reply(update, who.t("desk.tracking_invalid"))
         return
-    carrier, tracking = split_tracking(text)
     await store.flows.clear(who.id)
+    await _close_prompt(update, flow.data.get("prompt"))
     found = await order_for_member(update, context, who, flow.data.get("order"))
     if found is not None:
-        await _finish_ship(update, context, who, found, carrier, tracking)
+        await _finish(update, context, who, found, Status.SHIPPED, flow.data.get("card"),
+                      carrier=shipment.carrier, tracking_number=shipment.number)
 
 
 async def on_ship_without_tracking(update: Update, context: Context) -> None:
+    """The prompt's button: ship with no tracking number. The tap is answered once, after the
+    step, so a refusal (the order shipped or was cancelled meanwhile) still gets its alert."""
     who = await actor(update, context)
     data = parse_callback(update)
     found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
-    await services(context).store.flows.clear(who.id)
-    await update.callback_query.answer()
-    await _finish_ship(update, context, who, found, None, None)
+    store = services(context).store
+    flow = await store.flows.get(who.id)
+    card = flow.data.get("card") if flow and flow.name == FLOW_SHIP and flow.data.get("order") == found[0].id else None
+    if flow and flow.name == FLOW_SHIP:
+        await store.flows.clear(who.id)
+    await _finish(update, context, who, found, Status.SHIPPED, card)
 
 
-async def _finish_ship(update: Update, context: Context, who: Actor, found: tuple[Order, Membership],
-                       carrier: str | None, tracking: str | None) -> None:
+async def _finish(update: Update, context: Context, who: Actor, found: tuple[Order, Membership], wanted: Status,
+                  card: int | None, **fields) -> None:
+    """End a ship or cancel prompt: take the step, answer, and edit the card in place."""
     order, membership = found
-    changed = await _step(update, context, who, order, membership.shop, Status.SHIPPED,
-                          carrier=carrier, tracking_number=tracking)
-    if changed is not None:
-        await show_order(update, context, who, changed, membership.shop, new=True)
+    try:
+        skip = (update.effective_chat.id, card) if card is not None else None
+        changed = await _step(services(context), who, order, membership.shop, wanted, skip, **fields)
+    except IllegalTransition as exc:
+        await refuse(update, context, who, order, membership.shop, wanted, exc)
+        if update.callback_query is not None:  # the prompt's button can do nothing any more
+            await _close_prompt(update, update.callback_query.message.message_id)
+        return
+    done = who.t.plain("desk.done", number=changed.number, status=status_text(who.t, changed.status))
+    if update.callback_query is not None:
+        await update.callback_query.answer(done)
+        await present(update, escape(done))  # the prompt says what became of it; its button goes
+    else:
+        await reply(update, escape(done))
+    await edit_card(update, context, who, changed, membership.shop, card)
 
 
 async def on_cancel_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
@@ -227,10 +299,7 @@ async def on_cancel_input(update: Update, context: Context, who: Actor, flow: Fl
     await store.flows.clear(who.id)
     if found is None:
         return
-    order, membership = found
-    changed = await _step(update, context, who, order, membership.shop, Status.CANCELLED, cancel_reason=reason)
-    if changed is not None:
-        await show_order(update, context, who, changed, membership.shop, new=True)
+    await _finish(update, context, who, found, Status.CANCELLED, flow.data.get("card"), cancel_reason=reason)
 
 
 # ---------------------------------------------------------------- /orders
@@ -252,7 +321,7 @@ async def on_list(update: Update, context: Context) -> None:
     page = data.page(1) if data else None
     membership = await current_membership(who, context)
     if membership is None or code not in FILTERS or page is None or page < 0:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        await update.callback_query.answer(who.t.plain("common.stale_button"), show_alert=True)
         return
     await update.callback_query.answer()
     await _list(update, context, who, membership.shop, code, page)
@@ -261,7 +330,7 @@ async def on_list(update: Update, context: Context) -> None:
 async def _list(update: Update, context: Context, who: Actor, shop: Shop, code: str, page: int) -> None:
     t = who.t
     orders, total = await services(context).store.orders.of_shop(shop.id, FILTERS[code], page * PAGE, PAGE)
-    rows = _order_buttons(t, orders)
+    rows = _order_buttons(t, orders, code)
     nav = []
     if page > 0:
         nav.append(button("◀", "d.list", code, page - 1))
@@ -274,15 +343,18 @@ async def _list(update: Update, context: Context, who: Actor, shop: Shop, code: 
     if total == 0:
         text += "\n" + t("desk.list_empty")
     await present(update, text, keyboard(rows))
+    message = update.callback_query.message if update.callback_query else None
+    if message is not None:  # a card went back to being the list: no order's copy any more
+        await services(context).store.orders.forget_card(message.chat.id, message.message_id)
 
 
 LIST_RECIPIENT_MAX = 20  # a recipient typed as "Bob · CN¥0.01 · delivered" must not read as the bot's words
 
 
-def _order_buttons(t: Translator, orders: list[Order]) -> list[list]:
+def _order_buttons(t: Translator, orders: list[Order], code: str = "new") -> list[list]:
     return [[button(t.plain("desk.list_item", number=o.number,
                             recipient=shorten(clean_text(o.recipient), LIST_RECIPIENT_MAX),
-                            total=t.money(o.total, o.currency), status=status_text(t, o.status)), "d.view", o.id)]
+                            total=t.money(o.total, o.currency), status=status_text(t, o.status)), "d.view", o.id, code)]
             for o in orders]
 
 

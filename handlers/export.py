@@ -1,4 +1,8 @@
-"""/export: the shop's orders as a CSV file; /packlist: what to pack after a live session."""
+"""/export: the shop's orders as a CSV file; /packlist: what is left to pack.
+
+Every cell of an export goes through core/sheet.py: text that could run as a spreadsheet formula
+is neutralised, money stays a number a spreadsheet can add up, phones stay text.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,27 @@ from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
 
-from core.i18n import N_, Translator
+from core.geo import map_link
+from core.i18n import LANGUAGES, N_, Translator, translator
+from core.orders import Status
+from core.payments import Method, PaymentStatus
+from core.sheet import home_region, money_cell, phone_cell, safe_row
 from handlers.common import Context, actor, chunks, current_membership, reply, services
-from core.payments import PaymentStatus
-from handlers.my_orders import status_text
 from handlers.notices import STATUS_NAMES, method_name
 
 PERIODS = ("today", "yesterday", "7d", "30d", "all")
+# `/packlist live` in either language (a Chinese merchant types /packlist 直播).
+LIVE_KEYWORDS = frozenset(translator(language).plain("packlist.keyword_live").lower()
+                          for language in LANGUAGES) | {"live"}
 CSV_HEADERS = [N_("export.col_number"), N_("export.col_time"), N_("export.col_buyer"), N_("export.col_recipient"),
-               N_("export.col_phone"), N_("export.col_address"), N_("export.col_items"), N_("export.col_units"),
-               N_("export.col_total"), N_("export.col_status"), N_("export.col_payment"), N_("export.col_carrier"),
+               N_("export.col_phone"), N_("export.col_address"), N_("export.col_map"), N_("export.col_items"),
+               N_("export.col_units"), N_("export.col_total"), N_("export.col_currency"), N_("export.col_status"),
+               N_("export.col_payment"), N_("export.col_payment_status"), N_("export.col_carrier"),
                N_("export.col_tracking"), N_("export.col_note")]
+# Status words for a spreadsheet: no emoji, so a filter or a pivot table reads them as they are.
+STATUS_WORDS = {Status.PLACED: N_("export.status_placed"), Status.CONFIRMED: N_("export.status_confirmed"),
+                Status.SHIPPED: N_("export.status_shipped"), Status.DELIVERED: N_("export.status_delivered"),
+                Status.CANCELLED: N_("export.status_cancelled")}
 
 
 def period_bounds(period: str, timezone: str, now: datetime | None = None) -> tuple[float | None, float | None]:
@@ -36,46 +50,30 @@ def period_bounds(period: str, timezone: str, now: datetime | None = None) -> tu
     return None, None
 
 
-def render_csv(t: Translator, rows, timezone: str) -> bytes:
+def render_csv(t: Translator, rows, timezone: str, currency: str = "CNY") -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs open Chinese text correctly."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([t.plain(key) for key in CSV_HEADERS])
+    writer.writerow(safe_row(t.plain(key) for key in CSV_HEADERS))
     zone = ZoneInfo(timezone)
+    region = home_region(currency)
     for r in rows:
         buyer = r["buyer"] + (f" (@{r['username']})" if r["username"] else "")
-        writer.writerow([
+        # Cash on delivery has no payment state of its own to add ("pay on delivery" again).
+        paid = "" if r["payment_method"] == Method.COD else t.plain(STATUS_NAMES[PaymentStatus(r["payment_status"])])
+        writer.writerow(safe_row([
             r["number"], datetime.fromtimestamp(r["created_at"], zone).strftime("%Y-%m-%d %H:%M"), buyer,
-            r["recipient"], r["phone"], r["address"], r["items"], r["units"],
-            t.money(r["total"], r["currency"]).replace("\xa0", " "), status_text(t, r["status"]),
-            f"{method_name(t, r['payment_method'])} · {t.plain(STATUS_NAMES[PaymentStatus(r['payment_status'])])}",
-            r["carrier"] or "", r["tracking_number"] or "", r["note"] or "",
-        ])
+            r["recipient"], phone_cell(r["phone"], region), r["address"],
+            map_link(r["latitude"], r["longitude"], t.language), r["items"], r["units"],
+            money_cell(r["total"], r["currency"]), r["currency"], t.plain(STATUS_WORDS[Status(r["status"])]),
+            method_name(t, r["payment_method"]), paid, r["carrier"], r["tracking_number"], r["note"],
+        ]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 async def export_command(update: Update, context: Context) -> None:
-    """/export [today|yesterday|7d|30d|all] (default today)."""
-    who = await actor(update, context)
-    membership = await current_membership(who, context)
-    if membership is None:
-        await reply(update, who.t("catalog.no_shop"))
-        return
-    period = (context.args[0].lower() if context.args else "today")
-    if period not in PERIODS:
-        await reply(update, who.t("export.bad_period", periods=" | ".join(PERIODS)))
-        return
-    shop = membership.shop
-    since, until = period_bounds(period, shop.timezone)
-    rows = await services(context).store.orders.export_rows(shop.id, since, until)
-    data = render_csv(who.t, rows, shop.timezone)
-    name = f"{shop.slug}-orders-{period}.csv"
-    await update.effective_chat.send_document(InputFile(data, filename=name),
-                                              caption=who.t("export.caption", count=len(rows), period=period))
-
-
-async def packlist_command(update: Update, context: Context) -> None:
-    """/packlist: units to pack per product and per buyer for the current or last live session."""
+    """/export [today|yesterday|7d|30d|all] (default today). Staff get the orders waiting to
+    ship (what they need to pack and send), unless the owner lets them export everything."""
     who = await actor(update, context)
     membership = await current_membership(who, context)
     if membership is None:
@@ -83,21 +81,60 @@ async def packlist_command(update: Update, context: Context) -> None:
         return
     store = services(context).store
     shop = membership.shop
-    session = await store.live.current_session(shop.id) or await store.live.last_session(shop.id)
-    if session is None:
-        await reply(update, who.t("packlist.no_session"))
+    if not membership.is_owner and not await store.shops.staff_export_all(shop.id):
+        rows = await store.orders.export_rows(shop.id, None, None, waiting_to_ship=True)
+        await update.effective_chat.send_document(
+            InputFile(render_csv(who.t, rows, shop.timezone, shop.currency), filename=f"{shop.slug}-to-ship.csv"),
+            caption=who.t("export.caption_to_ship", count=len(rows)))
         return
-    per_product, per_buyer = await store.orders.pack_list(shop.id, session.started_at, session.ended_at)
+    period = (context.args[0].lower() if context.args else "today")
+    if period not in PERIODS:
+        await reply(update, who.t("export.bad_period", periods=" | ".join(PERIODS)))
+        return
+    since, until = period_bounds(period, shop.timezone)
+    rows = await store.orders.export_rows(shop.id, since, until)
+    data = render_csv(who.t, rows, shop.timezone, shop.currency)
+    name = f"{shop.slug}-orders-{period}.csv"
+    await update.effective_chat.send_document(InputFile(data, filename=name),
+                                              caption=who.t("export.caption", count=len(rows), period=period))
+
+
+async def packlist_command(update: Update, context: Context) -> None:
+    """/packlist: units to pack per product and per buyer for every order waiting to ship;
+    `/packlist live`: only the orders of the current (or last) live session."""
+    who = await actor(update, context)
+    membership = await current_membership(who, context)
+    if membership is None:
+        await reply(update, who.t("catalog.no_shop"))
+        return
+    store = services(context).store
+    shop = membership.shop
     t = who.t
-    lines = [t("packlist.title", title=session.title or "", start=t.datetime(session.started_at, shop.timezone))]
-    if not per_product:
-        lines.append(t("packlist.nothing"))
+    if context.args and context.args[0].lower() in LIVE_KEYWORDS:
+        session = await store.live.current_session(shop.id) or await store.live.last_session(shop.id)
+        if session is None:
+            await reply(update, t("packlist.no_session"))
+            return
+        packing = await store.orders.pack_list(shop.id, session.started_at, session.ended_at)
+        title = t("packlist.title", title=session.title or "", start=t.datetime(session.started_at, shop.timezone))
+    else:
+        packing = await store.orders.pack_list(shop.id)
+        title = t("packlist.title_waiting", shop=shop.name)
+    lines = [title]
+    if not packing.per_product:
+        lines.append(t("packlist.nothing_waiting"))
     else:
         lines.append(t("packlist.per_product"))
-        lines += [t("packlist.product_line", name=r["name"], units=r["units"]) for r in per_product]
+        lines += [t("packlist.product_line", name=r["name"], units=r["units"]) for r in packing.per_product]
         lines.append("")
         lines.append(t("packlist.per_buyer"))
-        lines += [t("packlist.buyer_line", number=r["number"], recipient=r["recipient"], phone=r["phone"],
-                    address=r["address"], items=r["items"]) for r in per_buyer]
+        for r in packing.per_buyer:
+            lines.append(t("packlist.buyer_line", number=r["number"], recipient=r["recipient"], phone=r["phone"],
+                           address=r["address"], items=r["items"]))
+            link = map_link(r["latitude"], r["longitude"], t.language)
+            if link:
+                lines.append(t("notice.location", link=link))
+    if packing.awaiting_payment:
+        lines += ["", t.plural("packlist.awaiting_payment", packing.awaiting_payment)]
     for text in chunks(lines):
         await reply(update, text)

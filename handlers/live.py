@@ -12,7 +12,7 @@ from functools import partial
 from telegram import Update
 
 from core import qr
-from core.i18n import Translator
+from core.i18n import Translator, translator
 from core.links import shop_link, slot_link
 from core.text import clean_text, shorten
 from handlers.common import (
@@ -256,6 +256,14 @@ async def swap_slots(update: Update, context: Context) -> None:
 
 # ---------------------------------------------------------------- QR codes
 
+def qr_price(svc, minor: int, currency: str) -> str:
+    """The price on a QR label, written the way the shop's viewers read it: in the shop's default
+    language (a Chinese shop shows ¥39.90 whatever its merchant's own language; "CN¥" is how an
+    English reader is told which yuan)."""
+    label = translator(svc.config.language)
+    return label.plain("live.qr_price", price=label.money(minor, currency))
+
+
 async def slot_qr(update: Update, context: Context) -> None:
     """The QR code of one slot, for the stream overlay or print."""
     tapped = await _slot_tap(update, context)
@@ -270,7 +278,7 @@ async def slot_qr(update: Update, context: Context) -> None:
     product = await svc.store.products.get(product_id) if product_id else None
     url = slot_link(svc.bot_username, shop.slug, slot)
     name = product.name if product and product.on_sale else None
-    price = t.plain("live.qr_price", price=t.money(product.price, shop.currency)) if name else None
+    price = qr_price(svc, product.price, shop.currency) if name else None
     render = partial(qr.render_slot_qr, url, slot, shop.name, name, price)
     await send_image(context.bot, update.effective_chat.id, svc.store,
                      qr.content_key("slot", url, slot, shop.name, name, price), render,
@@ -305,7 +313,7 @@ async def qr_sheet(update: Update, context: Context) -> None:
     on_slots = await _products_on_slots(context, shop)
     items = [
         qr.SheetItem(slot, slot_link(svc.bot_username, shop.slug, slot), p.name,
-                     t.plain("live.qr_price", price=t.money(p.price, shop.currency)))
+                     qr_price(svc, p.price, shop.currency))
         for slot, p in sorted(on_slots.items()) if p is not None and p.on_sale
     ]
     if not items:

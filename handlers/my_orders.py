@@ -52,8 +52,8 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
                   total=t.money(order.total, order.currency))
         if order.payment_method != "cod":
             block += "\n" + payment_line(t, order)
-        if order.tracking_number:
-            block += "\n" + t("myorders.tracking", carrier=order.carrier or "", tracking=order.tracking_number)
+        if order.tracking_number or order.carrier:  # a carrier alone ("顺丰") is worth telling too
+            block += "\n" + t("myorders.tracking", carrier=order.carrier or "", tracking=order.tracking_number or "")
         # Ten long orders would pass Telegram's 4,096 characters: the newest that fit are shown.
         if shown and used + 2 + visible_length(block) > TEXT_LIMIT - MORE_ROOM:
             blocks.append(t("myorders.more_orders", count=len(orders) - shown))
@@ -112,10 +112,13 @@ async def _buyer_step(update: Update, context: Context, wanted: Status, done_key
     svc = services(context)
     shop = await svc.store.shops.get(order.shop_id)
 
+    from handlers.order_card import copies_to_refresh  # it renders statuses with this module's names
+
     async def messages(changed: Order):
         key = "notice.buyer_cancelled" if wanted is Status.CANCELLED else "notice.buyer_received"
-        return await to_members(svc, shop, lambda t: {"text": t(key, number=changed.number, shop=shop.name),
-                                                      "parse_mode": "HTML"})
+        notes = await to_members(svc, shop, lambda t: {"text": t(key, number=changed.number, shop=shop.name),
+                                                       "parse_mode": "HTML"})
+        return notes + await copies_to_refresh(svc, changed, shop)  # the shop's cards stop offering Ship
 
     try:
         await svc.store.orders.transition(order.id, wanted, who.id, messages=messages)

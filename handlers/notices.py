@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from core.i18n import N_, Translator
-from core.orders import Status
+from core.i18n import N_, Safe, Translator
+from core.geo import map_link
+from core.orders import Status, next_steps
 from core.payments import Method, PaymentStatus
 from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
 from core.text import clean_text
@@ -59,6 +60,9 @@ def buyer_block(t: Translator, order: Order, buyer: User | None) -> str:
     lines = [t("notice.typed_buyer", buyer=who + handle),
              t("notice.typed_ship", recipient=clean_text(order.recipient), phone=clean_text(order.phone)),
              t("notice.typed_address", address=clean_text(order.address))]
+    link = map_link(order.latitude, order.longitude, t.language)
+    if link:  # right under the address it pins
+        lines.append(t("notice.location", link=link))
     if order.note:
         lines.append(t("notice.note", note=clean_text(order.note)))
     return t("notice.typed_title") + "\n<blockquote>" + "\n".join(lines) + "</blockquote>"
@@ -66,9 +70,10 @@ def buyer_block(t: Translator, order: Order, buyer: User | None) -> str:
 
 def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | None, *,
                         status_lines: Sequence[str] = (), items: Sequence[str] | None = None,
-                        limit: int = TEXT_LIMIT) -> str:
-    """The order as the shop reads it: the bot's lines first (items, total, payment — always,
-    cash on delivery too — the link it came from, `status_lines`), then the buyer's words fenced.
+                        limit: int = TEXT_LIMIT, title: str | None = None) -> str:
+    """The order as the shop reads it (notice and order card): the bot's lines first (items,
+    total, payment — always, cash on delivery too — the link it came from, `status_lines`), then
+    the buyer's words fenced. `title` replaces "New order" once the order has moved on.
 
     `items`: the item lines to show (a page of them); by default all that fit `limit`, with a
     line saying how many more the order view shows."""
@@ -76,7 +81,8 @@ def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | N
                 status=t.plain(STATUS_NAMES[PaymentStatus(order.payment_status)]))
 
     def render(item_lines: Sequence[str]) -> str:
-        lines = [t("notice.order_head", number=order.number, shop=shop.name), *item_lines,
+        head = title if title is not None else t("notice.order_head", number=order.number, shop=shop.name)
+        lines = [head, *item_lines,
                  t("notice.order_total", total=t.money(order.total, order.currency)), payment]
         if order.slot:
             lines.append(t("notice.source_link", slot=order.slot))
@@ -89,17 +95,31 @@ def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | N
     return render(items)
 
 
-def order_desk_buttons(t: Translator, order: Order):
-    """The next steps a merchant can take on an order, as buttons."""
-    row = []
-    if order.status == Status.PLACED:
-        row.append(button(t.plain("desk.button_confirm"), "d.conf", order.id))
-    if order.status in (Status.PLACED, Status.CONFIRMED):
-        row.append(button(t.plain("desk.button_ship"), "d.ship", order.id))
-        row.append(button(t.plain("desk.button_cancel"), "d.cancel", order.id))
-    if order.status == Status.SHIPPED:
-        row.append(button(t.plain("desk.button_delivered"), "d.done", order.id))
-    return keyboard([row])
+def tracking_line(t: Translator, carrier: str | None, number: str | None) -> str | None:
+    """"Tracking: SF Express SF1234567890", or the carrier or the number alone; None if neither."""
+    if carrier and number:
+        return t("notice.tracking", carrier=carrier, tracking=number)
+    if number:
+        return t("notice.tracking_number_only", tracking=number)
+    if carrier:
+        return t("notice.tracking_carrier_only", carrier=carrier)
+    return None
+
+
+DESK_BUTTONS = {Status.CONFIRMED: ("desk.button_confirm", "d.conf"), Status.SHIPPED: ("desk.button_ship", "d.ship"),
+                Status.CANCELLED: ("desk.button_cancel", "d.cancel"),
+                Status.DELIVERED: ("desk.button_delivered", "d.done")}
+
+
+def order_desk_buttons(t: Translator, order: Order, *, back: str | None = None):
+    """The next steps a merchant can take on an order now, as buttons (only those allowed);
+    `back`: the order list to return to (the order card's last row)."""
+    row = [button(t.plain(DESK_BUTTONS[step][0]), DESK_BUTTONS[step][1], order.id)
+           for step in next_steps(order.status, order.payment_status)]
+    rows = [row]
+    if back is not None:
+        rows.append([button(t.plain("desk.button_back_to_list"), "d.list", back, 0)])
+    return keyboard(rows)
 
 
 async def to_members(svc: Services, shop: Shop, render: Callable[[Translator], Outgoing | dict]) -> list[Outgoing]:
@@ -136,8 +156,9 @@ async def buyer_status_message(svc: Services, order: Order, shop: Shop) -> list[
         return []
     t = translator_for(buyer, svc.config)
     text = t(key, number=order.number, shop=shop.name, reason=order.cancel_reason or "—")
-    if order.status == Status.SHIPPED and order.tracking_number:
-        text += "\n" + t("notice.tracking", carrier=order.carrier or "", tracking=order.tracking_number)
+    tracking = tracking_line(t, order.carrier, order.tracking_number) if order.status == Status.SHIPPED else None
+    if tracking:
+        text += "\n" + tracking
     markup = keyboard([[button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id)]]) \
         if order.status == Status.SHIPPED else keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine")]])
     return [Outgoing(order.buyer_id, "sendMessage", {"text": text, "parse_mode": "HTML",

@@ -12,8 +12,10 @@ import logging
 import time
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from core.i18n import Translator
+from core.qrscan import qr_texts
 from core.orders import Status
 from core.payments import Method, PaymentStatus, invoice_payload, order_id_from_payload
 from core.text import clean_text
@@ -288,7 +290,9 @@ async def show_payment_settings(update: Update, context: Context, who: Actor, sh
     rows = [[button(("✅ " if m in settings.methods else "▫️ ") + t.plain(METHOD_NAMES[m]), "pay.tog", shop.id, m.value)]
             for m in Method]
     rows.append([button(t.plain("payment.button_upload_code"), "pay.code", shop.id)])
-    rows.append([button(t.plain("payment.button_timeout", minutes=m), "pay.tmo", shop.id, m) for m in TIMEOUT_CHOICES])
+    rows.append([button(t.plain("payment.button_timeout_active" if m == settings.timeout_minutes
+                                else "payment.button_timeout", minutes=m), "pay.tmo", shop.id, m)
+                 for m in TIMEOUT_CHOICES])
     await present(update, settings_text(t, shop, settings.methods, settings.code_file_id, settings.timeout_minutes,
                                         bool(svc.config.payment_provider_token)), keyboard(rows))
 
@@ -367,19 +371,35 @@ async def on_upload_code(update: Update, context: Context) -> None:
 
 
 async def on_code_photo(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The receive code's picture: kept only if it holds a QR code buyers can scan."""
     svc = services(context)
     photo = largest_photo(update)
     if photo is None:
         await reply(update, who.t("payment.code_expected"))
         return
     membership = await svc.store.shops.membership(who.id, flow.data["shop"])
-    await svc.store.flows.clear(who.id)
     if membership is None or not membership.is_owner:
+        await svc.store.flows.clear(who.id)
         await reply(update, who.t("common.not_allowed"))
         return
+    if not await _holds_qr_code(context, photo):
+        await reply(update, who.t("payment.code_no_qr"))  # the flow stays: the next picture is tried
+        return
+    await svc.store.flows.clear(who.id)
     await svc.store.payments.set_code(membership.shop.id, photo)
     await reply(update, who.t("payment.code_saved"))
     await show_payment_settings(update, context, who, membership.shop)
+
+
+async def _holds_qr_code(context: Context, file_id: str) -> bool:
+    """Download the picture and look for a QR code in it (off the event loop: a large photo
+    takes tens of milliseconds to decode). A picture we cannot fetch is not accepted either."""
+    try:
+        data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
+    except TelegramError as exc:
+        log.warning("could not fetch a payment-code picture to check it: %s", exc)
+        return False
+    return bool(await asyncio.to_thread(qr_texts, data))
 
 
 register_flow(FLOW_PROOF, on_proof)

@@ -119,6 +119,7 @@ def register(app: Application) -> None:
         ("d.shipnow", desk.on_ship_without_tracking), ("d.cancel", desk.on_cancel), ("d.done", desk.on_delivered),
         ("d.list", desk.on_list), ("d.rng", desk.on_range),
         ("st.show", staff.staff_command), ("st.inv", staff.on_invite), ("st.rm", staff.on_remove),
+        ("st.exp", staff.on_export_rule),
     ]:
         buttons.add(action, callback)
 

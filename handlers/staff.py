@@ -52,8 +52,12 @@ async def staff_command(update: Update, context: Context) -> None:
         rows.append(([button("◀", "st.show", page - 1)] if page > 0 else []) +
                     ([button("▶", "st.show", page + 1)] if page + 1 < pages else []))
     rows.append([button(t.plain("staff.button_invite"), "st.inv")])
+    export_all = await store.shops.staff_export_all(membership.shop.id)
+    rows.append([button(t.plain("staff.button_export_all" if export_all else "staff.button_export_to_ship"),
+                        "st.exp", membership.shop.id, 0 if export_all else 1)])
     text = t("staff.title", shop=membership.shop.name) + "\n" + (
         "\n".join(t("staff.member", name=n) for n in names) if names else t("staff.none"))
+    text += "\n\n" + t("staff.export_all" if export_all else "staff.export_to_ship")
     await present(update, text, keyboard(rows))
 
 
@@ -110,3 +114,16 @@ async def on_remove(update: Update, context: Context) -> None:
         await svc.store.outbox.send_later(Outgoing(user_id, "sendMessage", {
             "text": t("staff.removed_note", shop=membership.shop.name), "parse_mode": "HTML"}))
     await staff_command(update, context)
+
+
+async def on_export_rule(update: Update, context: Context) -> None:
+    """The owner decides whether staff may export every order, or only those waiting to ship."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    shop_id, allowed = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
+    membership = await services(context).store.shops.membership(who.id, shop_id) if shop_id else None
+    if membership is None or not membership.is_owner or allowed not in (0, 1):
+        await update.callback_query.answer(who.t.plain("staff.owner_only"), show_alert=True)
+        return
+    await services(context).store.shops.set_staff_export_all(shop_id, bool(allowed))
+    await staff_command(update, context)  # answers the tap and shows the new rule

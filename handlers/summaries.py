@@ -246,6 +246,9 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
         lines.append(t("summary.cancelled", cancelled=f.cancelled))
     lines += ["", t("summary.compare_title")]
     for c in r.comparisons:
+        if c.figures.orders == 0 and c.figures.revenue == 0:  # no "▲ (none then)": say it plainly
+            lines.append(t("summary.compare_none_then", label=comparison_label(t, r.period, c)))
+            continue
         lines.append(t("summary.compare", label=comparison_label(t, r.period, c),
                        orders_change=change_text(t, f.orders, c.figures.orders),
                        revenue_change=change_text(t, f.revenue, c.figures.revenue),

@@ -23,6 +23,7 @@ from core.config import Config
 from handlers.common import Services
 from handlers.menu import set_default_commands
 from handlers.notices import ORDER_NOTICE, digest_renderer, restock_notifier
+from handlers.order_card import card_recorder
 from handlers.payments import PaymentClock
 from handlers.registry import register
 from handlers.summaries import SummaryScheduler
@@ -170,7 +171,8 @@ class Livecart:
         await set_default_commands(self.app.bot)
         self.outbox = OutboxSender(self.store, self.app.bot, self.config.limits,
                                    folders={ORDER_NOTICE: digest_renderer(self.store, self.config)},
-                                   pacer=self.pacer)
+                                   pacer=self.pacer,
+                                   on_sent={ORDER_NOTICE: card_recorder(self.app.bot_data["services"])})
         self.outbox.start()
         self.summaries = SummaryScheduler(self.store, self.app.bot, self.config)
         self.summaries.start()

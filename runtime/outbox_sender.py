@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -35,16 +36,20 @@ MAX_BACKOFF = 300.0
 
 # Renders one digest for several queued messages of a kind: (chat_id, shop_id, refs) -> message.
 Folder = Callable[[int, int, list[int]], Awaitable[Outgoing | None]]
+# Learns what a sent message became (Telegram's answer: the Message as JSON): (row, result).
+SentHook = Callable[[OutboxMessage, Any], Awaitable[None]]
 
 
 class OutboxSender:
     def __init__(self, store: Store, bot: Bot, limits: LimitsConfig, folders: dict[str, Folder] | None = None,
-                 pacer: Pacer | None = None) -> None:
+                 pacer: Pacer | None = None, on_sent: dict[str, SentHook] | None = None) -> None:
         self._store = store
         self._bot = bot
         self.pacer = pacer or Pacer(limits)  # shared with the bot's rate limiter in production
         # A burst of foldable messages queued for one chat (it can take ~1/s) goes out as one digest.
         self._folders = folders or {}
+        # Told of each message of a kind sent on its own (not folded), with Telegram's answer.
+        self._on_sent = on_sent or {}
         self._busy_chats: set[int] = set()
         # Rows finished while a `due` query was in flight: that query's answer may still list them.
         self._finished_during_fetch: set[int] = set()
@@ -133,8 +138,8 @@ class OutboxSender:
         """Send `method(params)` to the message's chat on behalf of outbox rows `ids`."""
         outbox = self._store.outbox
         try:
-            await self._bot.do_api_request(method, api_kwargs={"chat_id": message.chat_id, **params},
-                                           rate_limit_args=OutboxSend(message.priority))
+            result = await self._bot.do_api_request(method, api_kwargs={"chat_id": message.chat_id, **params},
+                                                    rate_limit_args=OutboxSend(message.priority))
         except RetryAfter as exc:  # the limiter told the Pacer what to pause
             retry = retry_after_seconds(exc)
             log.warning("429 for chat %d: retrying message %d in %.0fs", message.chat_id, message.id, retry)
@@ -165,6 +170,12 @@ class OutboxSender:
         else:
             metrics.outbox_sent(len(ids))
             await outbox.mark_sent(ids)
+            hook = self._on_sent.get(message.kind or "")
+            if hook is not None and ids == [message.id]:
+                try:
+                    await hook(message, result)
+                except Exception:  # the message is out; what the hook keeps is a convenience
+                    log.exception("after sending outbox message %d", message.id)
         finally:
             self._finished_during_fetch.update(ids)
             self._busy_chats.discard(message.chat_id)

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from core.orders import Status, check_transition
+from core.orders import Status, steps_to
 from core.payments import Method, initial_status
 from storage.db import Database, fetch_one_in, WriteTransaction, now
 from storage.outbox import Outbox, Outgoing
@@ -63,6 +63,13 @@ class Order:
     payment_deadline: float | None = None
     paid_at: float | None = None
     items: tuple[OrderItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class PackList:
+    per_product: list[sqlite3.Row]  # name, units
+    per_buyer: list[sqlite3.Row]    # number, recipient, phone, address, latitude, longitude, items
+    awaiting_payment: int           # orders waiting to ship that still wait for their money
 
 
 @dataclass(frozen=True)
@@ -282,31 +289,42 @@ class Orders:
             (shop_id, first, last, limit))
         return [await self.get(r[0]) for r in rows]
 
-    async def export_rows(self, shop_id: int, since: float | None, until: float | None) -> list[sqlite3.Row]:
-        """One row per order with its items folded into one text, for the CSV export."""
+    async def export_rows(self, shop_id: int, since: float | None, until: float | None,
+                          *, waiting_to_ship: bool = False) -> list[sqlite3.Row]:
+        """One row per order with its items folded into one text, for the CSV export.
+        `waiting_to_ship`: only orders not yet shipped or cancelled (what staff need to pack)."""
+        waiting = " AND o.status IN ('placed', 'confirmed')" if waiting_to_ship else ""
         return await self._db.fetch_all(
-            """SELECT o.number, o.created_at, u.first_name AS buyer, u.username, o.recipient, o.phone, o.address,
-                      o.note, o.units, o.total, o.currency, o.status, o.payment_method, o.payment_status,
-                      o.carrier, o.tracking_number,
+            f"""SELECT o.number, o.created_at, u.first_name AS buyer, u.username, o.recipient, o.phone, o.address,
+                      o.latitude, o.longitude, o.note, o.units, o.total, o.currency, o.status, o.payment_method,
+                      o.payment_status, o.carrier, o.tracking_number,
                       (SELECT group_concat(i.name || ' x' || i.quantity, '; ') FROM order_items i
                        WHERE i.order_id = o.id) AS items
                FROM orders o JOIN users u ON u.id = o.buyer_id
-               WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ?
+               WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ?{waiting}
                ORDER BY o.number""",
             (shop_id, since if since is not None else 0.0, until if until is not None else 1e18))
 
-    async def pack_list(self, shop_id: int, since: float, until: float | None) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
-        """Units to pack per product, and per buyer, for orders not cancelled in a time window."""
-        window = "o.shop_id = ? AND o.status IN ('placed', 'confirmed') AND o.created_at >= ? AND o.created_at < ?"
-        params = (shop_id, since, until if until is not None else 1e18)
+    async def pack_list(self, shop_id: int, since: float | None = None, until: float | None = None
+                        ) -> PackList:
+        """What is left to pack: units per product and the orders per buyer, for every order
+        waiting to ship whose money is settled (cash on delivery, or paid), optionally only those
+        placed in a time window (a live session); and how many more wait for their payment."""
+        window = ("o.shop_id = ? AND o.status IN ('placed', 'confirmed') AND o.created_at >= ? "
+                  "AND o.created_at < ?")
+        params = (shop_id, since if since is not None else 0.0, until if until is not None else 1e18)
+        ready = window + " AND o.payment_status IN ('cod', 'paid')"
         per_product = await self._db.fetch_all(
             f"""SELECT i.name, sum(i.quantity) AS units FROM order_items i JOIN orders o ON o.id = i.order_id
-                WHERE {window} GROUP BY i.product_id ORDER BY units DESC, i.name""", params)
+                WHERE {ready} GROUP BY i.product_id ORDER BY units DESC, i.name""", params)
         per_buyer = await self._db.fetch_all(
-            f"""SELECT o.number, o.recipient, o.phone, o.address, group_concat(i.name || ' x' || i.quantity, '; ') AS items
-                FROM orders o JOIN order_items i ON i.order_id = o.id WHERE {window}
+            f"""SELECT o.number, o.recipient, o.phone, o.address, o.latitude, o.longitude,
+                       group_concat(i.name || ' x' || i.quantity, '; ') AS items
+                FROM orders o JOIN order_items i ON i.order_id = o.id WHERE {ready}
                 GROUP BY o.id ORDER BY o.number""", params)
-        return per_product, per_buyer
+        unpaid = await self._db.fetch_value(
+            f"SELECT count(*) FROM orders o WHERE {window} AND o.payment_status NOT IN ('cod', 'paid')", params)
+        return PackList(per_product, per_buyer, unpaid)
 
     async def transition(self, order_id: int, wanted: str, actor_id: int, *, note: str | None = None,
                          carrier: str | None = None, tracking_number: str | None = None,
@@ -324,7 +342,8 @@ class Orders:
                 raise LookupError(f"order {order_id} not found")
             if only_if_payment is not None and row["payment_status"] not in only_if_payment:
                 return None
-            current, target = check_transition(row["status"], wanted)
+            steps = steps_to(row["status"], wanted, row["payment_status"])
+            target = steps[-1][1]
             t = now()
             await conn.execute(
                 """UPDATE orders SET status = ?, updated_at = ?,
@@ -332,9 +351,9 @@ class Orders:
                        cancel_reason = coalesce(?, cancel_reason), payment_status = coalesce(?, payment_status)
                    WHERE id = ?""",
                 (target.value, t, carrier, tracking_number, cancel_reason, payment_status, order_id))
-            await conn.execute(
+            await conn.executemany(
                 "INSERT INTO order_events (order_id, from_status, to_status, actor_id, note, at) VALUES (?, ?, ?, ?, ?, ?)",
-                (order_id, current.value, target.value, actor_id, note or cancel_reason, t))
+                [(order_id, current.value, step.value, actor_id, note or cancel_reason, t) for current, step in steps])
             if target is Status.CANCELLED:
                 async with conn.execute("SELECT product_id, quantity FROM order_items WHERE order_id = ?",
                                         (order_id,)) as cur:
@@ -345,6 +364,26 @@ class Orders:
                 for message in await messages(order):
                     await self._outbox.enqueue(conn, message)
         return order
+
+    async def remember_card(self, order_id: int, chat_id: int, message_id: int) -> None:
+        """A message in a member's chat now shows this order's card."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                """INSERT INTO order_cards (chat_id, message_id, order_id, shown_at) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (chat_id, message_id) DO UPDATE SET order_id = excluded.order_id,
+                       shown_at = excluded.shown_at""", (chat_id, message_id, order_id, now()))
+
+    async def forget_card(self, chat_id: int, message_id: int) -> None:
+        """That message shows something else now (the card became a list again)."""
+        async with self._db.write() as conn:
+            await conn.execute("DELETE FROM order_cards WHERE chat_id = ? AND message_id = ?", (chat_id, message_id))
+
+    async def cards(self, order_id: int) -> list[tuple[int, int]]:
+        """(chat id, message id) of every message showing the order's card. A lookup: callable
+        while building a transaction's messages."""
+        rows = await self._db.lookup_all(
+            "SELECT chat_id, message_id FROM order_cards WHERE order_id = ? ORDER BY shown_at", (order_id,))
+        return [(r[0], r[1]) for r in rows]
 
     async def events(self, order_id: int) -> list[tuple[str | None, str, int, float]]:
         rows = await self._db.fetch_all(

@@ -97,6 +97,14 @@ class Shops:
             await conn.execute("UPDATE shops SET timezone = ? WHERE id = ?", (timezone, shop_id))
         self.forget(shop_id)
 
+    async def staff_export_all(self, shop_id: int) -> bool:
+        """Whether the owner lets staff export all of the shop's orders (not only those to ship)."""
+        return bool(await self._db.lookup_value("SELECT staff_export_all FROM shops WHERE id = ?", (shop_id,)))
+
+    async def set_staff_export_all(self, shop_id: int, allowed: bool) -> None:
+        async with self._db.write() as conn:
+            await conn.execute("UPDATE shops SET staff_export_all = ? WHERE id = ?", (int(allowed), shop_id))
+
     async def memberships(self, user_id: int) -> list[Membership]:
         """The shops a user owns or staffs, oldest first."""
         rows = await self._db.fetch_all(

@@ -123,7 +123,7 @@ async def run_stop_drill(workdir: Path, buyers: int = 300, stock: int = 100, sto
     confirms_sent = 0
     answered = 0
     in_flight_at_stop = 0
-    stop_after = max(1, int(buyers * stop_at))
+    stop_after = max(1, int(min(buyers, stock) * stop_at))  # only buyers who hold a unit confirm
     stopping = asyncio.Event()
 
     async def buyer(person) -> None:
@@ -131,9 +131,11 @@ async def run_stop_drill(workdir: Path, buyers: int = 300, stock: int = 100, sto
         await person.send(f"/start l_{shop.slug}_1")
         card = await wait_for(lambda: has_button(person, "Buy now"), f"{person.first_name}'s card")
         await person.tap("Buy now", message=card)
-        ship = await wait_for(lambda: has_button(person, "Use this"), f"{person.first_name}'s address offer")
-        await person.tap("Use this", message=ship)
-        confirm = await wait_for(lambda: has_button(person, "Confirm order"), f"{person.first_name}'s confirmation")
+        confirm = await wait_for(lambda: has_button(person, "Confirm order") or has_button(person, "Tell me when it's back"),
+                                 f"{person.first_name}'s confirmation or sold-out card")
+        if has_button(person, "Tell me when it's back"):
+            answered += 1
+            return  # nothing left to hold: told at Buy now
         await person.tap("Confirm order", message=confirm)
         confirms_sent += 1
         if confirms_sent == stop_after:
@@ -173,7 +175,7 @@ async def run_stop_drill(workdir: Path, buyers: int = 300, stock: int = 100, sto
     finally:
         await store.close()
     receipts = sum(1 for p in people if "placed" in (final_text(p) or ""))
-    sold_out = sum(1 for p in people if "sold out" in (final_text(p) or ""))
+    sold_out = sum(1 for p in people if "sold out" in (final_text(p) or "").lower())
     receipt_edits = [c for c in tg.calls_of("editMessageText", ok=True) if "placed" in str(c.params.get("text"))]
     singles = [m.text for m in owner.chat.bot_messages if "New order #" in (m.text or "")]
     numbers = [t.split("#")[1].split()[0] for t in singles]

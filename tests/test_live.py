@@ -8,6 +8,7 @@ import re
 import zxingcpp
 from PIL import Image
 
+from core import qr
 from tests.stories import add_product, current_shop, merchant_with_shop
 
 BOT = "https://t.me/livecart_test_bot"
@@ -728,3 +729,24 @@ async def test_a_very_long_session_title_breaks_nothing(world):
     assert "Live links of" in ann.last.text
     await ann.send("/live end")
     assert "Live session report" in ann.last.text
+
+
+async def test_qr_labels_use_the_currency_sign_of_the_shops_default_language(world, monkeypatch):
+    """A Chinese shop (the bot's default language is zh) shows ¥39.90 to its viewers, even
+    when its merchant reads the bot in English (where the price shows as CN¥39.90)."""
+    assert world.config.language == "zh"
+    ann, shop, (oranges,) = await shop_with_products(world, "Oranges, 39.90, 200")
+    await world.store.live.pin(shop.id, 1, oranges)
+    labels = []
+    real = qr.render_slot_qr
+    monkeypatch.setattr(qr, "render_slot_qr", lambda *args: labels.append(args[4]) or real(*args))
+    await ann.send("/live")
+    await ann.tap("1")
+    await ann.tap("🔳 QR code")
+    assert labels == ["¥39.90"]
+    sheet = []
+    real_sheet = qr.render_qr_sheet
+    monkeypatch.setattr(qr, "render_qr_sheet", lambda items, title: sheet.extend(items) or real_sheet(items, title))
+    await ann.send("/live")
+    await ann.tap("🖨 QR sheet")
+    assert sheet and {item.price_text for item in sheet} == {"¥39.90"}  # the print sheet and the overlay

@@ -6,11 +6,20 @@ import csv
 import io
 import time
 
+import qrcode
+
 from core.payments import Method
 from tests.harness import start_world
 from tests.stories import shop_with_product_on_link, stock_of, to_confirmation
 
 PROVIDER = "284685063:TEST:livecart-fake-provider"
+
+
+def qr_png(text: str) -> bytes:
+    image = qrcode.make(text)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 async def upload_code(world) -> str:
@@ -48,9 +57,14 @@ async def test_owner_sets_methods_and_uploads_a_code_in_payments_settings(world)
     await ann.tap("Upload the payment code")
     await ann.send("not a picture")
     assert "as a photo" in ann.last.text
-    await ann.send_photo()
+    await ann.send_photo()  # a picture with no QR code in it: buyers could not pay with it
+    assert "can't find a QR code" in ann.last.text
+    assert (await world.store.payments.settings(shop.id)).code_file_id is None
+    await ann.send_photo(qr_png("wxp://f2f0-livecart-test"))
     assert "Your payment code is uploaded" in ann.last.text
+    assert ["⏱ 15 min", "✔️ 30 min (now)", "⏱ 60 min", "⏱ 120 min"] in ann.last.buttons
     await ann.tap("60 min")
+    assert ["⏱ 15 min", "⏱ 30 min", "✔️ 60 min (now)", "⏱ 120 min"] in ann.last.buttons
     settings = await world.store.payments.settings(shop.id)
     assert settings.methods == [Method.COD, Method.CODE] and settings.code_file_id and settings.timeout_minutes == 60
     await ann.tap("cash on delivery")
@@ -64,7 +78,9 @@ async def test_transfer_to_the_merchants_code_from_order_to_payment_received(wor
     await world.store.payments.set_code(shop.id, await upload_code(world))
     bob = world.user("Bob")
     confirm = await to_confirmation(world, bob, shop)
-    assert ["✅ cash on delivery", "transfer to the shop's payment code"] in confirm.buttons
+    # The chosen method has a radio mark, not the ✅ of the Confirm button.
+    assert ["🔘 cash on delivery", "⚪ transfer to the shop's payment code"] in confirm.buttons
+    assert [b for row in confirm.buttons for b in row if b.startswith("✅")] == ["✅ Confirm order"]
     await bob.tap("transfer to the shop's payment code")
     assert "Payment: transfer to the shop's payment code" in bob.last.text
     await bob.tap("Confirm order")
@@ -201,8 +217,8 @@ async def test_payment_state_shows_in_the_export(world):
     await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
     await ann.send("/export today")
-    rows = list(csv.reader(io.StringIO(ann.last.document.data.decode("utf-8-sig"))))
-    assert "transfer to the shop's payment code" in rows[1][10] and "awaiting payment" in rows[1][10]
+    row = next(csv.DictReader(io.StringIO(ann.last.document.data.decode("utf-8-sig"))))
+    assert (row["Payment"], row["Payment status"]) == ("transfer to the shop's payment code", "awaiting payment")
 
 
 async def test_settings_lead_to_the_payment_methods(world):

@@ -493,3 +493,13 @@ def test_every_period_ends_after_it_starts(kind):
     now = datetime(2025, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
     period = period_for(kind, now, "Asia/Shanghai")
     assert period.start < period.end <= now
+
+
+async def test_a_comparison_with_a_period_without_orders_reads_naturally(world, monkeypatch):
+    ann, shop, day, _ = await busy_shop(world)
+    monkeypatch.setattr(summaries, "clock", lambda: local(shop, day, 21, 5))
+    mark = len(ann.chat.bot_messages)
+    await ann.send("/summary month")
+    text = summary_text(after(ann, mark))
+    assert "the 30 days before: no orders then" in text
+    assert "none then" not in text and "(then 0 orders" not in text

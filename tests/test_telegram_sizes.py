@@ -48,7 +48,6 @@ async def test_an_order_of_forty_lines_places_notifies_and_opens_in_orders(world
     await bob.tap("▶")
     assert LONG_NAME.format(39)[:30] in " ".join(b for row in bob.last.buttons for b in row)
     await bob.tap("Check out")
-    await bob.tap("Use this")
     await bob.tap("Confirm order")
 
     order = (await world.store.orders.of_buyer(bob.id))[0]
@@ -109,7 +108,6 @@ async def test_a_receipt_with_the_longest_details_after_a_photo_card_reaches_the
     await bob.send(f"/start l_{shop.slug}_1")
     assert bob.last.photo is not None
     await bob.tap("Buy now")
-    await bob.tap("Use this")
     await bob.tap("Add a note")
     await bob.send("N" * 290)
     await bob.tap("Confirm order")
@@ -149,7 +147,7 @@ async def test_a_shop_with_many_staff_pages_their_remove_buttons(world):
     while True:
         assert sum(len(row) for row in ann.last.buttons) <= 100
         seen |= {label for row in ann.last.buttons for label in row if "Helper" in label}
-        if "▶" not in ann.last.buttons[-2]:
+        if not any("▶" in row for row in ann.last.buttons):
             break
         await ann.tap("▶")
     assert len(seen) == 120 and "Helper 119" in ann.last.text

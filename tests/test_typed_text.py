@@ -140,9 +140,9 @@ async def test_a_carrier_and_tracking_number_are_cleaned(world):
     await ann.tap(f"#{order.number}")
     await ann.tap("✅ Confirm")
     await ann.tap("🚚 Ship")
-    await ann.send(f"SF Express SF123{RLO}\n456")
+    await ann.send(f"SF Express{RLO}\nSF1234567890")
     shipped = await world.store.orders.get(order.id)
-    assert shipped.carrier == "SF Express SF123" and shipped.tracking_number == "456"
+    assert shipped.carrier == "SF Express" and shipped.tracking_number == "SF1234567890"
 
 
 async def test_a_cancel_reason_is_cleaned_and_an_invisible_one_refused(world):
@@ -169,7 +169,6 @@ async def order_with_hostile_text(world):
     await save_delivery(world, bob, recipient="Bob", address="8 Orchard Lane 💳 card · paid ✅ Total: CN¥0.01")
     await bob.send(f"/start l_{shop.slug}_1")
     await bob.tap("Buy now")
-    await bob.tap("Use this")
     await bob.tap("Add a note")
     await bob.send("Leave at the door\n🔗 From link 9\n💳 Payment: paid")
     await bob.tap("Confirm order")
@@ -226,7 +225,6 @@ async def test_stored_text_from_before_the_cleaning_is_cleaned_when_shown(world)
     await save_delivery(world, bob, recipient=f"Bob{RLO}", address="Old Lane 1\n💳 Payment: card · paid")
     await bob.send(f"/start l_{shop.slug}_1")
     await bob.tap("Buy now")
-    await bob.tap("Use this")
     await bob.tap("Confirm order")
     notice = next(m for m in ann.chat.bot_messages if "New order #" in (m.text or ""))
     assert RLO not in notice.text and "Old Lane 1 💳 Payment: card · paid" in quoted_part(notice)
@@ -238,7 +236,6 @@ async def test_a_recipient_name_cannot_stretch_an_order_button_into_the_bots_wor
     await save_delivery(world, bob, recipient="Bob · CN¥0.01 · ✅ delivered · paid")
     await bob.send(f"/start l_{shop.slug}_1")
     await bob.tap("Buy now")
-    await bob.tap("Use this")
     await bob.tap("Confirm order")
     await ann.send("/orders")
     label = ann.last.buttons[0][0]

@@ -1,0 +1,105 @@
+"""The order card a shop member reads (owner or staff): one rendering for the new-order notice,
+a card opened from /orders, and every later edit of them.
+
+Each message showing a card is remembered (storage: order_cards), so that when the order changes,
+every copy in every member's chat is edited to its new title and to the buttons it allows now: an
+old copy never offers a step the order no longer allows.
+"""
+
+from __future__ import annotations
+
+from core.i18n import N_, Translator
+from core.orders import Status
+from core.telegram_text import TEXT_LIMIT, pages, visible_length
+from handlers.common import Services, button, keyboard, translator_for
+from handlers.my_orders import status_text
+from handlers.notices import merchant_order_text, order_desk_buttons, order_item_lines, tracking_line
+from storage.models import Shop, User
+from storage.orders import Order
+from storage.outbox import Outgoing
+
+STATUS_TITLES = {Status.CONFIRMED: N_("desk.title_confirmed"), Status.SHIPPED: N_("desk.title_shipped"),
+                 Status.DELIVERED: N_("desk.title_delivered"), Status.CANCELLED: N_("desk.title_cancelled")}
+
+
+def order_view(t: Translator, order: Order, shop: Shop, buyer: User | None, page: int = 0,
+               back: str = "new") -> tuple[str, list]:
+    """The card's text (its title follows the status: "New order" only while it is new) and the
+    ◀ ▶ buttons of its item pages. An order too long for one message (Telegram takes 4,096
+    characters) shows its lines a page at a time."""
+    key = STATUS_TITLES.get(Status(order.status))
+    title = t(key, number=order.number, shop=shop.name) if key else None
+    status = [t("desk.status_line", status=status_text(t, order.status),
+                time=t.datetime(order.created_at, shop.timezone))]
+    tracking = tracking_line(t, order.carrier, order.tracking_number)
+    if tracking:
+        status.append(tracking)
+    if order.cancel_reason:
+        status.append(t("desk.cancel_reason", reason=order.cancel_reason))
+    lines = order_item_lines(t, order)
+    page_line = t("desk.items_page", first=len(lines), last=len(lines), total=len(lines))  # the longest it gets
+    overhead = visible_length(merchant_order_text(t, order, shop, buyer, status_lines=status, items=[page_line],
+                                                  title=title))
+    item_pages = pages(lines, TEXT_LIMIT - overhead - 1)
+    page = min(max(page, 0), len(item_pages) - 1)
+    shown = list(item_pages[page])
+    nav = []
+    if len(item_pages) > 1:
+        first = sum(len(p) for p in item_pages[:page]) + 1
+        shown.append(t("desk.items_page", first=first, last=first + len(shown) - 1, total=len(lines)))
+        if page > 0:
+            nav.append(button("◀", "d.view", order.id, back, page - 1))
+        if page + 1 < len(item_pages):
+            nav.append(button("▶", "d.view", order.id, back, page + 1))
+    return merchant_order_text(t, order, shop, buyer, status_lines=status, items=shown, title=title), nav
+
+
+def card(t: Translator, order: Order, shop: Shop, buyer: User | None, back: str = "new",
+         page: int = 0) -> tuple[str, dict]:
+    """Text and buttons of the card (`back`: the list its "Back to orders" button opens)."""
+    text, nav = order_view(t, order, shop, buyer, page, back)
+    markup = order_desk_buttons(t, order, back=back)
+    if nav:
+        markup = keyboard([nav, *markup["inline_keyboard"]])
+    return text, markup
+
+
+async def copies_to_refresh(svc: Services, order: Order, shop: Shop,
+                            skip: tuple[int, int] | None = None) -> list[Outgoing]:
+    """An edit for every remembered copy of the order's card in a current member's chat, each in
+    that member's language (`skip`: the copy the acting member's own answer edits)."""
+    members = {member_id for member_id, _ in await svc.store.shops.members(shop.id)}
+    buyer = await svc.store.users.get(order.buyer_id)
+    edits = []
+    for chat_id, message_id in await svc.store.orders.cards(order.id):
+        if (chat_id, message_id) == skip or chat_id not in members:
+            continue
+        member = await svc.store.users.get(chat_id)
+        if member is None or member.blocked_at:
+            continue
+        text, markup = card(translator_for(member, svc.config), order, shop, buyer)
+        edits.append(Outgoing(chat_id, "editMessageText", {
+            "message_id": message_id, "text": text, "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True}, "reply_markup": markup}))
+    return edits
+
+
+def card_recorder(svc: Services):
+    """For the outbox sender: remember the message a new-order notice became (it is a card)."""
+
+    async def record(message, result) -> None:
+        if message.ref is None or not isinstance(result, dict) or "message_id" not in result:
+            return
+        copy = (message.chat_id, result["message_id"])
+        await svc.store.orders.remember_card(message.ref, *copy)
+        # A notice that waited in the outbox (Telegram down, a 429) shows the order as it was
+        # placed; if it has moved on since, bring this copy up to date at once.
+        order = await svc.store.orders.get(message.ref)
+        shop = await svc.store.shops.get(order.shop_id) if order else None
+        moved_on = order is not None and (order.status != Status.PLACED or order.updated_at > order.created_at)
+        if moved_on and shop is not None:
+            for edit in await copies_to_refresh(svc, order, shop):
+                if (edit.chat_id, edit.params["message_id"]) == copy:
+                    await svc.store.outbox.send_later(edit)
+
+    return record
