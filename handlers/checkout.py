@@ -18,7 +18,7 @@ from core.payments import PREPAID, Method, PaymentStatus
 from handlers.common import (
     Actor, Context, actor, button, keyboard, message_text, parse_callback, reply, services, show,
 )
-from handlers.flows import register_flow
+from handlers.flows import REMOVE_KEYBOARD, register_flow
 from handlers.landing import max_quantity, tapped_product
 from handlers.notices import method_name, new_order_messages
 from handlers.payments import available_methods, payment_messages
@@ -27,6 +27,8 @@ from storage.outbox import Outgoing
 from storage.orders import Delivery, LimitReached, Order, OrderProblem, SoldOut, TooManyOpenOrders, Unavailable
 
 FLOW = "checkout"
+# The steps that show a reply keyboard (share phone, a name suggestion, share location).
+KEYBOARD_STEPS = ("phone", "recipient", "address")
 CONTACT_PROBLEMS = {
     "phone_invalid": N_("checkout.phone_invalid"),
     "name_empty": N_("checkout.name_empty"),
@@ -139,6 +141,9 @@ async def on_cancel_checkout(update: Update, context: Context) -> None:
     if flow is not None and flow.name == FLOW:
         await store.flows.clear(who.id)
     await update.callback_query.answer()
+    if flow is not None and flow.name == FLOW and flow.step in KEYBOARD_STEPS:
+        await reply(update, who.t("checkout.cancelled"), REMOVE_KEYBOARD)  # an edit cannot remove it
+        return
     await show(update, who.t("checkout.cancelled"))
 
 
@@ -161,7 +166,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
             if message is not None and message.location is not None:
                 data["lat"], data["lon"] = message.location.latitude, message.location.longitude
                 await store.flows.save(Flow(flow.user_id, FLOW, "address", data))
-                await reply(update, who.t("checkout.location_noted"))
+                await reply(update, who.t("checkout.location_noted"), REMOVE_KEYBOARD)
                 return
             data["address"] = check_address(message_text(update))
             next_step = "confirm"
@@ -174,6 +179,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     except ContactError as exc:
         await reply(update, who.t("checkout.try_again", problem=who.t.plain(CONTACT_PROBLEMS[exc.problem])))
         return
+    answered = flow.step
     flow = Flow(flow.user_id, FLOW, next_step, data)
     await store.flows.save(flow)
     if next_step == "recipient":
@@ -186,6 +192,8 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
                                        resize_keyboard=True, one_time_keyboard=True)
         await reply(update, who.t("checkout.ask_address"), location)
     else:
+        if answered == "address":  # the location keyboard ends with its step
+            await reply(update, who.t("checkout.address_noted"), REMOVE_KEYBOARD)
         await show_confirmation(update, context, who, flow, edit=False)
 
 

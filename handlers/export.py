@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from telegram import InputFile, Update
 
 from core.i18n import N_, Translator
-from handlers.common import Context, actor, chunks, current_membership, reply, services
+from handlers.common import Context, actor, chunks, current_membership, reply, services, session_title
 from core.payments import PaymentStatus
 from handlers.my_orders import status_text
 from handlers.notices import STATUS_NAMES, method_name
@@ -89,7 +89,7 @@ async def packlist_command(update: Update, context: Context) -> None:
         return
     per_product, per_buyer = await store.orders.pack_list(shop.id, session.started_at, session.ended_at)
     t = who.t
-    lines = [t("packlist.title", title=session.title or "", start=t.datetime(session.started_at, shop.timezone))]
+    lines = [t("packlist.heading", title=session_title(t, session.title), start=t.datetime(session.started_at, shop.timezone))]
     if not per_product:
         lines.append(t("packlist.nothing"))
     else:

@@ -47,7 +47,9 @@ def register(app: Application) -> None:
     buttons = ButtonRouter(fallback=start.stale_button)
 
     # Before anything else: a flooding user goes no further.
-    app.add_handler(TypeHandler(Update, abuse.gate), group=-1)
+    app.add_handler(TypeHandler(Update, abuse.gate), group=-2)
+    # A command ends the conversation it interrupts (then the command's own handler runs).
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, flows.on_command), group=-1)
     # Every button tap, first: PTB tries a group's handlers in order, so taps (most updates in a
     # sale) skip the command and message checks. The routes are added journey by journey below.
     app.add_handler(CallbackQueryHandler(buttons))

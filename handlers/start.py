@@ -8,6 +8,7 @@ from telegram import Update
 
 from core.i18n import LANGUAGES, N_
 from handlers.common import Context, actor, button, forget_actor, keyboard, parse_callback, reply, services, show
+from handlers.flows import REMOVE_KEYBOARD
 from handlers.menu import refresh_commands_for
 
 _LANGUAGE_NAMES = {"en": N_("language.name.en"), "zh": N_("language.name.zh")}
@@ -55,7 +56,8 @@ async def cancel(update: Update, context: Context) -> None:
     """/cancel: leave whatever conversation the user is in."""
     who = await actor(update, context)
     had_flow = await services(context).store.flows.clear(who.id)
-    await reply(update, who.t("cancel.done" if had_flow else "cancel.nothing"))
+    # The step may have shown a reply keyboard (share phone, share location): it goes too.
+    await reply(update, who.t("cancel.done" if had_flow else "cancel.nothing"), REMOVE_KEYBOARD)
 
 
 async def language(update: Update, context: Context) -> None:
