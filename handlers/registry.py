@@ -15,6 +15,7 @@ from handlers import (
     start,
 )
 from handlers import settings, summaries
+from handlers import typed_quantity  # noqa: F401  (registers the product card's quiet conversation)
 
 PRIVATE = filters.ChatType.PRIVATE
 HandlerCallback = Callable[[Update, Context], Awaitable[None]]
