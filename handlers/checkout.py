@@ -12,7 +12,9 @@ import time
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 
-from core.contact import ContactError, check_address, check_note, check_recipient, normalize_phone
+from core.contact import (
+    ContactError, check_address, check_note, check_recipient, display_phone, normalize_phone, phone_region,
+)
 from core.i18n import N_, Safe, Translator
 from core.payments import PREPAID, Method, PaymentStatus
 from handlers.common import (
@@ -78,7 +80,9 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
         data.update(phone=user.phone, recipient=user.recipient, address=user.address)
         await store.flows.start(who.id, FLOW, "saved", data)
         await update.callback_query.answer()
-        text = who.t("checkout.ship_to_saved", recipient=user.recipient, phone=user.phone, address=user.address)
+        shop = await store.shops.get(shop_id)
+        text = who.t("checkout.ship_to_saved", recipient=user.recipient, address=user.address,
+                     phone=display_phone(user.phone, phone_region(shop.currency)))
         markup = keyboard([[button(who.t.plain("checkout.button_use_saved"), "b.use"),
                             button(who.t.plain("checkout.button_change"), "b.chg")],
                            [button(who.t.plain("checkout.button_cancel"), "b.x")]])
@@ -157,7 +161,9 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     try:
         if flow.step == "phone":
             contact = message.contact if message else None
-            data["phone"] = normalize_phone(contact.phone_number if contact else message_text(update))
+            shop = await store.shops.get(data["shop"])
+            data["phone"] = normalize_phone(contact.phone_number if contact else message_text(update),
+                                            phone_region(shop.currency), shared=contact is not None)
             next_step = "recipient"
         elif flow.step == "recipient":
             data["recipient"] = check_recipient(message_text(update))
@@ -225,7 +231,8 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
     methods = await _methods(context, shop.id)
     chosen = d.get("method") if d.get("method") in methods else methods[0].value
     text = t("checkout.confirm", items=Safe(items_text(t, lines, shop.currency)), total=t.money(total, shop.currency),
-             recipient=d["recipient"], phone=d["phone"], address=d["address"],
+             recipient=d["recipient"], phone=display_phone(d["phone"], phone_region(shop.currency)),
+             address=d["address"],
              payment=method_name(t, chosen), shop=shop.name)
     if d.get("note"):
         text += "\n" + t("checkout.confirm_note", note=d["note"])
@@ -329,7 +336,8 @@ def receipt_text(t: Translator, order: Order, shop: Shop) -> str:
     lines = [(i.name, i.unit_price, i.quantity) for i in order.items]
     text = t("checkout.receipt", number=order.number, shop=shop.name,
              items=Safe(items_text(t, lines, order.currency)), total=t.money(order.total, order.currency),
-             recipient=order.recipient, phone=order.phone, address=order.address,
+             recipient=order.recipient, phone=display_phone(order.phone, phone_region(shop.currency)),
+             address=order.address,
              payment=method_name(t, order.payment_method))
     if order.note:
         text += "\n" + t("checkout.confirm_note", note=order.note)

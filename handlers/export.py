@@ -89,7 +89,8 @@ async def packlist_command(update: Update, context: Context) -> None:
         return
     per_product, per_buyer = await store.orders.pack_list(shop.id, session.started_at, session.ended_at)
     t = who.t
-    lines = [t("packlist.heading", title=session_title(t, session.title), start=t.datetime(session.started_at, shop.timezone))]
+    lines = [t("packlist.heading", title=session_title(t, session.title),
+               start=t.datetime(session.started_at, shop.timezone))]
     if not per_product:
         lines.append(t("packlist.nothing"))
     else:

@@ -107,7 +107,8 @@ async def board(update: Update, context: Context, notice: str | None = None) -> 
     session = await store.live.current_session(shop.id)
     lines = [t("live.board_title", shop=shop.name)]
     if session is not None:
-        lines.append(t("live.on_air", title=session_title(t, session.title), since=t.time(session.started_at, shop.timezone)))
+        lines.append(t("live.on_air", title=session_title(t, session.title),
+                       since=t.time(session.started_at, shop.timezone)))
     lines.append("")
     lines += [_slot_line(t, shop, s, on_slots.get(s)) for s in range(1, count + 1)]
     lines += ["", t("live.board_hint")]
@@ -382,8 +383,8 @@ async def session_report(context: Context, t: Translator, shop: Shop, session) -
     store = services(context).store
     figures = await store.live.session_figures(session.id)
     end = t.time(session.ended_at, shop.timezone) if session.ended_at else t.plain("live.report_running")
-    lines = [t("live.report_heading", title=session_title(t, session.title), start=t.datetime(session.started_at, shop.timezone),
-               end=end)]
+    lines = [t("live.report_heading", title=session_title(t, session.title),
+               start=t.datetime(session.started_at, shop.timezone), end=end)]
     total_opens = total_orders = total_units = total_revenue = 0
     for row in figures:
         if row.slot is None:

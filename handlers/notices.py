@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from core.contact import display_phone, phone_region
 from core.i18n import N_, Safe, Translator
 from core.orders import Status
 from core.payments import Method, PaymentStatus
@@ -53,7 +54,7 @@ def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | N
     handle = f" @{buyer.username}" if buyer and buyer.username else ""
     text = t("notice.new_order", number=order.number, shop=shop.name, items=order_items_text(t, order),
              total=t.money(order.total, order.currency), buyer=who + handle, recipient=order.recipient,
-             phone=order.phone, address=order.address)
+             phone=display_phone(order.phone, phone_region(shop.currency)), address=order.address)
     if order.note:
         text += "\n" + t("notice.note", note=order.note)
     if order.slot:

@@ -193,7 +193,8 @@ def _funnel_lines(t: Translator, r: ShopReport) -> list[str]:
     tz = r.shop.timezone
     for session, rows in r.sessions:
         end = t.time(session.ended_at, tz) if session.ended_at else t.plain("live.report_running")
-        lines.append(t("summary.live_heading", title=session_title(t, session.title), start=t.time(session.started_at, tz), end=end))
+        lines.append(t("summary.live_heading", title=session_title(t, session.title),
+                       start=t.time(session.started_at, tz), end=end))
         for row in rows[:SESSION_LINKS]:
             label = t.plain("live.report_other_links") if row.slot is None else \
                 t.plain("live.report_link", slot=row.slot, name=shorten(row.names or "—", NAME_MAX))

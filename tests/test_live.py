@@ -760,7 +760,8 @@ async def _untitled_session_texts(world, language_code: str) -> list[str]:
     await ann.send("/live end")
     texts.append(ann.last.text)
     await ann.send("/summary today")
-    texts.append(next(m.text or m.caption or "" for m in reversed(ann.chat.bot_messages) if "🔴" in (m.text or m.caption or "")))
+    texts.append(next(m.text or m.caption or "" for m in reversed(ann.chat.bot_messages)
+                      if "🔴" in (m.text or m.caption or "")))
     return texts
 
 
