@@ -73,6 +73,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("addproduct", catalog.add_product, filters=PRIVATE))
     buttons.add("cat.add", catalog.add_product)
     buttons.add("cat.skip", catalog.on_skip)
+    buttons.add("cat.price", catalog.on_price_choice)
     app.add_handler(CommandHandler("products", catalog.list_products, filters=PRIVATE))
     buttons.add("cat.list", catalog.list_products)
     buttons.add("cat.view", catalog.view_product)
