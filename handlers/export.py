@@ -10,12 +10,15 @@ from zoneinfo import ZoneInfo
 from telegram import InputFile, Update
 
 from core.i18n import N_, Translator
+from core.command_words import EXPORT_PERIODS, parse_export_period
 from handlers.common import Context, actor, chunks, current_membership, reply, services, session_title
 from core.payments import PaymentStatus
 from handlers.my_orders import status_text
 from handlers.notices import STATUS_NAMES, method_name
 
-PERIODS = ("today", "yesterday", "7d", "30d", "all")
+PERIODS = EXPORT_PERIODS
+EXPORT_PERIOD_NAMES = {"today": N_("export.period_today"), "yesterday": N_("export.period_yesterday"),
+                       "7d": N_("export.period_7d"), "30d": N_("export.period_30d"), "all": N_("export.period_all")}
 CSV_HEADERS = [N_("export.col_number"), N_("export.col_time"), N_("export.col_buyer"), N_("export.col_recipient"),
                N_("export.col_phone"), N_("export.col_address"), N_("export.col_items"), N_("export.col_units"),
                N_("export.col_total"), N_("export.col_status"), N_("export.col_payment"), N_("export.col_carrier"),
@@ -61,17 +64,17 @@ async def export_command(update: Update, context: Context) -> None:
     if membership is None:
         await reply(update, who.t("catalog.no_shop"))
         return
-    period = (context.args[0].lower() if context.args else "today")
-    if period not in PERIODS:
-        await reply(update, who.t("export.bad_period", periods=" | ".join(PERIODS)))
+    period = parse_export_period(" ".join(context.args or []))
+    if period is None:
+        await reply(update, who.t("export.bad_period", periods=who.t.plain("export.period_words")))
         return
     shop = membership.shop
     since, until = period_bounds(period, shop.timezone)
     rows = await services(context).store.orders.export_rows(shop.id, since, until)
     data = render_csv(who.t, rows, shop.timezone)
     name = f"{shop.slug}-orders-{period}.csv"
-    await update.effective_chat.send_document(InputFile(data, filename=name),
-                                              caption=who.t("export.caption", count=len(rows), period=period))
+    caption = who.t("export.caption", count=len(rows), period=who.t.plain(EXPORT_PERIOD_NAMES[period]))
+    await update.effective_chat.send_document(InputFile(data, filename=name), caption=caption)
 
 
 async def packlist_command(update: Update, context: Context) -> None:

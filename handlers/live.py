@@ -12,6 +12,7 @@ from functools import partial
 from telegram import Update
 
 from core import qr
+from core.command_words import parse_live_word
 from core.i18n import Translator
 from core.links import shop_link, slot_link
 from core.text import shorten
@@ -80,11 +81,12 @@ def _slot_line(t: Translator, shop: Shop, slot: int, product: Product | None) ->
 async def live_command(update: Update, context: Context) -> None:
     """/live, /live start [title], /live end."""
     args = context.args or []
-    if args and args[0].lower() == "start":
+    word = parse_live_word(args[0]) if args else None
+    if word == "start":
         await start_session(update, context, shorten(" ".join(args[1:]), TITLE_MAX) or None)
-    elif args and args[0].lower() == "end":
+    elif word == "end":
         await end_session(update, context)
-    elif args and args[0].lower() == "report":
+    elif word == "report":
         await last_report(update, context)
     else:
         await board(update, context)

@@ -786,3 +786,12 @@ async def test_starting_a_session_from_the_board_answers_with_a_toast(world):
     query = await ann.tap("▶ Start a live session")
     assert query.answer_text == "🔴 Live session started"
     assert "On air since" in ann.last.text
+
+
+async def test_live_keywords_work_in_chinese(world):
+    ann, shop, _ = await shop_with_products(world, "Oranges, 39.90, 200")
+    await world.store.users.set_language(ann.id, "zh")
+    await ann.send("/live 开始 春季特卖")
+    assert "直播场次「春季特卖」已于" in ann.last.text
+    await ann.send("/live 结束")
+    assert "直播场次报告" in ann.last.text and "「春季特卖」" in ann.last.text
