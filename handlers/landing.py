@@ -61,13 +61,19 @@ async def max_quantity(context: Context, who: Actor, product: Product) -> int:
     return bound
 
 
+def card_flow(product: Product, slot: int) -> tuple[str, str, dict]:
+    """The quiet conversation of a card on screen: a number typed next sets its quantity."""
+    return FLOW_CARD, "quantity", {"product": product.id, "slot": slot}
+
+
 async def show_card(update: Update, context: Context, who: Actor, product: Product, shop: Shop, slot: int,
-                    notice: str | None = None) -> None:
+                    notice: str | None = None, *, remembered: bool = False) -> None:
     text = buyer_card_text(who.t, product, shop)
     if notice:
         text = notice + "\n\n" + text
     await present(update, text, buyer_card_buttons(who.t, product, shop, 1, slot), product.photo_file_id)
-    await services(context).store.flows.offer(who.id, FLOW_CARD, "quantity", {"product": product.id, "slot": slot})
+    if not remembered:
+        await services(context).store.flows.offer(who.id, *card_flow(product, slot))
 
 
 # ---------------------------------------------------------------- landing from a link
@@ -90,10 +96,12 @@ async def open_link(update: Update, context: Context, payload: str) -> None:
         return
     session = await store.live.current_session(shop.id)
     product, slot = await _resolve(context, target, shop)
+    on_sale = product is not None and product.on_sale
     await store.live.record_open(shop.id, target.kind, target.number if target.kind == "slot" else None,
-                                 product.id if product else None, session.id if session else None, who.id)
-    if product is not None and product.on_sale:
-        await show_card(update, context, who, product, shop, slot or 0)
+                                 product.id if product else None, session.id if session else None, who.id,
+                                 card_flow=card_flow(product, slot or 0) if on_sale else None)
+    if on_sale:
+        await show_card(update, context, who, product, shop, slot or 0, remembered=True)
         return
     notice = None
     if target.kind == "slot":

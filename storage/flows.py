@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storage.db import Database, now
+from storage.db import Database, WriteTransaction, now
 from storage.models import Flow
 
 
@@ -38,16 +38,22 @@ class Flows:
         """Begin a conversation the user did not ask for (the product card they are looking at)
         unless they are in another one: it replaces only a conversation of the same name."""
         async with self._db.write() as conn:
-            await conn.execute(
-                """INSERT INTO flows (user_id, name, step, data, updated_at) VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT (user_id) DO UPDATE SET step = excluded.step, data = excluded.data,
-                       updated_at = excluded.updated_at
-                   WHERE flows.name = excluded.name""",
-                (user_id, name, step, json.dumps(data, ensure_ascii=False), now()),
-            )
+            await offer_in(conn, user_id, name, step, data)
 
     async def clear(self, user_id: int) -> bool:
         """End the user's conversation; True when there was one."""
         async with self._db.write() as conn:
             cur = await conn.execute("DELETE FROM flows WHERE user_id = ?", (user_id,))
             return cur.rowcount > 0
+
+
+async def offer_in(conn: WriteTransaction, user_id: int, name: str, step: str, data: dict[str, Any]) -> None:
+    """`Flows.offer` inside a caller's transaction (landing on a link records the open and the
+    card the buyer now looks at in one write: the flash sale's hottest path)."""
+    await conn.execute(
+        """INSERT INTO flows (user_id, name, step, data, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (user_id) DO UPDATE SET step = excluded.step, data = excluded.data,
+               updated_at = excluded.updated_at
+           WHERE flows.name = excluded.name""",
+        (user_id, name, step, json.dumps(data, ensure_ascii=False), now()),
+    )
