@@ -29,6 +29,11 @@ REMOVE_KEYBOARD = {"remove_keyboard": True}
 _COMMANDS_KEEPING_FLOW = frozenset({"/cancel"})
 
 
+def is_quiet(name: str) -> bool:
+    """A conversation the user did not start on purpose (nothing to cancel, nothing to announce)."""
+    return name in _QUIET_FLOWS
+
+
 def register_flow(name: str, step: FlowStep, *, quiet: bool = False) -> None:
     if name in _FLOWS and _FLOWS[name] is not step:
         raise ValueError(f"flow {name!r} registered twice")
@@ -79,7 +84,7 @@ async def on_command(update: Update, context: Context) -> None:
     flow = await store.flows.get(who.id)
     if flow is None:
         return
-    if flow.name in _QUIET_FLOWS:
+    if is_quiet(flow.name):
         if command != "/start":  # a link replaces the card flow by itself: spare the write
             await store.flows.clear(who.id)
         return

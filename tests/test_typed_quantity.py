@@ -117,3 +117,22 @@ async def test_a_merchant_photo_with_a_caption_still_adds_a_product_after_viewin
     await ann.send(f"/start l_{shop.slug}_1")
     await ann.send_photo(caption="Kiwifruit, 25, 80")
     assert "Kiwifruit" in ann.last.caption
+
+
+async def test_cancel_while_looking_at_a_card_says_there_was_nothing_to_cancel(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    await bob.send(f"/start l_{shop.slug}_1")
+    await bob.send("/cancel")
+    assert "nothing to cancel" in bob.last.text
+    await bob.send("3")
+    assert "Quantity" not in bob.last.text
+
+
+async def test_a_command_while_looking_at_a_card_announces_nothing(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    await bob.send(f"/start l_{shop.slug}_1")
+    before = len(bob.chat.bot_messages)
+    await bob.send("/myorders")
+    assert len(bob.chat.bot_messages) == before + 1 and "closed" not in bob.last.text
