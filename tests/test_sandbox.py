@@ -408,7 +408,7 @@ async def test_link_cards_and_buttons_show_all_their_text_and_each_card_names_it
             await phone.click("#stream-btn")
             await expect(phone.locator("#sheet .link-card")).to_have_count(5)
             assert await phone.evaluate(_OVERFLOWING) == []
-            await phone.screenshot(path=str(_artifact("sandbox-mobile-links.png")))
+            await phone.screenshot(path=str(_artifact("sandbox-mobile-links.png")), animations="disabled")
         finally:
             await browser.close()
 
