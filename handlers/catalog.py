@@ -231,7 +231,8 @@ async def quick_add(update: Update, context: Context, who: Actor, membership: Me
     if caption.ambiguous:
         data["choices"] = [[r.name, r.price, r.stock] for r in caption.readings]
         await services(context).store.flows.start(who.id, FLOW_ADD, STEP_PRICE_CHOICE, data)
-        await reply(update, who.t("catalog.which_price"), _price_choices_markup(who.t, membership.shop, data["choices"]))
+        markup = _price_choices_markup(who.t, membership.shop, data["choices"])
+        await reply(update, who.t("catalog.which_price"), markup)
         return
     await _add_reading(update, context, who, membership.shop, data, caption.reading)
 

@@ -39,7 +39,8 @@ def test_a_number_is_shown_the_local_way():
 
 
 def test_the_shops_currency_says_where_numbers_without_a_country_code_are():
-    assert (phone_region("CNY"), phone_region("USD"), phone_region("HKD"), phone_region("EUR")) == ("CN", "US", "HK", "CN")
+    regions = [phone_region(currency) for currency in ("CNY", "USD", "HKD", "EUR")]
+    assert regions == ["CN", "US", "HK", "CN"]  # the euro names no one country
 
 
 async def test_a_phone_typed_in_a_sentence_reaches_the_order_in_e164_and_shows_the_local_way(world):

@@ -360,8 +360,10 @@ _OVERFLOWING = """() => {
     const style = getComputedStyle(node);
     if (!node.offsetParent || style.visibility === "hidden" || !node.textContent.trim()) continue;
     if (node.scrollWidth > node.clientWidth + 1 || node.scrollHeight > node.clientHeight + 1) {
-      found.push(`${node.tagName.toLowerCase()}.${[...node.classList].join(".")} "${node.textContent.trim().slice(0, 50)}"`
-                 + ` needs ${node.scrollWidth}x${node.scrollHeight}, has ${node.clientWidth}x${node.clientHeight}`);
+      const name = `${node.tagName.toLowerCase()}.${[...node.classList].join(".")}`;
+      const text = node.textContent.trim().slice(0, 50);
+      found.push(`${name} "${text}" needs ${node.scrollWidth}x${node.scrollHeight}`
+                 + `, has ${node.clientWidth}x${node.clientHeight}`);
     }
   }
   return found;
