@@ -27,7 +27,9 @@ PERIOD_ALIASES = {
     "today": "today", "t": "today", "今天": "today", "今日": "today",
     "yesterday": "yesterday", "y": "yesterday", "昨天": "yesterday", "昨日": "yesterday",
     "week": "week", "w": "week", "7d": "week", "7": "week", "周": "week", "本周": "week", "7天": "week",
+    "近7天": "week", "这周": "week",
     "month": "month", "m": "month", "30d": "month", "30": "month", "月": "month", "本月": "month", "30天": "month",
+    "近30天": "month", "这个月": "month",
 }
 PERIOD_DAYS = {"today": 1, "yesterday": 1, "week": 7, "month": 30}
 

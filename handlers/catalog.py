@@ -1,18 +1,19 @@
 """Catalog: merchants publish and manage products from chat.
 
 /addproduct walks name -> price -> stock -> photo -> description; a photo captioned
-"Name, price, stock" (or /addproduct Name, price, stock) adds in one message, asking only for
-the parts that were missing or wrong. /products lists, and each product's view edits it.
+"Name, price, stock" (or /addproduct Name, price, stock; core/caption.py reads the line, commas or
+spaces) adds in one message, asking only for the parts that were missing or wrong, or which
+number is the price when the line can be read more than one way. /products lists, and each product's view edits it.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from telegram import Update
 
+from core.caption import Reading, parse_caption
 from core.i18n import N_, Translator
 from core.links import product_link
 from core.money import PriceError, PriceProblem, parse_price
@@ -32,6 +33,7 @@ PAGE_SIZE = 8
 FLOW_ADD = "addproduct"
 FLOW_EDIT = "editproduct"
 ADD_STEPS = ("name", "price", "stock", "photo", "description")
+STEP_PRICE_CHOICE = "price_choice"  # a one-line caption that reads more than one way
 
 PRICE_PROBLEMS = {
     PriceProblem.EMPTY: N_("price.empty"),
@@ -107,24 +109,6 @@ def check_description(text: str) -> Checked:
         return Checked(accept_text(text, max_length=DESCRIPTION_MAX, multiline=True))
     except TextRefused as exc:
         return Checked(problem=DESCRIPTION_PROBLEMS.get(exc.problem, DESCRIPTION_PROBLEMS[TextProblem.EMPTY]))
-
-
-_SPACED_SEPARATOR = re.compile(r"\s*[,，;；]\s+|\s*[，；]\s*")
-_ANY_SEPARATOR = re.compile(r"\s*[,，;；]\s*")
-
-
-def split_quick_add(text: str) -> list[str]:
-    """Split "Name, price, stock" into its parts.
-
-    A comma followed by a space (or a full-width one) separates; a bare comma may be a decimal
-    comma (`39,90`), so it separates only when the spaced split did not give three parts.
-    """
-    parts = [p for p in _SPACED_SEPARATOR.split(text.strip())]
-    if len(parts) != 3:
-        parts = _ANY_SEPARATOR.split(text.strip())
-        if len(parts) > 3:  # the name itself had commas: the last two parts are price and stock
-            parts = [", ".join(parts[:-2]), parts[-2], parts[-1]]
-    return [p.strip() for p in parts]
 
 
 # ---------------------------------------------------------------- who may manage the catalog
@@ -247,12 +231,24 @@ async def on_captioned_photo(update: Update, context: Context) -> None:
 
 async def quick_add(update: Update, context: Context, who: Actor, membership: Membership, text: str,
                     photo: str | None) -> None:
-    parts = split_quick_add(text)
+    """A product from one line: publish it, or ask for what is missing or which number is the price."""
+    caption = parse_caption(text, membership.shop.currency)
     data: dict = {"shop": membership.shop.id, "quick": True, "photo": photo}
+    if caption.ambiguous:
+        data["choices"] = [[r.name, r.price, r.stock] for r in caption.readings]
+        await services(context).store.flows.start(who.id, FLOW_ADD, STEP_PRICE_CHOICE, data)
+        markup = _price_choices_markup(who.t, membership.shop, data["choices"])
+        await reply(update, who.t("catalog.which_price"), markup)
+        return
+    await _add_reading(update, context, who, membership.shop, data, caption.reading)
+
+
+async def _add_reading(update: Update, context: Context, who: Actor, shop: Shop, data: dict, reading: Reading) -> None:
+    """Publish what the caption said, or ask for the first part that was missing or wrong."""
     checks = {
-        "name": check_name(parts[0]) if len(parts) > 0 else Checked(problem=N_("catalog.name_empty")),
-        "price": check_price(parts[1], membership.shop.currency) if len(parts) > 1 else Checked(problem=N_("price.empty")),
-        "stock": check_stock(parts[2]) if len(parts) > 2 else Checked(problem=N_("stock.empty")),
+        "name": check_name(reading.name),
+        "price": check_price(reading.price, shop.currency) if reading.price else Checked(problem=N_("price.empty")),
+        "stock": check_stock(reading.stock) if reading.stock else Checked(problem=N_("stock.empty")),
     }
     first_problem = None
     for step, checked in checks.items():
@@ -265,8 +261,38 @@ async def quick_add(update: Update, context: Context, who: Actor, membership: Me
         return
     step, problem = first_problem
     await services(context).store.flows.start(who.id, FLOW_ADD, step, data)
-    await reply(update, who.t("catalog.quick_fix", problem=_problem_text(who.t, problem, membership.shop),
+    await reply(update, who.t("catalog.quick_fix", problem=_problem_text(who.t, problem, shop),
                               ask=_ask_text(who.t, step, data)))
+
+
+def _price_choices_markup(t: Translator, shop: Shop, choices: list[list]):
+    """One button per way of reading the caption, labelled with its price, name and stock."""
+    rows = []
+    for i, (name, price, stock) in enumerate(choices):
+        checked = check_price(price, shop.currency)
+        shown = t.money(checked.value, shop.currency) if checked.problem is None else price
+        label = t.plain("catalog.price_choice", price=shown, name=name, stock=stock or "?")
+        rows.append([button(label, "cat.price", i)])
+    return keyboard(rows)
+
+
+async def on_price_choice(update: Update, context: Context) -> None:
+    """The merchant says which number of an ambiguous caption is the price."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    store = services(context).store
+    flow = await store.flows.get(who.id)
+    index = data.opt_int(0) if data else None
+    choices = flow.data.get("choices", []) if flow and flow.name == FLOW_ADD and flow.step == STEP_PRICE_CHOICE else []
+    if index is None or not 0 <= index < len(choices):
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    shop = await store.shops.get(flow.data["shop"])
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    name, price, stock = choices[index]
+    rest = {k: v for k, v in flow.data.items() if k != "choices"}
+    await _add_reading(update, context, who, shop, rest, Reading(name, price, stock))
 
 
 def _problem_text(t: Translator, key: str, shop: Shop) -> str:
@@ -299,6 +325,9 @@ async def on_add_input(update: Update, context: Context, who: Actor, flow: Flow)
     text = message_text(update)
     data = dict(flow.data)
     step = flow.step
+    if step == STEP_PRICE_CHOICE:  # waiting for a tap on the price
+        await reply(update, who.t("catalog.which_price"), _price_choices_markup(who.t, shop, data.get("choices", [])))
+        return
     if step == "photo":
         photo = largest_photo(update)
         if photo is None:

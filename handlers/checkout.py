@@ -18,14 +18,16 @@ from dataclasses import replace
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
 
-from core.contact import ContactError, check_address, check_note, check_recipient, normalize_phone
+from core.contact import (
+    ContactError, check_address, check_note, check_recipient, display_phone, normalize_phone, phone_region,
+)
 from core.i18n import N_, Safe, Translator
 from core.payments import PREPAID, Method, PaymentStatus
 from core.telegram_text import fit_lines
 from handlers.common import (
     Actor, Context, actor, button, keyboard, message_text, parse_callback, reply, services, show,
 )
-from handlers.flows import register_flow
+from handlers.flows import REMOVE_KEYBOARD, register_flow
 from handlers.landing import buyer_card_buttons, buyer_card_text, tapped_product
 from handlers.notices import method_name, new_order_messages
 from handlers.payments import available_methods, payment_messages
@@ -40,6 +42,8 @@ from storage.orders import (
 log = logging.getLogger(__name__)
 
 FLOW = "checkout"
+# The steps that show a reply keyboard (share phone, a name suggestion, share location).
+KEYBOARD_STEPS = ("phone", "recipient", "address")
 CONTACT_PROBLEMS = {
     "phone_invalid": N_("checkout.phone_invalid"),
     "name_empty": N_("checkout.name_empty"),
@@ -224,6 +228,9 @@ async def on_cancel_checkout(update: Update, context: Context) -> None:
         return
     await services(context).store.holds.release(who.id, flow.data.get("token"), end_conversation=True)
     await update.callback_query.answer()
+    if flow is not None and flow.name == FLOW and flow.step in KEYBOARD_STEPS:
+        await reply(update, who.t("checkout.cancelled"), REMOVE_KEYBOARD)  # an edit cannot remove it
+        return
     await show(update, who.t("checkout.cancelled"))
 
 
@@ -237,7 +244,9 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     try:
         if flow.step == "phone":
             contact = message.contact if message else None
-            data["phone"] = normalize_phone(contact.phone_number if contact else message_text(update))
+            shop = await store.shops.get(data["shop"])
+            data["phone"] = normalize_phone(contact.phone_number if contact else message_text(update),
+                                            phone_region(shop.currency), shared=contact is not None)
             if not data.get("recipient"):  # the name on the shared contact, else the buyer's own
                 name = " ".join(filter(None, [contact.first_name, contact.last_name])) if contact else ""
                 data["recipient"] = check_recipient(name or who.user.first_name or "-")
@@ -249,7 +258,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
             if message is not None and message.location is not None:
                 data["lat"], data["lon"] = message.location.latitude, message.location.longitude
                 await store.flows.save(Flow(flow.user_id, FLOW, "address", data))
-                await reply(update, who.t("checkout.location_noted"))
+                await reply(update, who.t("checkout.location_noted"), REMOVE_KEYBOARD)
                 return
             data["address"] = check_address(message_text(update))
             next_step = "confirm"
@@ -262,6 +271,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     except ContactError as exc:
         await reply(update, who.t("checkout.try_again", problem=who.t.plain(CONTACT_PROBLEMS[exc.problem])))
         return
+    answered = flow.step
     flow = Flow(flow.user_id, FLOW, next_step, data)
     await store.flows.save(flow)
     if next_step == "address":
@@ -270,6 +280,8 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
                                        resize_keyboard=True, one_time_keyboard=True)
         await reply(update, who.t("checkout.ask_address"), location)
     else:
+        if answered == "address":  # the location keyboard ends with its step
+            await reply(update, who.t("checkout.address_noted"), REMOVE_KEYBOARD)
         await show_confirmation(update, context, who, flow, edit=False)
 
 
@@ -304,7 +316,8 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
     methods = await _methods(context, shop.id)
     chosen = d.get("method") if d.get("method") in methods else methods[0].value
     text = t("checkout.confirm", items=Safe(items_text(t, lines, shop.currency)), total=t.money(total, shop.currency),
-             recipient=d["recipient"], phone=d["phone"], address=d["address"],
+             recipient=d["recipient"], phone=display_phone(d["phone"], phone_region(shop.currency)),
+             address=d["address"],
              payment=method_name(t, chosen), shop=shop.name)
     seen = d.get("seen") or {}
     for product, _qty in products:
@@ -428,7 +441,8 @@ def receipt_text(t: Translator, order: Order, shop: Shop) -> str:
     lines = [(i.name, i.unit_price, i.quantity) for i in order.items]
     text = t("checkout.receipt", number=order.number, shop=shop.name,
              items=Safe(items_text(t, lines, order.currency)), total=t.money(order.total, order.currency),
-             recipient=order.recipient, phone=order.phone, address=order.address,
+             recipient=order.recipient, phone=display_phone(order.phone, phone_region(shop.currency)),
+             address=order.address,
              payment=method_name(t, order.payment_method))
     if order.note:
         text += "\n" + t("checkout.confirm_note", note=order.note)

@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 
 from core.callbacks import Callback, CallbackDataError, decode, encode
 from core.config import Config
-from core.i18n import Translator, language_for, translator
+from core.i18n import Safe, Translator, language_for, translator
 from core.telegram_text import CAPTION_LIMIT, TEXT_LIMIT, fits, split_html
 from storage import Store
 from storage.models import Membership, User
@@ -207,3 +207,10 @@ def chunks(lines: Sequence[str], limit: int = 4000) -> list[str]:
     if current:
         texts.append(current)
     return texts
+
+
+def session_title(t: Translator, title: str | None) -> Safe:
+    """A live session's title as it sits in a sentence (“Spring sale” / 「春季特卖」), or nothing
+    for an untitled session: the messages are written so that both read well (no dangling colon,
+    no empty brackets)."""
+    return Safe(t("live.title_fragment", title=title) if title else "")

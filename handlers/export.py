@@ -13,15 +13,18 @@ from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
 
+from core.command_words import EXPORT_PERIODS, parse_export_period
 from core.geo import map_link
 from core.i18n import LANGUAGES, N_, Translator, translator
 from core.orders import Status
 from core.payments import Method, PaymentStatus
 from core.sheet import home_region, money_cell, phone_cell, safe_row
-from handlers.common import Context, actor, chunks, current_membership, reply, services
+from handlers.common import Context, actor, chunks, current_membership, reply, services, session_title
 from handlers.notices import STATUS_NAMES, method_name
 
-PERIODS = ("today", "yesterday", "7d", "30d", "all")
+PERIODS = EXPORT_PERIODS
+EXPORT_PERIOD_NAMES = {"today": N_("export.period_today"), "yesterday": N_("export.period_yesterday"),
+                       "7d": N_("export.period_7d"), "30d": N_("export.period_30d"), "all": N_("export.period_all")}
 # `/packlist live` in either language (a Chinese merchant types /packlist 直播).
 LIVE_KEYWORDS = frozenset(translator(language).plain("packlist.keyword_live").lower()
                           for language in LANGUAGES) | {"live"}
@@ -87,16 +90,16 @@ async def export_command(update: Update, context: Context) -> None:
             InputFile(render_csv(who.t, rows, shop.timezone, shop.currency), filename=f"{shop.slug}-to-ship.csv"),
             caption=who.t("export.caption_to_ship", count=len(rows)))
         return
-    period = (context.args[0].lower() if context.args else "today")
-    if period not in PERIODS:
-        await reply(update, who.t("export.bad_period", periods=" | ".join(PERIODS)))
+    period = parse_export_period(" ".join(context.args or []))
+    if period is None:
+        await reply(update, who.t("export.bad_period", periods=who.t.plain("export.period_words")))
         return
     since, until = period_bounds(period, shop.timezone)
     rows = await store.orders.export_rows(shop.id, since, until)
     data = render_csv(who.t, rows, shop.timezone, shop.currency)
     name = f"{shop.slug}-orders-{period}.csv"
-    await update.effective_chat.send_document(InputFile(data, filename=name),
-                                              caption=who.t("export.caption", count=len(rows), period=period))
+    caption = who.t("export.caption", count=len(rows), period=who.t.plain(EXPORT_PERIOD_NAMES[period]))
+    await update.effective_chat.send_document(InputFile(data, filename=name), caption=caption)
 
 
 async def packlist_command(update: Update, context: Context) -> None:
@@ -116,7 +119,8 @@ async def packlist_command(update: Update, context: Context) -> None:
             await reply(update, t("packlist.no_session"))
             return
         packing = await store.orders.pack_list(shop.id, session.started_at, session.ended_at)
-        title = t("packlist.title", title=session.title or "", start=t.datetime(session.started_at, shop.timezone))
+        title = t("packlist.heading", title=session_title(t, session.title),
+                  start=t.datetime(session.started_at, shop.timezone))
     else:
         packing = await store.orders.pack_list(shop.id)
         title = t("packlist.title_waiting", shop=shop.name)

@@ -21,6 +21,8 @@ from storage.products import Product
 
 MAX_QTY = 99
 CATALOG_PAGE = 8
+# While a buyer looks at a card, a number they type sets its quantity (handlers/typed_quantity.py).
+FLOW_CARD = "card"
 
 
 # ---------------------------------------------------------------- the product card
@@ -61,12 +63,19 @@ async def max_quantity(context: Context, who: Actor, product: Product) -> int:
     return bound
 
 
+def card_flow(product: Product, slot: int) -> tuple[str, str, dict]:
+    """The quiet conversation of a card on screen: a number typed next sets its quantity."""
+    return FLOW_CARD, "quantity", {"product": product.id, "slot": slot}
+
+
 async def show_card(update: Update, context: Context, who: Actor, product: Product, shop: Shop, slot: int,
-                    notice: str | None = None) -> None:
+                    notice: str | None = None, *, remembered: bool = False) -> None:
     text = buyer_card_text(who.t, product, shop)
     if notice:
         text = notice + "\n\n" + text
     await present(update, text, buyer_card_buttons(who.t, product, shop, 1, slot), product.photo_file_id)
+    if not remembered:
+        await services(context).store.flows.offer(who.id, *card_flow(product, slot))
 
 
 # ---------------------------------------------------------------- landing from a link
@@ -89,10 +98,12 @@ async def open_link(update: Update, context: Context, payload: str) -> None:
         return
     session = await store.live.current_session(shop.id)
     product, slot = await _resolve(context, target, shop)
+    on_sale = product is not None and product.on_sale
     await store.live.record_open(shop.id, target.kind, target.number if target.kind == "slot" else None,
-                                 product.id if product else None, session.id if session else None, who.id)
-    if product is not None and product.on_sale:
-        await show_card(update, context, who, product, shop, slot or 0)
+                                 product.id if product else None, session.id if session else None, who.id,
+                                 card_flow=card_flow(product, slot or 0) if on_sale else None)
+    if on_sale:
+        await show_card(update, context, who, product, shop, slot or 0, remembered=True)
         return
     notice = None
     if target.kind == "slot":
@@ -190,8 +201,9 @@ async def on_quantity(update: Update, context: Context) -> None:
             else "buyer.only_left"
         await update.callback_query.answer(who.t.plain(key, left=bound, limit=product.per_buyer_limit or 0))
         wanted = max(1, bound)
-    else:
-        await update.callback_query.answer()
+    else:  # "−" at 1 changes nothing: say so rather than a tap that seems to do nothing
+        minus_at_one = wanted == 1 and shown_quantity(update) == 1
+        await update.callback_query.answer(who.t.plain("buyer.qty_minus_at_one") if minus_at_one else None)
     shop = await store.shops.get(product.shop_id)
     markup = buyer_card_buttons(who.t, product, shop, wanted, slot)
     current = update.callback_query.message.reply_markup if update.callback_query.message else None
@@ -200,9 +212,18 @@ async def on_quantity(update: Update, context: Context) -> None:
     await update.callback_query.edit_message_reply_markup(markup)
 
 
+def shown_quantity(update: Update) -> int | None:
+    """The quantity on the tapped card (the label between − and +)."""
+    message = update.callback_query.message if update.callback_query else None
+    rows = message.reply_markup.inline_keyboard if message is not None and message.reply_markup else ()
+    label = rows[0][1].text if rows and len(rows[0]) == 3 else ""
+    return int(label) if label.isdigit() else None
+
+
 async def on_noop(update: Update, context: Context) -> None:
-    """The quantity label in the middle of − qty +: nothing to do but stop the spinner."""
-    await update.callback_query.answer()
+    """The quantity label in the middle of − qty +: say how to change it."""
+    who = await actor(update, context)
+    await update.callback_query.answer(who.t.plain("buyer.qty_label_hint"))
 
 
 async def on_notify_when_back(update: Update, context: Context) -> None:

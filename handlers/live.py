@@ -12,11 +12,13 @@ from functools import partial
 from telegram import Update
 
 from core import qr
+from core.command_words import parse_live_word
 from core.i18n import Translator, translator
 from core.links import shop_link, slot_link
 from core.text import clean_text, shorten
 from handlers.common import (
     Actor, Context, actor, button, chunks, current_membership, keyboard, parse_callback, present, reply, services,
+    session_title,
 )
 from handlers.images import send_image
 from storage.live import MAX_SLOTS, SlotTaken
@@ -79,11 +81,12 @@ def _slot_line(t: Translator, shop: Shop, slot: int, product: Product | None) ->
 async def live_command(update: Update, context: Context) -> None:
     """/live, /live start [title], /live end."""
     args = context.args or []
-    if args and args[0].lower() == "start":
+    word = parse_live_word(args[0]) if args else None
+    if word == "start":
         await start_session(update, context, shorten(clean_text(" ".join(args[1:])), TITLE_MAX) or None)
-    elif args and args[0].lower() == "end":
+    elif word == "end":
         await end_session(update, context)
-    elif args and args[0].lower() == "report":
+    elif word == "report":
         await last_report(update, context)
     else:
         await board(update, context)
@@ -106,7 +109,8 @@ async def board(update: Update, context: Context, notice: str | None = None) -> 
     session = await store.live.current_session(shop.id)
     lines = [t("live.board_title", shop=shop.name)]
     if session is not None:
-        lines.append(t("live.session_on", title=session.title or "", since=t.time(session.started_at, shop.timezone)))
+        lines.append(t("live.on_air", title=session_title(t, session.title),
+                       since=t.time(session.started_at, shop.timezone)))
     lines.append("")
     lines += [_slot_line(t, shop, s, on_slots.get(s)) for s in range(1, count + 1)]
     lines += ["", t("live.board_hint")]
@@ -338,13 +342,16 @@ async def start_session(update: Update, context: Context, title: str | None = No
     membership = await _owned_shop(update, context, who)
     if membership is None:
         return
-    if update.callback_query:
-        await update.callback_query.answer()
     session, new = await services(context).store.live.start_session(membership.shop.id, title)
     t = who.t
-    key = "live.session_started" if new else "live.session_already"
-    notice = t(key, title=session.title or "", since=t.time(session.started_at, membership.shop.timezone))
+    key = "live.started" if new else "live.already_running"
+    since = t.time(session.started_at, membership.shop.timezone)
+    notice = t(key, title=session_title(t, session.title), since=since)
     if update.callback_query:
+        # The board is edited in place, above where the merchant looks on a phone: a toast says it too.
+        toast = t.plain("live.started_toast") if new else t.plain(
+            key, title=t.plain("live.title_fragment", title=session.title) if session.title else "", since=since)
+        await update.callback_query.answer(toast, show_alert=not new)
         await board(update, context, notice=notice)
     else:
         await reply(update, notice, keyboard([[button(t.plain("button.live_board"), "live.board")]]))
@@ -386,8 +393,8 @@ async def session_report(context: Context, t: Translator, shop: Shop, session) -
     store = services(context).store
     figures = await store.live.session_figures(session.id)
     end = t.time(session.ended_at, shop.timezone) if session.ended_at else t.plain("live.report_running")
-    lines = [t("live.report_title", title=session.title or "", start=t.datetime(session.started_at, shop.timezone),
-               end=end)]
+    lines = [t("live.report_heading", title=session_title(t, session.title),
+               start=t.datetime(session.started_at, shop.timezone), end=end)]
     total_opens = total_orders = total_units = total_revenue = 0
     for row in figures:
         if row.slot is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from core.contact import display_phone, phone_region
 from core.i18n import N_, Safe, Translator
 from core.geo import map_link
 from core.orders import Status, next_steps
@@ -51,14 +52,15 @@ def order_item_lines(t: Translator, order: Order) -> list[str]:
             for i in order.items]
 
 
-def buyer_block(t: Translator, order: Order, buyer: User | None) -> str:
+def buyer_block(t: Translator, order: Order, buyer: User | None, shop: Shop) -> str:
     """What the buyer typed (and their Telegram name), fenced in a quote under a bold heading, so
     none of it can pass for the bot's own lines above it. Cleaned again on the way out: rows
     stored before input was cleaned (core.text) must not slip a line break or a bidi override in."""
     who = (clean_text(buyer.first_name) or "?") if buyer else "?"
     handle = f" @{buyer.username}" if buyer and buyer.username else ""
     lines = [t("notice.typed_buyer", buyer=who + handle),
-             t("notice.typed_ship", recipient=clean_text(order.recipient), phone=clean_text(order.phone)),
+             t("notice.typed_ship", recipient=clean_text(order.recipient),
+               phone=display_phone(order.phone, phone_region(shop.currency))),
              t("notice.typed_address", address=clean_text(order.address))]
     link = map_link(order.latitude, order.longitude, t.language)
     if link:  # right under the address it pins
@@ -87,7 +89,7 @@ def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | N
         if order.slot:
             lines.append(t("notice.source_link", slot=order.slot))
         lines += status_lines
-        return "\n".join(lines) + "\n\n" + buyer_block(t, order, buyer)
+        return "\n".join(lines) + "\n\n" + buyer_block(t, order, buyer, shop)
 
     if items is None:
         budget = limit - visible_length(render([])) - 1

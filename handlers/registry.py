@@ -15,6 +15,7 @@ from handlers import (
     start,
 )
 from handlers import settings, summaries
+from handlers import typed_quantity  # noqa: F401  (registers the product card's quiet conversation)
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -49,8 +50,10 @@ def register(app: Application) -> None:
 
     # Before anything else: only new messages, taps and pre-checkout queries are handled (an edited
     # message never runs a command), and a flooding user goes no further.
-    app.add_handler(TypeHandler(Update, abuse.only_handled_kinds), group=-2)
-    app.add_handler(TypeHandler(Update, abuse.gate), group=-1)
+    app.add_handler(TypeHandler(Update, abuse.only_handled_kinds), group=-3)
+    app.add_handler(TypeHandler(Update, abuse.gate), group=-2)
+    # A command ends the conversation it interrupts (then the command's own handler runs).
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, flows.on_command), group=-1)
     # Every button tap, first: PTB tries a group's handlers in order, so taps (most updates in a
     # sale) skip the command and message checks. The routes are added journey by journey below.
     app.add_handler(CallbackQueryHandler(buttons))
@@ -73,6 +76,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("addproduct", catalog.add_product, filters=PRIVATE))
     buttons.add("cat.add", catalog.add_product)
     buttons.add("cat.skip", catalog.on_skip)
+    buttons.add("cat.price", catalog.on_price_choice)
     app.add_handler(CommandHandler("products", catalog.list_products, filters=PRIVATE))
     buttons.add("cat.list", catalog.list_products)
     buttons.add("cat.view", catalog.view_product)

@@ -8,6 +8,7 @@ from telegram import Update
 
 from core.i18n import LANGUAGES, N_
 from handlers.common import Context, actor, button, forget_actor, keyboard, parse_callback, reply, services, show
+from handlers.flows import REMOVE_KEYBOARD, is_quiet
 from handlers.menu import refresh_commands_for
 
 _LANGUAGE_NAMES = {"en": N_("language.name.en"), "zh": N_("language.name.zh")}
@@ -45,7 +46,7 @@ async def help_command(update: Update, context: Context) -> None:
     shops = await services(context).store.shops.memberships(who.id)
     text = who.t("help.buyer")
     if shops:
-        text += "\n\n" + who.t("help.merchant")
+        text += "\n\n" + who.t("help.merchant") + "\n\n" + who.t("help.caption")
     else:
         text += "\n\n" + who.t("help.become_merchant")
     await reply(update, text)
@@ -54,8 +55,13 @@ async def help_command(update: Update, context: Context) -> None:
 async def cancel(update: Update, context: Context) -> None:
     """/cancel: leave whatever conversation the user is in."""
     who = await actor(update, context)
-    had_flow = await services(context).store.flows.clear(who.id)
-    await reply(update, who.t("cancel.done" if had_flow else "cancel.nothing"))
+    flows = services(context).store.flows
+    flow = await flows.get(who.id)
+    if flow is not None:  # ends the conversation; a checkout's held units go back
+        await services(context).store.holds.release(who.id, end_conversation=True)
+    had_flow = flow is not None and not is_quiet(flow.name)  # looking at a card is nothing to cancel
+    # The step may have shown a reply keyboard (share phone, share location): it goes too.
+    await reply(update, who.t("cancel.done" if had_flow else "cancel.nothing"), REMOVE_KEYBOARD)
 
 
 async def language(update: Update, context: Context) -> None:

@@ -34,7 +34,8 @@ from core.summary import (
 )
 from core.text import shorten
 from handlers.common import (
-    Context, actor, button, chunks, current_membership, keyboard, parse_callback, reply, services, translator_for,
+    Context, actor, button, chunks, current_membership, keyboard, parse_callback, reply, services, session_title,
+    translator_for,
 )
 from storage import Store
 from storage.live import LiveSession, SlotFigures
@@ -192,7 +193,8 @@ def _funnel_lines(t: Translator, r: ShopReport) -> list[str]:
     tz = r.shop.timezone
     for session, rows in r.sessions:
         end = t.time(session.ended_at, tz) if session.ended_at else t.plain("live.report_running")
-        lines.append(t("summary.live_title", title=session.title or "", start=t.time(session.started_at, tz), end=end))
+        lines.append(t("summary.live_heading", title=session_title(t, session.title),
+                       start=t.time(session.started_at, tz), end=end))
         for row in rows[:SESSION_LINKS]:
             label = t.plain("live.report_other_links") if row.slot is None else \
                 t.plain("live.report_link", slot=row.slot, name=shorten(row.names or "—", NAME_MAX))

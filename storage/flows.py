@@ -29,6 +29,12 @@ class Flows:
         async with self._db.write() as conn:
             await save_flow_in(conn, flow)
 
+    async def offer(self, user_id: int, name: str, step: str, data: dict[str, Any]) -> None:
+        """Begin a conversation the user did not ask for (the product card they are looking at)
+        unless they are in another one: it replaces only a conversation of the same name."""
+        async with self._db.write() as conn:
+            await offer_in(conn, user_id, name, step, data)
+
     async def clear(self, user_id: int) -> bool:
         """End the user's conversation; True when there was one."""
         async with self._db.write() as conn:
@@ -43,4 +49,16 @@ async def save_flow_in(conn: WriteTransaction, flow: Flow) -> None:
            ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, step = excluded.step,
                data = excluded.data, updated_at = excluded.updated_at""",
         (flow.user_id, flow.name, flow.step, json.dumps(flow.data, ensure_ascii=False), now()),
+    )
+
+
+async def offer_in(conn: WriteTransaction, user_id: int, name: str, step: str, data: dict[str, Any]) -> None:
+    """`Flows.offer` inside a caller's transaction (landing on a link records the open and the
+    card the buyer now looks at in one write: the flash sale's hottest path)."""
+    await conn.execute(
+        """INSERT INTO flows (user_id, name, step, data, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (user_id) DO UPDATE SET step = excluded.step, data = excluded.data,
+               updated_at = excluded.updated_at
+           WHERE flows.name = excluded.name""",
+        (user_id, name, step, json.dumps(data, ensure_ascii=False), now()),
     )

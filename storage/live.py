@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.flows import offer_in
 
 MAX_SLOTS = 50
 
@@ -146,13 +148,18 @@ class Live:
     # ---- opens and the funnel
 
     async def record_open(self, shop_id: int, kind: str, slot: int | None, product_id: int | None,
-                          session_id: int | None, user_id: int) -> None:
+                          session_id: int | None, user_id: int,
+                          card_flow: tuple[str, str, dict[str, Any]] | None = None) -> None:
+        """Record an open; with `card_flow` (name, step, data), also offer the user the quiet
+        conversation of the card they land on (storage.flows.offer_in), in the same write."""
         async with self._db.write() as conn:
             await conn.execute(
                 "INSERT INTO link_opens (shop_id, kind, slot, product_id, session_id, user_id, opened_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (shop_id, kind, slot, product_id, session_id, user_id, now()),
             )
+            if card_flow is not None:
+                await offer_in(conn, user_id, *card_flow)
 
     async def prune_opens(self, older_than: float, batch: int = 2000) -> int:
         """Forget link opens before `older_than` (the funnel of old sessions goes with them), a

@@ -18,7 +18,7 @@ async def test_new_order_reaches_the_owner_with_confirm_ship_cancel(world):
     bob = world.user("Bob", username="bob88")
     await place_order(world, bob, shop)
     notice = ann.last
-    assert "New order #1001" in notice.text and "Bob @bob88" in notice.text and "+8613800138000" in notice.text
+    assert "New order #1001" in notice.text and "Bob @bob88" in notice.text and "138 0013 8000" in notice.text
     assert "8 Orchard Lane" in notice.text and "From link 1" in notice.text
     assert notice.buttons == [["✅ Confirm", "🚚 Ship", "✖ Cancel"]]
 

@@ -172,3 +172,17 @@ async def test_a_replayed_buy_now_keeps_its_checkout(world):
     await bob.send_callback(query.data, confirmation)  # the same tap again, as after a crash
     await bob.tap("Confirm order", message=confirmation)
     assert "placed" in bob.last.text and await held_units(world, product_id) == 0
+
+
+async def test_cancel_or_another_command_during_checkout_gives_the_held_units_back(world):
+    ann, shop, product_id = await shop_with_product_on_link(world, "Oranges, 9.90, 2")
+    bob = world.user("Bob")
+    await save_delivery(world, bob)
+    await bob.send(f"/start l_{shop.slug}_1")
+    await bob.tap("Buy now")
+    await bob.send("/cancel")
+    assert await stock_of(world, product_id) == 2 and await held_units(world, product_id) == 0
+    await bob.send(f"/start l_{shop.slug}_1")
+    await bob.tap("Buy now")
+    await bob.send("/myorders")
+    assert await stock_of(world, product_id) == 2 and await held_units(world, product_id) == 0

@@ -401,11 +401,11 @@ async def test_live_session_start_twice_and_end_with_a_report_per_link(world):
     bob, cat = world.user("Bob"), world.user("Cat")
     await bob.send(f"/start l_{shop.slug}_1")  # before the session: not counted
     await ann.send("/live start Evening show")
-    assert "Live session started" in ann.last.text and "Evening show" in ann.last.text
+    assert "Live session “Evening show” started" in ann.last.text
     await ann.send("/live start Another")
     assert "already running" in ann.last.text and "Evening show" in ann.last.text
     await ann.send("/live")
-    assert "On air: Evening show" in ann.last.text and ["⏹ End the live session"] in ann.last.buttons
+    assert "On air “Evening show” since" in ann.last.text and ["⏹ End the live session"] in ann.last.buttons
     await bob.send(f"/start l_{shop.slug}_1")
     await cat.send(f"/start l_{shop.slug}_1")
     await cat.send(f"/start l_{shop.slug}_2")
@@ -674,7 +674,7 @@ async def test_names_with_markup_show_intact_on_the_board_menu_and_report(world)
     assert tricky in ann.last.text
     await ann.send("/live")
     assert f"1 · {tricky} · CN¥9.90 · 5 left" in slot_lines(ann.last.text)
-    assert f"On air: {tricky}" in ann.last.text
+    assert f"On air “{tricky}”" in ann.last.text
     await ann.tap("1")
     assert f"1 · {tricky} · CN¥9.90 · 5 left" in ann.last.text
     await ann.tap("📦 Put a product")
@@ -750,3 +750,69 @@ async def test_qr_labels_use_the_currency_sign_of_the_shops_default_language(wor
     await ann.send("/live")
     await ann.tap("🖨 QR sheet")
     assert sheet and {item.price_text for item in sheet} == {"¥39.90"}  # the print sheet and the overlay
+
+
+# ---------------------------------------------------------------- sessions without a title (issue 17.7)
+
+def _reads_badly(text: str) -> list[str]:
+    """What an untitled session must not leave behind in a text."""
+    bad = ["()", "（）", "“”", "「」", ": (", "：（", ":\n", "：\n", " :"]
+    found = [b for b in bad if b in text]
+    if re.search(r"\S  +\S", text):
+        found.append("a double space")
+    return found + (["ends with a colon"] if text.rstrip().endswith((":", "：")) else [])
+
+
+async def _untitled_session_texts(world, language_code: str) -> list[str]:
+    from tests.stories import place_order
+    ann, shop, (oranges,) = await shop_with_products(world, "Oranges, 39.90, 200")
+    await world.store.live.pin(shop.id, 1, oranges)
+    await world.store.users.set_language(ann.id, language_code)
+    texts = []
+    await ann.send("/live start")
+    texts.append(ann.last.text)
+    await ann.send("/live start")
+    texts.append(ann.last.text)
+    await ann.send("/live")
+    texts.append(ann.last.text)
+    await place_order(world, world.user("Bob"), shop)
+    await ann.send("/packlist live")
+    texts.append(ann.last.text)
+    await ann.send("/live end")
+    texts.append(ann.last.text)
+    await ann.send("/summary today")
+    texts.append(next(m.text or m.caption or "" for m in reversed(ann.chat.bot_messages)
+                      if "🔴" in (m.text or m.caption or "")))
+    return texts
+
+
+async def test_an_untitled_session_reads_well_in_every_english_text(world):
+    texts = await _untitled_session_texts(world, "en")
+    assert texts[0].startswith("🔴 Live session started at") and "On air since" in texts[2]
+    assert "A live session is already running since" in texts[1]
+    for text in texts:
+        assert _reads_badly(text) == [], text
+
+
+async def test_an_untitled_session_reads_well_in_every_chinese_text(world):
+    texts = await _untitled_session_texts(world, "zh")
+    assert texts[0].startswith("🔴 直播场次已于") and "直播中（" in texts[2]
+    for text in texts:
+        assert _reads_badly(text) == [], text
+
+
+async def test_starting_a_session_from_the_board_answers_with_a_toast(world):
+    ann, shop, (oranges,) = await shop_with_products(world, "Oranges, 39.90, 200")
+    await ann.send("/live")
+    query = await ann.tap("▶ Start a live session")
+    assert query.answer_text == "🔴 Live session started"
+    assert "On air since" in ann.last.text
+
+
+async def test_live_keywords_work_in_chinese(world):
+    ann, shop, _ = await shop_with_products(world, "Oranges, 39.90, 200")
+    await world.store.users.set_language(ann.id, "zh")
+    await ann.send("/live 开始 春季特卖")
+    assert "直播场次「春季特卖」已于" in ann.last.text
+    await ann.send("/live 结束")
+    assert "直播场次报告" in ann.last.text and "「春季特卖」" in ann.last.text

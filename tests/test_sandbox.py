@@ -347,3 +347,89 @@ async def test_a_buyer_orders_on_the_page_in_a_browser():
             assert errors == []
         finally:
             await browser.close()
+
+
+# What no element may do at the sizes the browser tests use: hold more text than its box shows.
+_OVERFLOWING = """() => {
+  const found = [];
+  for (const node of document.querySelectorAll("button, button *, .link-card, .link-card *, .persona, .persona *")) {
+    const style = getComputedStyle(node);
+    if (!node.offsetParent || style.visibility === "hidden" || !node.textContent.trim()) continue;
+    if (node.scrollWidth > node.clientWidth + 1 || node.scrollHeight > node.clientHeight + 1) {
+      const name = `${node.tagName.toLowerCase()}.${[...node.classList].join(".")}`;
+      const text = node.textContent.trim().slice(0, 50);
+      found.push(`${name} "${text}" needs ${node.scrollWidth}x${node.scrollHeight}`
+                 + `, has ${node.clientWidth}x${node.clientHeight}`);
+    }
+  }
+  return found;
+}"""
+LONG_SHOP = "Emma's Orchard & Tea House of the Three Gorges"
+LONG_PRODUCT = "秭归脐橙 Zigui navel oranges, picked the morning of the stream, 5 kg gift box"
+
+
+async def test_link_cards_and_buttons_show_all_their_text_and_each_card_names_its_shop():
+    async_playwright = _browser_or_skip()
+    from playwright.async_api import expect
+
+    async with running_sandbox(port=0) as sandbox, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 880}, locale="zh-CN")
+            await page.goto(sandbox.url)
+            await page.click("#demo-big")
+            await expect(page.locator("#stream-list .link-card")).to_have_count(4, timeout=30_000)
+            # A second merchant live at the same time, with a long shop name and a long product name.
+            store = sandbox.app.bot.store
+            emma = sandbox.app.users["buyer2"]
+            await store.users.seen(emma.id, emma.first_name, None, "en")
+            shop = await store.shops.create(emma.id, LONG_SHOP, "CNY", "Asia/Shanghai")
+            product = await store.products.create(shop.id, LONG_PRODUCT, 12_800, 30, None, None)
+            await store.live.pin(shop.id, 1, product.id)
+            cards = page.locator("#stream-list .link-card")
+            await expect(cards).to_have_count(5, timeout=15_000)
+            for card in await cards.all():
+                shop_line = card.locator(".shop")
+                await expect(shop_line).to_have_count(1)
+                assert (await shop_line.inner_text()).removeprefix("🏪 ") in ("青山果园 Green Hill Farm", LONG_SHOP)
+            await expect(cards.last).to_contain_text(LONG_SHOP)
+
+            # Buyer 1 opens the long one: the card's buttons fit their text, here and on a phone.
+            await page.click('.persona[data-persona="buyer1"]')
+            await page.click(f'#stream-list .link-card[data-payload="l_{shop.slug}_1"]')
+            await expect(page.locator('.ikb button[data-action="b.now"]')).to_be_visible()
+            assert await page.evaluate(_OVERFLOWING) == []
+            phone = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+            await phone.goto(sandbox.url + "#buyer1")
+            await expect(phone.locator('.ikb button[data-action="b.now"]')).to_be_visible()
+            assert await phone.evaluate(_OVERFLOWING) == []
+            await phone.click("#stream-btn")
+            await expect(phone.locator("#sheet .link-card")).to_have_count(5)
+            assert await phone.evaluate(_OVERFLOWING) == []
+            await phone.screenshot(path=str(_artifact("sandbox-mobile-links.png")), animations="disabled")
+        finally:
+            await browser.close()
+
+
+async def test_the_typing_dots_stop_when_the_bots_answer_is_only_a_toast():
+    async_playwright = _browser_or_skip()
+    from playwright.async_api import expect
+
+    async with running_sandbox(port=0) as sandbox, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 880}, locale="zh-CN")
+            await page.goto(sandbox.url)
+            await page.click("#demo-big")
+            await expect(page.locator("#stream-list .link-card")).to_have_count(4, timeout=30_000)
+            await page.click('.persona[data-persona="buyer1"]')
+            await page.click('#stream-list .link-card[data-payload$="_1"]')
+            minus = page.locator('.ikb button[data-action="b.q"]', has_text="−")
+            await expect(minus).to_be_visible()
+            await minus.click()  # − at 1: the bot answers with a toast only, the card does not change
+            await expect(page.locator("#toast")).to_contain_text("最少 1 件")
+            # Checked as the toast shows: the dots went with the same answer, not after a time-out.
+            assert await page.locator(".typing-bubble").count() == 0
+            assert "typing" not in await page.locator("#bot-sub").inner_text()
+        finally:
+            await browser.close()

@@ -130,7 +130,7 @@ async def test_daily_summary_reports_the_day_with_comparisons_top_products_funne
     weekday = day.strftime("%A")
     assert f"last {weekday} at this time: orders ▲100%, revenue ▲319% (then 1 order, CN¥25.00)" in text
     assert "1. Oranges 5kg: ×2, CN¥79.80" in text and "2. Spring tea: ×1, CN¥25.00" in text
-    assert "Live Friday sale (7:00 PM–8:30 PM)" in text
+    assert "Live “Friday sale” (7:00 PM–8:30 PM)" in text
     assert "Link 1 · Oranges 5kg: 10 opens → 1 order (10%), CN¥25.00" in text
     # Not shipped: a week-old order and everything since, except the cancelled one.
     assert "To ship: 6 orders, the oldest waiting 7 days" in text

@@ -54,7 +54,7 @@ async def test_an_order_of_forty_lines_places_notifies_and_opens_in_orders(world
     assert len(order.items) == 40 and order.units == 40
     assert "Order #1001 placed" in bob.last.text
     notice = next(m for m in ann.chat.bot_messages if "New order #1001" in (m.text or ""))
-    assert "more line(s): open the order in /orders" in notice.text and "+8613800138000" in notice.text
+    assert "more line(s): open the order in /orders" in notice.text and "138 0013 8000" in notice.text
 
     await ann.send("/orders")
     await ann.tap("#1001")

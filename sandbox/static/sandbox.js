@@ -10,6 +10,7 @@
   const HIDDEN_POLL_MS = 3000;
   const STATE_MS = 2000;
   const TYPING_MAX_MS = 6000;
+  const ANSWER_GRACE_MS = 2500; // after a silent answer to a tap, how long an edit may take to show
   const DEFAULT_PLACEHOLDER = "消息 · Message";
 
   const S = {
@@ -305,6 +306,7 @@
     markWaiting();
     try {
       const answer = await api(`/api/chats/${key}/tap`, { message_id: messageId, row, column });
+      if (key === S.current) stopTypingAfterAnswer(answer);
       if (answer.text && key === S.current) {
         if (answer.alert) await alertDialog(answer.text);
         else toast(answer.text);
@@ -399,6 +401,24 @@
   function markWaiting() {
     S.waitingSince = Date.now();
     updateTyping();
+  }
+
+  // The bot answered the tap. A toast or alert is its whole answer (nothing else is coming), so
+  // the dots stop now; a silent answer usually comes with an edit, which stops them when it
+  // shows, or they stop after a short grace if none does.
+  function stopTypingAfterAnswer(answer) {
+    if (!S.waitingSince) return;
+    if (answer.text || !answer.answered) {
+      S.waitingSince = 0;
+      updateTyping();
+      return;
+    }
+    const since = S.waitingSince;
+    setTimeout(() => {
+      if (S.waitingSince !== since) return;
+      S.waitingSince = 0;
+      updateTyping();
+    }, ANSWER_GRACE_MS);
   }
 
   function updateTyping() {
@@ -635,9 +655,11 @@
     } else {
       card.appendChild(el("span", "thumb"));
     }
-    const info = el("span");
+    const info = el("span", "info");
     info.appendChild(el("span", "slot", `链接 ${link.slot} · LINK ${link.slot}`));
     info.appendChild(el("span", "name", link.name));
+    // Several shops may be live at once (each merchant their own): say whose link it is.
+    info.appendChild(el("span", "shop", `🏪 ${link.shop}`));
     info.appendChild(el("span", "price", `${link.price} · ${link.on_sale && link.stock > 0 ? `库存 ${link.stock}` : "售罄 sold out"}`));
     card.appendChild(info);
     card.appendChild(el("span", "go", "扫码 Scan ›"));

@@ -1,0 +1,32 @@
+"""The README's `./run`: its usage names every command, and installing leaves the checkout clean."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_usage_line_names_bot_sandbox():
+    script = (ROOT / "run").read_text()
+    usage = next(line for line in script.splitlines() if "usage:" in line)
+    assert "./run bot sandbox" in usage and "./run tests" in usage
+
+
+def test_installing_builds_nothing_from_the_checkout():
+    """A build of the project (pip install -e .) leaves livecart.egg-info/ and build/ behind."""
+    script = (ROOT / "run").read_text()
+    assert "install --quiet -e" not in script and 'install --quiet "."' not in script
+    assert '-r "$venv/requirements.txt"' in script
+
+
+def test_the_requirements_run_installs_are_the_pinned_dependencies():
+    """The snippet ./run feeds to Python prints pyproject's dependencies and test extras, one a line."""
+    script = (ROOT / "run").read_text()
+    snippet = script.split("<<'PY'\n", 1)[1].split("\nPY\n", 1)[0]
+    printed = subprocess.run([sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, check=True)
+    lines = printed.stdout.split()
+    assert "phonenumbers==9.0.43" in lines and any(line.startswith("pytest>=") for line in lines)
+    assert any(line.startswith("python-telegram-bot[job-queue,rate-limiter]") for line in lines)
