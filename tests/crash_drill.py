@@ -124,7 +124,10 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kill_at:
     async def buyer(person) -> None:
         nonlocal confirms_sent
         await person.send(f"/start l_{shop.slug}_1")
-        card = await wait_for(lambda: has_button(person, "Buy now"), f"{person.first_name}'s card")
+        card = await wait_for(lambda: has_button(person, "Buy now") or has_button(person, "Tell me when it's back"),
+                              f"{person.first_name}'s card")
+        if has_button(person, "Tell me when it's back"):
+            return  # every unit is held or sold already: the card says so at once
         await person.tap("Buy now", message=card)
         confirm = await wait_for(lambda: has_button(person, "Confirm order") or has_button(person, "Tell me when it's back"),
                                  f"{person.first_name}'s confirmation or sold-out card")

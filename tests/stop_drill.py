@@ -129,13 +129,15 @@ async def run_stop_drill(workdir: Path, buyers: int = 300, stock: int = 100, sto
     async def buyer(person) -> None:
         nonlocal confirms_sent, answered
         await person.send(f"/start l_{shop.slug}_1")
-        card = await wait_for(lambda: has_button(person, "Buy now"), f"{person.first_name}'s card")
+        card = await wait_for(lambda: has_button(person, "Buy now") or has_button(person, "Tell me when it's back"),
+                              f"{person.first_name}'s card")
+        if has_button(person, "Tell me when it's back"):
+            return  # every unit is held or sold already: the card says so at once
         await person.tap("Buy now", message=card)
         confirm = await wait_for(lambda: has_button(person, "Confirm order") or has_button(person, "Tell me when it's back"),
                                  f"{person.first_name}'s confirmation or sold-out card")
         if has_button(person, "Tell me when it's back"):
-            answered += 1
-            return  # nothing left to hold: told at Buy now
+            return  # nothing left to hold: told at Buy now, never confirmed
         await person.tap("Confirm order", message=confirm)
         confirms_sent += 1
         if confirms_sent == stop_after:
