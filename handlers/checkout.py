@@ -28,6 +28,7 @@ from handlers.common import (
     Actor, Context, actor, button, keyboard, message_text, parse_callback, reply, services, show,
 )
 from handlers.flows import REMOVE_KEYBOARD, register_flow
+from handlers.audience import follow_button
 from handlers.landing import buyer_card_buttons, buyer_card_text, tapped_product
 from handlers.notices import method_name, new_order_messages
 from handlers.payments import available_methods, payment_messages
@@ -113,7 +114,8 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
     try:
         held = await store.holds.take(buyer_id=who.id, shop_id=shop_id, token=token,
                                       items=[(p, q) for p, q, _ in items], expires_at=data["held_until"],
-                                      flow=flow, allow_fewer=len(items) == 1)
+                                      flow=flow, allow_fewer=len(items) == 1,
+                                      seen_prices={int(k): v for k, v in (seen_prices or {}).items()})
     except OrderProblem as problem:
         await refuse_at_first_tap(update, context, who, shop, problem, card_slot)
         return
@@ -138,7 +140,11 @@ async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop
         product = await services(context).store.products.get(problem.product_id)
         if product is not None:
             await query.answer(who.t.plain("buyer.sold_out_toast", name=product.name))
-            await show(update, buyer_card_text(who.t, product, shop), buyer_card_buttons(who.t, product, shop, 1, card_slot))
+            store = services(context).store
+            price = await store.deals.price_now(product)
+            await show(update, buyer_card_text(who.t, product, shop, price), buyer_card_buttons(
+                who.t, product, shop, 1, card_slot, price=price,
+                following=await store.audience.is_following(who.id, shop.id)))
             return
     if isinstance(problem, (LimitReached, Unavailable)):
         await query.answer(problem_text(who.t, problem, plain=True), show_alert=True)
@@ -309,7 +315,10 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
     shop = await store.shops.get(flow.data["shop"])
     t = who.t
     products = await _lines(context, flow.data["items"])
-    lines = [(p.name, p.price, qty) for p, qty in products]
+    # Units held during a flash deal keep its price until the hold expires (storage/deals.py).
+    locked = {h.product_id: h.unit_price for h in await store.holds.of_token(flow.data["token"])
+              if h.unit_price is not None}
+    lines = [(p.name, locked.get(p.id, p.price), qty) for p, qty in products]
     total = sum(price * qty for _, price, qty in lines)
     d = flow.data
     token = d["token"]
@@ -322,8 +331,9 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
     seen = d.get("seen") or {}
     for product, _qty in products:
         was = seen.get(str(product.id))
-        if was is not None and was != product.price:  # the price changed since the buyer tapped
-            text += "\n" + t("checkout.price_changed", name=product.name, now=t.money(product.price, shop.currency),
+        price = locked.get(product.id, product.price)
+        if was is not None and was != price:  # the price changed since the buyer tapped
+            text += "\n" + t("checkout.price_changed", name=product.name, now=t.money(price, shop.currency),
                              was=t.money(was, shop.currency))
     if d.get("note"):
         text += "\n" + t("checkout.confirm_note", note=d["note"])
@@ -390,10 +400,16 @@ async def on_confirm(update: Update, context: Context) -> None:
     if method in PREPAID:
         deadline = time.time() + 60 * (await store.payments.settings(shop.id)).timeout_minutes
 
+    # Following the shop: a button on every receipt; a buyer's first order offers it in words, once.
+    following = await store.audience.is_following(who.id, shop.id)
+    offer_follow = not following and not await store.audience.was_offered(who.id, shop.id)
+
     async def messages(order: Order):
         receipt = receipt_text(who.t, order, shop)
+        if offer_follow:
+            receipt += "\n\n" + who.t("follow.offer", shop=shop.name)
         params = {"message_id": message.message_id, "parse_mode": "HTML",
-                  "reply_markup": receipt_buttons(who.t, order)}
+                  "reply_markup": receipt_buttons(who.t, order, following=following)}
         params["caption" if receipt_method == "editMessageCaption" else "text"] = receipt
         answers = [Outgoing(who.id, receipt_method, params), *await payment_messages(svc, order, shop, who.t)]
         return [replace(m, priority=Priority.ANSWER) for m in answers] + \
@@ -413,6 +429,8 @@ async def on_confirm(update: Update, context: Context) -> None:
         await show(update, problem_text(who.t, problem), keyboard([[button(who.t.plain("buyer.button_catalog"),
                                                                            "b.shop", shop.id, 0)]]))
         return
+    if offer_follow and _created:
+        await store.audience.offer_follow_once(who.id, shop.id)
     try:
         await query.answer(who.t.plain("checkout.placed_toast", number=order.number))
     except TelegramError as exc:  # the order stands and its receipt is in the outbox: say nothing else
@@ -451,8 +469,9 @@ def receipt_text(t: Translator, order: Order, shop: Shop) -> str:
     return text + "\n\n" + t("checkout.next_steps", shop=shop.name)
 
 
-def receipt_buttons(t: Translator, order: Order):
-    return keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine")]])
+def receipt_buttons(t: Translator, order: Order, *, following: bool = False):
+    return keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine"),
+                      follow_button(t, order.shop_id, following)]])
 
 
 register_flow(FLOW, on_input)

@@ -10,8 +10,10 @@ import math
 
 from telegram import Update
 
+from core.deals import PriceNow
 from core.i18n import Translator
 from core.links import LinkTarget, PayloadError, decode
+from handlers.audience import follow_button
 from handlers.staff import accept_invite
 from handlers.common import (
     Actor, Context, Keyboard, actor, button, keyboard, parse_callback, present, reply, services,
@@ -27,8 +29,22 @@ FLOW_CARD = "card"
 
 # ---------------------------------------------------------------- the product card
 
-def buyer_card_text(t: Translator, product: Product, shop: Shop) -> str:
-    lines = [t("buyer.card_title", name=product.name), t("buyer.card_price", price=t.money(product.price, shop.currency))]
+def buyer_card_text(t: Translator, product: Product, shop: Shop, price: PriceNow | None = None) -> str:
+    """The card; `price` is the price in force (storage.deals.Deals.price_now): during a flash
+    deal the deal price, the regular one struck through, the units left at it and its end."""
+    lines = [t("buyer.card_title", name=product.name)]
+    deal = price.deal if price is not None else None
+    if deal is None:
+        lines.append(t("buyer.card_price", price=t.money(product.price, shop.currency)))
+    else:
+        lines.append(t("deal.card_price", price=t.money(deal.price, shop.currency),
+                       regular=t.money(price.regular, shop.currency)))
+        if deal.left is not None:
+            lines.append(t("deal.card_left", left=min(deal.left, product.stock)))
+        if deal.ends_at is not None:
+            lines.append(t("deal.card_ends", time=t.time(deal.ends_at, shop.timezone)))
+        if deal.per_buyer:
+            lines.append(t("deal.card_per_buyer", limit=deal.per_buyer))
     lines.append(t("buyer.card_stock", stock=product.stock) if product.stock > 0 else t("buyer.card_sold_out"))
     if product.per_buyer_limit:
         lines.append(t("buyer.card_limit", limit=product.per_buyer_limit))
@@ -38,17 +54,20 @@ def buyer_card_text(t: Translator, product: Product, shop: Shop) -> str:
     return "\n".join(lines)
 
 
-def buyer_card_buttons(t: Translator, product: Product, shop: Shop, quantity: int, slot: int) -> Keyboard:
-    catalog = [button(t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]
+def buyer_card_buttons(t: Translator, product: Product, shop: Shop, quantity: int, slot: int, *,
+                       following: bool = False, price: PriceNow | None = None) -> Keyboard:
+    # The shop's catalog and following it share the last row (handlers/audience.py).
+    catalog = [button(t.plain("buyer.button_catalog"), "b.shop", shop.id, 0), follow_button(t, shop.id, following)]
     if product.stock <= 0:
         return keyboard([[button(t.plain("buyer.button_notify"), "b.wait", product.id)], catalog])
     p = product.id
+    unit = price.price if price is not None else product.price
     return keyboard([
         [button("−", "b.q", p, max(1, quantity - 1), slot), button(str(quantity), "b.noop"),
          button("+", "b.q", p, quantity + 1, slot)],
         # Buy now carries the price it shows, so the confirmation can say if it changed meanwhile.
-        [button(t.plain("buyer.button_buy", total=t.money(product.price * quantity, shop.currency)), "b.now", p,
-                quantity, slot, product.price),
+        [button(t.plain("buyer.button_buy", total=t.money(unit * quantity, shop.currency)), "b.now", p,
+                quantity, slot, unit),
          button(t.plain("buyer.button_add_to_cart"), "b.cart", p, quantity, slot)],
         catalog,
     ])
@@ -70,10 +89,13 @@ def card_flow(product: Product, slot: int) -> tuple[str, str, dict]:
 
 async def show_card(update: Update, context: Context, who: Actor, product: Product, shop: Shop, slot: int,
                     notice: str | None = None, *, remembered: bool = False) -> None:
-    text = buyer_card_text(who.t, product, shop)
+    price = await services(context).store.deals.price_now(product)
+    text = buyer_card_text(who.t, product, shop, price)
     if notice:
         text = notice + "\n\n" + text
-    await present(update, text, buyer_card_buttons(who.t, product, shop, 1, slot), product.photo_file_id)
+    following = await services(context).store.audience.is_following(who.id, shop.id)
+    await present(update, text, buyer_card_buttons(who.t, product, shop, 1, slot, following=following, price=price),
+                  product.photo_file_id)
     if not remembered:
         await services(context).store.flows.offer(who.id, *card_flow(product, slot))
 
@@ -143,6 +165,7 @@ async def show_catalog(update: Update, context: Context, who: Actor, shop: Shop,
     if page + 1 < math.ceil(total / CATALOG_PAGE):
         nav.append(button("▶", "b.shop", shop.id, page + 1))
     rows.append(nav)
+    rows.append([follow_button(t, shop.id, await services(context).store.audience.is_following(who.id, shop.id))])
     await present(update, "\n".join(lines), keyboard(rows))
 
 
@@ -205,7 +228,9 @@ async def on_quantity(update: Update, context: Context) -> None:
         minus_at_one = wanted == 1 and shown_quantity(update) == 1
         await update.callback_query.answer(who.t.plain("buyer.qty_minus_at_one") if minus_at_one else None)
     shop = await store.shops.get(product.shop_id)
-    markup = buyer_card_buttons(who.t, product, shop, wanted, slot)
+    markup = buyer_card_buttons(who.t, product, shop, wanted, slot,
+                                following=await store.audience.is_following(who.id, shop.id),
+                                price=await store.deals.price_now(product))
     current = update.callback_query.message.reply_markup if update.callback_query.message else None
     if current is not None and current.to_dict() == markup:
         return  # nothing changes on screen: spare the call

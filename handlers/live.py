@@ -20,6 +20,7 @@ from handlers.common import (
     Actor, Context, actor, button, chunks, current_membership, keyboard, parse_callback, present, reply, services,
     session_title,
 )
+from handlers.audience import alert_offer_button
 from handlers.images import send_image
 from storage.live import MAX_SLOTS, SlotTaken
 from storage.models import Membership, Shop
@@ -42,6 +43,9 @@ async def _owned_shop(update: Update, context: Context, who: Actor) -> Membershi
         markup = keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]) if membership is None else None
         await reply(update, who.t(key), markup)
     return None
+
+
+owned_shop = _owned_shop  # for other journeys that act on the owner's live session (alerts)
 
 
 async def _slot_tap(update: Update, context: Context) -> tuple[Actor, Membership, int] | None:
@@ -355,6 +359,11 @@ async def start_session(update: Update, context: Context, title: str | None = No
         await board(update, context, notice=notice)
     else:
         await reply(update, notice, keyboard([[button(t.plain("button.live_board"), "live.board")]]))
+    if new:  # the owner chooses each time whether the followers hear of it
+        followers = await services(context).store.audience.follower_count(membership.shop.id)
+        if followers:
+            await reply(update, t("alert.offer", count=followers),
+                        keyboard([[alert_offer_button(t, session.id, followers)]]))
 
 
 async def end_session(update: Update, context: Context) -> None:

@@ -21,6 +21,7 @@ BUYER_COMMANDS = [
     ("start", N_("command.start")),
     ("myorders", N_("command.myorders")),
     ("cart", N_("command.cart")),
+    ("following", N_("command.following")),
     ("language", N_("command.language")),
     ("help", N_("command.help")),
     ("cancel", N_("command.cancel")),

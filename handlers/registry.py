@@ -11,7 +11,7 @@ from telegram.ext import (
 
 from handlers.common import Context, parse_callback
 from handlers import (
-    abuse, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
+    abuse, audience, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
     start,
 )
 from handlers import settings, summaries
@@ -93,7 +93,7 @@ def register(app: Application) -> None:
         ("live.pin", live.pin_product), ("live.next", live.put_on_next_free), ("live.clear", live.clear_slot),
         ("live.swapfrom", live.swap_from), ("live.swap", live.swap_slots), ("live.qr", live.slot_qr),
         ("live.shopqr", live.shop_qr), ("live.sheet", live.qr_sheet), ("live.start", live.start_session),
-        ("live.end", live.end_session),
+        ("live.end", live.end_session), ("live.alert", audience.on_alert),
     ]:
         buttons.add(action, callback)
 
@@ -101,6 +101,9 @@ def register(app: Application) -> None:
     start.set_payload_handler(landing.open_link)
     app.add_handler(CommandHandler("cart", cart.cart_command, filters=PRIVATE))
     app.add_handler(CommandHandler("myorders", my_orders.my_orders, filters=PRIVATE))
+    app.add_handler(CommandHandler("following", audience.following_command, filters=PRIVATE))
+    buttons.add(audience.FOLLOW_ON, audience.on_follow)
+    buttons.add(audience.FOLLOW_OFF, audience.on_follow)
     for action, callback in [
         ("b.shop", landing.on_catalog), ("b.p", landing.on_open_product), ("b.q", landing.on_quantity),
         ("b.noop", landing.on_noop), ("b.wait", landing.on_notify_when_back),

@@ -84,7 +84,7 @@ async def _show_card(update: Update, context: Context, who: Actor) -> None:
         role=who.t("shop.role_owner" if membership.is_owner else "shop.role_staff"),
         products=counts.products,
         orders=counts.orders,
-    )
+    ) + "\n" + who.t("shop.followers", followers=await svc.store.audience.follower_count(shop.id))
     others = [m for m in await svc.store.shops.memberships(who.id) if m.shop.id != shop.id]
     rows = []
     if membership.is_owner:

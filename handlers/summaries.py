@@ -91,6 +91,7 @@ class ShopReport:
     stock: StockFigures
     low_stock: int
     days: tuple[tuple[Any, DayFigures, bool], ...]  # (local date, figures, still going on)
+    followers: int = 0  # buyers who follow the shop now (handlers/audience.py)
 
 
 async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, now: float) -> ShopReport:
@@ -112,7 +113,7 @@ async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, 
                  for i, ((day, _, _), figures_of_day) in enumerate(zip(bounds, daily)))
     return ShopReport(shop, period, now, figures, tuple(comparisons), tuple(top), opens, tuple(sessions),
                       await summaries.pending_shipments(shop.id), await summaries.stock(shop.id, low_stock),
-                      low_stock, days)
+                      low_stock, days, await store.audience.follower_count(shop.id))
 
 
 def period_title(t: Translator, period: Period) -> str:
@@ -240,6 +241,7 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
         lines += _stock_lines(t, r)
         if r.pending.count:
             lines.append(_pending_line(t, r))
+        lines += _follower_lines(t, r)
         return lines + [""] + _tips(t, r)
     lines.append(t("summary.sales", orders=f.orders, revenue=t.money(f.revenue, currency)))
     lines.append(t("summary.units", units=f.units, average=t.money(f.average_order, currency)))
@@ -261,8 +263,12 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
                     revenue=t.money(p.revenue, currency)) for i, p in enumerate(r.top, 1)]
     if r.opens.opens or r.sessions:
         lines += ["", *_funnel_lines(t, r)]
-    lines += ["", _pending_line(t, r), *_stock_lines(t, r)]
+    lines += ["", _pending_line(t, r), *_stock_lines(t, r), *_follower_lines(t, r)]
     return lines
+
+
+def _follower_lines(t: Translator, r: ShopReport) -> list[str]:
+    return [t("summary.followers", followers=r.followers)] if r.followers else []
 
 
 def has_chart(r: ShopReport) -> bool:

@@ -54,9 +54,12 @@ async def on_typed_quantity(update: Update, context: Context, who: Actor, flow: 
         notice = _cap_notice(who, product, wanted, bound)
     else:
         notice = t("buyer.qty_set", quantity=quantity)
-    text = notice + "\n\n" + buyer_card_text(t, product, shop)
+    price = await store.deals.price_now(product)
+    following = await store.audience.is_following(who.id, shop.id)
+    text = notice + "\n\n" + buyer_card_text(t, product, shop, price)
     # A new card below the buyer's message (the old one may be far up the chat); both stay usable.
-    await present(update, text, buyer_card_buttons(t, product, shop, quantity, flow.data.get("slot") or 0),
+    await present(update, text, buyer_card_buttons(t, product, shop, quantity, flow.data.get("slot") or 0,
+                                                    following=following, price=price),
                   product.photo_file_id)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from storage.audience import Audience
 from storage.db import Database
+from storage.deals import Deals
 from storage.flows import Flows
 from storage.holds import Holds
 from storage.inbox import Inbox
@@ -39,6 +41,8 @@ class Store:
         self.payments = Payments(db, self.orders, self.outbox)
         self.summaries = Summaries(db)
         self.vitals = VitalSigns(db)
+        self.audience = Audience(db, self.outbox)
+        self.deals = Deals(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Store":

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from core.orders import Status, steps_to
 from core.payments import Method, initial_status
 from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.deals import give_back_deal_units_in
 from storage.outbox import Outbox, Outgoing
 from storage.products import Products
 
@@ -187,9 +188,18 @@ class Orders:
                         raise LimitReached(product_id, product["name"], product["per_buyer_limit"], already)
                 # Units this checkout holds (storage/holds.py) are already taken from stock.
                 hold = await fetch_one_in(
-                    conn, "DELETE FROM holds WHERE buyer_id = ? AND product_id = ? AND token = ? RETURNING quantity",
-                    (buyer_id, product_id, token))
+                    conn, "DELETE FROM holds WHERE buyer_id = ? AND product_id = ? AND token = ?"
+                          " RETURNING quantity, deal_id, unit_price", (buyer_id, product_id, token))
                 missing = quantity - (hold[0] if hold else 0)
+                # A hold taken during a flash deal keeps the deal's price (storage/deals.py) for the
+                # units it holds; units it held beyond the order go back to the deal.
+                price = product["price"]
+                if hold is not None and hold[1] is not None:
+                    if missing <= 0:
+                        price = hold[2]
+                        await give_back_deal_units_in(conn, hold[1], buyer_id, -missing)
+                    else:  # more than was held at the deal price: the line is at the regular price
+                        await give_back_deal_units_in(conn, hold[1], buyer_id, hold[0])
                 if missing > 0:
                     # The conditional update is what makes overselling impossible.
                     cur = await conn.execute(
@@ -199,11 +209,12 @@ class Orders:
                         raise SoldOut(product_id, product["name"], product["stock"] + quantity - missing)
                 elif missing < 0:
                     await self._products.add_stock_in(conn, product_id, -missing)
-                lines.append((product_id, product["name"], product["price"], quantity))
-            async with conn.execute("DELETE FROM holds WHERE token = ? RETURNING product_id, quantity",
+                lines.append((product_id, product["name"], price, quantity))
+            async with conn.execute("DELETE FROM holds WHERE token = ? RETURNING product_id, quantity, deal_id",
                                     (token,)) as cur:
-                for product_id, quantity in await cur.fetchall():  # held, then left out of the order
+                for product_id, quantity, deal_id in await cur.fetchall():  # held, then left out of the order
                     await self._products.add_stock_in(conn, product_id, quantity)
+                    await give_back_deal_units_in(conn, deal_id, buyer_id, quantity)
             number_row = await fetch_one_in(
                 conn, "UPDATE shops SET next_order_number = next_order_number + 1 WHERE id = ? "
                       "RETURNING next_order_number - 1, currency", (shop_id,))

@@ -22,7 +22,7 @@ async def test_opening_a_link_shows_the_product_card(world):
     await bob.send(f"/start l_{shop.slug}_1")
     card = bob.last
     assert "Oranges" in card.text and "CN¥39.90" in card.text and "In stock: 50" in card.text
-    assert card.buttons == [["−", "1", "+"], ["⚡ Buy now · CN¥39.90", "🛒 Add to cart"], ["🏪 Shop catalog"]]
+    assert card.buttons == [["−", "1", "+"], ["⚡ Buy now · CN¥39.90", "🛒 Add to cart"], ["🏪 Shop catalog", "☆ Follow shop"]]
 
 
 async def test_changing_the_quantity_edits_the_same_card(world):
