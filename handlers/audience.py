@@ -14,7 +14,7 @@ from core.i18n import Translator, language_for, translator
 from core.links import shop_link, slot_link
 from core.text import shorten
 from handlers.common import (
-    Context, actor, button, keyboard, parse_callback, reply, services, session_title,
+    Context, actor, button, keyboard, parse_callback, reply, services, session_title, show,
 )
 from storage.audience import AlertRefused
 from storage.outbox import Outgoing, Priority
@@ -94,7 +94,7 @@ async def _show_following(update: Update, context: Context, *, edit: bool) -> No
         markup = keyboard([[button(shorten(s.name, ALERT_NAME_MAX), "b.shop", s.id, 0),
                             follow_button(t, s.id, True)] for s in shops[:50]])
     if edit:
-        await update.callback_query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+        await show(update, text, markup)
     else:
         await reply(update, text, markup)
 

@@ -31,6 +31,7 @@ MERCHANT_COMMANDS = [
     ("addproduct", N_("command.addproduct")),
     ("products", N_("command.products")),
     ("live", N_("command.live")),
+    ("deal", N_("command.deal")),
     ("orders", N_("command.orders")),
     ("export", N_("command.export")),
     ("packlist", N_("command.packlist")),

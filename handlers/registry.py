@@ -11,7 +11,7 @@ from telegram.ext import (
 
 from handlers.common import Context, parse_callback
 from handlers import (
-    abuse, audience, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
+    abuse, audience, deals, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
     start,
 )
 from handlers import settings, summaries
@@ -88,6 +88,7 @@ def register(app: Application) -> None:
 
     # Live links, QR codes and sessions.
     app.add_handler(CommandHandler("live", live.live_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("deal", deals.deal_command, filters=PRIVATE))
     for action, callback in [
         ("live.board", live.board), ("live.slot", live.slot_menu), ("live.pick", live.pick_product),
         ("live.pin", live.pin_product), ("live.next", live.put_on_next_free), ("live.clear", live.clear_slot),

@@ -52,13 +52,6 @@ class Deals:
         """The price in force for the product now: what the card shows and Buy now holds."""
         return price_in_force(product.price, await self.current(product.id), now() if at is None else at)
 
-    async def units_at_deal_price(self, deal_id: int) -> int:
-        """Units sold in orders at the deal's price (tests and the owner's view)."""
-        return await self._db.fetch_value(
-            """SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
-               JOIN deals d ON d.id = ? WHERE i.product_id = d.product_id AND i.unit_price = d.price
-               AND o.status != 'cancelled' AND o.created_at >= d.started_at""", (deal_id,))
-
 
 async def take_deal_units_in(conn: WriteTransaction, product_id: int, buyer_id: int, quantity: int, regular: int,
                              at: float, seen_price: int | None) -> tuple[int | None, int]:
