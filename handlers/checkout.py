@@ -402,7 +402,7 @@ async def on_confirm(update: Update, context: Context) -> None:
 
     # Following the shop: a button on every receipt; a buyer's first order offers it in words, once.
     following = await store.audience.is_following(who.id, shop.id)
-    offer_follow = not following and not await store.audience.was_offered(who.id, shop.id)
+    offer_follow = not following and not await store.audience.has_ordered_from(who.id, shop.id)
 
     async def messages(order: Order):
         receipt = receipt_text(who.t, order, shop)
@@ -429,8 +429,6 @@ async def on_confirm(update: Update, context: Context) -> None:
         await show(update, problem_text(who.t, problem), keyboard([[button(who.t.plain("buyer.button_catalog"),
                                                                            "b.shop", shop.id, 0)]]))
         return
-    if offer_follow and _created:
-        await store.audience.offer_follow_once(who.id, shop.id)
     try:
         await query.answer(who.t.plain("checkout.placed_toast", number=order.number))
     except TelegramError as exc:  # the order stands and its receipt is in the outbox: say nothing else

@@ -69,16 +69,10 @@ class Audience:
             "SELECT count(*) FROM follows f JOIN users u ON u.id = f.user_id"
             " WHERE f.shop_id = ? AND u.blocked_at IS NULL", (shop_id,))
 
-    async def was_offered(self, user_id: int, shop_id: int) -> bool:
+    async def has_ordered_from(self, user_id: int, shop_id: int) -> bool:
+        """Whether the buyer placed an order at the shop before (a first order offers following)."""
         return await self._db.lookup_value(
-            "SELECT 1 FROM follow_offers WHERE shop_id = ? AND user_id = ?", (shop_id, user_id)) is not None
-
-    async def offer_follow_once(self, user_id: int, shop_id: int) -> bool:
-        """True the first time this is asked for this buyer and shop (and never again)."""
-        async with self._db.write() as conn:
-            cur = await conn.execute("INSERT OR IGNORE INTO follow_offers (shop_id, user_id) VALUES (?, ?)",
-                                     (shop_id, user_id))
-            return cur.rowcount == 1
+            "SELECT 1 FROM orders WHERE buyer_id = ? AND shop_id = ? LIMIT 1", (user_id, shop_id)) is not None
 
     # ------------------------------------------------------------ going-live alerts
 

@@ -8,13 +8,6 @@ CREATE TABLE follows (
 );
 CREATE INDEX follows_by_user ON follows(user_id);
 
--- Buyers already offered "follow this shop" after their first order there (offered once).
-CREATE TABLE follow_offers (
-    shop_id     INTEGER NOT NULL REFERENCES shops(id) ON DELETE CASCADE,
-    user_id     INTEGER NOT NULL REFERENCES users(id),
-    PRIMARY KEY (shop_id, user_id)
-);
-
 -- Each "we are live" alert a shop sent (the daily cap counts these).
 CREATE TABLE live_alerts (
     id          INTEGER PRIMARY KEY,
