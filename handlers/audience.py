@@ -16,7 +16,6 @@ from core.text import shorten
 from handlers.common import (
     Context, actor, button, keyboard, parse_callback, reply, services, session_title, show,
 )
-from storage.audience import AlertRefused
 from storage.outbox import Outgoing, Priority
 
 FOLLOW_ON, FOLLOW_OFF = "f.on", "f.off"
@@ -138,33 +137,12 @@ async def alert_messages(context: Context, shop, session) -> list[Outgoing]:
     return messages
 
 
-async def on_alert(update: Update, context: Context) -> None:
-    """The owner's "Tell N followers" after starting a session: queue the alert (once per session,
-    at most the operator's number a day)."""
-    from handlers.live import owned_shop  # the live board's owner check
-
-    who = await actor(update, context)
-    membership = await owned_shop(update, context, who)
-    if membership is None:
-        return
-    data = parse_callback(update)
+async def queue_alert(context: Context, shop, session) -> int:
+    """Queue the session's alert to the shop's followers; how many messages. Raises AlertRefused
+    (this session was alerted already, or the shop's daily number is reached)."""
     svc = services(context)
-    store = svc.store
-    shop = membership.shop
-    session = await store.live.current_session(shop.id)
-    if session is None or data is None or data.id(0) != session.id:
-        await update.callback_query.answer(who.t.plain("alert.session_over"), show_alert=True)
-        return
     messages = await alert_messages(context, shop, session)
     if not messages:
-        await update.callback_query.answer(who.t.plain("alert.no_followers"), show_alert=True)
-        return
-    try:
-        count = await store.audience.send_alert(shop.id, session.id, messages,
-                                                svc.config.limits.alerts_per_shop_per_day)
-    except AlertRefused as refused:
-        key = "alert.already_sent" if refused.reason == "sent" else "alert.cap_reached"
-        await update.callback_query.answer(who.t.plain(key, limit=refused.limit), show_alert=True)
-        return
-    await update.callback_query.answer(who.t.plain("alert.queued", count=count), show_alert=True)
-    await reply(update, who.t("alert.queued", count=count))
+        return 0
+    return await svc.store.audience.send_alert(shop.id, session.id, messages,
+                                               svc.config.limits.alerts_per_shop_per_day)

@@ -24,11 +24,11 @@ from core.contact import (
 from core.i18n import N_, Safe, Translator
 from core.payments import PREPAID, Method, PaymentStatus
 from core.telegram_text import fit_lines
+from handlers.audience import follow_button
 from handlers.common import (
     Actor, Context, actor, button, keyboard, message_text, parse_callback, reply, services, show,
 )
 from handlers.flows import REMOVE_KEYBOARD, register_flow
-from handlers.audience import follow_button
 from handlers.landing import buyer_card_buttons, buyer_card_text, tapped_product
 from handlers.notices import method_name, new_order_messages
 from handlers.payments import available_methods, payment_messages

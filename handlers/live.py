@@ -20,8 +20,9 @@ from handlers.common import (
     Actor, Context, actor, button, chunks, current_membership, keyboard, parse_callback, present, reply, services,
     session_title,
 )
-from handlers.audience import alert_offer_button
+from handlers.audience import alert_offer_button, queue_alert
 from handlers.images import send_image
+from storage.audience import AlertRefused
 from storage.live import MAX_SLOTS, SlotTaken
 from storage.models import Membership, Shop
 from storage.products import Product
@@ -45,7 +46,7 @@ async def _owned_shop(update: Update, context: Context, who: Actor) -> Membershi
     return None
 
 
-owned_shop = _owned_shop  # for other journeys that act on the owner's live session (alerts)
+owned_shop = _owned_shop  # for other journeys that act on the owner's live links (deals)
 
 
 async def _slot_tap(update: Update, context: Context) -> tuple[Actor, Membership, int] | None:
@@ -364,6 +365,32 @@ async def start_session(update: Update, context: Context, title: str | None = No
         if followers:
             await reply(update, t("alert.offer", count=followers),
                         keyboard([[alert_offer_button(t, session.id, followers)]]))
+
+
+async def on_alert(update: Update, context: Context) -> None:
+    """"Tell followers" under a session just started: queue the alert (once per session, at most
+    the operator's number a day); the followers hear of it after buyers' answers and notices."""
+    who = await actor(update, context)
+    membership = await _owned_shop(update, context, who)
+    if membership is None:
+        return
+    data = parse_callback(update)
+    shop = membership.shop
+    session = await services(context).store.live.current_session(shop.id)
+    if session is None or data is None or data.id(0) != session.id:
+        await update.callback_query.answer(who.t.plain("alert.session_over"), show_alert=True)
+        return
+    try:
+        count = await queue_alert(context, shop, session)
+    except AlertRefused as refused:
+        key = "alert.already_sent" if refused.reason == "sent" else "alert.cap_reached"
+        await update.callback_query.answer(who.t.plain(key, limit=refused.limit), show_alert=True)
+        return
+    if not count:
+        await update.callback_query.answer(who.t.plain("alert.no_followers"), show_alert=True)
+        return
+    await update.callback_query.answer(who.t.plain("alert.queued", count=count), show_alert=True)
+    await reply(update, who.t("alert.queued", count=count))
 
 
 async def end_session(update: Update, context: Context) -> None:

@@ -94,7 +94,7 @@ def register(app: Application) -> None:
         ("live.pin", live.pin_product), ("live.next", live.put_on_next_free), ("live.clear", live.clear_slot),
         ("live.swapfrom", live.swap_from), ("live.swap", live.swap_slots), ("live.qr", live.slot_qr),
         ("live.shopqr", live.shop_qr), ("live.sheet", live.qr_sheet), ("live.start", live.start_session),
-        ("live.end", live.end_session), ("live.alert", audience.on_alert),
+        ("live.end", live.end_session), ("live.alert", live.on_alert),
     ]:
         buttons.add(action, callback)
 

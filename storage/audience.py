@@ -87,14 +87,6 @@ class Audience:
             " WHERE f.shop_id = ? ORDER BY f.created_at, u.id", (shop_id,))
         return [Follower(r["id"], r["language"], r["language_code"]) for r in rows]
 
-    async def alerts_today(self, shop_id: int) -> int:
-        return await self._db.fetch_value(
-            "SELECT count(*) FROM live_alerts WHERE shop_id = ? AND sent_at > ?", (shop_id, now() - DAY))
-
-    async def alerted(self, session_id: int) -> bool:
-        return await self._db.fetch_value(
-            "SELECT count(*) FROM live_alerts WHERE session_id = ?", (session_id,)) > 0
-
     async def send_alert(self, shop_id: int, session_id: int, messages: Sequence[Outgoing], per_day: int) -> int:
         """Queue one alert (its messages, BULK priority, rendered by the caller) unless this session
         was alerted already or the shop sent `per_day` alerts in the last 24 hours. Returns how many
