@@ -130,10 +130,10 @@ async def alert_messages(context: Context, shop, session) -> list[Outgoing]:
             rendered[t.language] = (text, {"inline_keyboard": rows})
         text, markup = rendered[t.language]
         params = {"text": text, "parse_mode": "HTML", "reply_markup": markup}
-        if paid:
+        if paid:  # Telegram's paid broadcasts: their own budget (runtime/pacing.py), the bot pays in Stars
             params["allow_paid_broadcast"] = True
         messages.append(Outgoing(follower.id, "sendMessage", params, kind="alert", shop_id=shop.id,
-                                 priority=Priority.BULK))
+                                 priority=Priority.PAID_BROADCAST if paid else Priority.BULK))
     return messages
 
 

@@ -8,7 +8,9 @@ What Telegram documents, and what this keeps to:
 So a send is one of three kinds (storage.outbox.Priority): an ANSWER to what the user just did
 (the card, the checkout's edits, the receipt, a sold-out answer) waits only for its chat's pace;
 an OWNER notice and other BULK sends (restock notes, reminders, summaries, alerts) also take from
-the bulk budget, owners' first. A 429 pauses what it applies to and nothing else:
+the bulk budget, owners' first. Alerts the operator lets go as Telegram's paid broadcasts
+(PAID_BROADCAST, after everything else) take from their own budget of 1,000/s instead. A 429
+pauses what it applies to and nothing else:
 - on a bulk send: the bulk budget (and that chat) for retry_after;
 - on an answer to a chat that was over its own pace: that chat;
 - on an answer to a chat well within its own pace: Telegram is counting every message against a
@@ -36,6 +38,8 @@ from storage.outbox import Priority
 CHAT_BURST = 3.0  # messages one chat may get at once before its 1/s pace applies
 GROUP_BURST = 3.0
 LEARNED_SECONDS = 600.0  # how long a bot-wide pace learned from a 429 stays on
+# Telegram's paid broadcasts: up to 1,000 messages a second, each past the free limit paid in Stars.
+PAID_BROADCASTS_PER_SECOND = 1000.0
 
 
 class TokenBucket:
@@ -92,6 +96,8 @@ class Pacer:
         rate = limits.sends_per_second
         self._bulk = TokenBucket(rate, max(1.0, rate), clock)
         self._bulk_paused_until = 0.0
+        # Paid broadcasts (Priority.PAID_BROADCAST) take from their own budget, not the bulk one.
+        self._paid = TokenBucket(PAID_BROADCASTS_PER_SECOND, PAID_BROADCASTS_PER_SECOND, clock)
         overall = limits.all_chats_per_second
         self._all = TokenBucket(overall, max(1.0, overall), clock)
         self._all_until = 0.0  # the learned bot-wide pace is on until then
@@ -121,7 +127,8 @@ class Pacer:
         chat = max(self._chat(chat_id).wait_time(), self._paused_until.get(chat_id, 0.0) - now)
         waits = [Wait(chat, "chat")]
         if priority is not Priority.ANSWER:
-            waits.append(Wait(max(self._bulk.wait_time(), self._bulk_paused_until - now), "bulk"))
+            budget = self._paid if priority is Priority.PAID_BROADCAST else self._bulk
+            waits.append(Wait(max(budget.wait_time(), self._bulk_paused_until - now), "bulk"))
             if self._answers_waiting:
                 waits.append(Wait(1 / max(self._all.rate, 1.0), "bulk"))  # answers go first
         if now < self._all_until:
@@ -132,7 +139,9 @@ class Pacer:
     def take(self, chat_id: int, priority: Priority) -> None:
         """Count a message as sent (after wait_time said it may go)."""
         self._chat(chat_id).take()
-        if priority is not Priority.ANSWER:
+        if priority is Priority.PAID_BROADCAST:
+            self._paid.take()
+        elif priority is not Priority.ANSWER:
             self._bulk.take()
         if self._clock() < self._all_until:
             self._all.take()

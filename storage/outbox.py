@@ -24,6 +24,9 @@ class Priority(enum.IntEnum):
     ANSWER = 0  # an answer to what the user just did (a receipt): only that chat's pace
     OWNER = 1  # a notice to a shop's owner or staff (a new order): the bulk budget, before the rest
     BULK = 2  # everything else proactive: status notes, restock notes, reminders, summaries, alerts
+    # Alerts sent as Telegram paid broadcasts (allow_paid_broadcast, where the operator allows it):
+    # their own budget of up to 1,000/s, paid in Stars, still after everything else.
+    PAID_BROADCAST = 3
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import asyncio
 
 from core.config import LimitsConfig
 from runtime.outbox_sender import OutboxSender
-from runtime.pacing import Pacer
+from runtime.pacing import PAID_BROADCASTS_PER_SECOND, Pacer
 from storage.outbox import Priority
 from tests.harness import start_world
 from tests.stories import (
@@ -237,6 +237,8 @@ async def test_paid_broadcasts_when_the_operator_allows_them(tmp_path):
         await ann.send("/live start")
         await ann.tap("📣 Tell followers (2)")
         assert world.tg.paid_broadcasts == 2
+        priorities = await world.store.db.fetch_all("SELECT DISTINCT priority FROM outbox WHERE kind = 'alert'")
+        assert [r[0] for r in priorities] == [Priority.PAID_BROADCAST]
     finally:
         await world.stop()
 
@@ -331,3 +333,20 @@ async def test_a_sales_receipts_are_not_delayed_by_an_alert_to_5000_followers(wo
     third = await drain_once()
     assert third[0] == ("sendMessage", ann.id, Priority.OWNER)
     assert third[1:] and all(c[2] is Priority.BULK for c in third[1:])
+
+
+def test_paid_broadcasts_take_their_own_budget_not_the_spent_bulk_one():
+    clock = FrozenClock()
+    pacer = Pacer(LimitsConfig(), clock=clock)
+    bulk = 0
+    while not pacer.wait_time(1_000 + bulk, Priority.BULK):
+        pacer.take(1_000 + bulk, Priority.BULK)
+        bulk += 1
+    assert bulk == LimitsConfig().sends_per_second  # the bulk budget is spent
+    paid = 0
+    while not pacer.wait_time(100_000 + paid, Priority.PAID_BROADCAST):
+        pacer.take(100_000 + paid, Priority.PAID_BROADCAST)
+        paid += 1
+    assert paid == PAID_BROADCASTS_PER_SECOND  # a second's worth of paid broadcasts still go
+    assert pacer.wait_time(5, Priority.PAID_BROADCAST).scope == "bulk"
+    assert not pacer.wait_time(7, Priority.ANSWER)  # answers never wait for either
