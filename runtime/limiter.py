@@ -86,8 +86,12 @@ class LivecartRateLimiter(BaseRateLimiter[Any]):
                     raise
                 floods += 1
                 self.retried_429 += 1
+                learned = self.pacer.learned
                 paused = self.pacer.note_429(chat_id, Priority.ANSWER, retry, had_slack=slack)
-                log.warning("429 on %s to chat %s (%s budget): retrying in %.0fs", endpoint, chat_id, paused, retry)
+                if self.pacer.learned > learned:  # once per learning, not for every answer caught in it
+                    log.warning("Telegram answered 429 to chat %s within its own pace: pacing every message "
+                                "bot-wide for the next ten minutes", chat_id)
+                log.info("429 on %s to chat %s (%s budget): retrying in %.0fs", endpoint, chat_id, paused, retry)
                 await asyncio.sleep(retry)  # the retry_after is honoured even if the chat's pause was shorter
             except BadRequest as exc:
                 if endpoint == "answerCallbackQuery" and "query" in str(exc).lower():
