@@ -25,7 +25,7 @@ from core.i18n import N_, Safe, Translator
 from core.payments import PREPAID, Method, PaymentStatus
 from core.telegram_text import fit_lines
 from handlers.common import (
-    Actor, Context, actor, button, keyboard, message_text, parse_callback, reply, services, show,
+    Actor, Context, actor, button, edit_message, keyboard, message_text, parse_callback, reply, services, show,
 )
 from handlers.flows import REMOVE_KEYBOARD, register_flow
 from handlers.landing import buyer_card_buttons, buyer_card_text, tapped_product
@@ -216,7 +216,11 @@ async def on_add_note(update: Update, context: Context) -> None:
     if flow is None:
         return
     await update.callback_query.answer()
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "note", flow.data))
+    data = dict(flow.data)
+    message = update.callback_query.message
+    if message is not None:  # the summary the note goes on: edited in place once it is typed
+        data["summary"] = [message.message_id, bool(getattr(message, "photo", None))]
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "note", data))
     await reply(update, who.t("checkout.ask_note"))
 
 
@@ -339,8 +343,11 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
     rows.append([button(t.plain("checkout.button_note"), "b.note", token),
                  button(t.plain("checkout.button_cancel"), "b.x", token)])
     markup = keyboard(rows)
+    summary = d.get("summary")
     if edit:
         await show(update, text, markup)
+    elif summary:  # after a typed note: the summary it belongs to shows it, no second live copy
+        await edit_message(update, summary[0], text, markup, captioned=summary[1])
     else:
         await reply(update, text, markup)
 

@@ -132,12 +132,20 @@ async def show(update: Update, text: str, markup: Any = None) -> None:
         return
     message = query.message
     captioned = bool(getattr(message, "photo", None) or getattr(message, "document", None))
+    await edit_message(update, message.message_id, text, markup, captioned=captioned)
+
+
+async def edit_message(update: Update, message_id: int, text: str, markup: Any = None, *,
+                       captioned: bool = False) -> None:
+    """Edit an earlier message of this chat to `text` (its caption, for a photo card); a new
+    message when it cannot be edited (too old, gone, or the text too long for a caption)."""
     if not fits(text, CAPTION_LIMIT if captioned else TEXT_LIMIT):
         # Too long to become this message (a caption holds 1,024 characters): say it anew.
         await reply(update, text, markup)
         return
-    where = {"chat_id": message.chat.id, "message_id": message.message_id, "parse_mode": ParseMode.HTML,
-             "reply_markup": markup}
+    chat = update.effective_chat
+    assert chat is not None
+    where = {"chat_id": chat.id, "message_id": message_id, "parse_mode": ParseMode.HTML, "reply_markup": markup}
     try:
         if captioned:
             await _call(update, "editMessageCaption", {**where, "caption": text})
@@ -146,7 +154,7 @@ async def show(update: Update, text: str, markup: Any = None) -> None:
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return
-        log.info("could not edit message %s (%s); sending a new one", message.message_id, exc)
+        log.info("could not edit message %s (%s); sending a new one", message_id, exc)
         await reply(update, text, markup)
 
 

@@ -186,3 +186,19 @@ async def test_cancel_or_another_command_during_checkout_gives_the_held_units_ba
     await bob.tap("Buy now")
     await bob.send("/myorders")
     assert await stock_of(world, product_id) == 2 and await held_units(world, product_id) == 0
+
+
+async def test_adding_a_note_edits_the_summary_in_place(world):
+    ann, shop, product_id = await shop_with_product_on_link(world, "Oranges, 9.90, 10")
+    bob = world.user("Bob")
+    await save_delivery(world, bob)
+    await bob.send(f"/start l_{shop.slug}_1")
+    await bob.tap("Buy now")
+    summary = bob.last
+    await bob.tap("Add a note")
+    await bob.send("Please call before delivery")
+    live = [m for m in bob.chat.bot_messages if any("Confirm order" in b for row in m.buttons for b in row)]
+    assert [m.message_id for m in live] == [summary.message_id], "one summary, edited, not a second copy"
+    assert "Please call before delivery" in bob.chat.get(summary.message_id).text
+    await bob.tap("Confirm order", message=bob.chat.get(summary.message_id))
+    assert "placed" in bob.chat.get(summary.message_id).text
