@@ -1,5 +1,6 @@
 """/settings: the shop owner's settings for the daily summary: its time, the shop's time zone,
-on or off, and from how many items left a product counts as low stock.
+on or off, and from how many items left a product counts as low stock; and how long Buy now holds
+the units for a buyer.
 
 Each can be changed with a button (then the value is asked for) or typed at once:
 /settings time 20:30, /settings tz Asia/Tokyo, /settings off, /settings on, /settings lowstock 3.
@@ -16,8 +17,9 @@ from telegram import Update
 
 from core.i18n import N_, Translator
 from core.summary import (
-    MAX_LOW_STOCK, MORNING_ENDS, SETTING_LOW_STOCK, SETTING_TIME, SETTING_TIMEZONE, SettingError, format_time_of_day,
-    parse_low_stock, parse_time_of_day, parse_timezone, setting_word,
+    MAX_HOLD_MINUTES, MAX_LOW_STOCK, MIN_HOLD_MINUTES, MORNING_ENDS, SETTING_LOW_STOCK, SETTING_TIME,
+    SETTING_TIMEZONE, SettingError, format_time_of_day, parse_hold_minutes, parse_low_stock, parse_time_of_day,
+    parse_timezone, setting_word,
 )
 from core.text import shorten
 from handlers.common import (
@@ -30,15 +32,17 @@ from storage.summaries import SummarySettings
 
 FLOW_SETTINGS = "settings"
 STEP_TIME, STEP_TIMEZONE, STEP_LOW_STOCK = SETTING_TIME, SETTING_TIMEZONE, SETTING_LOW_STOCK
+STEP_HOLD = "hold"
 INPUT_MAX = 64
 # Offered as buttons; any other IANA name or UTC offset can be typed.
 COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Kuala_Lumpur",
                 "Asia/Bangkok", "Asia/Tokyo", "Europe/London", "Europe/Berlin", "America/New_York",
                 "America/Los_Angeles", "Australia/Sydney")
 PROMPTS = {STEP_TIME: N_("settings.ask_time"), STEP_TIMEZONE: N_("settings.ask_tz"),
-           STEP_LOW_STOCK: N_("settings.ask_low")}
+           STEP_LOW_STOCK: N_("settings.ask_low"), STEP_HOLD: N_("settings.ask_hold")}
 PROBLEMS = {"time_format": N_("settings.time_invalid"), "time_range": N_("settings.time_out_of_range"),
-            "timezone": N_("settings.tz_invalid"), "low_stock": N_("settings.low_invalid")}
+            "timezone": N_("settings.tz_invalid"), "low_stock": N_("settings.low_invalid"),
+            "hold": N_("settings.hold_invalid")}
 
 
 def settings_text(t: Translator, shop: Shop, settings: SummarySettings) -> str:
@@ -47,7 +51,8 @@ def settings_text(t: Translator, shop: Shop, settings: SummarySettings) -> str:
         t("settings.summary_off")
     lines = [t("settings.title", shop=shop.name), summary,
              t("settings.timezone", timezone=shop.timezone, now=local_now.strftime("%H:%M")),
-             t("settings.low_stock", threshold=settings.low_stock), "", t("settings.hint")]
+             t("settings.low_stock", threshold=settings.low_stock), t("settings.hold", minutes=shop.hold_minutes),
+             "", t("settings.hint")]
     return "\n".join(lines)
 
 
@@ -58,7 +63,8 @@ def settings_markup(t: Translator, shop: Shop, settings: SummarySettings):
         [button(t.plain("settings.button_time"), "set.ask", shop.id, STEP_TIME),
          button(t.plain("settings.button_tz"), "set.ask", shop.id, STEP_TIMEZONE)],
         [toggle, button(t.plain("settings.button_low"), "set.ask", shop.id, STEP_LOW_STOCK)],
-        [button(t.plain("settings.button_payments"), "pay.set", shop.id)],
+        [button(t.plain("settings.button_hold"), "set.ask", shop.id, STEP_HOLD),
+         button(t.plain("settings.button_payments"), "pay.set", shop.id)],
     ])
 
 
@@ -142,8 +148,8 @@ async def _ask(update: Update, context: Context, who: Actor, shop: Shop, step: s
         picks = [button(zone, "set.tz", shop.id, i) for i, zone in enumerate(COMMON_ZONES)]
         markup = keyboard([picks[i:i + 2] for i in range(0, len(picks), 2)])
     local_now = datetime.now(ZoneInfo(shop.timezone)).strftime("%H:%M")  # the time there, to set it by
-    await reply(update, who.t(PROMPTS[step], timezone=shop.timezone, time=local_now, threshold=settings.low_stock),
-                markup)
+    await reply(update, who.t(PROMPTS[step], timezone=shop.timezone, time=local_now, threshold=settings.low_stock,
+                              minutes=shop.hold_minutes, min=MIN_HOLD_MINUTES, max=MAX_HOLD_MINUTES), markup)
 
 
 async def on_zone_picked(update: Update, context: Context) -> None:
@@ -215,13 +221,19 @@ async def _apply(update: Update, context: Context, who: Actor, shop: Shop, what:
             shop = await store.shops.get(shop.id) or shop
             notice = t("settings.tz_set", timezone=zone, now=datetime.fromtimestamp(time.time(), ZoneInfo(zone))
                        .strftime("%H:%M"))
+        elif what == STEP_HOLD:
+            minutes = parse_hold_minutes(text)
+            await store.shops.set_hold_minutes(shop.id, minutes)
+            shop = await store.shops.get(shop.id) or shop
+            notice = t("settings.hold_set", minutes=minutes)
         else:
             threshold = parse_low_stock(text)
             await store.summaries.set_low_stock(shop.id, threshold)
             notice = t("settings.low_set", threshold=threshold)
     except SettingError as exc:
         # Refused: say what to send instead; the question stays open.
-        await reply(update, t(PROBLEMS[exc.reason], text=shorten(text, INPUT_MAX), max=MAX_LOW_STOCK))
+        top = MAX_HOLD_MINUTES if exc.reason == "hold" else MAX_LOW_STOCK
+        await reply(update, t(PROBLEMS[exc.reason], text=shorten(text, INPUT_MAX), min=MIN_HOLD_MINUTES, max=top))
         return
     if in_flow:
         await store.flows.clear(who.id)

@@ -97,6 +97,12 @@ class Shops:
             await conn.execute("UPDATE shops SET timezone = ? WHERE id = ?", (timezone, shop_id))
         self.forget(shop_id)
 
+    async def set_hold_minutes(self, shop_id: int, minutes: int) -> None:
+        """How long Buy now holds the units for a buyer (validated by the caller)."""
+        async with self._db.write() as conn:
+            await conn.execute("UPDATE shops SET hold_minutes = ? WHERE id = ?", (minutes, shop_id))
+        self.forget(shop_id)
+
     async def staff_export_all(self, shop_id: int) -> bool:
         """Whether the owner lets staff export all of the shop's orders (not only those to ship)."""
         return bool(await self._db.lookup_value("SELECT staff_export_all FROM shops WHERE id = ?", (shop_id,)))
