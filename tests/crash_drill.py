@@ -117,7 +117,7 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kill_at:
     log = workdir / "bot.log"
     process = start_bot(config, log)
     kills = 0
-    answers: dict[int, int] = {}  # buyer -> the message holding their answer
+    answer_messages: dict[int, int] = {}  # buyer -> the message holding their answer
     confirms_sent = 0
     kill_after = max(1, int(min(buyers, stock) * kill_at))  # only buyers who hold a unit confirm
     killed = asyncio.Event()
@@ -127,7 +127,7 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kill_at:
         await person.send(f"/start l_{shop.slug}_1")
         card = await wait_for(lambda: has_button(person, "Buy now") or has_button(person, "Tell me when it's back"),
                               f"{person.first_name}'s card")
-        answers[person.id] = card.message_id
+        answer_messages[person.id] = card.message_id
         if has_button(person, "Tell me when it's back"):
             return  # every unit is held or sold already: the card says so at once
         await person.tap("Buy now", message=card)
@@ -135,7 +135,7 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kill_at:
                                  f"{person.first_name}'s confirmation or sold-out card")
         if has_button(person, "Tell me when it's back"):
             return  # nothing left to hold: told at Buy now
-        answers[person.id] = confirm.message_id
+        answer_messages[person.id] = confirm.message_id
         await person.tap("Confirm order", message=confirm)
         confirms_sent += 1
         if confirms_sent == kill_after:
@@ -174,8 +174,8 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kill_at:
     finally:
         await store.close()
     # Judged on the message each buyer acted on (a replayed /start may show a card again below it).
-    receipts = sum(1 for p in people if "placed" in answer_text(p, answers))
-    sold_out = sum(1 for p in people if "sold out" in answer_text(p, answers).lower())
+    receipts = sum(1 for p in people if "placed" in answer_text(p, answer_messages))
+    sold_out = sum(1 for p in people if "sold out" in answer_text(p, answer_messages).lower())
     receipt_edits = [c for c in tg.calls_of("editMessageText", ok=True) if "placed" in str(c.params.get("text"))]
     singles = [m.text for m in owner.chat.bot_messages if "New order #" in (m.text or "")]
     numbers = [t.split("#")[1].split()[0] for t in singles]
