@@ -254,3 +254,19 @@ async def test_200_buyers_with_holds_expiring_midway_never_get_more_than_the_sto
     held = await held_units(world, product_id)
     assert units + held + await stock_of(world, product_id) == 50
     assert units <= 50 and await world.store.db.fetch_value("SELECT count(*) FROM products WHERE stock < 0") == 0
+
+
+async def test_a_failed_answer_after_the_order_is_committed_leaves_the_receipt_standing(world):
+    ann, shop, product_id = await shop_with_product_on_link(world, "Oranges, 9.90, 10")
+    bob = world.user("Bob")
+    await save_delivery(world, bob)
+    await bob.send(f"/start l_{shop.slug}_1")
+    await bob.tap("Buy now")
+    summary = bob.last
+    # The toast after the commit fails (Telegram refuses the answer): the order stands.
+    world.tg.fail_next("answerCallbackQuery", 400, "Bad Request: something went wrong")
+    await bob.tap("Confirm order")
+    assert "Order #1001 placed" in bob.chat.get(summary.message_id).text
+    assert not any("went wrong" in (m.text or "") or "try again" in (m.text or "").lower()
+                   for m in bob.chat.bot_messages)
+    assert len(await world.store.orders.of_buyer(bob.id)) == 1
