@@ -265,7 +265,8 @@ async def test_a_failed_answer_after_the_order_is_committed_leaves_the_receipt_s
     summary = bob.last
     # The toast after the commit fails (Telegram refuses the answer): the order stands.
     world.tg.fail_next("answerCallbackQuery", 400, "Bad Request: something went wrong")
-    await bob.tap("Confirm order")
+    query = await bob.tap("Confirm order")
+    assert not query.show_alert, f"the buyer was alerted: {query.answer_text!r}"
     assert "Order #1001 placed" in bob.chat.get(summary.message_id).text
     assert not any("went wrong" in (m.text or "") or "try again" in (m.text or "").lower()
                    for m in bob.chat.bot_messages)
