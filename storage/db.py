@@ -26,6 +26,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,18 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-BUSY_TIMEOUT_MS = 5000
-PRAGMAS = (f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL")
+# Another process holding the write lock (a backup, an operator's sqlite3 shell) must not freeze
+# the bot: connections used on the event loop let SQLite wait only this long, then writes wait
+# asynchronously (Database._begin); the reports' connection has a thread of its own.
+LOOP_BUSY_TIMEOUT_MS = 20
+THREAD_BUSY_TIMEOUT_MS = 5000
+RETRY_FIRST_DELAY = 0.01  # seconds; doubled after each try up to RETRY_MAX_DELAY
+RETRY_MAX_DELAY = 0.25
+WRITE_WAIT_LIMIT = 120.0  # a write gives up (raises "database is locked") after waiting this long
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def migration_files() -> list[tuple[int, Path]]:
@@ -137,31 +148,56 @@ class WriterGate:
                 return
 
 
+class HeldCommit:
+    """A write transaction kept open past its `async with` block, so that what the holder adds at
+    the end (storage/journal.py: the record of an update's step) commits with it, atomically.
+
+    Made by `Database.hold_commit()`; the first `write()` of the task inside it does not commit at
+    the end of its block, later ones join it (as savepoints), and the hold commits or rolls back.
+    """
+
+    def __init__(self, db: "Database") -> None:
+        self.db = db
+        self.open = False  # a transaction is being held
+        self.task = asyncio.current_task()
+        self.before_commit: list[tuple[str, Sequence[Any]]] = []  # statements run just before COMMIT
+
+
+_HELD: ContextVar[HeldCommit | None] = ContextVar("livecart_held_commit", default=None)
+
+
 class Database:
     """Owns the writer and reader connections of one SQLite file."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
         self.path = Path(path)
+        self._synchronous = synchronous
         self._writer: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._looker: sqlite3.Connection | None = None  # lookups by key, on the event loop
         self._writer_gate = WriterGate()
+        self._owner: asyncio.Task[Any] | None = None  # the task whose transaction is open
         self._after_commit: list[Callable[[], None]] = []
+        self.busy_waits = 0  # times a write found the file locked by another connection (tests, bench)
+
+    def _pragmas(self, busy_ms: int) -> tuple[str, ...]:
+        return (f"PRAGMA busy_timeout = {busy_ms}", "PRAGMA foreign_keys = ON",
+                f"PRAGMA synchronous = {self._synchronous}")
 
     async def open(self, *, migrate_to: int | None = None) -> "Database":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = sqlite3.connect(self.path, isolation_level=None)  # we BEGIN/COMMIT ourselves
         self._writer.row_factory = sqlite3.Row
-        for pragma in ("PRAGMA journal_mode = WAL", *PRAGMAS):
+        for pragma in ("PRAGMA journal_mode = WAL", *self._pragmas(LOOP_BUSY_TIMEOUT_MS)):
             self._writer.execute(pragma)
         await self.migrate(migrate_to)
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         self._reader.row_factory = sqlite3.Row
-        for pragma in PRAGMAS:
+        for pragma in self._pragmas(THREAD_BUSY_TIMEOUT_MS):  # its own thread: waiting blocks nobody
             await self._reader.execute(pragma)
         self._looker = sqlite3.connect(self.path, isolation_level=None)  # autocommit: each read sees the latest commit
         self._looker.row_factory = sqlite3.Row
-        for pragma in PRAGMAS:
+        for pragma in self._pragmas(LOOP_BUSY_TIMEOUT_MS):
             self._looker.execute(pragma)
         return self
 
@@ -192,33 +228,125 @@ class Database:
             if current < version <= target:
                 script = path.read_text(encoding="utf-8")
                 async with self._writer_gate:
+                    # executescript commits whatever is open first, so BEGIN is part of the script;
+                    # _begin() waits out another process's lock before it.
+                    await self._begin()
+                    self._writer.execute("ROLLBACK")
                     try:
                         self._writer.executescript(
-                            f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
-                        )
+                            f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
                     except Exception:
                         if self._writer.in_transaction:
                             self._writer.execute("ROLLBACK")
                         raise
                 log.info("database %s migrated to schema version %d (%s)", self.path, version, path.name)
 
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting for another process's write lock without blocking the loop.
+
+        SQLite's own busy wait sleeps inside the call, on the event loop: with the old 5 s timeout
+        a backup or an operator's sqlite3 shell holding the lock froze every user. Here SQLite waits
+        only LOOP_BUSY_TIMEOUT_MS, then this task sleeps asynchronously (backing off) and tries
+        again; lookups, the outbox and other users' updates go on meanwhile. Only writes wait
+        (they hold the writer gate, so they queue behind this one instead of all polling).
+        """
+        assert self._writer is not None
+        delay = RETRY_FIRST_DELAY
+        waited = 0.0
+        while True:
+            try:
+                self._writer.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or waited >= WRITE_WAIT_LIMIT:
+                    raise
+            self.busy_waits += 1
+            if waited == 0.0:
+                log.warning("database %s is locked by another connection; writes wait", self.path)
+            await asyncio.sleep(delay)
+            waited += delay + LOOP_BUSY_TIMEOUT_MS / 1000
+            delay = min(delay * 2, RETRY_MAX_DELAY)
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[WriteTransaction]:
-        """A write transaction: all statements inside commit together or not at all."""
+        """A write transaction: all statements inside commit together or not at all.
+
+        Inside a `hold_commit()` the first transaction stays open after its block and later ones
+        join it; a write nested in an open transaction of the same task joins it as a savepoint.
+        """
         assert self._writer is not None, "database is not open"
-        async with self._writer_gate:
-            self._writer.execute("BEGIN IMMEDIATE")
+        task = asyncio.current_task()
+        if self._owner is not None and self._owner is task:
+            self._writer.execute("SAVEPOINT nested")
             try:
                 yield WriteTransaction(self._writer)
             except BaseException:
-                self._after_commit.clear()
-                self._writer.execute("ROLLBACK")
+                self._writer.execute("ROLLBACK TO nested")
+                self._writer.execute("RELEASE nested")
                 raise
+            self._writer.execute("RELEASE nested")
+            return
+        await self._writer_gate.__aenter__()
+        try:
+            await self._begin()
+        except BaseException:
+            await self._writer_gate.__aexit__()
+            raise
+        self._owner = task
+        try:
+            yield WriteTransaction(self._writer)
+        except BaseException:
+            await self._finish(commit=False)
+            raise
+        held = _HELD.get()
+        if held is not None and held.db is self and held.task is task and not held.open:
+            held.open = True  # the hold commits it (with what it adds)
+            return
+        await self._finish(commit=True)
+
+    async def _finish(self, *, commit: bool, before_commit: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
+        """End the open transaction and free the writer gate."""
+        assert self._writer is not None
+        try:
+            if commit:
+                try:
+                    for sql, params in before_commit:
+                        self._writer.execute(sql, params)
+                    self._writer.execute("COMMIT")
+                except BaseException:
+                    commit = False
+                    raise
+                finally:
+                    if not commit and self._writer.in_transaction:
+                        self._writer.execute("ROLLBACK")
             else:
-                self._writer.execute("COMMIT")
-                callbacks, self._after_commit = self._after_commit, []
-                for callback in callbacks:
-                    callback()
+                self._writer.execute("ROLLBACK")
+        finally:
+            self._owner = None
+            callbacks, self._after_commit = self._after_commit, []
+            await self._writer_gate.__aexit__()
+        if commit:
+            for callback in callbacks:
+                callback()
+
+    @asynccontextmanager
+    async def hold_commit(self) -> AsyncIterator[HeldCommit]:
+        """Keep the first write transaction inside the block open until the block ends; statements
+        added to `before_commit` run just before it commits. An exception rolls it all back."""
+        held = HeldCommit(self)
+        token = _HELD.set(held)
+        try:
+            yield held
+        except BaseException:
+            if held.open:
+                await self._finish(commit=False)
+            raise
+        else:
+            if held.open:
+                await self._finish(commit=True, before_commit=held.before_commit)
+        finally:
+            _HELD.reset(token)
+            held.open = False
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the current write transaction commits (never if it rolls back)."""

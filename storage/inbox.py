@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Database, now
+from storage.journal import recorded_rows
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class StoredUpdate:
     update_id: int
     user_key: int
     payload: dict[str, Any]
+    replayed: bool = False  # left unfinished by an earlier run: its journal may hold steps
 
 
 def user_key_of(update: dict[str, Any]) -> int:
@@ -57,7 +59,11 @@ class Inbox:
         rows = await self._db.fetch_all(
             "SELECT update_id, user_key, payload FROM inbox WHERE processed_at IS NULL ORDER BY update_id"
         )
-        return [StoredUpdate(r[0], r[1], json.loads(r[2])) for r in rows]
+        return [StoredUpdate(r[0], r[1], json.loads(r[2]), replayed=True) for r in rows]
+
+    async def journal_rows(self, update_id: int) -> list[str]:
+        """What an earlier run's handling of this update committed (storage/journal.py)."""
+        return await recorded_rows(self._db, update_id)
 
     async def next_offset(self) -> int | None:
         """The getUpdates offset that confirms everything stored so far."""
@@ -65,7 +71,8 @@ class Inbox:
         return None if last is None else last + 1
 
     async def mark_processed(self, done: dict[int, str | None]) -> None:
-        """Record finished updates (update_id -> error text or None) in one transaction."""
+        """Record finished updates (update_id -> error text or None) in one transaction; their
+        journals are no longer needed (a processed update is never replayed)."""
         if not done:
             return
         t = now()
@@ -74,6 +81,7 @@ class Inbox:
                 "UPDATE inbox SET processed_at = ?, error = ? WHERE update_id = ?",
                 [(t, error, update_id) for update_id, error in done.items()],
             )
+            await conn.executemany("DELETE FROM update_steps WHERE update_id = ?", [(u,) for u in done])
 
     async def prune(self, older_than: float) -> int:
         """Forget processed updates received before `older_than` (keeps the table small)."""

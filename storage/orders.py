@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from core.orders import Status, check_transition
 from core.payments import Method, initial_status
 from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.journal import journaled_read, journaled_write
 from storage.outbox import Outbox, Outgoing
 from storage.products import Products
 
@@ -128,6 +129,7 @@ class Orders:
         self._outbox = outbox
         self._on_user_changed = on_user_changed  # the users cache: placing saves delivery details
 
+    @journaled_write
     async def place(self, *, token: str, shop_id: int, buyer_id: int, items: Sequence[tuple[int, int]],
                     delivery: Delivery, note: str | None, slot: int | None, session_id: int | None,
                     payment_method: str = "cod", payment_deadline: float | None = None, max_open_orders: int = 20,
@@ -212,6 +214,7 @@ class Orders:
             items = await cur.fetchall()
         return _order(row, items)
 
+    @journaled_read
     async def get(self, order_id: int) -> Order | None:
         row = await self._db.lookup_one(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
         if row is None:
@@ -220,12 +223,14 @@ class Orders:
             "SELECT product_id, name, unit_price, quantity FROM order_items WHERE order_id = ? ORDER BY rowid", (order_id,))
         return _order(row, items)
 
+    @journaled_read
     async def units_bought(self, buyer_id: int, product_id: int) -> int:
         """Units of a product this buyer has ordered (not counting cancelled orders)."""
         return await self._db.fetch_value(
             """SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
                WHERE o.buyer_id = ? AND i.product_id = ? AND o.status != 'cancelled'""", (buyer_id, product_id))
 
+    @journaled_read
     async def by_token(self, token: str) -> Order | None:
         order_id = await self._db.lookup_value("SELECT id FROM orders WHERE checkout_token = ?", (token,))
         return None if order_id is None else await self.get(order_id)
@@ -279,6 +284,7 @@ class Orders:
                 GROUP BY o.id ORDER BY o.number""", params)
         return per_product, per_buyer
 
+    @journaled_write
     async def transition(self, order_id: int, wanted: str, actor_id: int, *, note: str | None = None,
                          carrier: str | None = None, tracking_number: str | None = None,
                          cancel_reason: str | None = None, messages: Messages | None = None,
@@ -330,9 +336,19 @@ class Carts:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, buyer_id: int, shop_id: int, product_id: int, quantity: int, slot: int | None) -> int:
-        """Add `quantity` (on top of what is there); returns the new quantity in the cart."""
+    @journaled_write
+    async def add(self, buyer_id: int, shop_id: int, product_id: int, quantity: int, slot: int | None,
+                  at_most: int | None = None) -> int | None:
+        """Add `quantity` (on top of what is there); returns the new quantity in the cart, or None
+        (nothing added) when the cart would then hold more than `at_most`. Checked here, in the
+        transaction, so a replayed tap is judged by what the first one found."""
         async with self._db.write() as conn:
+            if at_most is not None:
+                held = await fetch_one_in(
+                    conn, "SELECT quantity FROM cart_items WHERE buyer_id = ? AND shop_id = ? AND product_id = ?",
+                    (buyer_id, shop_id, product_id))
+                if (held[0] if held else 0) + quantity > at_most:
+                    return None
             row = await fetch_one_in(
                 conn,
                 """INSERT INTO cart_items (buyer_id, shop_id, product_id, quantity, slot, added_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -342,6 +358,7 @@ class Carts:
                 (buyer_id, shop_id, product_id, quantity, slot, now()))
         return row[0]
 
+    @journaled_write
     async def set_quantity(self, buyer_id: int, shop_id: int, product_id: int, quantity: int) -> None:
         async with self._db.write() as conn:
             if quantity <= 0:
@@ -351,6 +368,7 @@ class Carts:
                 await conn.execute("UPDATE cart_items SET quantity = ? WHERE buyer_id = ? AND shop_id = ? AND product_id = ?",
                                    (quantity, buyer_id, shop_id, product_id))
 
+    @journaled_read
     async def lines(self, buyer_id: int, shop_id: int) -> list[CartLine]:
         rows = await self._db.fetch_all(
             "SELECT product_id, quantity, slot FROM cart_items WHERE buyer_id = ? AND shop_id = ? ORDER BY added_at, product_id",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from core.orders import Status
 from core.payments import Method, PaymentStatus, format_methods, parse_methods
 from storage.db import Database, fetch_one_in, now
+from storage.journal import journaled_read, journaled_write
 from storage.orders import Messages, Order, Orders
 from storage.outbox import Outbox
 
@@ -34,6 +35,7 @@ class Payments:
 
     # ---- the shop's settings
 
+    @journaled_read
     async def settings(self, shop_id: int) -> PaymentSettings:
         if shop_id not in self._settings:
             row = await self._db.lookup_one(
@@ -42,6 +44,7 @@ class Payments:
             self._settings[shop_id] = PaymentSettings(parse_methods(row[0]), row[1], row[2])
         return self._settings[shop_id]
 
+    @journaled_write
     async def _set(self, shop_id: int, column: str, value: object) -> None:
         async with self._db.write() as conn:
             await conn.execute(f"UPDATE shops SET {column} = ? WHERE id = ?", (value, shop_id))
@@ -58,6 +61,7 @@ class Payments:
 
     # ---- an order's payment
 
+    @journaled_write
     async def _change(self, order_id: int, allowed_from: frozenset[str], to: PaymentStatus,
                       messages: Messages | None, **extra: object) -> Order | None:
         """Set the payment state if it is one of `allowed_from` (and the order not cancelled)."""
@@ -89,6 +93,7 @@ class Payments:
         """The merchant did not see it: back to awaiting (the deadline still holds)."""
         return await self._change(order_id, frozenset({PaymentStatus.CLAIMED.value}), PaymentStatus.AWAITING, messages)
 
+    @journaled_write
     async def record_telegram_payment(self, order_id: int, charge_id: str, provider_charge_id: str | None,
                                       messages: Messages | None = None) -> tuple[Order | None, bool]:
         """Mark paid by a Telegram payment, once per charge id: (order, True) the first time,
@@ -112,6 +117,7 @@ class Payments:
                     await self._outbox.enqueue(conn, message)
         return order, True
 
+    @journaled_write
     async def expire(self, order_id: int, messages: Messages | None = None) -> Order | None:
         """Cancel an order whose payment did not come in time; its stock returns. None if it was
         paid (or claimed, or cancelled) in the meantime."""

@@ -6,6 +6,7 @@ import secrets
 import sqlite3
 
 from storage.db import Database, fetch_one_in, now
+from storage.journal import journaled_read, journaled_write
 from storage.models import Membership, Shop, ShopCounts
 
 _SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o/1/l: slugs get read aloud
@@ -39,6 +40,7 @@ class Shops:
         self._by_id.pop(shop_id, None)
         self._members.pop(shop_id, None)
 
+    @journaled_write
     async def create(self, owner_id: int, name: str, currency: str, timezone: str) -> Shop:
         """Open a shop owned by `owner_id` (the caller makes it their current shop)."""
         t = now()
@@ -76,12 +78,14 @@ class Shops:
             self._id_by_slug[slug] = row[0]
         return await self.get(self._id_by_slug[slug])
 
+    @journaled_write
     async def set_timezone(self, shop_id: int, timezone: str) -> None:
         """The shop's time zone (validated by the caller): summaries, exports and times use it."""
         async with self._db.write() as conn:
             await conn.execute("UPDATE shops SET timezone = ? WHERE id = ?", (timezone, shop_id))
         self.forget(shop_id)
 
+    @journaled_read
     async def memberships(self, user_id: int) -> list[Membership]:
         """The shops a user owns or staffs, oldest first."""
         rows = await self._db.fetch_all(
@@ -91,6 +95,7 @@ class Shops:
         )
         return [Membership(_shop(r), r["role"]) for r in rows]
 
+    @journaled_read
     async def membership(self, user_id: int, shop_id: int) -> Membership | None:
         row = await self._db.lookup_one(
             f"""SELECT {_COLUMNS}, m.role FROM shop_members m JOIN shops s ON s.id = m.shop_id

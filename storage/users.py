@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from storage.db import Database, now
+from storage.journal import journaled_read, journaled_write
 from storage.models import User
 
 _COLUMNS = "id, first_name, username, language_code, language, current_shop_id, blocked_at, phone, recipient, address"
@@ -29,6 +30,7 @@ class Users:
         self._cache[user.id] = user
         return user
 
+    @journaled_write
     async def seen(self, user_id: int, first_name: str, username: str | None, language_code: str | None) -> User:
         """Record (or refresh) a user from an incoming update and return them.
 
@@ -54,12 +56,14 @@ class Users:
                 row = await cur.fetchone()
         return self._remember(row)
 
+    @journaled_read
     async def get(self, user_id: int) -> User | None:
         if user_id in self._cache:
             return self._cache[user_id]
         row = await self._db.lookup_one(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
         return self._remember(row)
 
+    @journaled_write
     async def _update(self, user_id: int, assignments: str, params: tuple) -> User | None:
         async with self._db.write() as conn:
             async with conn.execute(
