@@ -15,8 +15,7 @@ import traceback
 from collections import deque
 from typing import Any
 
-from telegram import Bot, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import Application
 
 from storage.inbox import Inbox, StoredUpdate
@@ -91,8 +90,9 @@ class UpdatePipeline:
             # The journal makes the handling exactly once across a crash (storage/journal.py).
             journal = UpdateJournal(stored.update_id,
                                     await self._inbox.journal_rows(stored.update_id) if stored.replayed else [])
-            bot = _ReplayedBot(self._app.bot) if stored.replayed else self._app.bot
-            update = Update.de_json(stored.payload, bot)
+            # A tap the first run answered cannot be answered again: the rate limiter logs that
+            # and the replay goes on to send the rest of its answer (runtime/limiter.py).
+            update = Update.de_json(stored.payload, self._app.bot)
             with handling(journal):
                 # Handler errors are caught by the Application and passed to our error handler.
                 await self._app.process_update(update)
@@ -156,23 +156,3 @@ class UpdatePipeline:
             self._done.clear()
         await self.flush()
 
-
-class _ReplayedBot:
-    """The bot as a replayed update's objects see it: the same, except that answering a button
-    tap the first run already answered (Telegram: "query is too old") is not an error. The
-    replay goes on to send the rest of its answer (the edit showing the result) again."""
-
-    def __init__(self, bot: Bot) -> None:
-        self._bot = bot
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._bot, name)
-
-    async def answer_callback_query(self, *args: Any, **kwargs: Any) -> bool:
-        try:
-            return await self._bot.answer_callback_query(*args, **kwargs)
-        except BadRequest as exc:
-            if "query is too old" not in str(exc).lower() and "query_id_invalid" not in str(exc).lower():
-                raise
-            log.info("a replayed update's button tap was answered before the crash: %s", exc)
-            return False
