@@ -21,12 +21,12 @@ from storage.users import Users
 class Store:
     """One object that hands out the repositories over one database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, inbox: Inbox) -> None:
         self.db = db
         self.users = Users(db)
         self.shops = Shops(db)
         self.flows = Flows(db)
-        self.inbox = Inbox(db)
+        self.inbox = inbox  # a file of its own (storage/inbox.py)
         self.outbox = Outbox(db)
         self.products = Products(db)
         self.live = Live(db)
@@ -38,7 +38,9 @@ class Store:
 
     @classmethod
     async def open(cls, path: str | Path) -> "Store":
-        return cls(await Database(path).open())
+        db = await Database(path).open()
+        return cls(db, await Inbox.open(db))
 
     async def close(self) -> None:
+        await self.inbox.close()
         await self.db.close()

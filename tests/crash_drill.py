@@ -45,6 +45,7 @@ import uvicorn  # noqa: E402
 
 from faketg import FakeTelegram  # noqa: E402
 from storage import Store  # noqa: E402
+from storage.inbox import inbox_path  # noqa: E402
 
 TOKEN = "123456789:CRASH-drill-token-for-the-fake"
 STEP_TIMEOUT = 90.0
@@ -111,7 +112,7 @@ def start_bot(config: Path, log: Path) -> subprocess.Popen:
 
 
 def processed(database: Path) -> int:
-    conn = sqlite3.connect(database, timeout=10)
+    conn = sqlite3.connect(inbox_path(database), timeout=10)
     try:
         return conn.execute("SELECT count(*) FROM inbox WHERE processed_at IS NOT NULL").fetchone()[0]
     finally:
@@ -121,12 +122,13 @@ def processed(database: Path) -> int:
 def unfinished(database: Path) -> str:
     """What the inbox holds unprocessed right after a kill, by kind, and how many had committed
     writes (journal rows): those are the ones a blind replay would have done twice."""
-    conn = sqlite3.connect(database, timeout=10)
+    inbox, store = sqlite3.connect(inbox_path(database), timeout=10), sqlite3.connect(database, timeout=10)
     try:
-        rows = conn.execute("SELECT update_id, payload FROM inbox WHERE processed_at IS NULL").fetchall()
-        journaled = {r[0] for r in conn.execute("SELECT DISTINCT update_id FROM update_steps")}
+        rows = inbox.execute("SELECT update_id, payload FROM inbox WHERE processed_at IS NULL").fetchall()
+        journaled = {r[0] for r in store.execute("SELECT DISTINCT update_id FROM update_steps")}
     finally:
-        conn.close()
+        inbox.close()
+        store.close()
     kinds = Counter()
     written = 0
     for update_id, payload in rows:
@@ -331,7 +333,7 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
         db = store.db
         units = await db.fetch_value("SELECT coalesce(sum(units), 0) FROM orders")
         stock_left = (await store.products.get(product.id)).stock
-        unprocessed = await db.fetch_value("SELECT count(*) FROM inbox WHERE processed_at IS NULL")
+        unprocessed = await store.inbox.unprocessed_count()
         journal_left = await db.fetch_value("SELECT count(*) FROM update_steps")
         orders = {r["buyer_id"]: r for r in await db.fetch_all(
             "SELECT id, buyer_id, number, status FROM orders WHERE shop_id = ?", (shop.id,))}

@@ -45,7 +45,7 @@ async def unprocessed(world) -> int:
 
     store = await Store.open(world.config.database)
     try:
-        return await store.db.fetch_value("SELECT count(*) FROM inbox WHERE processed_at IS NULL")
+        return await store.inbox.unprocessed_count()
     finally:
         await store.close()
 
