@@ -7,6 +7,7 @@ never trusted) and that the step is legal for the order's current status.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from telegram import Update
 
@@ -18,9 +19,10 @@ from handlers.common import (
 )
 from handlers.flows import register_flow
 from handlers.my_orders import status_text
-from handlers.notices import buyer_status_message, merchant_order_text, order_desk_buttons
+from handlers.notices import buyer_status_message, merchant_order_text, order_desk_buttons, settle_markup
 from storage.models import Flow, Membership, Shop
 from storage.orders import Order
+from storage.refunds import Refund
 
 PAGE = 8
 FLOW_SHIP = "ship"
@@ -51,7 +53,7 @@ async def order_for_member(update: Update, context: Context, who: Actor, order_i
     return order, membership
 
 
-def order_view(t: Translator, order: Order, shop: Shop, buyer) -> str:
+def order_view(t: Translator, order: Order, shop: Shop, buyer, refunds: Sequence[Refund] = ()) -> str:
     text = merchant_order_text(t, order, shop, buyer)
     text += "\n\n" + t("desk.status_line", status=status_text(t, order.status),
                        time=t.datetime(order.created_at, shop.timezone))
@@ -59,13 +61,20 @@ def order_view(t: Translator, order: Order, shop: Shop, buyer) -> str:
         text += "\n" + t("notice.tracking", carrier=order.carrier or "", tracking=order.tracking_number)
     if order.cancel_reason:
         text += "\n" + t("desk.cancel_reason", reason=order.cancel_reason)
+    for refund in refunds:
+        text += "\n" + t("refund.line", amount=t.money(refund.amount, refund.currency),
+                         state=t.plain("refund.state_settled" if refund.settled else "refund.state_open"))
     return text
 
 
 async def show_order(update: Update, context: Context, who: Actor, order: Order, shop: Shop, *, new: bool = False) -> None:
-    buyer = await services(context).store.users.get(order.buyer_id)
-    text = order_view(who.t, order, shop, buyer)
+    store = services(context).store
+    buyer = await store.users.get(order.buyer_id)
+    refunds = await store.refunds.of_order(order.id)
+    text = order_view(who.t, order, shop, buyer, refunds)
     markup = order_desk_buttons(who.t, order)
+    if shop.owner_id == who.id and any(not r.settled for r in refunds):
+        markup = keyboard(markup["inline_keyboard"] + settle_markup(who.t, order.id)["inline_keyboard"])
     if new:
         await reply(update, text, markup)
     else:

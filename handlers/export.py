@@ -19,7 +19,7 @@ PERIODS = ("today", "yesterday", "7d", "30d", "all")
 CSV_HEADERS = [N_("export.col_number"), N_("export.col_time"), N_("export.col_buyer"), N_("export.col_recipient"),
                N_("export.col_phone"), N_("export.col_address"), N_("export.col_items"), N_("export.col_units"),
                N_("export.col_total"), N_("export.col_status"), N_("export.col_payment"), N_("export.col_carrier"),
-               N_("export.col_tracking"), N_("export.col_note")]
+               N_("export.col_tracking"), N_("export.col_note"), N_("export.col_refund")]
 
 
 def period_bounds(period: str, timezone: str, now: datetime | None = None) -> tuple[float | None, float | None]:
@@ -49,9 +49,17 @@ def render_csv(t: Translator, rows, timezone: str) -> bytes:
             r["recipient"], r["phone"], r["address"], r["items"], r["units"],
             t.money(r["total"], r["currency"]).replace("\xa0", " "), status_text(t, r["status"]),
             f"{method_name(t, r['payment_method'])} · {t.plain(STATUS_NAMES[PaymentStatus(r['payment_status'])])}",
-            r["carrier"] or "", r["tracking_number"] or "", r["note"] or "",
+            r["carrier"] or "", r["tracking_number"] or "", r["note"] or "", _refund_cell(t, r),
         ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _refund_cell(t: Translator, r) -> str:
+    """What was owed back on the order (storage/refunds.py), and whether it was sent."""
+    if not r["refunded"]:
+        return ""
+    state = "refund.state_open" if r["refunds_open"] else "refund.state_settled"
+    return f"{t.money(r['refunded'], r['currency']).replace(chr(0xa0), ' ')} · {t.plain(state)}"
 
 
 async def export_command(update: Update, context: Context) -> None:

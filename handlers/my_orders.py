@@ -7,7 +7,7 @@ from telegram import Update
 from core.i18n import N_, Translator
 from core.orders import IllegalTransition, Status, buyer_may
 from handlers.common import Context, actor, button, keyboard, parse_callback, present, services
-from handlers.notices import order_items_text, payment_line, to_members
+from handlers.notices import order_items_text, payment_line, refund_due, settle_markup, to_members
 from storage.orders import Order
 
 STATUS = {
@@ -103,13 +103,25 @@ async def _buyer_step(update: Update, context: Context, wanted: Status, done_key
 
     async def messages(changed: Order):
         key = "notice.buyer_cancelled" if wanted is Status.CANCELLED else "notice.buyer_received"
-        return await to_members(svc, shop, lambda t: {"text": t(key, number=changed.number, shop=shop.name),
-                                                      "parse_mode": "HTML"})
+
+        def render(t):
+            notice = {"text": t(key, number=changed.number, shop=shop.name), "parse_mode": "HTML"}
+            if refund_due(changed):  # it was paid: the shop must send the money back
+                notice["text"] += "\n" + t("refund.due_notice", amount=t.money(changed.total, changed.currency))
+                notice["reply_markup"] = settle_markup(t, changed.id)
+            return notice
+
+        return await to_members(svc, shop, render)
 
     try:
-        await svc.store.orders.transition(order.id, wanted, who.id, messages=messages)
+        changed = await svc.store.orders.transition(order.id, wanted, who.id, messages=messages)
     except IllegalTransition:
         await update.callback_query.answer(who.t.plain("myorders.too_late"), show_alert=True)
         return
-    await update.callback_query.answer(who.t.plain(done_key, number=order.number))
+    if refund_due(changed):
+        await update.callback_query.answer(who.t.plain("refund.cancelled_toast", number=order.number,
+                                                       amount=who.t.money(changed.total, changed.currency)),
+                                           show_alert=True)
+    else:
+        await update.callback_query.answer(who.t.plain(done_key, number=order.number))
     await show_my_orders(update, context, who)

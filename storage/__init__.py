@@ -12,6 +12,7 @@ from storage.orders import Carts, Orders
 from storage.outbox import Outbox
 from storage.payments import Payments
 from storage.products import Products
+from storage.refunds import Refunds
 from storage.shops import Shops
 from storage.staff import Staff
 from storage.summaries import Summaries
@@ -34,6 +35,7 @@ class Store:
         self.carts = Carts(db)
         self.staff = Staff(db, on_members_changed=self.shops.forget)
         self.payments = Payments(db, self.orders, self.outbox)
+        self.refunds = Refunds(db, self.outbox)
         self.summaries = Summaries(db)
 
     @classmethod

@@ -18,6 +18,7 @@ from storage.db import Database, fetch_one_in, WriteTransaction, now
 from storage.journal import journaled_read, journaled_write
 from storage.outbox import Outbox, Outgoing
 from storage.products import Products
+from storage.refunds import BUYER_CANCELLED, SHOP_CANCELLED, add_refund_in
 
 _ORDER_COLUMNS = ("id, shop_id, number, buyer_id, status, currency, total, units, phone, recipient, address, "
                   "latitude, longitude, note, payment_method, slot, session_id, carrier, tracking_number, "
@@ -265,7 +266,9 @@ class Orders:
                       o.note, o.units, o.total, o.currency, o.status, o.payment_method, o.payment_status,
                       o.carrier, o.tracking_number,
                       (SELECT group_concat(i.name || ' x' || i.quantity, '; ') FROM order_items i
-                       WHERE i.order_id = o.id) AS items
+                       WHERE i.order_id = o.id) AS items,
+                      (SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id) AS refunded,
+                      (SELECT count(*) FROM refunds r WHERE r.order_id = o.id AND r.settled_at IS NULL) AS refunds_open
                FROM orders o JOIN users u ON u.id = o.buyer_id
                WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ?
                ORDER BY o.number""",
@@ -296,7 +299,8 @@ class Orders:
         `only_if_payment`: do nothing (return None) unless the payment state is one of these
         (an expiry must not cancel an order paid a moment ago)."""
         async with self._db.write() as conn:
-            row = await fetch_one_in(conn, "SELECT status, payment_status FROM orders WHERE id = ?", (order_id,))
+            row = await fetch_one_in(conn, "SELECT status, payment_status, buyer_id, shop_id, total, currency"
+                                           " FROM orders WHERE id = ?", (order_id,))
             if row is None:
                 raise LookupError(f"order {order_id} not found")
             if only_if_payment is not None and row["payment_status"] not in only_if_payment:
@@ -317,6 +321,10 @@ class Orders:
                                         (order_id,)) as cur:
                     for product_id, quantity in await cur.fetchall():
                         await self._products.add_stock_in(conn, product_id, quantity)
+                if row["payment_status"] == "paid":  # money taken: a refund is due (a ledger row)
+                    await add_refund_in(conn, order_id=order_id, shop_id=row["shop_id"], amount=row["total"],
+                                        currency=row["currency"], created_by=actor_id,
+                                        reason=BUYER_CANCELLED if actor_id == row["buyer_id"] else SHOP_CANCELLED)
             order = await self._load(conn, order_id)
             if messages is not None:
                 for message in await messages(order):
