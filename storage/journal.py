@@ -160,26 +160,38 @@ def journaled_write(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaita
 
 # ---------------------------------------------------------------- results as JSON
 
+_PLAIN = (type(None), bool, int, float, str)
+_DATACLASS_FIELDS: dict[type, tuple[str, tuple[str, ...]]] = {}  # class -> (its name, its fields)
+
+
 def encode(value: Any) -> Any:
-    """A JSON-ready form of a store result: plain values, lists, tuples, dicts, our dataclasses."""
-    if value is None or isinstance(value, (bool, int, float)):
+    """A JSON-ready form of a store result: plain values, lists, tuples, dicts, our dataclasses.
+
+    On the hot path (every write of every update), hence the exact-type checks and the cached
+    field lists: a product or an order encodes in a few microseconds."""
+    kind = type(value)
+    if kind in _PLAIN:
         return value
+    known = _DATACLASS_FIELDS.get(kind)
+    if known is not None:
+        attributes = value.__dict__
+        return {"$c": known[0], "f": {name: encode(attributes[name]) for name in known[1]}}
     if isinstance(value, enum.Enum):
-        return {"$e": _class_name(type(value)), "v": value.value}
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
+        return {"$e": _class_name(kind), "v": value.value}
+    if kind is list:
         return [encode(v) for v in value]
-    if isinstance(value, tuple):
+    if kind is tuple:
         return {"$t": [encode(v) for v in value]}
-    if isinstance(value, (set, frozenset)):
-        return {"$s": [encode(v) for v in sorted(value, key=repr)]}
-    if isinstance(value, dict):
+    if kind is dict:
         return {"$d": [[encode(k), encode(v)] for k, v in value.items()]}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"$c": _class_name(type(value)),
-                "f": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
-    raise TypeError(f"cannot journal a {type(value).__name__}: return plain values or dataclasses from the store")
+    if kind in (set, frozenset):
+        return {"$s": [encode(v) for v in sorted(value, key=repr)]}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and hasattr(value, "__dict__"):
+        _DATACLASS_FIELDS[kind] = (_class_name(kind), tuple(f.name for f in dataclasses.fields(value)))
+        return encode(value)
+    if isinstance(value, (str, int, float)):  # a subclass of a plain type
+        return encode(kind.__mro__[1](value)) if kind.__mro__[1] in _PLAIN else value
+    raise TypeError(f"cannot journal a {kind.__name__}: return plain values or dataclasses from the store")
 
 
 def decode(value: Any) -> Any:
