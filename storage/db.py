@@ -157,15 +157,29 @@ class HeldCommit:
     """A write transaction kept open past its `async with` block, so that what the holder adds at
     the end (storage/journal.py: the record of an update's step) commits with it, atomically.
 
-    Made by `Database.hold_commit()`; the first `write()` of the task inside it does not commit at
-    the end of its block, later ones join it (as savepoints), and the hold commits or rolls back.
+    `async with Database.hold_commit() as held:` the first `write()` of the task inside it does not
+    commit at the end of its block, later ones join it (as savepoints); the hold commits it, with
+    `before_commit` run just before, or rolls it all back on an exception. (A class rather than a
+    generator: it wraps every write of every update.)
     """
+
+    __slots__ = ("db", "open", "task", "before_commit", "_token")
 
     def __init__(self, db: "Database") -> None:
         self.db = db
         self.open = False  # a transaction is being held
         self.task = asyncio.current_task()
-        self.before_commit: list[tuple[str, Sequence[Any]]] = []  # statements run just before COMMIT
+        self.before_commit: list[tuple[str, Sequence[Any]]] = []
+
+    async def __aenter__(self) -> "HeldCommit":
+        self._token = _HELD.set(self)
+        return self
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        _HELD.reset(self._token)
+        if self.open:
+            self.open = False
+            await self.db._finish(commit=exc_type is None, before_commit=self.before_commit)  # noqa: SLF001
 
 
 _HELD: ContextVar[HeldCommit | None] = ContextVar("livecart_held_commit", default=None)
@@ -338,24 +352,10 @@ class Database:
             for callback in callbacks:
                 callback()
 
-    @asynccontextmanager
-    async def hold_commit(self) -> AsyncIterator[HeldCommit]:
-        """Keep the first write transaction inside the block open until the block ends; statements
-        added to `before_commit` run just before it commits. An exception rolls it all back."""
-        held = HeldCommit(self)
-        token = _HELD.set(held)
-        try:
-            yield held
-        except BaseException:
-            if held.open:
-                await self._finish(commit=False)
-            raise
-        else:
-            if held.open:
-                await self._finish(commit=True, before_commit=held.before_commit)
-        finally:
-            _HELD.reset(token)
-            held.open = False
+    def hold_commit(self) -> HeldCommit:
+        """Keep the first write transaction inside the `async with` block open until the block
+        ends; statements added to `before_commit` run just before it commits."""
+        return HeldCommit(self)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the current write transaction commits (never if it rolls back)."""

@@ -126,8 +126,8 @@ class Inbox:
         return None if last is None else last + 1
 
     async def mark_processed(self, done: dict[int, str | None]) -> None:
-        """Record finished updates (update_id -> error text or None) in one transaction; their
-        journals are no longer needed (a processed update is never replayed)."""
+        """Record finished updates (update_id -> error text or None) in one transaction. Their
+        journals are no longer needed (a processed update is never replayed): `prune` clears them."""
         if not done:
             return
         t = now()
@@ -136,12 +136,7 @@ class Inbox:
                 "UPDATE inbox SET processed_at = ?, error = ? WHERE update_id = ?",
                 [(t, error, update_id) for update_id, error in done.items()],
             )
-        ids = list(done)
-        journaled = [(r[0],) for r in await self._store_db.lookup_all(  # by primary key: a handful of probes
-            f"SELECT DISTINCT update_id FROM update_steps WHERE update_id IN ({','.join('?' * len(ids))})", ids)]
-        if journaled:  # a crash before this leaves rows that prune() removes
-            async with self._store_db.write() as conn:
-                await conn.executemany("DELETE FROM update_steps WHERE update_id = ?", journaled)
+
 
     async def prune(self, older_than: float) -> int:
         """Forget processed updates received before `older_than` (keeps the table small), and
@@ -153,10 +148,13 @@ class Inbox:
                 (older_than,),
             )
             pruned = cur.rowcount
-        journaled = [r[0] for r in await self._store_db.fetch_all("SELECT DISTINCT update_id FROM update_steps")]
-        waiting = {u.update_id for u in await self.unprocessed()}
-        stale = [(u,) for u in journaled if u not in waiting]
-        if stale:
-            async with self._store_db.write() as conn:
-                await conn.executemany("DELETE FROM update_steps WHERE update_id = ?", stale)
+        await self.prune_journals()
         return pruned
+
+    async def prune_journals(self) -> int:
+        """Forget the journals of updates already processed (storage/journal.py)."""
+        waiting = await self._db.fetch_value("SELECT min(update_id) FROM inbox WHERE processed_at IS NULL")
+        async with self._store_db.write() as conn:
+            cur = await conn.execute("DELETE FROM update_steps WHERE update_id < ?",
+                                     (waiting if waiting is not None else 2**63 - 1,))
+            return cur.rowcount

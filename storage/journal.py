@@ -10,6 +10,9 @@ update is handled (`handling()`, set up by runtime/updates.py) the store's calls
 * a read method (`@journaled_read`) only remembers its result in memory, to be saved with the
   next write (a read that no write follows changed nothing worth replaying).
 
+The rows of an update are useless once it is marked processed (it is never replayed again);
+`Inbox.prune` clears them with the housekeeping, so marking stays one write to the inbox.
+
 On a replay each journaled call made before the last committed write returns what it returned
 the first time, without touching the database, so the handler takes the same branches and
 sends the same answers (an edit or a toast is simply sent again), and no write is done twice.
@@ -147,7 +150,7 @@ def journaled_write(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaita
                 if held.open:  # it wrote: its result and the reads before it commit with it
                     seq, row = journal.take_row(key, value)
                     held.before_commit.append((
-                        "INSERT OR REPLACE INTO update_steps (update_id, seq, calls) VALUES (?, ?, ?)",
+                        "INSERT INTO update_steps (update_id, seq, calls) VALUES (?, ?, ?)",
                         (journal.update_id, seq, row)))
                 else:  # nothing written (e.g. a user seen before): it is a read
                     journal.remember(key, value)

@@ -334,6 +334,7 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
         units = await db.fetch_value("SELECT coalesce(sum(units), 0) FROM orders")
         stock_left = (await store.products.get(product.id)).stock
         unprocessed = await store.inbox.unprocessed_count()
+        await store.inbox.prune_journals()  # what the housekeeping does: journals of processed updates go
         journal_left = await db.fetch_value("SELECT count(*) FROM update_steps")
         orders = {r["buyer_id"]: r for r in await db.fetch_all(
             "SELECT id, buyer_id, number, status FROM orders WHERE shop_id = ?", (shop.id,))}

@@ -66,6 +66,10 @@ async def test_add_to_cart_replayed_after_a_crash_adds_once_and_still_answers(wo
     assert [(line.product_id, line.quantity) for line in lines] == [(product_id, 2)]
     assert "2 in your cart" in queries[0].answer_text  # the replay answered the tap
     assert await unprocessed(world) == 0
+    # The journal of a processed update is no longer needed: the housekeeping clears it.
+    assert await world.store.db.fetch_value("SELECT count(*) FROM update_steps") > 0
+    await world.bot.prune()
+    assert await world.store.db.fetch_value("SELECT count(*) FROM update_steps") == 0
 
 
 async def test_addproduct_replayed_after_a_crash_makes_one_product_and_shows_it(world):
