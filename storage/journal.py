@@ -54,6 +54,7 @@ class UpdateJournal:
         self._calls: dict[str, int] = {}
         self._unsaved: dict[str, Any] = {}  # reads since the last saved row
         self.replayed_calls = 0  # calls answered from the journal (tests, logs)
+        self.inside = False  # within a journaled call: the store calls it makes are part of it
 
     @property
     def replaying(self) -> bool:
@@ -84,7 +85,6 @@ class UpdateJournal:
 
 
 _CURRENT: ContextVar[UpdateJournal | None] = ContextVar("livecart_update_journal", default=None)
-_INSIDE: ContextVar[bool] = ContextVar("livecart_inside_journaled_call", default=False)
 
 
 @contextmanager
@@ -113,7 +113,7 @@ def journaled_read(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitab
     @functools.wraps(method)
     async def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
         journal = _CURRENT.get()
-        if journal is None or _INSIDE.get():
+        if journal is None or journal.inside:
             return await method(self, *args, **kwargs)
         key = journal.key(name)
         found, value = journal.recalled(key)
@@ -136,14 +136,14 @@ def journaled_write(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaita
     @functools.wraps(method)
     async def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
         journal = _CURRENT.get()
-        if journal is None or _INSIDE.get():
+        if journal is None or journal.inside:
             return await method(self, *args, **kwargs)
         key = journal.key(name)
         found, value = journal.recalled(key)
         if found:
             return value
         db: Database = self._db
-        inside = _INSIDE.set(True)
+        journal.inside = True
         try:
             async with db.hold_commit() as held:
                 value = await method(self, *args, **kwargs)
@@ -155,7 +155,7 @@ def journaled_write(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaita
                 else:  # nothing written (e.g. a user seen before): it is a read
                     journal.remember(key, value)
         finally:
-            _INSIDE.reset(inside)
+            journal.inside = False
         return value
 
     return wrapper

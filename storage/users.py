@@ -30,18 +30,22 @@ class Users:
         self._cache[user.id] = user
         return user
 
-    @journaled_write
     async def seen(self, user_id: int, first_name: str, username: str | None, language_code: str | None) -> User:
         """Record (or refresh) a user from an incoming update and return them.
 
         A user who talks to us again has evidently unblocked the bot, so blocked_at clears.
+        Every update names its sender, so a returning user costs a (journaled) read, not a write.
         """
-        known = self._cache.get(user_id) or await self.get(user_id)  # a lookup, not a write, after a restart
+        known = await self.get(user_id)  # the cache, or a lookup after a restart
         if (
             known is not None and known.blocked_at is None and known.first_name == first_name
             and known.username == username and known.language_code == language_code
         ):
             return known
+        return await self._record(user_id, first_name, username, language_code)
+
+    @journaled_write
+    async def _record(self, user_id: int, first_name: str, username: str | None, language_code: str | None) -> User:
         t = now()
         async with self._db.write() as conn:
             async with conn.execute(
