@@ -20,8 +20,10 @@ Calls past the last committed write run for real. A call is known by its method 
 times the update called that method before, so a handler must make its store calls in the same
 order for the same inputs, which handlers do: they are plain code over the update and the store.
 
-Results are stored as JSON; dataclasses and enums are rebuilt only from the storage and core
-packages (never any class a row names).
+Results are stored as JSON; dataclasses (their fields in order) and enums are rebuilt only from
+the storage and core packages, never from any class a row names. A replay across an upgrade that
+changed such a dataclass cannot rebuild it: that update fails with the usual apology, and still
+does nothing twice.
 """
 
 from __future__ import annotations
@@ -176,9 +178,11 @@ def encode(value: Any) -> Any:
     if kind in _PLAIN:
         return value
     known = _DATACLASS_FIELDS.get(kind)
-    if known is not None:
-        attributes = value.__dict__
-        return {"$c": known[0], "f": {name: encode(attributes[name]) for name in known[1]}}
+    if known is not None:  # its fields in order (positional: a third of the size, faster to write)
+        values = list(value.__dict__.values())
+        if not all(type(v) in _PLAIN for v in values):
+            values = [encode(v) for v in values]
+        return {"$c": known[0], "v": values}
     if isinstance(value, enum.Enum):
         return {"$e": _class_name(kind), "v": value.value}
     if kind is list:
@@ -190,7 +194,10 @@ def encode(value: Any) -> Any:
     if kind in (set, frozenset):
         return {"$s": [encode(v) for v in sorted(value, key=repr)]}
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and hasattr(value, "__dict__"):
-        _DATACLASS_FIELDS[kind] = (_class_name(kind), tuple(f.name for f in dataclasses.fields(value)))
+        fields = tuple(f.name for f in dataclasses.fields(value))
+        if tuple(value.__dict__) != fields or not all(f.init for f in dataclasses.fields(value)):
+            raise TypeError(f"cannot journal a {kind.__name__}: its attributes are not exactly its fields")
+        _DATACLASS_FIELDS[kind] = (_class_name(kind), fields)
         return encode(value)
     if isinstance(value, (str, int, float)):  # a subclass of a plain type
         return encode(kind.__mro__[1](value)) if kind.__mro__[1] in _PLAIN else value
@@ -214,7 +221,7 @@ def decode(value: Any) -> Any:
         cls = _trusted_class(value["$c"])
         if not dataclasses.is_dataclass(cls):
             raise TypeError(f"{value['$c']} is not a dataclass")
-        return cls(**{k: decode(v) for k, v in value["f"].items()})
+        return cls(*[decode(v) for v in value["v"]])
     raise TypeError(f"not a journaled value: {value!r}")
 
 
