@@ -2,8 +2,9 @@
 
 Several hundred returning buyers open link 1, add it to their cart and check out at once, while
 the owner publishes products, changes their stock and confirms orders at the order desk. The bot
-is killed with SIGKILL several times at random moments (drawn from a seed, printed, so a failing
-run can be replayed with --seed) and started again each time. Afterwards everything is checked
+is killed with SIGKILL several times at random moments (--kills of them among the buyers' taps,
+plus one right after the owner's Confirm at the desk and one right after a stock edit), all drawn
+from a seed it prints, so a failing run can be replayed with --seed; it is started again each time. Afterwards everything is checked
 one by one, not by totals:
 
 * every buyer holds exactly one receipt whose number is their order in the database, or a clear
@@ -73,6 +74,7 @@ class DrillResult:
     unprocessed_updates: int
     journal_rows_left: int
     seconds: float
+    repeated_in_flight: int = 0  # messages delivered twice: a kill fell between sending one and recording it
     unfinished_at_kills: list[str] = field(default_factory=list)  # what each kill cut short
     problems: list[str] = field(default_factory=list)  # every check that failed, one line each
 
@@ -184,14 +186,24 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
     log = workdir / "bot.log"
     process = start_bot(config, log)
     kills_done = 0
+    kill_times: list[float] = []
+    repeated_in_flight = 0  # messages sent again because a kill came between sending and recording it
     unfinished_at_kills: list[str] = []
     actions = 0  # updates the buyers have sent so far: the kill points are counted in these
     # Buyers start within STAGGER seconds and make 2 to 5 updates each; the kills fall between
     # the first half of them arriving and most of the checkouts.
     kill_points = sorted(rng.sample(range(buyers // 2, buyers * 3), kills))
     starts = [rng.uniform(0, STAGGER) for _ in people]
-    pauses = [rng.uniform(0.05, 0.6) for _ in kill_points]
-    next_kill = asyncio.Event()
+    # Two more kills aimed at the owner: one right after a tap on Confirm at the order desk, one
+    # right after a stock edit is sent (which ones, and how soon after, also from the seed).
+    desk_kill_at, catalog_kill_at = rng.randint(1, 2), rng.randrange(CATALOG_ITEMS)
+    aimed_delays = [rng.uniform(0.002, 0.04) for _ in range(2)]  # about the time the bot takes to handle it
+    planned = kills + 2
+    pauses = [rng.uniform(0.05, 0.6) for _ in range(planned)]
+    kill_requests: asyncio.Queue[str] = asyncio.Queue()
+    buyer_kills_asked = 0
+    desk_killed = asyncio.Event()
+    killer_idle = asyncio.Event()  # the killer waits for the next moment (no restart under way)
     cart_said: dict[int, str] = {}  # buyer -> the answer to their Add to cart
     outcome_of: dict[int, str] = {}  # buyer -> their final answer
     sale_over = asyncio.Event()
@@ -200,10 +212,18 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
     items_published: set[int] = set()
 
     def acted() -> None:
-        nonlocal actions
+        nonlocal actions, buyer_kills_asked
         actions += 1
-        if kills_done < len(kill_points) and actions >= kill_points[kills_done]:
-            next_kill.set()
+        if buyer_kills_asked < len(kill_points) and actions >= kill_points[buyer_kills_asked]:
+            buyer_kills_asked += 1
+            kill_requests.put_nowait(f"buyer action {actions}")
+
+    async def ready_to_aim() -> None:
+        await wait_for(lambda: killer_idle.is_set() and kill_requests.empty(), "the killer to be ready")
+
+    async def aim_kill(what: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        kill_requests.put_nowait(what)
 
     async def tap_and_wait(person, text: str, message, then: str):
         """Tap; return the message showing `then`, or None when the tap was answered with a
@@ -244,7 +264,9 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
     async def owner_works() -> None:
         """Publish and restock products, and confirm orders at the desk, until the sale is over."""
         j = 0
-        while not sale_over.is_set() or j < CATALOG_ITEMS:
+        rounds = 0
+        while not sale_over.is_set() or j < CATALOG_ITEMS or (not desk_killed.is_set() and rounds < 500):
+            rounds += 1
             if j < CATALOG_ITEMS:
                 name = f"Drill item {j}"
                 since = len(owner.chat.bot_messages)
@@ -257,7 +279,11 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
                 await wait_for(lambda: any("Now:" in (m.text or "") for m in owner.chat.bot_messages[since:]),
                                f"the stock prompt for {name}")
                 since = len(owner.chat.bot_messages)
+                if j == catalog_kill_at:
+                    await ready_to_aim()
                 await owner.send(f"+{RESTOCK}")
+                if j == catalog_kill_at:
+                    await aim_kill(f"the owner's stock edit of {name}", aimed_delays[0])
                 await wait_for(lambda: any("Saved" in (m.text or "") and name in (m.text or "")
                                            for m in owner.chat.bot_messages[since:]), f"{name} restocked")
                 items_restocked.add(j)
@@ -280,7 +306,12 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
         view = owner.chat.get(view_id)
         if not any("Confirm" in b for row in view.buttons for b in row):
             return
+        if len(confirmed_numbers) + 1 == desk_kill_at:
+            await ready_to_aim()
         await owner.tap("✅ Confirm", message=view)
+        if len(confirmed_numbers) + 1 == desk_kill_at:
+            await aim_kill(f"the owner's Confirm on order #{number}", aimed_delays[1])
+            desk_killed.set()
         await wait_for(lambda: "Status: 👍 confirmed" in (owner.chat.get(view_id).text or ""),
                        f"order #{number} shown confirmed")
         confirmed_numbers.append(number)
@@ -288,19 +319,21 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
     async def killer() -> None:
         nonlocal process, kills_done
         for pause in pauses:
-            await next_kill.wait()
-            next_kill.clear()
+            killer_idle.set()
+            moment = await kill_requests.get()
+            killer_idle.clear()
+            kill_times.append(time.time())  # the fake's clock: when its calls were made
             process.send_signal(signal.SIGKILL)
             process.wait()
             kills_done += 1
-            unfinished_at_kills.append(f"kill {kills_done} at buyer action {actions}: {unfinished(database)}")
+            unfinished_at_kills.append(f"kill {kills_done} at {moment}: {unfinished(database)}")
             await asyncio.sleep(pause)
             process = start_bot(config, log)
             # The next kill comes only once the new process has finished some of the replayed updates.
             done = processed(database)
             await wait_for(lambda: processed(database) > done, "the restarted bot to be at work")
-            if kills_done < len(kill_points):
-                kill_points[kills_done] = max(kill_points[kills_done], actions + 1)
+            if buyer_kills_asked < len(kill_points):
+                kill_points[buyer_kills_asked] = max(kill_points[buyer_kills_asked], actions + 1)
 
     async def sale() -> None:
         try:
@@ -343,6 +376,10 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
             "SELECT buyer_id, quantity FROM cart_items WHERE product_id = ?", (product.id,))}
         confirmations = {r[0]: r[1] for r in await db.fetch_all(
             "SELECT order_id, count(*) FROM order_events WHERE to_status = 'confirmed' GROUP BY order_id")}
+        notice_rows = {r[0]: r[1] for r in await db.fetch_all(
+            "SELECT ref, count(*) FROM outbox WHERE kind = 'order_notice' AND chat_id = ? GROUP BY ref", (owner.id,))}
+        note_rows = Counter(int(m.group(1)) for r in await db.fetch_all("SELECT params FROM outbox")
+                            if (m := re.search(r"confirmed your order #(\d+)", r[0])))
         items = Counter(r[0] for r in await db.fetch_all(
             "SELECT name FROM products WHERE shop_id = ? AND name LIKE 'Drill item %'", (shop.id,)))
         item_stock = {r[0]: r[1] for r in await db.fetch_all(
@@ -384,23 +421,39 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
             problems.append(f"{person.first_name}: unclear answer to Add to cart: {said!r}")
         if held != expected:
             problems.append(f"{person.first_name}: the cart holds {held}, the answer said {said!r}")
-    # The owner's notices, one order at a time.
+    # The owner's notices, one order at a time. What a handler changed is written once (one outbox
+    # row); a row is delivered twice only when a kill fell between Telegram taking it and the
+    # outbox recording that (no Bot API call can be made atomic with a commit): such a repeat is
+    # counted, any other is a problem.
     heard = notice_coverage(owner)
+    sends = [c for c in tg.calls_of("sendMessage", chat_id=owner.id, ok=True)]
     for number in numbers:
-        if heard.get(number, 0) != 1:
+        rows = notice_rows.get(numbers[number]["id"], 0)
+        if rows != 1:
+            problems.append(f"order #{number}: {rows} new-order notice row(s) written")
+        covering = [c for c in sends if number in covered_by(str(c.params.get("text", "")))]
+        if heard.get(number, 0) == 2 and between_send_and_record(covering, kill_times):
+            repeated_in_flight += 1
+        elif heard.get(number, 0) != 1:
             problems.append(f"order #{number}: in {heard.get(number, 0)} owner notices")
     for number in set(heard) - set(numbers):
         problems.append(f"an owner notice names order #{number}, which does not exist")
     # Desk confirmations, one order at a time.
     for number, order in numbers.items():
-        buyer_notes = sum(confirmation_notes(p, number) for p in people)
+        notes = [c for p in people for c in tg.calls_of("sendMessage", chat_id=p.id, ok=True)
+                 if re.search(rf"confirmed your order #{number}\b", str(c.params.get("text", "")))]
         times = confirmations.get(order["id"], 0)
+        rows = note_rows.get(number, 0)
         if number in confirmed_numbers:
-            if times != 1 or buyer_notes != 1 or order["status"] != "confirmed":
+            if len(notes) == 2 and between_send_and_record(notes, kill_times):
+                repeated_in_flight += 1
+            elif len(notes) != 1:
+                problems.append(f"order #{number}: {len(notes)} confirmation notes to the buyer")
+            if times != 1 or rows != 1 or order["status"] != "confirmed":
                 problems.append(f"order #{number}: confirmed by the owner; {times} confirmation event(s), "
-                                f"{buyer_notes} note(s) to the buyer, status {order['status']}")
-        elif times or buyer_notes:
-            problems.append(f"order #{number}: never confirmed, yet {times} event(s) and {buyer_notes} note(s)")
+                                f"{rows} note row(s) written, status {order['status']}")
+        elif times or notes or rows:
+            problems.append(f"order #{number}: never confirmed, yet {times} event(s) and {len(notes)} note(s)")
     # The catalog, one product at a time.
     for j in range(CATALOG_ITEMS):
         name = f"Drill item {j}"
@@ -413,8 +466,8 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
         problems.append(f"{unprocessed} stored update(s) left unprocessed")
     if journal_left:
         problems.append(f"{journal_left} journal row(s) left behind")
-    if kills_done != kills:
-        problems.append(f"{kills_done} kill(s) done, {kills} planned")
+    if kills_done != planned:
+        problems.append(f"{kills_done} kill(s) done, {planned} planned")
 
     return DrillResult(
         seed=seed, buyers=buyers, stock=stock, kills=kills_done, orders=len(orders), units=units,
@@ -423,6 +476,7 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
         carts_filled=sum(1 for q in carts.values() if q), owner_notices=owner_heard(owner),
         confirmed_by_owner=len(set(confirmed_numbers)), items_published=len(items_published),
         unprocessed_updates=unprocessed, journal_rows_left=journal_left, seconds=time.monotonic() - began,
+        repeated_in_flight=repeated_in_flight,
         unfinished_at_kills=unfinished_at_kills, problems=problems)
 
 
@@ -453,6 +507,27 @@ def notice_coverage(owner) -> Counter:
             for number in range(first, last + 1):
                 heard[number] += 1
     return heard
+
+
+def covered_by(text: str) -> set[int]:
+    """The order numbers a notice text names (one, or a digest's range)."""
+    if "Status:" in text:
+        return set()
+    single, digest = _SINGLE.search(text), _DIGEST.search(text)
+    if single:
+        return {int(single.group(1))}
+    if digest:
+        return set(range(int(digest.group(2)), int(digest.group(3)) + 1))
+    return set()
+
+
+def between_send_and_record(calls, kill_times: list[float]) -> bool:
+    """Two deliveries of one message, the first just before a kill and the second after it: the
+    outbox had sent it and was killed before recording that (at-least-once delivery)."""
+    if len(calls) != 2:
+        return False
+    first, second = sorted(c.time for c in calls)
+    return any(first <= k <= second and k - first < 1.0 for k in kill_times)
 
 
 def owner_heard(owner) -> int:
