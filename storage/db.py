@@ -7,6 +7,14 @@ user's conversation, the product on a link) touch a handful of rows through an i
 microseconds, so they run synchronously on the event loop on a connection of their own: the hop
 to aiosqlite's thread costs the loop far more than the query (bench/flash_sale.py).
 
+Another process holding the file's write lock must not freeze the bot: the connections used on
+the event loop let SQLite wait only LOOP_BUSY_TIMEOUT_MS, then the task sleeps asynchronously and
+tries again (`_begin`, `_wait_out_busy`), so only what needs the lock waits.
+
+A write inside a `hold_commit()` block keeps its transaction open until the block ends, and a
+write nested in an open transaction of the same task joins it as a savepoint: that is how an
+update's journal row commits with the handler's own write (storage/journal.py).
+
 Writes run on a plain sqlite3 connection, synchronously on the event loop, inside `write()`.
 A write here is a few small statements (tens of microseconds each; with WAL and
 synchronous=NORMAL a commit does not fsync), while a hop to aiosqlite's thread costs several
@@ -274,21 +282,14 @@ class Database:
         (they hold the writer gate, so they queue behind this one instead of all polling).
         """
         assert self._writer is not None
-        delay = RETRY_FIRST_DELAY
-        waited = 0.0
-        while True:
-            try:
-                self._writer.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or waited >= WRITE_WAIT_LIMIT:
-                    raise
-            self.busy_waits += 1
-            if waited == 0.0:
-                log.warning("database %s is locked by another connection; writes wait", self.path)
-            await asyncio.sleep(delay)
-            waited += delay + LOOP_BUSY_TIMEOUT_MS / 1000
-            delay = min(delay * 2, RETRY_MAX_DELAY)
+        try:
+            self._writer.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+        log.warning("database %s is locked by another connection; writes wait", self.path)
+        await self._wait_out_busy(lambda: self._writer.execute("BEGIN IMMEDIATE"))
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[WriteTransaction]:
@@ -377,7 +378,26 @@ class Database:
         """Rows found by key through an index (a handful), read on the event loop. Never a scan:
         anything that may read many rows belongs on fetch_all."""
         assert self._looker is not None, "database is not open"
-        return self._looker.execute(sql, params).fetchall()
+        try:
+            return self._looker.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:  # rare in WAL (a checkpoint resetting the log)
+            if not _is_busy(exc):
+                raise
+        return await self._wait_out_busy(lambda: self._looker.execute(sql, params).fetchall())
+
+    async def _wait_out_busy(self, attempt: Callable[[], Any]) -> Any:
+        """Try again, sleeping asynchronously between tries, while the file is busy."""
+        delay, waited = RETRY_FIRST_DELAY, 0.0
+        while True:
+            self.busy_waits += 1
+            await asyncio.sleep(delay)
+            waited += delay + LOOP_BUSY_TIMEOUT_MS / 1000
+            delay = min(delay * 2, RETRY_MAX_DELAY)
+            try:
+                return attempt()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or waited >= WRITE_WAIT_LIMIT:
+                    raise
 
     async def lookup_one(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row | None:
         return _first(await self.lookup_all(sql, params))
