@@ -1,6 +1,7 @@
 -- The journal of updates being handled (storage/journal.py): each row commits with one of an
 -- update's writes and holds what the store answered it up to then, so a replay after a crash
--- answers the same and writes nothing twice. Rows go when the update is marked processed.
+-- answers the same and writes nothing twice. Rows of processed updates are cleared by the
+-- housekeeping (Inbox.prune_journals).
 CREATE TABLE update_steps (
     update_id  INTEGER NOT NULL,
     seq        INTEGER NOT NULL,
