@@ -147,17 +147,26 @@ async def _merchant_verdict(update: Update, context: Context, *, received: bool)
     shop = membership.shop
 
     async def tell_buyer(changed: Order):
+        if changed.status == Status.CANCELLED:  # the transfer came after the order expired: give it back
+            return await to_buyer(svc, changed, lambda t: t(
+                "refund.paid_after_cancel_buyer", number=changed.number, shop=shop.name,
+                amount=t.money(changed.total, changed.currency)))
         return await to_buyer(svc, changed, lambda t: t(
             "payment.buyer_received" if received else "payment.buyer_not_received", number=changed.number,
             shop=shop.name, amount=t.money(changed.total, changed.currency)))
 
     payments = svc.store.payments
-    changed = await (payments.confirm_received(order.id, tell_buyer) if received
+    changed = await (payments.confirm_received(order.id, tell_buyer, received_by=who.id) if received
                      else payments.not_received(order.id, tell_buyer))
     if changed is None:
         await update.callback_query.answer(who.t.plain("payment.already_settled"), show_alert=True)
         return
     await update.callback_query.answer()
+    if changed.status == Status.CANCELLED:
+        amount = who.t.money(changed.total, changed.currency)
+        markup = settle_markup(who.t, changed.id) if membership.is_owner else None
+        await present(update, who.t("refund.paid_after_cancel_notice", number=changed.number, amount=amount), markup)
+        return
     await present(update, who.t("payment.verdict_done", number=changed.number,
                                 status=who.t.plain(STATUS_NAMES[PaymentStatus(changed.payment_status)])))
 

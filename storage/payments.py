@@ -108,9 +108,30 @@ class Payments:
                 " AND status != 'cancelled'", (now(), now(), order_id))
             return cur.rowcount > 0
 
-    async def confirm_received(self, order_id: int, messages: Messages | None = None) -> Order | None:
-        """The merchant saw the money arrive."""
-        return await self._change(order_id, UNPAID, PaymentStatus.PAID, messages, paid_at=now())
+    async def confirm_received(self, order_id: int, messages: Messages | None = None,
+                               received_by: int = 0) -> Order | None:
+        """The merchant saw the money arrive. If the order was cancelled meanwhile (its time ran
+        out), the money is recorded and a refund of it is due; its stock stays returned."""
+        paid = await self._change(order_id, UNPAID, PaymentStatus.PAID, messages, paid_at=now())
+        return paid if paid is not None else await self._late_transfer(order_id, messages, received_by)
+
+    @journaled_write
+    async def _late_transfer(self, order_id: int, messages: Messages | None, received_by: int) -> Order | None:
+        async with self._db.write() as conn:
+            row = await fetch_one_in(
+                conn, "UPDATE orders SET payment_status = 'paid', paid_at = ?, updated_at = ? WHERE id = ?"
+                      " AND status = 'cancelled' AND payment_method = 'code'"
+                      " AND payment_status IN ('awaiting', 'claimed', 'expired') RETURNING id",
+                (now(), now(), order_id))
+            if row is None:
+                return None
+            order = await self._orders._load(conn, order_id)  # noqa: SLF001
+            await add_refund_in(conn, order_id=order.id, shop_id=order.shop_id, amount=order.total,
+                                currency=order.currency, reason=PAID_AFTER_CANCEL, created_by=received_by)
+            if messages is not None:
+                for message in await messages(order):
+                    await self._outbox.enqueue(conn, message)
+        return order
 
     async def not_received(self, order_id: int, messages: Messages | None = None) -> Order | None:
         """The merchant did not see it: back to awaiting (the deadline still holds)."""

@@ -238,3 +238,24 @@ async def test_a_claimed_transfer_the_shop_confirms_in_time_does_not_expire(worl
     order = (await world.store.orders.of_buyer(bob.id))[0]
     assert order.status == "placed" and order.payment_status == "paid"
     assert await stock_of(world, product_id) == 49
+
+
+async def test_a_transfer_the_shop_confirms_after_the_order_expired_becomes_a_refund_due(world):
+    ann, shop, product_id = await shop_taking_transfers(world)
+    bob = world.user("Bob")
+    await to_confirmation(world, bob, shop)
+    await bob.tap("Confirm order")
+    await bob.tap("I have paid")
+    claim = ann.last
+    await world.bot.payment_clock.tick(now=time.time() + 61 * 60)  # claimed, never checked: expired
+    await world.settle()
+    assert await stock_of(world, product_id) == 50
+    await ann.tap("Payment received", message=claim)  # the money was there after all
+    order = (await world.store.orders.of_buyer(bob.id))[0]
+    assert order.status == "cancelled" and order.payment_status == "paid"
+    [refund] = await refunds_of(world, order.id)
+    assert (refund.reason, refund.amount, refund.created_by, refund.settled) == ("paid_after_cancel", 3990, ann.id, False)
+    shown = ann.chat.get(claim.message_id)  # the claim notice becomes the refund due
+    assert "Refund due: CN¥39.90" in shown.text and ["💸 Refund sent"] in shown.buttons
+    assert "owes you a refund of CN¥39.90: it is on its way" in bob.last.text
+    assert await stock_of(world, product_id) == 50  # not returned twice
