@@ -19,12 +19,11 @@ async def on_add_to_cart(update: Update, context: Context) -> None:
         return
     product, quantity, slot = tapped
     store = services(context).store
-    in_cart = {line.product_id: line.quantity for line in await store.carts.lines(who.id, product.shop_id)}
     bound = await max_quantity(context, who, product)
-    if in_cart.get(product.id, 0) + quantity > bound:
+    total = await store.carts.add(who.id, product.shop_id, product.id, quantity, slot or None, at_most=bound)
+    if total is None:
         await update.callback_query.answer(who.t.plain("buyer.only_left", left=bound, limit=0), show_alert=True)
         return
-    total = await store.carts.add(who.id, product.shop_id, product.id, quantity, slot or None)
     await update.callback_query.answer(who.t.plain("cart.added", name=product.name, quantity=total), show_alert=False)
 
 

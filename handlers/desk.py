@@ -23,7 +23,7 @@ from handlers.common import (
 from handlers import order_card
 from handlers.flows import register_flow
 from handlers.my_orders import status_text
-from handlers.notices import buyer_status_message
+from handlers.notices import buyer_status_message, settle_markup
 from storage.models import Flow, Membership, Shop
 from storage.orders import Order
 
@@ -60,8 +60,14 @@ async def order_for_member(update: Update, context: Context, who: Actor, order_i
 
 async def render_card(context: Context, who: Actor, order: Order, shop: Shop, back: str = "new",
                       page: int = 0) -> tuple[str, dict]:
-    buyer = await services(context).store.users.get(order.buyer_id)
-    return order_card.card(who.t, order, shop, buyer, back, page)
+    """The card as this member sees it: the owner also gets "Refund sent" for refunds due."""
+    store = services(context).store
+    buyer = await store.users.get(order.buyer_id)
+    refunds = await store.refunds.of_order(order.id)
+    text, markup = order_card.card(who.t, order, shop, buyer, back, page, refunds)
+    if shop.owner_id == who.id and any(not r.settled for r in refunds):
+        markup = keyboard(markup["inline_keyboard"] + settle_markup(who.t, order.id)["inline_keyboard"])
+    return text, markup
 
 
 async def show_order(update: Update, context: Context, who: Actor, order: Order, shop: Shop, back: str = "new",

@@ -8,7 +8,7 @@ from core.i18n import N_, Safe, Translator
 from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
 from core.orders import IllegalTransition, Status, buyer_may
 from handlers.common import Context, actor, button, keyboard, parse_callback, present, services
-from handlers.notices import order_item_lines, payment_line, to_members
+from handlers.notices import order_item_lines, payment_line, refund_due, settle_markup, to_members
 from storage.orders import Order
 
 ORDER_ITEMS_BUDGET = 600  # characters of item lines per order in the list; the order's receipt has them all
@@ -116,14 +116,26 @@ async def _buyer_step(update: Update, context: Context, wanted: Status, done_key
 
     async def messages(changed: Order):
         key = "notice.buyer_cancelled" if wanted is Status.CANCELLED else "notice.buyer_received"
-        notes = await to_members(svc, shop, lambda t: {"text": t(key, number=changed.number, shop=shop.name),
-                                                       "parse_mode": "HTML"})
+
+        def render(t):
+            notice = {"text": t(key, number=changed.number, shop=shop.name), "parse_mode": "HTML"}
+            if refund_due(changed):  # it was paid: the shop must send the money back
+                notice["text"] += "\n" + t("refund.due_notice", amount=t.money(changed.total, changed.currency))
+                notice["reply_markup"] = settle_markup(t, changed.id)
+            return notice
+
+        notes = await to_members(svc, shop, render)
         return notes + await copies_to_refresh(svc, changed, shop)  # the shop's cards stop offering Ship
 
     try:
-        await svc.store.orders.transition(order.id, wanted, who.id, messages=messages)
+        changed = await svc.store.orders.transition(order.id, wanted, who.id, messages=messages)
     except IllegalTransition:
         await update.callback_query.answer(who.t.plain("myorders.too_late"), show_alert=True)
         return
-    await update.callback_query.answer(who.t.plain(done_key, number=order.number))
+    if refund_due(changed):
+        await update.callback_query.answer(who.t.plain("refund.cancelled_toast", number=order.number,
+                                                       amount=who.t.money(changed.total, changed.currency)),
+                                           show_alert=True)
+    else:
+        await update.callback_query.answer(who.t.plain(done_key, number=order.number))
     await show_my_orders(update, context, who)

@@ -150,6 +150,16 @@ async def new_order_messages(context, order: Order, shop: Shop, buyer: User) -> 
         kind=ORDER_NOTICE, shop_id=shop.id, ref=order.id))
 
 
+def refund_due(order: Order) -> bool:
+    """A paid order that was cancelled: its cancellation wrote a refund due (storage/refunds.py)."""
+    return order.status == Status.CANCELLED and order.payment_status == PaymentStatus.PAID
+
+
+def settle_markup(t: Translator, order_id: int):
+    """The owner's button that marks an order's refund as sent back."""
+    return keyboard([[button(t.plain("refund.button_settle"), "rf.ok", order_id)]])
+
+
 async def buyer_status_message(svc: Services, order: Order, shop: Shop) -> list[Outgoing]:
     """Tell the buyer, in their language, what happened to their order."""
     key = BUYER_STATUS_NOTICES.get(Status(order.status))
@@ -161,6 +171,8 @@ async def buyer_status_message(svc: Services, order: Order, shop: Shop) -> list[
     tracking = tracking_line(t, order.carrier, order.tracking_number) if order.status == Status.SHIPPED else None
     if tracking:
         text += "\n" + tracking
+    if refund_due(order):
+        text += "\n" + t("refund.due_buyer", amount=t.money(order.total, order.currency), shop=shop.name)
     markup = keyboard([[button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id)]]) \
         if order.status == Status.SHIPPED else keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine")]])
     return [Outgoing(order.buyer_id, "sendMessage", {"text": text, "parse_mode": "HTML",

@@ -8,22 +8,25 @@ old copy never offers a step the order no longer allows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.i18n import N_, Translator
 from core.orders import Status
 from core.telegram_text import TEXT_LIMIT, pages, visible_length
 from handlers.common import Services, button, keyboard, translator_for
 from handlers.my_orders import status_text
-from handlers.notices import merchant_order_text, order_desk_buttons, order_item_lines, tracking_line
+from handlers.notices import merchant_order_text, order_desk_buttons, order_item_lines, refund_due, tracking_line
 from storage.models import Shop, User
 from storage.orders import Order
 from storage.outbox import Outgoing
+from storage.refunds import Refund
 
 STATUS_TITLES = {Status.CONFIRMED: N_("desk.title_confirmed"), Status.SHIPPED: N_("desk.title_shipped"),
                  Status.DELIVERED: N_("desk.title_delivered"), Status.CANCELLED: N_("desk.title_cancelled")}
 
 
 def order_view(t: Translator, order: Order, shop: Shop, buyer: User | None, page: int = 0,
-               back: str = "new") -> tuple[str, list]:
+               back: str = "new", refunds: Sequence[Refund] | None = None) -> tuple[str, list]:
     """The card's text (its title follows the status: "New order" only while it is new) and the
     ◀ ▶ buttons of its item pages. An order too long for one message (Telegram takes 4,096
     characters) shows its lines a page at a time."""
@@ -36,6 +39,13 @@ def order_view(t: Translator, order: Order, shop: Shop, buyer: User | None, page
         status.append(tracking)
     if order.cancel_reason:
         status.append(t("desk.cancel_reason", reason=order.cancel_reason))
+    # The refunds ledger: what is owed back, and whether it was sent. A copy refreshed with the
+    # change that made the refund due cannot read the ledger yet: it says what the order implies.
+    owed = [(r.amount, r.currency, r.settled) for r in refunds] if refunds is not None else \
+        ([(order.total, order.currency, False)] if refund_due(order) else [])
+    for amount, currency, settled in owed:
+        status.append(t("refund.line", amount=t.money(amount, currency),
+                        state=t.plain("refund.state_settled" if settled else "refund.state_open")))
     lines = order_item_lines(t, order)
     page_line = t("desk.items_page", first=len(lines), last=len(lines), total=len(lines))  # the longest it gets
     overhead = visible_length(merchant_order_text(t, order, shop, buyer, status_lines=status, items=[page_line],
@@ -55,9 +65,9 @@ def order_view(t: Translator, order: Order, shop: Shop, buyer: User | None, page
 
 
 def card(t: Translator, order: Order, shop: Shop, buyer: User | None, back: str = "new",
-         page: int = 0) -> tuple[str, dict]:
+         page: int = 0, refunds: Sequence[Refund] | None = None) -> tuple[str, dict]:
     """Text and buttons of the card (`back`: the list its "Back to orders" button opens)."""
-    text, nav = order_view(t, order, shop, buyer, page, back)
+    text, nav = order_view(t, order, shop, buyer, page, back, refunds)
     markup = order_desk_buttons(t, order, back=back)
     if nav:
         markup = keyboard([nav, *markup["inline_keyboard"]])

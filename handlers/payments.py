@@ -2,7 +2,11 @@
 
 The shop chooses what it accepts (settings below). A prepaid order waits for its money until the
 shop's deadline (default 30 minutes), with a reminder half-way; unpaid, it is cancelled and its
-stock returns (`PaymentClock`). Every action re-checks who is acting on which order.
+stock returns (`PaymentClock`). A card payment approved at pre-checkout is given time to complete;
+a transfer the buyer says they made ("I have paid", receive-code orders only) reminds the shop at
+the deadline and expires after the shop's payment time once more unless the shop confirms it.
+Money owed back is a refund due (storage/refunds.py), settled by the owner's "Refund sent".
+Every action re-checks who is acting on which order.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from handlers.common import (
     reply, services, translator_for,
 )
 from handlers.flows import register_flow
-from handlers.notices import METHOD_NAMES, STATUS_NAMES, to_members
+from handlers.notices import METHOD_NAMES, STATUS_NAMES, settle_markup, to_members
 from storage.models import Flow, Shop
 from storage.orders import Order
 from storage.outbox import Outgoing
@@ -85,6 +89,9 @@ async def on_claim(update: Update, context: Context) -> None:
     if order is None or order.buyer_id != who.id:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
+    if order.payment_method != Method.CODE:  # a card payment is Telegram's to report; cash is paid at the door
+        await update.callback_query.answer(who.t.plain("payment.claim_only_code"), show_alert=True)
+        return
     shop = await svc.store.shops.get(order.shop_id)
 
     async def messages(changed: Order):
@@ -143,17 +150,26 @@ async def _merchant_verdict(update: Update, context: Context, *, received: bool)
     shop = membership.shop
 
     async def tell_buyer(changed: Order):
+        if changed.status == Status.CANCELLED:  # the transfer came after the order expired: give it back
+            return await to_buyer(svc, changed, lambda t: t(
+                "refund.paid_after_cancel_buyer", number=changed.number, shop=shop.name,
+                amount=t.money(changed.total, changed.currency)))
         return await to_buyer(svc, changed, lambda t: t(
             "payment.buyer_received" if received else "payment.buyer_not_received", number=changed.number,
             shop=shop.name, amount=t.money(changed.total, changed.currency)))
 
     payments = svc.store.payments
-    changed = await (payments.confirm_received(order.id, tell_buyer) if received
+    changed = await (payments.confirm_received(order.id, tell_buyer, received_by=who.id) if received
                      else payments.not_received(order.id, tell_buyer))
     if changed is None:
         await update.callback_query.answer(who.t.plain("payment.already_settled"), show_alert=True)
         return
     await update.callback_query.answer()
+    if changed.status == Status.CANCELLED:
+        amount = who.t.money(changed.total, changed.currency)
+        markup = settle_markup(who.t, changed.id) if membership.is_owner else None
+        await present(update, who.t("refund.paid_after_cancel_notice", number=changed.number, amount=amount), markup)
+        return
     await present(update, who.t("payment.verdict_done", number=changed.number,
                                 status=who.t.plain(STATUS_NAMES[PaymentStatus(changed.payment_status)])))
 
@@ -184,6 +200,8 @@ async def on_pre_checkout(update: Update, context: Context) -> None:
         problem = "payment.refused_paid"
     elif query.total_amount != order.total or query.currency != order.currency:
         problem = "payment.refused_amount"
+    elif not await svc.store.payments.approve(order.id):  # the clock now waits for the money
+        problem = "payment.refused_expired"
     if problem is None:
         await query.answer(ok=True)
     else:
@@ -204,6 +222,8 @@ async def on_successful_payment(update: Update, context: Context) -> None:
     shop = await svc.store.shops.get(order.shop_id)
 
     async def messages(paid: Order):
+        if paid.status == Status.CANCELLED:  # the money came for an order already cancelled: give it back
+            return await late_payment_messages(svc, paid, shop, payment.total_amount, payment.currency)
         buyer_note = await to_buyer(svc, paid, lambda t: t("payment.card_paid", number=paid.number, shop=shop.name,
                                                            amount=t.money(paid.total, paid.currency)))
         shop_note = await to_members(svc, shop, lambda t: {
@@ -212,10 +232,48 @@ async def on_successful_payment(update: Update, context: Context) -> None:
         return buyer_note + shop_note
 
     _, fresh = await svc.store.payments.record_telegram_payment(
-        order.id, payment.telegram_payment_charge_id, payment.provider_payment_charge_id, messages)
+        order.id, payment.telegram_payment_charge_id, payment.provider_payment_charge_id, messages,
+        amount=payment.total_amount, currency=payment.currency)
     if not fresh:
         log.info("successful_payment %s for order %d delivered again; already recorded",
                  payment.telegram_payment_charge_id, order.id)
+
+
+async def late_payment_messages(svc: Services, order: Order, shop: Shop, amount: int, currency: str) -> list[Outgoing]:
+    """Money arrived for a cancelled order: the owner is told plainly to send it back, the buyer
+    that it is on its way."""
+    buyer = await to_buyer(svc, order, lambda t: t("refund.paid_after_cancel_buyer", number=order.number,
+                                                   shop=shop.name, amount=t.money(amount, currency)))
+    members = await to_members(svc, shop, lambda t: {
+        "text": t("refund.paid_after_cancel_notice", number=order.number, amount=t.money(amount, currency)),
+        "parse_mode": "HTML", "reply_markup": settle_markup(t, order.id)})
+    return buyer + members
+
+
+async def on_settle_refund(update: Update, context: Context) -> None:
+    """"Refund sent": the owner marks the order's refunds due as settled; the buyer hears it."""
+    who = await actor(update, context)
+    data = parse_callback(update)
+    svc = services(context)
+    order = await svc.store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    membership = await svc.store.shops.membership(who.id, order.shop_id) if order else None
+    if order is None or membership is None or not membership.is_owner:
+        await update.callback_query.answer(who.t.plain("refund.owner_only"), show_alert=True)
+        return
+    shop = membership.shop
+
+    async def tell_buyer(refund):
+        return await to_buyer(svc, order, lambda t: t("refund.settled_buyer", number=order.number, shop=shop.name,
+                                                      amount=t.money(refund.amount, refund.currency)))
+
+    settled = await svc.store.refunds.settle_order(order.id, who.id, tell_buyer)
+    if not settled:
+        await update.callback_query.answer(who.t.plain("refund.nothing_open", number=order.number), show_alert=True)
+        return
+    total = sum(r.amount for r in settled)
+    await update.callback_query.answer(who.t.plain("refund.settled_toast", number=order.number,
+                                                   amount=who.t.money(total, settled[0].currency)))
+    await update.callback_query.edit_message_reply_markup(None)
 
 
 # ---------------------------------------------------------------- deadlines
@@ -254,18 +312,32 @@ class PaymentClock:
             minutes = max(1, round((order.payment_deadline - at) / 60))
             await svc.store.payments.mark_reminded(order_id, lambda o: to_buyer(svc, o, lambda t: t(
                 "payment.reminder", number=o.number, amount=t.money(o.total, o.currency), minutes=minutes)))
+        for order_id in await svc.store.payments.due_claim_reminders(at):
+            order = await svc.store.orders.get(order_id)
+            shop = await svc.store.shops.get(order.shop_id)
+            minutes = (await svc.store.payments.settings(shop.id)).timeout_minutes
+            await svc.store.payments.mark_claim_reminded(order_id, lambda o, shop=shop, minutes=minutes: to_members(
+                svc, shop, lambda t: {
+                    "text": t("payment.claim_overdue_notice", number=o.number, amount=t.money(o.total, o.currency),
+                              minutes=minutes),
+                    "parse_mode": "HTML",
+                    "reply_markup": keyboard([[button(t.plain("payment.button_received"), "pay.ok", o.id),
+                                               button(t.plain("payment.button_not_received"), "pay.no", o.id)]])}))
         for order_id in await svc.store.payments.overdue(at):
             order = await svc.store.orders.get(order_id)
             shop = await svc.store.shops.get(order.shop_id)
+            claimed = order.payment_status == PaymentStatus.CLAIMED
 
-            async def messages(expired: Order, shop: Shop = shop):
-                buyer = await to_buyer(svc, expired, lambda t: t("payment.expired_buyer", number=expired.number,
-                                                                 shop=shop.name))
+            async def messages(expired: Order, shop: Shop = shop, claimed: bool = claimed):
+                buyer = await to_buyer(svc, expired, lambda t: t(
+                    "payment.claim_expired_buyer" if claimed else "payment.expired_buyer",
+                    number=expired.number, shop=shop.name))
                 members = await to_members(svc, shop, lambda t: {
-                    "text": t("payment.expired_notice", number=expired.number), "parse_mode": "HTML"})
+                    "text": t("payment.claim_expired_notice" if claimed else "payment.expired_notice",
+                              number=expired.number), "parse_mode": "HTML"})
                 return buyer + members
 
-            await svc.store.payments.expire(order_id, messages)
+            await svc.store.payments.expire(order_id, messages, at=at)
 
 
 # ---------------------------------------------------------------- the shop's payment settings

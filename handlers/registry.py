@@ -145,6 +145,7 @@ def register(app: Application) -> None:
         ("b.m", checkout.on_pick_method), ("pay.claim", payments.on_claim), ("pay.ok", payments.on_received),
         ("pay.no", payments.on_not_received), ("pay.set", payments.payments_command),
         ("pay.tog", payments.on_toggle_method), ("pay.tmo", payments.on_timeout), ("pay.code", payments.on_upload_code),
+        ("rf.ok", payments.on_settle_refund),
     ]:
         buttons.add(action, callback)
 

@@ -41,6 +41,7 @@ from storage import Store
 from storage.live import LiveSession, SlotFigures
 from storage.models import Shop
 from storage.outbox import Outgoing
+from storage.refunds import RefundFigures
 from storage.summaries import (
     OPERATOR, SHOP, BusyLink, BusyShop, DayFigures, Opens, PendingShipments, PlatformFigures, ProductFigures,
     StockFigures, SummaryRun,
@@ -91,6 +92,7 @@ class ShopReport:
     stock: StockFigures
     low_stock: int
     days: tuple[tuple[Any, DayFigures, bool], ...]  # (local date, figures, still going on)
+    refunds: RefundFigures = RefundFigures()  # refunds due created in the period
 
 
 async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, now: float) -> ShopReport:
@@ -112,7 +114,7 @@ async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, 
                  for i, ((day, _, _), figures_of_day) in enumerate(zip(bounds, daily)))
     return ShopReport(shop, period, now, figures, tuple(comparisons), tuple(top), opens, tuple(sessions),
                       await summaries.pending_shipments(shop.id), await summaries.stock(shop.id, low_stock),
-                      low_stock, days)
+                      low_stock, days, await store.refunds.figures(shop.id, period.start, period.end))
 
 
 def period_title(t: Translator, period: Period) -> str:
@@ -176,6 +178,14 @@ def _stock_lines(t: Translator, r: ShopReport) -> list[str]:
     return [text]
 
 
+def _refund_lines(t: Translator, r: ShopReport) -> list[str]:
+    """Refunds due created in the period (what was owed back, and what is still to send)."""
+    if not r.refunds.count:
+        return []
+    return [t("summary.refunds", count=r.refunds.count, amount=t.money(r.refunds.amount, r.shop.currency),
+              open=r.refunds.open_count, open_amount=t.money(r.refunds.open_amount, r.shop.currency))]
+
+
 def _pending_line(t: Translator, r: ShopReport) -> str:
     if not r.pending.count:
         return t("summary.pending_none")
@@ -233,6 +243,7 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
         lines.append(t(NO_ORDERS[r.period.kind]))
         if f.cancelled:
             lines.append(t("summary.cancelled", cancelled=f.cancelled))
+        lines += _refund_lines(t, r)
         recent = r.days[-CHART_DAYS:]
         lines.append(t("summary.last_days", days=len(recent), orders=_orders(t, sum(d.orders for _, d, _ in recent)),
                        revenue=t.money(sum(d.revenue for _, d, _ in recent), currency)))
@@ -246,6 +257,7 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
     lines.append(t("summary.buyers", buyers=f.buyers, new=f.new_buyers, returning=f.returning_buyers))
     if f.cancelled:
         lines.append(t("summary.cancelled", cancelled=f.cancelled))
+    lines += _refund_lines(t, r)
     lines += ["", t("summary.compare_title")]
     for c in r.comparisons:
         if c.figures.orders == 0 and c.figures.revenue == 0:  # no "▲ (none then)": say it plainly

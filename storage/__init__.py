@@ -13,6 +13,7 @@ from storage.orders import Carts, Orders
 from storage.outbox import Outbox
 from storage.payments import Payments
 from storage.products import Products
+from storage.refunds import Refunds
 from storage.shops import Shops
 from storage.staff import Staff
 from storage.summaries import Summaries
@@ -23,12 +24,12 @@ from storage.vitals import VitalSigns
 class Store:
     """One object that hands out the repositories over one database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, inbox: Inbox) -> None:
         self.db = db
         self.users = Users(db)
         self.shops = Shops(db)
         self.flows = Flows(db)
-        self.inbox = Inbox(db)
+        self.inbox = inbox  # a file of its own (storage/inbox.py)
         self.outbox = Outbox(db)
         self.products = Products(db)
         self.live = Live(db)
@@ -37,12 +38,15 @@ class Store:
         self.holds = Holds(db, self.products)
         self.staff = Staff(db, on_members_changed=self.shops.forget)
         self.payments = Payments(db, self.orders, self.outbox)
+        self.refunds = Refunds(db, self.outbox)
         self.summaries = Summaries(db)
-        self.vitals = VitalSigns(db)
+        self.vitals = VitalSigns(db, inbox.db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Store":
-        return cls(await Database(path).open())
+        db = await Database(path).open()
+        return cls(db, await Inbox.open(db))
 
     async def close(self) -> None:
+        await self.inbox.close()
         await self.db.close()

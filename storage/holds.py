@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from storage.db import Database, WriteTransaction, fetch_one_in, now
 from storage.flows import save_flow_in
+from storage.journal import journaled_write
 from storage.models import Flow
 from storage.orders import LimitReached, SoldOut, Unavailable
 from storage.products import Products
@@ -33,6 +34,7 @@ class Holds:
         self._db = db
         self._products = products
 
+    @journaled_write
     async def take(self, *, buyer_id: int, shop_id: int, token: str, items: Sequence[tuple[int, int]],
                    expires_at: float, flow: Flow, allow_fewer: bool = False) -> list[Held]:
         """Hold `items` [(product, quantity)] until `expires_at` and start the checkout `flow`, in one
@@ -70,6 +72,7 @@ class Holds:
             await save_flow_in(conn, flow)
         return held
 
+    @journaled_write
     async def release(self, buyer_id: int, token: str | None = None, *, end_conversation: bool = False) -> int:
         """Give back the buyer's held units (of checkout `token` only, when given); how many.
         `end_conversation` ends the buyer's conversation in the same transaction."""
@@ -99,15 +102,6 @@ class Holds:
 
     async def next_expiry(self) -> float | None:
         return await self._db.lookup_value("SELECT min(expires_at) FROM holds")
-
-    async def of_token(self, token: str) -> list[Held]:
-        rows = await self._db.lookup_all(
-            "SELECT product_id, quantity, expires_at FROM holds WHERE token = ? ORDER BY product_id", (token,))
-        return [Held(r[0], r[1], r[1], r[2]) for r in rows]
-
-    async def open_units(self) -> int:
-        """Units held right now, over all shops (metrics)."""
-        return await self._db.fetch_value("SELECT coalesce(sum(quantity), 0) FROM holds")
 
 
 async def _units_bought_in(conn: WriteTransaction, buyer_id: int, product_id: int) -> int:

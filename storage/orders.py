@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from core.orders import Status, steps_to
 from core.payments import Method, initial_status
 from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.journal import journaled_read, journaled_write
 from storage.outbox import Outbox, Outgoing
 from storage.products import Products
+from storage.refunds import BUYER_CANCELLED, SHOP_CANCELLED, add_refund_in
 
 _ORDER_COLUMNS = ("id, shop_id, number, buyer_id, status, currency, total, units, phone, recipient, address, "
                   "latitude, longitude, note, payment_method, slot, session_id, carrier, tracking_number, "
@@ -146,6 +148,7 @@ class Orders:
         # open_cod_units_per_buyer_per_shop, set at start-up); None: no cap.
         self.max_open_cod_units: int | None = None
 
+    @journaled_write
     async def place(self, *, token: str, shop_id: int, buyer_id: int, items: Sequence[tuple[int, int]],
                     delivery: Delivery, note: str | None, slot: int | None, session_id: int | None,
                     payment_method: str = "cod", payment_deadline: float | None = None, max_open_orders: int = 20,
@@ -248,6 +251,7 @@ class Orders:
             items = await cur.fetchall()
         return _order(row, items)
 
+    @journaled_read
     async def get(self, order_id: int) -> Order | None:
         row = await self._db.lookup_one(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
         if row is None:
@@ -256,12 +260,14 @@ class Orders:
             "SELECT product_id, name, unit_price, quantity FROM order_items WHERE order_id = ? ORDER BY rowid", (order_id,))
         return _order(row, items)
 
+    @journaled_read
     async def units_bought(self, buyer_id: int, product_id: int) -> int:
         """Units of a product this buyer has ordered (not counting cancelled orders)."""
         return await self._db.fetch_value(
             """SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
                WHERE o.buyer_id = ? AND i.product_id = ? AND o.status != 'cancelled'""", (buyer_id, product_id))
 
+    @journaled_read
     async def by_token(self, token: str) -> Order | None:
         order_id = await self._db.lookup_value("SELECT id FROM orders WHERE checkout_token = ?", (token,))
         return None if order_id is None else await self.get(order_id)
@@ -299,7 +305,9 @@ class Orders:
                       o.latitude, o.longitude, o.note, o.units, o.total, o.currency, o.status, o.payment_method,
                       o.payment_status, o.carrier, o.tracking_number,
                       (SELECT group_concat(i.name || ' x' || i.quantity, '; ') FROM order_items i
-                       WHERE i.order_id = o.id) AS items
+                       WHERE i.order_id = o.id) AS items,
+                      (SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id) AS refunded,
+                      (SELECT count(*) FROM refunds r WHERE r.order_id = o.id AND r.settled_at IS NULL) AS refunds_open
                FROM orders o JOIN users u ON u.id = o.buyer_id
                WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ?{waiting}
                ORDER BY o.number""",
@@ -326,6 +334,7 @@ class Orders:
             f"SELECT count(*) FROM orders o WHERE {window} AND o.payment_status NOT IN ('cod', 'paid')", params)
         return PackList(per_product, per_buyer, unpaid)
 
+    @journaled_write
     async def transition(self, order_id: int, wanted: str, actor_id: int, *, note: str | None = None,
                          carrier: str | None = None, tracking_number: str | None = None,
                          cancel_reason: str | None = None, messages: Messages | None = None,
@@ -337,7 +346,8 @@ class Orders:
         `only_if_payment`: do nothing (return None) unless the payment state is one of these
         (an expiry must not cancel an order paid a moment ago)."""
         async with self._db.write() as conn:
-            row = await fetch_one_in(conn, "SELECT status, payment_status FROM orders WHERE id = ?", (order_id,))
+            row = await fetch_one_in(conn, "SELECT status, payment_status, buyer_id, shop_id, total, currency"
+                                           " FROM orders WHERE id = ?", (order_id,))
             if row is None:
                 raise LookupError(f"order {order_id} not found")
             if only_if_payment is not None and row["payment_status"] not in only_if_payment:
@@ -359,6 +369,10 @@ class Orders:
                                         (order_id,)) as cur:
                     for product_id, quantity in await cur.fetchall():
                         await self._products.add_stock_in(conn, product_id, quantity)
+                if row["payment_status"] == "paid":  # money taken: a refund is due (a ledger row)
+                    await add_refund_in(conn, order_id=order_id, shop_id=row["shop_id"], amount=row["total"],
+                                        currency=row["currency"], created_by=actor_id,
+                                        reason=BUYER_CANCELLED if actor_id == row["buyer_id"] else SHOP_CANCELLED)
             order = await self._load(conn, order_id)
             if messages is not None:
                 for message in await messages(order):
@@ -398,9 +412,19 @@ class Carts:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, buyer_id: int, shop_id: int, product_id: int, quantity: int, slot: int | None) -> int:
-        """Add `quantity` (on top of what is there); returns the new quantity in the cart."""
+    @journaled_write
+    async def add(self, buyer_id: int, shop_id: int, product_id: int, quantity: int, slot: int | None,
+                  at_most: int | None = None) -> int | None:
+        """Add `quantity` (on top of what is there); returns the new quantity in the cart, or None
+        (nothing added) when the cart would then hold more than `at_most`. Checked here, in the
+        transaction, so a replayed tap is judged by what the first one found."""
         async with self._db.write() as conn:
+            if at_most is not None:
+                held = await fetch_one_in(
+                    conn, "SELECT quantity FROM cart_items WHERE buyer_id = ? AND shop_id = ? AND product_id = ?",
+                    (buyer_id, shop_id, product_id))
+                if (held[0] if held else 0) + quantity > at_most:
+                    return None
             row = await fetch_one_in(
                 conn,
                 """INSERT INTO cart_items (buyer_id, shop_id, product_id, quantity, slot, added_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -410,6 +434,7 @@ class Carts:
                 (buyer_id, shop_id, product_id, quantity, slot, now()))
         return row[0]
 
+    @journaled_write
     async def set_quantity(self, buyer_id: int, shop_id: int, product_id: int, quantity: int) -> None:
         async with self._db.write() as conn:
             if quantity <= 0:
@@ -419,6 +444,7 @@ class Carts:
                 await conn.execute("UPDATE cart_items SET quantity = ? WHERE buyer_id = ? AND shop_id = ? AND product_id = ?",
                                    (quantity, buyer_id, shop_id, product_id))
 
+    @journaled_read
     async def lines(self, buyer_id: int, shop_id: int) -> list[CartLine]:
         rows = await self._db.fetch_all(
             "SELECT product_id, quantity, slot FROM cart_items WHERE buyer_id = ? AND shop_id = ? ORDER BY added_at, product_id",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Database, WriteTransaction, now
+from storage.journal import journaled_write
 
 MAX_ATTEMPTS = 25  # with capped exponential backoff, about two hours of trying
 
@@ -89,6 +90,7 @@ class Outbox:
         )
         self._db.after_commit(self._notify)
 
+    @journaled_write
     async def send_later(self, message: Outgoing) -> None:
         """Store a message in a transaction of its own."""
         async with self._db.write() as conn:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from core.stock import StockChange
 from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.journal import journaled_read, journaled_write
 
 _COLUMNS = ("id, shop_id, name, price, stock, photo_file_id, description, per_buyer_limit, hidden, "
             "deleted_at, updated_at")
@@ -55,6 +56,7 @@ class Products:
         # Called inside the transaction when a product's stock comes back from zero.
         self.restock_listeners: list[Callable[[WriteTransaction, Product], Awaitable[None]]] = []
 
+    @journaled_write
     async def create(self, shop_id: int, name: str, price: int, stock: int,
                      photo_file_id: str | None = None, description: str | None = None) -> Product:
         t = now()
@@ -67,6 +69,7 @@ class Products:
             )
         return _product(row)
 
+    @journaled_read
     async def get(self, product_id: int) -> Product | None:
         row = await self._db.lookup_one(f"SELECT {_COLUMNS} FROM products WHERE id = ?", (product_id,))
         return None if row is None else _product(row)
@@ -81,6 +84,7 @@ class Products:
         total = await self._db.fetch_value(f"SELECT count(*) FROM products WHERE {where}", (shop_id,))
         return [_product(r) for r in rows], total
 
+    @journaled_write
     async def update(self, product_id: int, **fields: object) -> Product | None:
         """Change some of name, price, photo_file_id, description, per_buyer_limit, hidden."""
         unknown = set(fields) - EDITABLE
@@ -96,6 +100,7 @@ class Products:
             )
         return None if row is None else _product(row)
 
+    @journaled_write
     async def change_stock(self, product_id: int, change: StockChange) -> StockUpdate | None:
         """Apply +n / -n / =n atomically. StockError when it would go negative; None if gone."""
         async with self._db.write() as conn:
@@ -128,6 +133,7 @@ class Products:
             for listener in self.restock_listeners:
                 await listener(conn, product)
 
+    @journaled_write
     async def soft_delete(self, product_id: int) -> bool:
         """Remove from sale and from live links; past orders keep what they recorded."""
         async with self._db.write() as conn:
@@ -147,6 +153,7 @@ class Products:
                                 (product_id,)) as cur:
             return [r[0] for r in await cur.fetchall()]
 
+    @journaled_write
     async def add_waiter(self, product_id: int, user_id: int) -> bool:
         """Remember a buyer who wants to hear when the product is back; False if already waiting."""
         async with self._db.write() as conn:

@@ -19,6 +19,7 @@ from typing import Any
 
 from core.summary import DEFAULT_LOW_STOCK, DEFAULT_SEND_AT, Figures
 from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.journal import journaled_write
 from storage.live import LiveSession
 
 SHOP = "shop"
@@ -147,6 +148,7 @@ class Summaries:
             return SummarySettings(shop_id)
         return SummarySettings(shop_id, bool(row["enabled"]), row["send_at"], row["low_stock"])
 
+    @journaled_write
     async def _set(self, shop_id: int, column: str, value: int) -> SummarySettings:
         assert column in ("enabled", "send_at", "low_stock")
         async with self._db.write() as conn:
@@ -155,9 +157,10 @@ class Summaries:
                     VALUES (:shop, 1, :send_at, :low_stock, :t)
                     ON CONFLICT (shop_id) DO NOTHING""",
                 {"shop": shop_id, "send_at": DEFAULT_SEND_AT, "low_stock": DEFAULT_LOW_STOCK, "t": now()})
-            await conn.execute(f"UPDATE summary_settings SET {column} = ?, updated_at = ? WHERE shop_id = ?",
-                               (value, now(), shop_id))
-        return await self.settings(shop_id)
+            row = await fetch_one_in(
+                conn, f"UPDATE summary_settings SET {column} = ?, updated_at = ? WHERE shop_id = ? "
+                      "RETURNING enabled, send_at, low_stock", (value, now(), shop_id))
+        return SummarySettings(shop_id, bool(row["enabled"]), row["send_at"], row["low_stock"])
 
     async def set_enabled(self, shop_id: int, enabled: bool) -> SummarySettings:
         return await self._set(shop_id, "enabled", int(enabled))

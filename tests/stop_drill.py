@@ -32,7 +32,6 @@ from faketg import FakeTelegram  # noqa: E402
 from storage import Store  # noqa: E402
 from tests.crash_drill import (  # noqa: E402
     TOKEN,
-    answer_text,
     free_port,
     has_button,
     outcome,
@@ -42,6 +41,12 @@ from tests.crash_drill import (  # noqa: E402
 )
 
 STOP_BOUND = 10.0  # seconds from SIGTERM to the process gone
+
+
+def answer_text(person, answers: dict[int, int]) -> str:
+    """The text of the message that holds this buyer's answer (receipt, or sold out)."""
+    message_id = answers.get(person.id)
+    return (person.chat.get(message_id).text or "") if message_id is not None else ""
 
 
 @dataclass

@@ -198,7 +198,7 @@ async def test_unpaid_order_gets_one_reminder_half_way_then_expires(world):
     assert (await world.store.orders.of_buyer(bob.id))[0].status == "cancelled"
 
 
-async def test_a_claimed_payment_does_not_expire_by_itself(world):
+async def test_a_claimed_payment_does_not_expire_at_the_deadline_while_the_shop_checks(world):
     ann, shop, product_id = await shop_taking_transfers(world)
     bob = world.user("Bob")
     await to_confirmation(world, bob, shop)
