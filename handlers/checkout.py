@@ -154,6 +154,13 @@ async def ask_phone(update: Update, who: Actor) -> None:
     await reply(update, who.t("checkout.ask_phone"), share)
 
 
+async def ask_address(update: Update, who: Actor) -> None:
+    location = ReplyKeyboardMarkup([[KeyboardButton(who.t.plain("checkout.button_share_location"),
+                                                    request_location=True)]],
+                                   resize_keyboard=True, one_time_keyboard=True)
+    await reply(update, who.t("checkout.ask_address"), location)
+
+
 async def checkout_of_tap(update: Update, context: Context, who: Actor, *steps: str) -> Flow | None:
     """The checkout a button belongs to, if it is still open (and at one of `steps`, if given).
 
@@ -188,15 +195,32 @@ async def on_use_saved(update: Update, context: Context) -> None:
 
 
 async def on_change_details(update: Update, context: Context) -> None:
-    """"Change": ask for the details again (they replace the saved ones once the order is placed);
-    the units stay held meanwhile."""
+    """"Change address": ask for the address (it replaces the saved one once the order is placed);
+    the units stay held meanwhile. The new summary comes below the answer, so the one tapped keeps
+    only Cancel: a Confirm under an address that is no longer the one ordered would mislead."""
     who = await actor(update, context)
     flow = await checkout_of_tap(update, context, who)
     if flow is None:
         return
     await update.callback_query.answer()
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "phone", flow.data))
-    await ask_phone(update, who)
+    data = {k: v for k, v in flow.data.items() if k != "summary"}  # several messages come between
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "address", data))
+    if update.callback_query.message is not None:
+        try:
+            await update.callback_query.edit_message_reply_markup(
+                keyboard([[button(who.t.plain("checkout.button_cancel"), "b.x", flow.data["token"])]]))
+        except TelegramError as exc:  # the prompt below still works without it
+            log.info("could not take the buttons off an old summary: %s", exc)
+    await ask_address(update, who)
+
+
+def remember_summary(update: Update, data: dict) -> dict:
+    """The summary a typed answer (a note, a recipient) belongs to: edited in place once it is
+    typed, the prompt and the answer sitting just below it, instead of a second live copy."""
+    message = update.callback_query.message if update.callback_query else None
+    if message is not None:
+        return {**data, "summary": [message.message_id, bool(getattr(message, "photo", None))]}
+    return data
 
 
 async def on_change_recipient(update: Update, context: Context) -> None:
@@ -206,7 +230,8 @@ async def on_change_recipient(update: Update, context: Context) -> None:
     if flow is None:
         return
     await update.callback_query.answer()
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "recipient", flow.data))
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "recipient",
+                                                  remember_summary(update, flow.data)))
     await reply(update, who.t("checkout.ask_recipient_typed"))
 
 
@@ -216,11 +241,7 @@ async def on_add_note(update: Update, context: Context) -> None:
     if flow is None:
         return
     await update.callback_query.answer()
-    data = dict(flow.data)
-    message = update.callback_query.message
-    if message is not None:  # the summary the note goes on: edited in place once it is typed
-        data["summary"] = [message.message_id, bool(getattr(message, "photo", None))]
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "note", data))
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "note", remember_summary(update, flow.data)))
     await reply(update, who.t("checkout.ask_note"))
 
 
@@ -279,10 +300,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     flow = Flow(flow.user_id, FLOW, next_step, data)
     await store.flows.save(flow)
     if next_step == "address":
-        location = ReplyKeyboardMarkup([[KeyboardButton(who.t.plain("checkout.button_share_location"),
-                                                        request_location=True)]],
-                                       resize_keyboard=True, one_time_keyboard=True)
-        await reply(update, who.t("checkout.ask_address"), location)
+        await ask_address(update, who)
     else:
         if answered == "address":  # the location keyboard ends with its step
             await reply(update, who.t("checkout.address_noted"), REMOVE_KEYBOARD)

@@ -73,8 +73,8 @@ async def test_cancel_button_after_change_removes_the_share_phone_keyboard(world
     await bob.send(f"/start l_{shop.slug}_1")
     await bob.tap("Buy now")
     ship_to = bob.last
-    await bob.tap("Change")
-    assert bob.chat.reply_keyboard_buttons == [["📱 Share my phone number"]]
+    await bob.tap("Change address")
+    assert bob.chat.reply_keyboard_buttons == [["📍 Share my location"]]
     await bob.tap("Cancel", ship_to)
     assert "Checkout cancelled" in bob.last.text
     assert bob.chat.reply_keyboard is None

@@ -1,0 +1,75 @@
+"""Changing the details on the confirmation, as a buyer in the sandbox would (found trying it out)."""
+
+from __future__ import annotations
+
+from tests.stories import save_delivery, shop_with_product_on_link, to_confirmation
+
+
+def summaries(buyer) -> list:
+    """The confirmations in the chat that still offer Confirm (the live ones)."""
+    return [m for m in buyer.chat.bot_messages
+            if "Please check your order" in (m.text or "") and any("Confirm" in b for row in m.buttons for b in row)]
+
+
+async def test_change_address_asks_for_the_address_and_the_new_one_is_ordered(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    summary = await to_confirmation(world, bob, shop)
+    await bob.tap("Change address")
+    assert "delivery address" in bob.last.text, "the address is asked, not the phone again"
+    await bob.send("12 New Street, Yichang")
+    assert "Please check your order" in bob.last.text and "12 New Street" in bob.last.text
+    assert summaries(bob) == [bob.last], "the old summary no longer offers Confirm under the old address"
+    assert any("Cancel" in b for row in bob.chat.get(summary.message_id).buttons for b in row), "but still Cancel"
+    await bob.tap("Confirm order")
+    order = (await world.store.orders.of_buyer(bob.id))[0]
+    assert order.address == "12 New Street, Yichang" and order.phone == "+8613800138000"
+
+
+async def test_after_a_note_a_changed_address_shows_its_summary_at_the_bottom(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    await to_confirmation(world, bob, shop)
+    await bob.tap("Add a note")
+    await bob.send("Ring twice")
+    await bob.tap("Change address")
+    await bob.send("12 New Street, Yichang")
+    assert "12 New Street" in bob.last.text and "Ring twice" in bob.last.text
+    assert summaries(bob) == [bob.last]
+
+
+async def test_a_shared_location_then_a_typed_address_when_changing_it(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    await to_confirmation(world, bob, shop)
+    await bob.tap("Change address")
+    await bob.share_location(30.7, 111.3)
+    assert "type the address" in bob.last.text
+    await bob.send("12 New Street, Yichang")
+    await bob.tap("Confirm order")
+    order = (await world.store.orders.of_buyer(bob.id))[0]
+    assert (order.latitude, order.longitude) == (30.7, 111.3) and order.address == "12 New Street, Yichang"
+
+
+async def test_a_typed_recipient_edits_the_summary_it_belongs_to(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    summary = await to_confirmation(world, bob, shop)
+    await bob.tap("Recipient")
+    await bob.send("Emma Li")
+    assert "Ship to Emma Li" in bob.chat.get(summary.message_id).text
+    assert summaries(bob) == [bob.chat.get(summary.message_id)], "one live summary, not a second copy"
+    await bob.tap("Confirm order")
+    assert (await world.store.orders.of_buyer(bob.id))[0].recipient == "Emma Li"
+
+
+async def test_changing_the_address_in_chinese_asks_for_the_address_in_chinese(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    wang = world.user("小王", language_code="zh")
+    await save_delivery(world, wang)
+    await wang.send(f"/start l_{shop.slug}_1")
+    await wang.tap("立即购买")
+    await wang.tap("修改地址")
+    assert "收货地址" in wang.last.text
+    await wang.send("上海市黄浦区南京东路88号1203室")
+    assert "请核对订单" in wang.last.text and "南京东路88号" in wang.last.text
