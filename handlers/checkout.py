@@ -124,8 +124,8 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
     await update.callback_query.answer()
     if returning:
         await show_confirmation(update, context, who, flow, edit=True)
-    else:
-        await ask_phone(update, who)
+    else:  # the hold is said at once, as on a returning buyer's confirmation: it is why to hurry
+        await ask_phone(update, who, who.t("checkout.held_until", time=who.t.time(data["held_until"], shop.timezone)))
 
 
 async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop: Shop, problem: OrderProblem,
@@ -148,10 +148,10 @@ async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop
                keyboard([[button(who.t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]]))
 
 
-async def ask_phone(update: Update, who: Actor) -> None:
+async def ask_phone(update: Update, who: Actor, held: str | None = None) -> None:
     share = ReplyKeyboardMarkup([[KeyboardButton(who.t.plain("checkout.button_share_phone"), request_contact=True)]],
                                 resize_keyboard=True, one_time_keyboard=True)
-    await reply(update, who.t("checkout.ask_phone"), share)
+    await reply(update, who.t("checkout.ask_phone") + ("\n\n" + held if held else ""), share)
 
 
 async def ask_address(update: Update, who: Actor) -> None:

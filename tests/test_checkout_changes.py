@@ -73,3 +73,14 @@ async def test_changing_the_address_in_chinese_asks_for_the_address_in_chinese(w
     assert "收货地址" in wang.last.text
     await wang.send("上海市黄浦区南京东路88号1203室")
     assert "请核对订单" in wang.last.text and "南京东路88号" in wang.last.text
+
+
+async def test_a_new_buyer_is_told_at_buy_now_until_when_the_units_are_held(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob, wang = world.user("Bob"), world.user("小王", language_code="zh")
+    await bob.send(f"/start l_{shop.slug}_1")
+    await bob.tap("Buy now")
+    assert "phone number" in bob.last.text and "Held for you until" in bob.last.text
+    await wang.send(f"/start l_{shop.slug}_1")
+    await wang.tap("立即购买")
+    assert "电话" in wang.last.text and "已为您保留到" in wang.last.text
