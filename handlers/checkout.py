@@ -480,4 +480,5 @@ def receipt_buttons(t: Translator, order: Order):
     return keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine")]])
 
 
-register_flow(FLOW, on_input)
+# Leaving a checkout for another link or command ends it and returns its held units: say that.
+register_flow(FLOW, on_input, interrupted=N_("checkout.cancelled"))

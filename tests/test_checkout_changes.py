@@ -84,3 +84,17 @@ async def test_a_new_buyer_is_told_at_buy_now_until_when_the_units_are_held(worl
     await wang.send(f"/start l_{shop.slug}_1")
     await wang.tap("立即购买")
     assert "电话" in wang.last.text and "已为您保留到" in wang.last.text
+
+
+async def test_a_buyer_who_leaves_a_checkout_for_another_link_reads_that_nothing_was_ordered(world):
+    ann, shop, product_id = await shop_with_product_on_link(world)
+    bob, wang = world.user("Bob"), world.user("小王", language_code="zh")
+    for buyer, buy in ((bob, "Buy now"), (wang, "立即购买")):
+        await buyer.send(f"/start l_{shop.slug}_1")
+        await buyer.tap(buy)
+        await buyer.send(f"/start l_{shop.slug}_1")
+    notices = [m.text for m in bob.chat.bot_messages if "cancelled" in (m.text or "") or "step" in (m.text or "")]
+    assert notices == ["Checkout cancelled. Nothing was ordered."], notices
+    assert any("已取消结账" in (m.text or "") for m in wang.chat.bot_messages)
+    assert not any("步骤" in (m.text or "") for m in wang.chat.bot_messages)
+    assert await world.store.db.fetch_value("SELECT count(*) FROM holds") == 0
