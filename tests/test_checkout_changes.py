@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.stories import save_delivery, shop_with_product_on_link, to_confirmation
+from tests.stories import (
+    current_shop, merchant_with_shop, place_order, save_delivery, shop_with_product_on_link, to_confirmation,
+)
 
 
 def summaries(buyer) -> list:
@@ -98,3 +100,14 @@ async def test_a_buyer_who_leaves_a_checkout_for_another_link_reads_that_nothing
     assert any("已取消结账" in (m.text or "") for m in wang.chat.bot_messages)
     assert not any("步骤" in (m.text or "") for m in wang.chat.bot_messages)
     assert await world.store.db.fetch_value("SELECT count(*) FROM holds") == 0
+
+
+async def test_a_chinese_shops_order_notice_does_not_say_cash_on_delivery_twice(world):
+    ann = await merchant_with_shop(world, language_code="zh")
+    await ann.send("/addproduct 夏橙, 39.90, 50")
+    await ann.tap("🔴 放到下一个空链接")
+    shop = await current_shop(world, ann)
+    bob = world.user("Bob")
+    await place_order(world, bob, shop)
+    notice = next(m.text for m in reversed(ann.chat.bot_messages) if "#1001" in (m.text or ""))
+    assert "货到付款 · 货到付款" not in notice and "货到付款" in notice
