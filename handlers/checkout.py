@@ -117,11 +117,18 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
     except OrderProblem as problem:
         await refuse_at_first_tap(update, context, who, shop, problem, card_slot)
         return
-    if any(h.quantity != h.wanted for h in held):  # fewer were left than the buyer asked for
+    toast = None
+    if any(h.quantity != h.wanted for h in held):  # fewer were left than the buyer asked for: say so
         got = {h.product_id: h.quantity for h in held}
-        flow = Flow(who.id, FLOW, flow.step, {**data, "items": [[p, got[p], s] for p, _, s in items]})
+        fewer = {str(h.product_id): h.wanted for h in held if h.quantity != h.wanted}
+        flow = Flow(who.id, FLOW, flow.step, {**data, "items": [[p, got[p], s] for p, _, s in items],
+                                              "fewer": fewer})
         await store.flows.save(flow)
-    await update.callback_query.answer()
+        short = next(h for h in held if h.quantity != h.wanted)
+        product = await store.products.get(short.product_id)
+        toast = who.t.plain("checkout.fewer_held", name=product.name if product else "", held=short.quantity,
+                            wanted=short.wanted)
+    await update.callback_query.answer(toast)
     if returning:
         await show_confirmation(update, context, who, flow, edit=True)
     else:  # the hold is said at once, as on a returning buyer's confirmation: it is why to hurry
@@ -347,6 +354,11 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
         if was is not None and was != product.price:  # the price changed since the buyer tapped
             text += "\n" + t("checkout.price_changed", name=product.name, now=t.money(product.price, shop.currency),
                              was=t.money(was, shop.currency))
+    fewer = d.get("fewer") or {}
+    for product, qty in products:
+        wanted = fewer.get(str(product.id))
+        if wanted is not None and wanted != qty:  # the rest were held by others at Buy now
+            text += "\n" + t("checkout.fewer_held", name=product.name, held=qty, wanted=wanted)
     if d.get("note"):
         text += "\n" + t("checkout.confirm_note", note=d["note"])
     if d.get("held_until"):

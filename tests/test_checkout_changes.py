@@ -111,3 +111,35 @@ async def test_a_chinese_shops_order_notice_does_not_say_cash_on_delivery_twice(
     await place_order(world, bob, shop)
     notice = next(m.text for m in reversed(ann.chat.bot_messages) if "#1001" in (m.text or ""))
     assert "货到付款 · 货到付款" not in notice and "货到付款" in notice
+
+
+async def test_a_buyer_who_gets_fewer_units_than_asked_is_told_on_the_confirmation(world):
+    ann, shop, product_id = await shop_with_product_on_link(world, "Oranges, 9.90, 3")
+    bob, eve = world.user("Bob"), world.user("Eve")
+    for buyer in (bob, eve):
+        await save_delivery(world, buyer)
+        await buyer.send(f"/start l_{shop.slug}_1")
+    await eve.tap("+")  # eve's card says 2 while 3 are left; then bob holds 2
+    await bob.tap("+")
+    await bob.tap("Buy now")
+    query = await eve.tap("Buy now")
+    assert "Only 1 of Oranges left (you asked for 2)" in query.answer_text
+    assert "Oranges × 1" in eve.last.text and "Only 1 of Oranges left (you asked for 2): 1 held for you" in eve.last.text
+    await eve.tap("Confirm order")
+    assert (await world.store.orders.of_buyer(eve.id))[0].items[0].quantity == 1
+
+
+async def test_a_new_chinese_buyer_who_gets_fewer_units_reads_it_in_chinese(world):
+    ann, shop, product_id = await shop_with_product_on_link(world, "Oranges, 9.90, 3")
+    bob, wang = world.user("Bob"), world.user("小王", language_code="zh")
+    await save_delivery(world, bob)
+    await bob.send(f"/start l_{shop.slug}_1")
+    await wang.send(f"/start l_{shop.slug}_1")
+    await wang.tap("+")
+    await bob.tap("+")
+    await bob.tap("Buy now")
+    query = await wang.tap("立即购买")
+    assert "只剩 1 件（你要了 2 件）" in query.answer_text
+    await wang.send("13800138000")
+    await wang.send("上海市黄浦区南京东路88号1203室")
+    assert "只剩 1 件（你要了 2 件），已为你保留 1 件" in wang.last.text and "Only" not in wang.last.text
