@@ -117,15 +117,22 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
     except OrderProblem as problem:
         await refuse_at_first_tap(update, context, who, shop, problem, card_slot)
         return
-    if any(h.quantity != h.wanted for h in held):  # fewer were left than the buyer asked for
+    toast = None
+    if any(h.quantity != h.wanted for h in held):  # fewer were left than the buyer asked for: say so
         got = {h.product_id: h.quantity for h in held}
-        flow = Flow(who.id, FLOW, flow.step, {**data, "items": [[p, got[p], s] for p, _, s in items]})
+        fewer = {str(h.product_id): h.wanted for h in held if h.quantity != h.wanted}
+        flow = Flow(who.id, FLOW, flow.step, {**data, "items": [[p, got[p], s] for p, _, s in items],
+                                              "fewer": fewer})
         await store.flows.save(flow)
-    await update.callback_query.answer()
+        short = next(h for h in held if h.quantity != h.wanted)
+        product = await store.products.get(short.product_id)
+        toast = who.t.plain("checkout.fewer_held", name=product.name if product else "", held=short.quantity,
+                            wanted=short.wanted)
+    await update.callback_query.answer(toast)
     if returning:
         await show_confirmation(update, context, who, flow, edit=True)
-    else:
-        await ask_phone(update, who)
+    else:  # the hold is said at once, as on a returning buyer's confirmation: it is why to hurry
+        await ask_phone(update, who, who.t("checkout.held_until", time=who.t.time(data["held_until"], shop.timezone)))
 
 
 async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop: Shop, problem: OrderProblem,
@@ -148,10 +155,17 @@ async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop
                keyboard([[button(who.t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]]))
 
 
-async def ask_phone(update: Update, who: Actor) -> None:
+async def ask_phone(update: Update, who: Actor, held: str | None = None) -> None:
     share = ReplyKeyboardMarkup([[KeyboardButton(who.t.plain("checkout.button_share_phone"), request_contact=True)]],
                                 resize_keyboard=True, one_time_keyboard=True)
-    await reply(update, who.t("checkout.ask_phone"), share)
+    await reply(update, who.t("checkout.ask_phone") + ("\n\n" + held if held else ""), share)
+
+
+async def ask_address(update: Update, who: Actor) -> None:
+    location = ReplyKeyboardMarkup([[KeyboardButton(who.t.plain("checkout.button_share_location"),
+                                                    request_location=True)]],
+                                   resize_keyboard=True, one_time_keyboard=True)
+    await reply(update, who.t("checkout.ask_address"), location)
 
 
 async def checkout_of_tap(update: Update, context: Context, who: Actor, *steps: str) -> Flow | None:
@@ -188,15 +202,32 @@ async def on_use_saved(update: Update, context: Context) -> None:
 
 
 async def on_change_details(update: Update, context: Context) -> None:
-    """"Change": ask for the details again (they replace the saved ones once the order is placed);
-    the units stay held meanwhile."""
+    """"Change address": ask for the address (it replaces the saved one once the order is placed);
+    the units stay held meanwhile. The new summary comes below the answer, so the one tapped keeps
+    only Cancel: a Confirm under an address that is no longer the one ordered would mislead."""
     who = await actor(update, context)
     flow = await checkout_of_tap(update, context, who)
     if flow is None:
         return
     await update.callback_query.answer()
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "phone", flow.data))
-    await ask_phone(update, who)
+    data = {k: v for k, v in flow.data.items() if k != "summary"}  # several messages come between
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "address", data))
+    if update.callback_query.message is not None:
+        try:
+            await update.callback_query.edit_message_reply_markup(
+                keyboard([[button(who.t.plain("checkout.button_cancel"), "b.x", flow.data["token"])]]))
+        except TelegramError as exc:  # the prompt below still works without it
+            log.info("could not take the buttons off an old summary: %s", exc)
+    await ask_address(update, who)
+
+
+def remember_summary(update: Update, data: dict) -> dict:
+    """The summary a typed answer (a note, a recipient) belongs to: edited in place once it is
+    typed, the prompt and the answer sitting just below it, instead of a second live copy."""
+    message = update.callback_query.message if update.callback_query else None
+    if message is not None:
+        return {**data, "summary": [message.message_id, bool(getattr(message, "photo", None))]}
+    return data
 
 
 async def on_change_recipient(update: Update, context: Context) -> None:
@@ -206,7 +237,8 @@ async def on_change_recipient(update: Update, context: Context) -> None:
     if flow is None:
         return
     await update.callback_query.answer()
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "recipient", flow.data))
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "recipient",
+                                                  remember_summary(update, flow.data)))
     await reply(update, who.t("checkout.ask_recipient_typed"))
 
 
@@ -216,11 +248,7 @@ async def on_add_note(update: Update, context: Context) -> None:
     if flow is None:
         return
     await update.callback_query.answer()
-    data = dict(flow.data)
-    message = update.callback_query.message
-    if message is not None:  # the summary the note goes on: edited in place once it is typed
-        data["summary"] = [message.message_id, bool(getattr(message, "photo", None))]
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "note", data))
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "note", remember_summary(update, flow.data)))
     await reply(update, who.t("checkout.ask_note"))
 
 
@@ -279,10 +307,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     flow = Flow(flow.user_id, FLOW, next_step, data)
     await store.flows.save(flow)
     if next_step == "address":
-        location = ReplyKeyboardMarkup([[KeyboardButton(who.t.plain("checkout.button_share_location"),
-                                                        request_location=True)]],
-                                       resize_keyboard=True, one_time_keyboard=True)
-        await reply(update, who.t("checkout.ask_address"), location)
+        await ask_address(update, who)
     else:
         if answered == "address":  # the location keyboard ends with its step
             await reply(update, who.t("checkout.address_noted"), REMOVE_KEYBOARD)
@@ -329,6 +354,11 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
         if was is not None and was != product.price:  # the price changed since the buyer tapped
             text += "\n" + t("checkout.price_changed", name=product.name, now=t.money(product.price, shop.currency),
                              was=t.money(was, shop.currency))
+    fewer = d.get("fewer") or {}
+    for product, qty in products:
+        wanted = fewer.get(str(product.id))
+        if wanted is not None and wanted != qty:  # the rest were held by others at Buy now
+            text += "\n" + t("checkout.fewer_held", name=product.name, held=qty, wanted=wanted)
     if d.get("note"):
         text += "\n" + t("checkout.confirm_note", note=d["note"])
     if d.get("held_until"):
@@ -462,4 +492,5 @@ def receipt_buttons(t: Translator, order: Order):
     return keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine")]])
 
 
-register_flow(FLOW, on_input)
+# Leaving a checkout for another link or command ends it and returns its held units: say that.
+register_flow(FLOW, on_input, interrupted=N_("checkout.cancelled"))
