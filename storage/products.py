@@ -10,7 +10,7 @@ from core.stock import StockChange
 from storage.db import Database, fetch_one_in, WriteTransaction, now
 
 _COLUMNS = ("id, shop_id, name, price, stock, photo_file_id, description, per_buyer_limit, hidden, "
-            "deleted_at, updated_at")
+            "deleted_at, updated_at, variant_count")
 EDITABLE = frozenset({"name", "price", "photo_file_id", "description", "per_buyer_limit", "hidden"})
 
 
@@ -27,6 +27,13 @@ class Product:
     hidden: bool
     deleted: bool
     updated_at: float
+    # Live variants (storage/variants.py); 0: sold as one thing, as before variants existed.
+    # With variants, `stock` is the sum of theirs and `price` the lowest.
+    variant_count: int = 0
+
+    @property
+    def has_variants(self) -> bool:
+        return self.variant_count > 0
 
     @property
     def on_sale(self) -> bool:
@@ -40,6 +47,7 @@ def _product(row: sqlite3.Row) -> Product:
         photo_file_id=row["photo_file_id"], description=row["description"],
         per_buyer_limit=row["per_buyer_limit"], hidden=bool(row["hidden"]),
         deleted=row["deleted_at"] is not None, updated_at=row["updated_at"],
+        variant_count=row["variant_count"],
     )
 
 
@@ -114,8 +122,27 @@ class Products:
                 await self._restocked(conn, product)
         return StockUpdate(product, before)
 
-    async def add_stock_in(self, conn: WriteTransaction, product_id: int, quantity: int) -> None:
+    async def take_stock_in(self, conn: WriteTransaction, product_id: int, variant_id: int | None,
+                            quantity: int) -> bool:
+        """Take units inside the caller's transaction, only if that many are left (the conditional
+        update that makes overselling impossible); False when they are not. A variant's units are
+        taken from the variant and from its product's sum together."""
+        if variant_id is not None:
+            cur = await conn.execute(
+                "UPDATE variants SET stock = stock - ?, updated_at = ? WHERE id = ? AND product_id = ? AND stock >= ?",
+                (quantity, now(), variant_id, product_id, quantity))
+            if cur.rowcount == 0:
+                return False
+        cur = await conn.execute("UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?",
+                                 (quantity, now(), product_id, quantity))
+        return cur.rowcount > 0
+
+    async def add_stock_in(self, conn: WriteTransaction, product_id: int, quantity: int,
+                           variant_id: int | None = None) -> None:
         """Put units back inside the caller's transaction (a cancelled order)."""
+        if variant_id is not None:
+            await conn.execute("UPDATE variants SET stock = stock + ?, updated_at = ? WHERE id = ?",
+                               (quantity, now(), variant_id))
         row = await fetch_one_in(
             conn, f"UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
             (quantity, now(), product_id))
