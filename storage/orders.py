@@ -372,7 +372,9 @@ class Orders:
                       o.latitude, o.longitude, o.note, o.units, o.total, o.currency, o.status, o.payment_method,
                       o.payment_status, o.carrier, o.tracking_number,
                       (SELECT group_concat(i.name || ' x' || i.quantity, '; ') FROM order_items i
-                       WHERE i.order_id = o.id) AS items
+                       WHERE i.order_id = o.id) AS items,
+                      (SELECT group_concat(i.variant_name || ' x' || i.quantity, '; ') FROM order_items i
+                       WHERE i.order_id = o.id AND i.variant_name IS NOT NULL) AS variants
                FROM orders o JOIN users u ON u.id = o.buyer_id
                WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ?{waiting}
                ORDER BY o.number""",

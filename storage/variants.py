@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.stock import StockChange
 from storage.db import Database, WriteTransaction, fetch_one_in, now
 
 MAX_VARIANTS = 20  # per product (issue 20)
@@ -109,6 +110,25 @@ class Variants:
             await _sync_product_in(conn, product_id)
         return added
 
+    async def create_product(self, shop_id: int, name: str, offers: Sequence[Offer],
+                             photo_file_id: str | None = None) -> int:
+        """A new product sold in these variants, in one transaction; its id."""
+        if not 1 <= len(offers) <= MAX_VARIANTS:
+            raise TooManyVariants(MAX_VARIANTS)
+        t = now()
+        async with self._db.write() as conn:
+            row = await fetch_one_in(
+                conn, """INSERT INTO products (shop_id, name, price, stock, photo_file_id, created_at, updated_at)
+                         VALUES (?, ?, ?, 0, ?, ?, ?) RETURNING id""",
+                (shop_id, name, min(o.price for o in offers), photo_file_id, t, t))
+            product_id = row[0]
+            await conn.executemany(
+                "INSERT INTO variants (product_id, name, price, stock, position, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(product_id, o.name, o.price, o.stock, i, t, t) for i, o in enumerate(offers, start=1)])
+            await _sync_product_in(conn, product_id)
+        return product_id
+
     async def update(self, variant_id: int, **fields: object) -> Variant | None:
         """Change some of name, price, stock, photo_file_id, per_buyer_limit, weight_grams, hidden."""
         unknown = set(fields) - EDITABLE
@@ -123,6 +143,20 @@ class Variants:
                 return None
             await _sync_product_in(conn, row["product_id"])
         return _variant(row)
+
+    async def change_stock(self, variant_id: int, change: StockChange) -> Variant | None:
+        """Apply +n / -n / =n atomically. StockError when it would go negative; None if gone."""
+        async with self._db.write() as conn:
+            row = await fetch_one_in(conn, "SELECT stock FROM variants WHERE id = ? AND deleted_at IS NULL",
+                                     (variant_id,))
+            if row is None:
+                return None
+            after = change.apply(row["stock"])  # raises StockError; the transaction rolls back
+            updated = await fetch_one_in(
+                conn, f"UPDATE variants SET stock = ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
+                (after, now(), variant_id))
+            await _sync_product_in(conn, updated["product_id"])
+        return _variant(updated)
 
     async def delete(self, variant_id: int) -> Variant | None:
         """Soft-delete a variant; VariantHasOpenOrders while orders of it wait to ship."""
