@@ -143,4 +143,5 @@ async def on_checkout(update: Update, context: Context) -> None:
     if not lines:
         await update.callback_query.answer(who.t.plain("cart.empty_toast"), show_alert=True)
         return
-    await begin(update, context, who, shop_id, [checkout_item(l.product_id, l.quantity, l.slot, l.variant_id) for l in lines], from_cart=True)
+    items = [checkout_item(line.product_id, line.quantity, line.slot, line.variant_id) for line in lines]
+    await begin(update, context, who, shop_id, items, from_cart=True)

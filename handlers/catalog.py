@@ -188,7 +188,8 @@ def merchant_buttons(t: Translator, product: Product, owner: bool, variants: lis
     if not variants:
         own += [button(t.plain("catalog.button_price"), "cat.edit", p, "price"),
                 button(t.plain("catalog.button_stock"), "cat.edit", p, "stock")]
-    options = [[button("⚙️ " + v.name, "var.view", v.id) for v in variants[i:i + 3]] for i in range(0, len(variants), 3)]
+    options = [[button("⚙️ " + v.name, "var.view", v.id) for v in variants[i:i + 3]]
+               for i in range(0, len(variants), 3)]
     if len(variants) < MAX_VARIANTS:
         options.append([button(t.plain("variant.button_add"), "var.add", p)])
     return keyboard([
@@ -500,6 +501,9 @@ async def start_edit(update: Update, context: Context) -> None:
     if found is None:
         return
     product, membership = found
+    if field in ("price", "stock") and product.has_variants:  # a button from before it had variants
+        await update.callback_query.answer(who.t.plain("variant.edit_per_option"), show_alert=True)
+        return
     await update.callback_query.answer()
     await services(context).store.flows.start(who.id, FLOW_EDIT, field, {"product": product.id})
     t = who.t

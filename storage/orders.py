@@ -308,8 +308,8 @@ class Orders:
 
     async def _load(self, conn: WriteTransaction, order_id: int) -> Order:
         row = await fetch_one_in(conn, f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
-        async with conn.execute("SELECT product_id, name, unit_price, quantity, variant_id, variant_name FROM order_items "
-                                "WHERE order_id = ? "
+        async with conn.execute("SELECT product_id, name, unit_price, quantity, variant_id, variant_name "
+                                "FROM order_items WHERE order_id = ? "
                                 "ORDER BY rowid", (order_id,)) as cur:
             items = await cur.fetchall()
         return _order(row, items)

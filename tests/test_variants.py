@@ -259,3 +259,47 @@ async def test_deleting_a_variant_with_open_orders_is_refused_with_the_orders(wo
     await ann.tap("Yes")
     assert "can't be deleted" in ann.last.text and "#1001" in ann.last.text
     assert "10斤" in {v.name for v in await world.store.variants.of_product(product_id)}
+
+
+async def test_a_variants_own_limit_counts_that_variant_only(world):
+    ann, shop, product_id = await shop_with_variants_on_link(world)
+    await ann.send("/products")
+    await ann.tap("秭归脐橙")
+    await ann.tap("⚙️ 10斤")
+    await ann.tap("🔢 Limit")
+    await ann.send("1")
+    bob = world.user("Bob")
+    await buy_variant(world, bob, shop, "10斤 · CN¥49.90")
+    await bob.send(f"/start l_{shop.slug}_1")
+    await bob.tap("10斤 · CN¥49.90")
+    query = await bob.tap("Buy now")
+    assert "limited to 1 per buyer" in query.answer_text
+    await buy_variant(world, bob, shop, "5斤 · CN¥29.90", plus=2)  # the other variant is not limited
+    assert sum(o.units for o in await world.store.orders.of_buyer(bob.id)) == 4
+
+
+async def test_the_products_limit_counts_all_its_variants_together(world):
+    ann, shop, product_id = await shop_with_variants_on_link(world)
+    await world.store.products.update(product_id, per_buyer_limit=2)
+    bob = world.user("Bob")
+    await buy_variant(world, bob, shop, "10斤 · CN¥49.90")
+    await bob.send(f"/start l_{shop.slug}_1")
+    await bob.tap("+")
+    query = await bob.tap("+")
+    assert "limit is 2 per buyer" in query.answer_text
+    await bob.tap("Buy now")
+    await bob.tap("Confirm order")
+    query = None
+    await bob.send(f"/start l_{shop.slug}_1")
+    query = await bob.tap("Buy now")
+    assert "limited to 2 per buyer" in query.answer_text
+
+
+async def test_an_old_price_button_of_a_product_that_now_has_variants_points_to_the_options(world):
+    ann = await merchant_with_shop(world)
+    await add_product(ann, "Tea, 88, 10")
+    old_card = ann.last
+    await ann.tap("➕ Option")
+    await ann.send("small ¥25 x10")
+    query = await ann.tap("✏️ Stock", message=old_card)
+    assert "sold in options" in query.answer_text
