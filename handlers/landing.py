@@ -234,7 +234,8 @@ async def on_open_product(update: Update, context: Context) -> None:
         return
     await update.callback_query.answer()
     shop = await store.shops.get(product.shop_id)
-    await show_card(update, context, who, product, shop, slot)
+    variant_id = data.id(2) if len(data.args) > 2 else None  # a variant's restock note: that variant ticked
+    await show_card(update, context, who, product, shop, slot, variant_id=variant_id)
 
 
 async def tapped_product(update: Update, context: Context, who: Actor) -> tuple[Product, int, int] | None:
@@ -286,8 +287,9 @@ async def on_pick_variant(update: Update, context: Context) -> None:
     if variant is None or variant.product_id != product.id or not variant.on_sale:
         await update.callback_query.answer(who.t.plain("buyer.variant_gone"), show_alert=True)
         variant = None
-    elif variant.stock <= 0:
-        await update.callback_query.answer(who.t.plain("buyer.variant_sold_out", name=variant.name))
+    elif variant.stock <= 0:  # not pickable: the tap puts the buyer on its waitlist, and says so
+        await store.products.add_waiter(product.id, who.id, variant.id)
+        await update.callback_query.answer(who.t.plain("buyer.variant_sold_out", name=variant.name), show_alert=True)
         return
     else:
         await update.callback_query.answer()

@@ -32,7 +32,7 @@ class Store:
         self.inbox = Inbox(db)
         self.outbox = Outbox(db)
         self.products = Products(db)
-        self.variants = Variants(db)
+        self.variants = Variants(db, self.products)
         self.live = Live(db)
         self.orders = Orders(db, self.products, self.outbox, on_user_changed=self.users.forget)
         self.carts = Carts(db)

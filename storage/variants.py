@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from core.stock import StockChange
 from storage.db import Database, WriteTransaction, fetch_one_in, now
+from storage.products import Products
 
 MAX_VARIANTS = 20  # per product (issue 20)
 
@@ -72,8 +73,9 @@ def _variant(row: sqlite3.Row) -> Variant:
 
 
 class Variants:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, products: Products) -> None:
         self._db = db
+        self._products = products  # its restock listeners hear a variant back from zero
 
     async def of_product(self, product_id: int, *, on_sale_only: bool = False) -> list[Variant]:
         """The product's variants in their order on the card (deleted ones left out)."""
@@ -151,11 +153,21 @@ class Variants:
                                      (variant_id,))
             if row is None:
                 return None
-            after = change.apply(row["stock"])  # raises StockError; the transaction rolls back
+            before = row["stock"]
+            after = change.apply(before)  # raises StockError; the transaction rolls back
             updated = await fetch_one_in(
                 conn, f"UPDATE variants SET stock = ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
                 (after, now(), variant_id))
-            await _sync_product_in(conn, updated["product_id"])
+            product_id = updated["product_id"]
+            sum_before = (await fetch_one_in(conn, "SELECT stock FROM products WHERE id = ?", (product_id,)))[0]
+            await _sync_product_in(conn, product_id)
+            if before == 0 and after > 0:
+                variant = _variant(updated)
+                product = await self._products.get_in(conn, product_id)
+                if variant.on_sale and product is not None:
+                    await self._products.variant_restocked_in(conn, product, variant.id, variant.name)
+                if sum_before == 0:
+                    await self._products.restocked_in(conn, product_id)
         return _variant(updated)
 
     async def delete(self, variant_id: int) -> Variant | None:

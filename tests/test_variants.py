@@ -86,6 +86,38 @@ async def test_a_sold_out_variant_is_marked_and_cannot_be_picked(world):
     assert bob.last.buttons[0] == ["small · sold out", "✅ big · CN¥40.00"]
 
 
+async def test_a_buyer_who_taps_a_sold_out_variant_is_told_once_when_that_variant_is_back(world):
+    ann, shop, product_id = await shop_with_variants_on_link(world, "Tea, small ¥25 x0, big ¥40 x5")
+    bob = world.user("Bob")
+    await bob.send(f"/start l_{shop.slug}_1")
+    query = await bob.tap("small · sold out")
+    assert "tell you when small is back" in query.answer_text
+    await bob.tap("small · sold out")  # twice: still one note
+    await ann.send("/products")
+    await ann.tap("Tea")
+    await ann.tap("⚙️ big")
+    await ann.tap("✏️ Stock")
+    await ann.send("+5")  # another variant: nothing for Bob
+    assert not [m for m in bob.chat.bot_messages if "back in stock" in (m.text or "")]
+    await ann.tap("◀ Back")
+    await ann.tap("⚙️ small")
+    await ann.tap("✏️ Stock")
+    await ann.send("+3")
+    notes = [m for m in bob.chat.bot_messages if "back in stock" in (m.text or "")]
+    assert len(notes) == 1 and "Tea · small" in notes[0].text
+    await bob.tap("See it", message=notes[0])
+    assert bob.last.buttons[0] == ["✅ small · CN¥25.00", "big · CN¥40.00"]
+    await ann.send("/products")
+    await ann.tap("Tea")
+    await ann.tap("⚙️ small")
+    await ann.tap("✏️ Stock")
+    await ann.send("=0")
+    await ann.tap("✏️ Stock")
+    await ann.send("+2")
+    # told once: the note became the card when Bob tapped it, and no other note came
+    assert not [m for m in bob.chat.bot_messages if "back in stock" in (m.text or "")]
+
+
 async def test_a_cart_mixing_two_variants_places_one_order_with_both(world):
     ann, shop, product_id = await shop_with_variants_on_link(world)
     bob = world.user("Bob")
@@ -166,6 +198,7 @@ async def test_a_database_of_the_schema_before_variants_keeps_its_products_order
                            " VALUES (2, 1, 1, 'q9', 1, 1e12, 0)")
         await conn.execute("INSERT INTO cart_items (buyer_id, shop_id, product_id, quantity, slot, added_at) "
                            "VALUES (2, 1, 1, 3, NULL, 0)")
+        await conn.execute("INSERT INTO restock_waiters (product_id, user_id, created_at) VALUES (1, 2, 0)")
     await old.close()
 
     store = await Store.open(path)
@@ -176,6 +209,8 @@ async def test_a_database_of_the_schema_before_variants_keeps_its_products_order
         assert [(i.name, i.quantity, i.variant_id) for i in order.items] == [("Oranges", 2, None)]
         assert [(h.product_id, h.quantity, h.variant_id) for h in await store.holds.of_token("q9")] == [(1, 1, None)]
         assert [(c.product_id, c.quantity, c.variant_id) for c in await store.carts.lines(2, 1)] == [(1, 3, None)]
+        waiters = await store.db.fetch_all("SELECT product_id, variant_id, user_id FROM restock_waiters")
+        assert [tuple(w) for w in waiters] == [(1, None, 2)]
         # and the old product still sells, its old hold turning into the new order
         placed, _ = await store.orders.place(
             token="q9", shop_id=1, buyer_id=2, items=[(1, 1)], delivery=Delivery("+8613800138000", "Bob", "x 8"),

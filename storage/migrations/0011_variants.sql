@@ -77,3 +77,16 @@ CREATE INDEX holds_by_token ON holds(token);
 -- How many live variants a product has: the card and Buy now look variants up only when it is
 -- above 0, so products without variants cost no extra query on the flash-sale path.
 ALTER TABLE products ADD COLUMN variant_count INTEGER NOT NULL DEFAULT 0;
+
+-- The sold-out waitlist per variant too (variant_id NULL: the product as a whole).
+CREATE TABLE restock_waiters_new (
+    product_id  INTEGER NOT NULL REFERENCES products(id),
+    variant_id  INTEGER REFERENCES variants(id),
+    user_id     INTEGER NOT NULL REFERENCES users(id),
+    created_at  REAL NOT NULL
+);
+INSERT INTO restock_waiters_new (product_id, user_id, created_at)
+    SELECT product_id, user_id, created_at FROM restock_waiters;
+DROP TABLE restock_waiters;
+ALTER TABLE restock_waiters_new RENAME TO restock_waiters;
+CREATE UNIQUE INDEX restock_waiters_line ON restock_waiters(product_id, coalesce(variant_id, 0), user_id);
