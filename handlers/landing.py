@@ -161,17 +161,25 @@ async def open_link(update: Update, context: Context, payload: str) -> None:
         return
     session = await store.live.current_session(shop.id)
     product, slot = await _resolve(context, target, shop)
+    variant_id, variant = None, None
+    if target.kind == "variant":  # one variant's link: its product's card with the variant ticked
+        variant = await store.variants.get(target.number)
+        product = await store.products.get(variant.product_id) if variant and variant.on_sale else None
+        product = product if product is not None and product.shop_id == shop.id else None
+        variant_id = variant.id if product is not None else None
     on_sale = product is not None and product.on_sale
-    await store.live.record_open(shop.id, target.kind, target.number if target.kind == "slot" else None,
+    # The funnel counts a variant's link as its product's.
+    kind = "product" if target.kind == "variant" else target.kind
+    await store.live.record_open(shop.id, kind, target.number if target.kind == "slot" else None,
                                  product.id if product else None, session.id if session else None, who.id,
-                                 card_flow=card_flow(product, slot or 0) if on_sale else None)
+                                 card_flow=card_flow(product, slot or 0, variant) if on_sale else None)
     if on_sale:
-        await show_card(update, context, who, product, shop, slot or 0, remembered=True)
+        await show_card(update, context, who, product, shop, slot or 0, remembered=True, variant_id=variant_id)
         return
     notice = None
     if target.kind == "slot":
         notice = who.t("landing.slot_empty", slot=target.number)
-    elif target.kind == "product":
+    elif target.kind in ("product", "variant"):
         notice = who.t("landing.product_gone")
     await show_catalog(update, context, who, shop, 0, notice)
 

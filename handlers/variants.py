@@ -11,6 +11,7 @@ from telegram import Update
 
 from core.caption import parse_variant_line
 from core.i18n import N_, Translator
+from core.links import variant_link
 from core.stock import StockError, parse_stock_change
 from handlers.catalog import (
     NAME_MAX, STOCK_PROBLEMS, Checked, _problem_text, check_name, check_price, check_stock, product_for,
@@ -27,7 +28,7 @@ EDIT_PROMPTS = {"name": N_("catalog.edit_name"), "price": N_("catalog.edit_price
                 "stock": N_("catalog.edit_stock"), "limit": N_("catalog.edit_limit")}
 
 
-def variant_card(t: Translator, product: Product, variant: Variant, shop: Shop) -> str:
+def variant_card(t: Translator, product: Product, variant: Variant, shop: Shop, bot_username: str) -> str:
     lines = [t("variant.card_title", product=product.name, name=variant.name),
              t("catalog.card_price", price=t.money(variant.price, shop.currency)),
              t("catalog.card_stock", stock=variant.stock)]
@@ -35,6 +36,8 @@ def variant_card(t: Translator, product: Product, variant: Variant, shop: Shop) 
         lines.append(t("catalog.card_limit", limit=variant.per_buyer_limit))
     if variant.hidden:
         lines.append(t("catalog.card_hidden"))
+    # Its own link opens the product's card with this variant ticked ("the 10斤 link").
+    lines += ["", t("catalog.card_link", link=variant_link(bot_username, shop.slug, variant.id))]
     return "\n".join(lines)
 
 
@@ -70,9 +73,9 @@ async def _answer(update: Update, text: str) -> None:
         await reply(update, text)
 
 
-async def show_variant(update: Update, who: Actor, variant: Variant, product: Product, shop: Shop,
-                       notice: str | None = None, *, edit: bool = True) -> None:
-    text = variant_card(who.t, product, variant, shop)
+async def show_variant(update: Update, context: Context, who: Actor, variant: Variant, product: Product,
+                       shop: Shop, notice: str | None = None, *, edit: bool = True) -> None:
+    text = variant_card(who.t, product, variant, shop, services(context).bot_username)
     if notice:
         text = notice + "\n\n" + text
     await (show if edit else reply)(update, text, variant_buttons(who.t, variant))
@@ -87,7 +90,7 @@ async def on_view(update: Update, context: Context) -> None:
         return
     await update.callback_query.answer()
     variant, product, membership = found
-    await show_variant(update, who, variant, product, membership.shop)
+    await show_variant(update, context, who, variant, product, membership.shop)
 
 
 async def on_add(update: Update, context: Context) -> None:
@@ -174,7 +177,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     if updated is None:
         await reply(update, t("variant.gone"))
         return
-    await show_variant(update, who, updated, product, shop, t("catalog.saved"), edit=False)
+    await show_variant(update, context, who, updated, product, shop, t("catalog.saved"), edit=False)
 
 
 async def on_visibility(update: Update, context: Context) -> None:
@@ -191,7 +194,7 @@ async def on_visibility(update: Update, context: Context) -> None:
     variant, product, membership = found
     updated = await services(context).store.variants.update(variant.id, hidden=hide)
     await update.callback_query.answer(who.t.plain("catalog.hidden_now" if hide else "catalog.shown_now"))
-    await show_variant(update, who, updated, product, membership.shop)
+    await show_variant(update, context, who, updated, product, membership.shop)
 
 
 async def on_ask_delete(update: Update, context: Context) -> None:
@@ -220,7 +223,7 @@ async def on_confirm_delete(update: Update, context: Context) -> None:
         await store.variants.delete(variant.id)
     except VariantHasOpenOrders as exc:
         await update.callback_query.answer()
-        await show_variant(update, who, variant, product, membership.shop,
+        await show_variant(update, context, who, variant, product, membership.shop,
                            who.t("variant.delete_refused", name=variant.name,
                                  orders=", ".join(f"#{n}" for n in exc.numbers)))
         return

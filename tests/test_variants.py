@@ -284,6 +284,21 @@ async def test_merchant_adds_edits_hides_and_deletes_a_variant_from_the_product_
     assert "Option big deleted" in ann.last.text and "big ·" not in ann.last.text.split("deleted")[1]
 
 
+async def test_a_variants_own_link_opens_the_card_with_it_ticked(world):
+    ann, shop, product_id = await shop_with_variants_on_link(world)
+    await ann.send("/products")
+    await ann.tap("秭归脐橙")
+    await ann.tap("⚙️ 10斤")
+    link = next(w for w in ann.last.text.split() if "start=v_" in w)
+    bob = world.user("Bob")
+    await bob.send("/start " + link.split("start=")[1])
+    assert bob.last.buttons[0] == ["5斤 · CN¥29.90", "✅ 10斤 · CN¥49.90"]
+    await ann.tap("Hide")
+    cai = world.user("Cai")
+    await cai.send("/start " + link.split("start=")[1])
+    assert "no longer" in cai.last.text.lower() or "catalog" in cai.last.text.lower()
+
+
 async def test_deleting_a_variant_with_open_orders_is_refused_with_the_orders(world):
     ann, shop, product_id = await shop_with_variants_on_link(world)
     await buy_variant(world, world.user("Bob"), shop, "10斤 · CN¥49.90")
