@@ -353,3 +353,15 @@ async def test_an_old_price_button_of_a_product_that_now_has_variants_points_to_
     await ann.send("small ¥25 x10")
     query = await ann.tap("✏️ Stock", message=old_card)
     assert "sold in options" in query.answer_text
+
+
+async def test_the_summary_splits_a_top_product_by_variant(world):
+    from tests.test_summaries import after, summary_text
+
+    ann, shop, _ = await shop_with_variants_on_link(world)
+    await buy_variant(world, world.user("Bob"), shop, "10斤 · CN¥49.90", plus=1)
+    await buy_variant(world, world.user("Cai"), shop, "5斤 · CN¥29.90")
+    mark = len(ann.chat.bot_messages)
+    await ann.send("/summary")
+    text = summary_text(after(ann, mark))
+    assert "1. 秭归脐橙: ×3" in text and "10斤 ×2; 5斤 ×1" in text
