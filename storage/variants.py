@@ -102,6 +102,10 @@ class Variants:
                 # The product's own stock becomes the variants' sum: units it had as one thing
                 # are not sellable through a variant, so they are set aside (zero) first.
                 await conn.execute("UPDATE products SET stock = 0 WHERE id = ?", (product_id,))
+                # Holds and cart lines of the product as one thing can no longer be bought (a variant
+                # must be picked): they go, and their units with the stock set aside, so the sum holds.
+                await conn.execute("DELETE FROM holds WHERE product_id = ? AND variant_id IS NULL", (product_id,))
+                await conn.execute("DELETE FROM cart_items WHERE product_id = ? AND variant_id IS NULL", (product_id,))
             t = now()
             added = []
             for i, offer in enumerate(offers, start=1):

@@ -365,3 +365,19 @@ async def test_the_summary_splits_a_top_product_by_variant(world):
     await ann.send("/summary")
     text = summary_text(after(ann, mark))
     assert "1. 秭归脐橙: ×3" in text and "10斤 ×2; 5斤 ×1" in text
+
+
+async def test_a_checkout_held_before_the_product_got_options_is_refused_and_the_stock_stays_their_sum(world):
+    ann, shop, product_id = await shop_with_variants_on_link(world, "Tea, 88, 10")
+    bob = world.user("Bob")
+    await save_delivery(world, bob)
+    await bob.send(f"/start l_{shop.slug}_1")
+    await bob.tap("Buy now")
+    await ann.send("/products")
+    await ann.tap("Tea")
+    await ann.tap("➕ Option")
+    await ann.send("small ¥25 x4")
+    await bob.tap("Confirm order")
+    assert "no longer for sale" in bob.last.text
+    assert await world.store.orders.of_buyer(bob.id) == []
+    assert (await world.store.products.get(product_id)).stock == 4
