@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from telegram import Update
 
-from core.caption import Reading, parse_caption
+from core.caption import Caption, Reading, parse_caption
 from core.i18n import N_, Translator
 from core.links import product_link
 from core.money import PriceError, PriceProblem, parse_price
@@ -26,6 +26,7 @@ from handlers.common import (
 from handlers.flows import register_flow, register_photo_outside_flow
 from storage.models import Flow, Membership, Shop
 from storage.products import Product
+from storage.variants import MAX_VARIANTS, Offer, Variant
 
 NAME_MAX = 80
 DESCRIPTION_MAX = 700
@@ -157,10 +158,15 @@ async def _refuse(update: Update, who: Actor, key: str, *, with_open_shop: bool 
 
 # ---------------------------------------------------------------- rendering
 
-def merchant_card(t: Translator, product: Product, shop: Shop, bot_username: str) -> str:
-    lines = [t("catalog.card_title", name=product.name),
-             t("catalog.card_price", price=t.money(product.price, shop.currency)),
-             t("catalog.card_stock", stock=product.stock)]
+def merchant_card(t: Translator, product: Product, shop: Shop, bot_username: str,
+                  variants: list[Variant] = ()) -> str:
+    lines = [t("catalog.card_title", name=product.name)]
+    if variants:  # each variant with its price and stock; the product's own are their sums
+        lines += [t("catalog.card_variant_hidden" if v.hidden else "catalog.card_variant", name=v.name,
+                    price=t.money(v.price, shop.currency), stock=v.stock) for v in variants]
+    else:
+        lines += [t("catalog.card_price", price=t.money(product.price, shop.currency)),
+                  t("catalog.card_stock", stock=product.stock)]
     if product.per_buyer_limit:
         lines.append(t("catalog.card_limit", limit=product.per_buyer_limit))
     if product.hidden:
@@ -172,15 +178,23 @@ def merchant_card(t: Translator, product: Product, shop: Shop, bot_username: str
     return "\n".join(lines)
 
 
-def merchant_buttons(t: Translator, product: Product, owner: bool):
+def merchant_buttons(t: Translator, product: Product, owner: bool, variants: list[Variant] = ()):
     back = [button(t.plain("catalog.button_list"), "cat.list", 0)]
     if not owner:
         return keyboard([back])
     p = product.id
+    # With variants, price and stock are each variant's (handlers/variants.py): a button per variant.
+    own = [button(t.plain("catalog.button_name"), "cat.edit", p, "name")]
+    if not variants:
+        own += [button(t.plain("catalog.button_price"), "cat.edit", p, "price"),
+                button(t.plain("catalog.button_stock"), "cat.edit", p, "stock")]
+    options = [[button("⚙️ " + v.name, "var.view", v.id) for v in variants[i:i + 3]]
+               for i in range(0, len(variants), 3)]
+    if len(variants) < MAX_VARIANTS:
+        options.append([button(t.plain("variant.button_add"), "var.add", p)])
     return keyboard([
-        [button(t.plain("catalog.button_name"), "cat.edit", p, "name"),
-         button(t.plain("catalog.button_price"), "cat.edit", p, "price"),
-         button(t.plain("catalog.button_stock"), "cat.edit", p, "stock")],
+        own,
+        *options,
         [button(t.plain("catalog.button_photo"), "cat.edit", p, "photo"),
          button(t.plain("catalog.button_description"), "cat.edit", p, "description"),
          button(t.plain("catalog.button_limit"), "cat.edit", p, "limit")],
@@ -194,10 +208,12 @@ def merchant_buttons(t: Translator, product: Product, owner: bool):
 
 async def show_product(update: Update, context: Context, who: Actor, product: Product, membership: Membership,
                        notice: str | None = None) -> None:
-    text = merchant_card(who.t, product, membership.shop, services(context).bot_username)
+    variants = await services(context).store.variants.of_product(product.id) if product.has_variants else []
+    text = merchant_card(who.t, product, membership.shop, services(context).bot_username, variants)
     if notice:
         text = notice + "\n\n" + text
-    await present(update, text, merchant_buttons(who.t, product, membership.is_owner), product.photo_file_id)
+    await present(update, text, merchant_buttons(who.t, product, membership.is_owner, variants),
+                  product.photo_file_id)
 
 
 # ---------------------------------------------------------------- /addproduct
@@ -233,6 +249,9 @@ async def quick_add(update: Update, context: Context, who: Actor, membership: Me
                     photo: str | None) -> None:
     """A product from one line: publish it, or ask for what is missing or which number is the price."""
     caption = parse_caption(text, membership.shop.currency)
+    if caption.variants:
+        await _add_with_variants(update, context, who, membership, caption, photo)
+        return
     data: dict = {"shop": membership.shop.id, "quick": True, "photo": photo}
     if caption.ambiguous:
         data["choices"] = [[r.name, r.price, r.stock] for r in caption.readings]
@@ -263,6 +282,35 @@ async def _add_reading(update: Update, context: Context, who: Actor, shop: Shop,
     await services(context).store.flows.start(who.id, FLOW_ADD, step, data)
     await reply(update, who.t("catalog.quick_fix", problem=_problem_text(who.t, problem, shop),
                               ask=_ask_text(who.t, step, data)))
+
+
+async def _add_with_variants(update: Update, context: Context, who: Actor, membership: Membership,
+                             caption: Caption, photo: str | None) -> None:
+    """`Name, 5斤 29.9 x200, 10斤 49.9 x100`: a product sold in variants, all or nothing: a part
+    that cannot be read is named with its reason and nothing is saved."""
+    t, shop = who.t, membership.shop
+    name = check_name(caption.reading.name)
+    if name.problem is not None:
+        await reply(update, t("catalog.variants_refused", problem=_problem_text(t, name.problem, shop)))
+        return
+    if len(caption.variants) > MAX_VARIANTS:
+        await reply(update, t("catalog.too_many_variants", max=MAX_VARIANTS))
+        return
+    offers = []
+    for part in caption.variants:
+        label = check_name(part.name)
+        price = check_price(part.price, shop.currency) if part.price else Checked(problem=N_("price.empty"))
+        stock = check_stock(part.stock) if part.stock else Checked(problem=N_("stock.empty"))
+        problem = label.problem or price.problem or stock.problem
+        if problem is not None:
+            await reply(update, t("catalog.variant_part_refused", part=part.written,
+                                  problem=_problem_text(t, problem, shop)))
+            return
+        offers.append(Offer(label.value, price.value, stock.value))
+    store = services(context).store
+    product_id = await store.variants.create_product(shop.id, name.value, offers, photo)
+    await show_product(update, context, who, await store.products.get(product_id), membership,
+                       notice=t("catalog.created"))
 
 
 def _price_choices_markup(t: Translator, shop: Shop, choices: list[list]):
@@ -453,6 +501,9 @@ async def start_edit(update: Update, context: Context) -> None:
     if found is None:
         return
     product, membership = found
+    if field in ("price", "stock") and product.has_variants:  # a button from before it had variants
+        await update.callback_query.answer(who.t.plain("variant.edit_per_option"), show_alert=True)
+        return
     await update.callback_query.answer()
     await services(context).store.flows.start(who.id, FLOW_EDIT, field, {"product": product.id})
     t = who.t

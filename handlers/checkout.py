@@ -28,15 +28,15 @@ from handlers.common import (
     Actor, Context, actor, button, edit_message, keyboard, message_text, parse_callback, reply, services, show,
 )
 from handlers.flows import REMOVE_KEYBOARD, register_flow
-from handlers.landing import buyer_card_buttons, buyer_card_text, tapped_product
+from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants, tapped_product, tapped_variant
 from handlers.notices import method_name, new_order_messages
 from handlers.payments import available_methods, payment_messages
 from runtime import metrics
 from storage.models import Flow, Shop
-from storage.products import Product
 from storage.outbox import Outgoing, Priority
 from storage.orders import (
     Delivery, LimitReached, Order, OrderProblem, SoldOut, TooManyOpenOrders, TooManyUnpaidUnits, Unavailable,
+    line_name,
 )
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,26 @@ def items_text(t: Translator, lines: list[tuple[str, int, int]], currency: str) 
 
 # ---------------------------------------------------------------- starting a checkout
 
+# A checkout's items, as its stored conversation keeps them: [product, quantity, slot] for a
+# product without variants (as before variants existed), [product, quantity, slot, variant] for one.
+
+def checkout_item(product_id: int, quantity: int, slot: int | None, variant_id: int | None = None) -> list:
+    return [product_id, quantity, slot] if variant_id is None else [product_id, quantity, slot, variant_id]
+
+
+def _item_variant(item: list) -> int | None:
+    return item[3] if len(item) > 3 else None
+
+
+def held_items(items: list[list]) -> list[tuple[int, int, int | None]]:
+    """The items as storage holds and orders them: (product, quantity, variant)."""
+    return [(item[0], item[1], _item_variant(item)) for item in items]
+
+
+def _seen_key(product_id: int, variant_id: int | None) -> str:
+    return str(product_id) if variant_id is None else f"{product_id}:{variant_id}"
+
+
 async def on_buy_now(update: Update, context: Context) -> None:
     """Buy now on a product card: hold the units and check out just this product."""
     who = await actor(update, context)
@@ -83,10 +103,14 @@ async def on_buy_now(update: Update, context: Context) -> None:
     if tapped is None:
         return
     product, quantity, slot = tapped
+    ok, variant = await tapped_variant(update, context, who, product)
+    if not ok:
+        return
+    variant_id = variant.id if variant is not None else None
     data = parse_callback(update)
     seen_price = data.opt_int(3) if data else None  # the price on the button the buyer tapped
-    seen = {str(product.id): seen_price} if seen_price is not None else {}
-    await begin(update, context, who, product.shop_id, [[product.id, quantity, slot or None]],
+    seen = {_seen_key(product.id, variant_id): seen_price} if seen_price is not None else {}
+    await begin(update, context, who, product.shop_id, [checkout_item(product.id, quantity, slot or None, variant_id)],
                 from_cart=False, seen_prices=seen, card_slot=slot)
 
 
@@ -112,17 +136,17 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
     flow = Flow(who.id, FLOW, "confirm" if returning else "phone", data)
     try:
         held = await store.holds.take(buyer_id=who.id, shop_id=shop_id, token=token,
-                                      items=[(p, q) for p, q, _ in items], expires_at=data["held_until"],
+                                      items=held_items(items), expires_at=data["held_until"],
                                       flow=flow, allow_fewer=len(items) == 1)
     except OrderProblem as problem:
         await refuse_at_first_tap(update, context, who, shop, problem, card_slot)
         return
     toast = None
     if any(h.quantity != h.wanted for h in held):  # fewer were left than the buyer asked for: say so
-        got = {h.product_id: h.quantity for h in held}
-        fewer = {str(h.product_id): h.wanted for h in held if h.quantity != h.wanted}
-        flow = Flow(who.id, FLOW, flow.step, {**data, "items": [[p, got[p], s] for p, _, s in items],
-                                              "fewer": fewer})
+        got = {(h.product_id, h.variant_id): h.quantity for h in held}
+        fewer = {_seen_key(h.product_id, h.variant_id): h.wanted for h in held if h.quantity != h.wanted}
+        shortened = [checkout_item(i[0], got[(i[0], _item_variant(i))], i[2], _item_variant(i)) for i in items]
+        flow = Flow(who.id, FLOW, flow.step, {**data, "items": shortened, "fewer": fewer})
         await store.flows.save(flow)
         short = next(h for h in held if h.quantity != h.wanted)
         product = await store.products.get(short.product_id)
@@ -144,8 +168,10 @@ async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop
         metrics.buyer_told("buyer.sold_out")
         product = await services(context).store.products.get(problem.product_id)
         if product is not None:
-            await query.answer(who.t.plain("buyer.sold_out_toast", name=product.name))
-            await show(update, buyer_card_text(who.t, product, shop), buyer_card_buttons(who.t, product, shop, 1, card_slot))
+            await query.answer(who.t.plain("buyer.sold_out_toast", name=problem.name))
+            variants, chosen = await card_variants(context, product)  # another variant may be left
+            await show(update, buyer_card_text(who.t, product, shop, variants, chosen),
+                       buyer_card_buttons(who.t, product, shop, 1, card_slot, variants, chosen))
             return
     if isinstance(problem, (LimitReached, Unavailable)):
         await query.answer(problem_text(who.t, problem, plain=True), show_alert=True)
@@ -316,13 +342,22 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
 
 # ---------------------------------------------------------------- confirmation and placing
 
-async def _lines(context: Context, items: list[list]) -> list[tuple[Product, int]]:
+async def _lines(context: Context, items: list[list]) -> list[tuple[str, str, int, int]]:
+    """The checkout's items as they are now: (seen-price key, name, unit price, quantity)."""
     store = services(context).store
     lines = []
-    for product_id, quantity, _slot in items:
+    for item in items:
+        product_id, quantity, variant_id = item[0], item[1], _item_variant(item)
         product = await store.products.get(product_id)
-        if product is not None:
-            lines.append((product, quantity))
+        if product is None:
+            continue
+        if variant_id is None:
+            lines.append((_seen_key(product_id, None), product.name, product.price, quantity))
+            continue
+        variant = await store.variants.get(variant_id)
+        if variant is not None:
+            lines.append((_seen_key(product_id, variant_id), line_name(product.name, variant.name), variant.price,
+                          quantity))
     return lines
 
 
@@ -337,8 +372,8 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
     store = services(context).store
     shop = await store.shops.get(flow.data["shop"])
     t = who.t
-    products = await _lines(context, flow.data["items"])
-    lines = [(p.name, p.price, qty) for p, qty in products]
+    current = await _lines(context, flow.data["items"])
+    lines = [(name, price, qty) for _, name, price, qty in current]
     total = sum(price * qty for _, price, qty in lines)
     d = flow.data
     token = d["token"]
@@ -349,16 +384,16 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
              address=d["address"],
              payment=method_name(t, chosen), shop=shop.name)
     seen = d.get("seen") or {}
-    for product, _qty in products:
-        was = seen.get(str(product.id))
-        if was is not None and was != product.price:  # the price changed since the buyer tapped
-            text += "\n" + t("checkout.price_changed", name=product.name, now=t.money(product.price, shop.currency),
+    for key, name, price, _qty in current:
+        was = seen.get(key)
+        if was is not None and was != price:  # the price changed since the buyer tapped
+            text += "\n" + t("checkout.price_changed", name=name, now=t.money(price, shop.currency),
                              was=t.money(was, shop.currency))
     fewer = d.get("fewer") or {}
-    for product, qty in products:
-        wanted = fewer.get(str(product.id))
+    for key, name, _price, qty in current:
+        wanted = fewer.get(key)
         if wanted is not None and wanted != qty:  # the rest were held by others at Buy now
-            text += "\n" + t("checkout.fewer_held", name=product.name, held=qty, wanted=wanted)
+            text += "\n" + t("checkout.fewer_held", name=name, held=qty, wanted=wanted)
     if d.get("note"):
         text += "\n" + t("checkout.confirm_note", note=d["note"])
     if d.get("held_until"):
@@ -418,7 +453,7 @@ async def on_confirm(update: Update, context: Context) -> None:
     d = flow.data
     shop = await store.shops.get(d["shop"])
     session = await store.live.current_session(shop.id)
-    slot = next((s for _, _, s in d["items"] if s), None)
+    slot = next((item[2] for item in d["items"] if item[2]), None)
     message = query.message
     receipt_method = "editMessageCaption" if message is not None and message.photo else "editMessageText"
     methods = await _methods(context, shop.id)
@@ -438,7 +473,7 @@ async def on_confirm(update: Update, context: Context) -> None:
 
     try:
         order, _created = await store.orders.place(
-            token=token, shop_id=shop.id, buyer_id=who.id, items=[(p, q) for p, q, _ in d["items"]],
+            token=token, shop_id=shop.id, buyer_id=who.id, items=held_items(d["items"]),
             delivery=Delivery(d["phone"], d["recipient"], d["address"], d.get("lat"), d.get("lon")),
             note=d.get("note"), slot=slot, session_id=session.id if session else None,
             max_open_orders=svc.config.limits.open_orders_per_buyer_per_shop,

@@ -30,6 +30,7 @@ LIVE_KEYWORDS = frozenset(translator(language).plain("packlist.keyword_live").lo
                           for language in LANGUAGES) | {"live"}
 CSV_HEADERS = [N_("export.col_number"), N_("export.col_time"), N_("export.col_buyer"), N_("export.col_recipient"),
                N_("export.col_phone"), N_("export.col_address"), N_("export.col_map"), N_("export.col_items"),
+               N_("export.col_variants"),
                N_("export.col_units"), N_("export.col_total"), N_("export.col_currency"), N_("export.col_status"),
                N_("export.col_payment"), N_("export.col_payment_status"), N_("export.col_carrier"),
                N_("export.col_tracking"), N_("export.col_note"), N_("export.col_refund")]
@@ -67,7 +68,7 @@ def render_csv(t: Translator, rows, timezone: str, currency: str = "CNY") -> byt
         writer.writerow(safe_row([
             r["number"], datetime.fromtimestamp(r["created_at"], zone).strftime("%Y-%m-%d %H:%M"), buyer,
             r["recipient"], phone_cell(r["phone"], region), r["address"],
-            map_link(r["latitude"], r["longitude"], t.language), r["items"], r["units"],
+            map_link(r["latitude"], r["longitude"], t.language), r["items"], r["variants"], r["units"],
             money_cell(r["total"], r["currency"]), r["currency"], t.plain(STATUS_WORDS[Status(r["status"])]),
             method_name(t, r["payment_method"]), paid, r["carrier"], r["tracking_number"], r["note"],
             _refund_cell(t, r),

@@ -18,7 +18,7 @@ from handlers.common import Services, button, keyboard, services, translator_for
 from storage import Store
 from storage.db import WriteTransaction
 from storage.models import Shop, User
-from storage.orders import Order
+from storage.orders import Order, line_name
 from storage.outbox import Outgoing, Priority
 from storage.products import Product
 
@@ -213,6 +213,28 @@ def restock_notifier(store: Store, config):
                 "text": t("notice.back_in_stock", name=product.name, shop=shop.name if shop else ""),
                 "parse_mode": "HTML",
                 "reply_markup": keyboard([[button(t.plain("notice.button_see_product"), "b.p", product.id, 0)]]),
+            }))
+
+    return notify
+
+
+def variant_restock_notifier(store: Store, config):
+    """A Products variant restock listener: tells each buyer waiting for that variant once; the
+    button opens the card with the variant ticked."""
+
+    async def notify(conn: WriteTransaction, product: Product, variant_id: int, variant_name: str) -> None:
+        shop = await store.shops.get(product.shop_id)
+        for user_id in await store.products.take_waiters(conn, product.id, variant_id):
+            user = await store.users.get(user_id)
+            if user is None or user.blocked_at:
+                continue
+            t = translator_for(user, config)
+            await store.outbox.enqueue(conn, Outgoing(user_id, "sendMessage", {
+                "text": t("notice.back_in_stock", name=line_name(product.name, variant_name),
+                          shop=shop.name if shop else ""),
+                "parse_mode": "HTML",
+                "reply_markup": keyboard([[button(t.plain("notice.button_see_product"), "b.p", product.id, 0,
+                                                  variant_id)]]),
             }))
 
     return notify

@@ -14,7 +14,7 @@ from handlers import (
     abuse, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
     start,
 )
-from handlers import settings, summaries
+from handlers import settings, summaries, variants
 from handlers import typed_quantity  # noqa: F401  (registers the product card's quiet conversation)
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
@@ -85,6 +85,12 @@ def register(app: Application) -> None:
     buttons.add("cat.vis", catalog.set_visibility)
     buttons.add("cat.del", catalog.ask_delete)
     buttons.add("cat.delok", catalog.confirm_delete)
+    buttons.add("var.view", variants.on_view)
+    buttons.add("var.add", variants.on_add)
+    buttons.add("var.edit", variants.on_start_edit)
+    buttons.add("var.vis", variants.on_visibility)
+    buttons.add("var.del", variants.on_ask_delete)
+    buttons.add("var.delok", variants.on_confirm_delete)
 
     # Live links, QR codes and sessions.
     app.add_handler(CommandHandler("live", live.live_command, filters=PRIVATE))
@@ -103,6 +109,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("myorders", my_orders.my_orders, filters=PRIVATE))
     for action, callback in [
         ("b.shop", landing.on_catalog), ("b.p", landing.on_open_product), ("b.q", landing.on_quantity),
+        ("b.v", landing.on_pick_variant),
         ("b.noop", landing.on_noop), ("b.wait", landing.on_notify_when_back),
         ("b.now", checkout.on_buy_now), ("b.use", checkout.on_use_saved), ("b.chg", checkout.on_change_details),
         ("b.note", checkout.on_add_note), ("b.rcp", checkout.on_change_recipient), ("b.x", checkout.on_cancel_checkout), ("b.ok", checkout.on_confirm),

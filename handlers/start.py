@@ -46,7 +46,7 @@ async def help_command(update: Update, context: Context) -> None:
     shops = await services(context).store.shops.memberships(who.id)
     text = who.t("help.buyer")
     if shops:
-        text += "\n\n" + who.t("help.merchant") + "\n\n" + who.t("help.caption")
+        text += "\n\n" + "\n\n".join(who.t(key) for key in ("help.merchant", "help.caption", "help.caption_variants"))
     else:
         text += "\n\n" + who.t("help.become_merchant")
     await reply(update, text)

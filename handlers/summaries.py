@@ -269,8 +269,12 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
                        orders=_orders(t, c.figures.orders), revenue=t.money(c.figures.revenue, currency)))
     if r.top:
         lines += ["", t("summary.top_title")]
-        lines += [t("summary.top_line", rank=i, name=shorten(p.name, NAME_MAX), units=p.units,
-                    revenue=t.money(p.revenue, currency)) for i, p in enumerate(r.top, 1)]
+        for i, p in enumerate(r.top, 1):
+            lines.append(t("summary.top_line", rank=i, name=shorten(p.name, NAME_MAX), units=p.units,
+                           revenue=t.money(p.revenue, currency)))
+            if p.variants:  # a product sold in variants: how many of each
+                lines.append(t("summary.top_variants", variants="; ".join(
+                    f"{shorten(name, NAME_MAX)} ×{units}" for name, units in p.variants)))
     if r.opens.opens or r.sessions:
         lines += ["", *_funnel_lines(t, r)]
     lines += ["", _pending_line(t, r), *_stock_lines(t, r)]

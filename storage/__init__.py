@@ -18,6 +18,7 @@ from storage.shops import Shops
 from storage.staff import Staff
 from storage.summaries import Summaries
 from storage.users import Users
+from storage.variants import Variants
 from storage.vitals import VitalSigns
 
 
@@ -32,6 +33,7 @@ class Store:
         self.inbox = inbox  # a file of its own (storage/inbox.py)
         self.outbox = Outbox(db)
         self.products = Products(db)
+        self.variants = Variants(db, self.products)
         self.live = Live(db)
         self.orders = Orders(db, self.products, self.outbox, on_user_changed=self.users.forget)
         self.carts = Carts(db)

@@ -11,7 +11,7 @@ from storage.db import Database, fetch_one_in, WriteTransaction, now
 from storage.journal import journaled_read, journaled_write
 
 _COLUMNS = ("id, shop_id, name, price, stock, photo_file_id, description, per_buyer_limit, hidden, "
-            "deleted_at, updated_at")
+            "deleted_at, updated_at, variant_count")
 EDITABLE = frozenset({"name", "price", "photo_file_id", "description", "per_buyer_limit", "hidden"})
 
 
@@ -28,6 +28,13 @@ class Product:
     hidden: bool
     deleted: bool
     updated_at: float
+    # Live variants (storage/variants.py); 0: sold as one thing, as before variants existed.
+    # With variants, `stock` is the sum of theirs and `price` the lowest.
+    variant_count: int = 0
+
+    @property
+    def has_variants(self) -> bool:
+        return self.variant_count > 0
 
     @property
     def on_sale(self) -> bool:
@@ -41,6 +48,7 @@ def _product(row: sqlite3.Row) -> Product:
         photo_file_id=row["photo_file_id"], description=row["description"],
         per_buyer_limit=row["per_buyer_limit"], hidden=bool(row["hidden"]),
         deleted=row["deleted_at"] is not None, updated_at=row["updated_at"],
+        variant_count=row["variant_count"],
     )
 
 
@@ -55,6 +63,9 @@ class Products:
         self._db = db
         # Called inside the transaction when a product's stock comes back from zero.
         self.restock_listeners: list[Callable[[WriteTransaction, Product], Awaitable[None]]] = []
+        # Called inside the transaction when one variant's stock comes back from zero: (product,
+        # variant id, variant name).
+        self.variant_restock_listeners: list[Callable[[WriteTransaction, Product, int, str], Awaitable[None]]] = []
 
     @journaled_write
     async def create(self, shop_id: int, name: str, price: int, stock: int,
@@ -72,6 +83,11 @@ class Products:
     @journaled_read
     async def get(self, product_id: int) -> Product | None:
         row = await self._db.lookup_one(f"SELECT {_COLUMNS} FROM products WHERE id = ?", (product_id,))
+        return None if row is None else _product(row)
+
+    async def get_in(self, conn: WriteTransaction, product_id: int) -> Product | None:
+        """The product as the caller's transaction sees it."""
+        row = await fetch_one_in(conn, f"SELECT {_COLUMNS} FROM products WHERE id = ?", (product_id,))
         return None if row is None else _product(row)
 
     async def page(self, shop_id: int, offset: int, limit: int, *, visible_only: bool = False) -> tuple[list[Product], int]:
@@ -119,12 +135,49 @@ class Products:
                 await self._restocked(conn, product)
         return StockUpdate(product, before)
 
-    async def add_stock_in(self, conn: WriteTransaction, product_id: int, quantity: int) -> None:
+    async def take_stock_in(self, conn: WriteTransaction, product_id: int, variant_id: int | None,
+                            quantity: int) -> bool:
+        """Take units inside the caller's transaction, only if that many are left (the conditional
+        update that makes overselling impossible); False when they are not. A variant's units are
+        taken from the variant and from its product's sum together."""
+        if variant_id is not None:
+            cur = await conn.execute(
+                "UPDATE variants SET stock = stock - ?, updated_at = ? WHERE id = ? AND product_id = ? AND stock >= ?",
+                (quantity, now(), variant_id, product_id, quantity))
+            if cur.rowcount == 0:
+                return False
+        cur = await conn.execute("UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?",
+                                 (quantity, now(), product_id, quantity))
+        return cur.rowcount > 0
+
+    async def add_stock_in(self, conn: WriteTransaction, product_id: int, quantity: int,
+                           variant_id: int | None = None) -> None:
         """Put units back inside the caller's transaction (a cancelled order)."""
+        variant = None
+        if variant_id is not None:
+            variant = await fetch_one_in(
+                conn, "UPDATE variants SET stock = stock + ?, updated_at = ? WHERE id = ? RETURNING stock, name, hidden",
+                (quantity, now(), variant_id))
         row = await fetch_one_in(
             conn, f"UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
             (quantity, now(), product_id))
         if row is not None and row["stock"] - quantity == 0 and row["stock"] > 0:
+            await self._restocked(conn, _product(row))
+        if row is not None and variant is not None and variant["stock"] - quantity == 0 and variant["stock"] > 0 \
+                and not variant["hidden"]:
+            await self.variant_restocked_in(conn, _product(row), variant_id, variant["name"])
+
+    async def variant_restocked_in(self, conn: WriteTransaction, product: Product, variant_id: int,
+                                   name: str) -> None:
+        """A variant's stock came back from zero: whoever waits for it hears it in this transaction."""
+        if product.on_sale:
+            for listener in self.variant_restock_listeners:
+                await listener(conn, product, variant_id, name)
+
+    async def restocked_in(self, conn: WriteTransaction, product_id: int) -> None:
+        """The product's stock came back from zero (its variants' sum): the product's waiters hear it."""
+        row = await fetch_one_in(conn, f"SELECT {_COLUMNS} FROM products WHERE id = ?", (product_id,))
+        if row is not None:
             await self._restocked(conn, _product(row))
 
     async def _restocked(self, conn: WriteTransaction, product: Product) -> None:
@@ -147,17 +200,19 @@ class Products:
             await conn.execute("DELETE FROM restock_waiters WHERE product_id = ?", (product_id,))
             return cur.rowcount > 0
 
-    async def take_waiters(self, conn: WriteTransaction, product_id: int) -> list[int]:
-        """The buyers waiting for this product to be back, removed as they are returned (told once)."""
-        async with conn.execute("DELETE FROM restock_waiters WHERE product_id = ? RETURNING user_id",
-                                (product_id,)) as cur:
+    async def take_waiters(self, conn: WriteTransaction, product_id: int, variant_id: int | None = None) -> list[int]:
+        """The buyers waiting for this product (or one of its variants) to be back, removed as they
+        are returned (told once)."""
+        async with conn.execute("DELETE FROM restock_waiters WHERE product_id = ? AND coalesce(variant_id, 0) = ? "
+                                "RETURNING user_id", (product_id, variant_id or 0)) as cur:
             return [r[0] for r in await cur.fetchall()]
 
     @journaled_write
-    async def add_waiter(self, product_id: int, user_id: int) -> bool:
-        """Remember a buyer who wants to hear when the product is back; False if already waiting."""
+    async def add_waiter(self, product_id: int, user_id: int, variant_id: int | None = None) -> bool:
+        """Remember a buyer who wants to hear when the product (or one variant) is back; False if
+        already waiting."""
         async with self._db.write() as conn:
             cur = await conn.execute(
-                "INSERT INTO restock_waiters (product_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                (product_id, user_id, now()))
+                "INSERT INTO restock_waiters (product_id, variant_id, user_id, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING", (product_id, variant_id, user_id, now()))
             return cur.rowcount > 0

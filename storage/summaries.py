@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.summary import DEFAULT_LOW_STOCK, DEFAULT_SEND_AT, Figures
@@ -42,6 +42,8 @@ class ProductFigures:
     name: str
     units: int
     revenue: int
+    # For a product sold in variants: (variant name, units) of each, most sold first.
+    variants: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,22 @@ class Summaries:
                 WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ? AND o.{_SOLD}
                 GROUP BY i.product_id ORDER BY revenue DESC, units DESC, i.product_id LIMIT ?""",
             (shop_id, start, end, limit))
-        return [ProductFigures(*r) for r in rows]
+        top = [ProductFigures(*r) for r in rows]
+        if not top:
+            return top
+        # The same products by variant, in one more aggregate (nothing for products without them).
+        marks = ",".join("?" * len(top))
+        split = await self._db.fetch_all(
+            f"""SELECT i.product_id, i.variant_name, sum(i.quantity) AS units
+                FROM orders o JOIN order_items i ON i.order_id = o.id
+                WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ? AND o.{_SOLD}
+                      AND i.variant_id IS NOT NULL AND i.product_id IN ({marks})
+                GROUP BY i.product_id, i.variant_id ORDER BY units DESC, i.variant_name""",
+            (shop_id, start, end, *(p.product_id for p in top)))
+        by_product: dict[int, list[tuple[str, int]]] = {}
+        for product_id, name, units in split:
+            by_product.setdefault(product_id, []).append((name, units))
+        return [replace(p, variants=tuple(by_product.get(p.product_id, ()))) for p in top]
 
     async def daily(self, shop_id: int, days: Sequence[tuple[float, float]]) -> list[DayFigures]:
         """Orders and revenue for each [start, end) given (local days), in order."""
