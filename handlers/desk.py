@@ -157,6 +157,12 @@ async def _step(svc: Services, who: Actor, order: Order, shop: Shop, wanted: Sta
     return await svc.store.orders.transition(order.id, wanted, who.id, messages=messages, **fields)
 
 
+async def take_step(svc: Services, who: Actor, order: Order, shop: Shop, wanted: Status, **fields) -> Order:
+    """Move an order from outside a card (bulk shipping, a multi-select): buyer told, every
+    copy of its card edited; IllegalTransition if not allowed."""
+    return await _step(svc, who, order, shop, wanted, None, **fields)
+
+
 async def on_confirm(update: Update, context: Context) -> None:
     await _simple_step(update, context, Status.CONFIRMED)
 

@@ -11,7 +11,7 @@ from telegram.ext import (
 
 from handlers.common import Context, parse_callback
 from handlers import (
-    abuse, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
+    abuse, bulk_ship, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
     start,
 )
 from handlers import settings, summaries, variants
@@ -122,6 +122,9 @@ def register(app: Application) -> None:
 
     # The order desk: owner and staff.
     app.add_handler(CommandHandler("orders", desk.orders_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("ship", bulk_ship.ship_command, filters=PRIVATE))
+    buttons.add("bs.go", bulk_ship.on_confirm)
+    buttons.add("bs.no", bulk_ship.on_cancel)
     app.add_handler(CommandHandler("staff", staff.staff_command, filters=PRIVATE))
     app.add_handler(CommandHandler("export", export.export_command, filters=PRIVATE))
     app.add_handler(CommandHandler("packlist", export.packlist_command, filters=PRIVATE))

@@ -368,6 +368,21 @@ class Orders:
             (shop_id, first, last, limit))
         return [await self.get(r[0]) for r in rows]
 
+    async def by_number_list(self, shop_id: int, numbers: Sequence[int]) -> dict[int, Order]:
+        """The shop's orders with these numbers, by number (bulk shipping: a waybill file)."""
+        found: dict[int, Order] = {}
+        wanted = sorted(set(numbers))
+        for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+            chunk = wanted[start:start + 500]
+            rows = await self._db.fetch_all(
+                f"SELECT id FROM orders WHERE shop_id = ? AND number IN ({','.join('?' * len(chunk))})",
+                (shop_id, *chunk))
+            for row in rows:
+                order = await self.get(row[0])
+                if order is not None:
+                    found[order.number] = order
+        return found
+
     async def export_rows(self, shop_id: int, since: float | None, until: float | None,
                           *, waiting_to_ship: bool = False) -> list[sqlite3.Row]:
         """One row per order with its items folded into one text, for the CSV export.
