@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from core.stock import StockChange
 from storage.db import Database, WriteTransaction, fetch_one_in, now
+from storage.journal import journaled_read, journaled_write
 from storage.products import Products
 
 MAX_VARIANTS = 20  # per product (issue 20)
@@ -77,6 +78,7 @@ class Variants:
         self._db = db
         self._products = products  # its restock listeners hear a variant back from zero
 
+    @journaled_read
     async def of_product(self, product_id: int, *, on_sale_only: bool = False) -> list[Variant]:
         """The product's variants in their order on the card (deleted ones left out)."""
         hidden = " AND hidden = 0" if on_sale_only else ""
@@ -85,10 +87,12 @@ class Variants:
             "ORDER BY position, id", (product_id,))
         return [_variant(r) for r in rows]
 
+    @journaled_read
     async def get(self, variant_id: int) -> Variant | None:
         row = await self._db.lookup_one(f"SELECT {_COLUMNS} FROM variants WHERE id = ?", (variant_id,))
         return None if row is None else _variant(row)
 
+    @journaled_write
     async def add(self, product_id: int, offers: Sequence[Offer]) -> list[Variant]:
         """Add variants after the existing ones, all or none (TooManyVariants past the limit)."""
         async with self._db.write() as conn:
@@ -116,6 +120,7 @@ class Variants:
             await _sync_product_in(conn, product_id)
         return added
 
+    @journaled_write
     async def create_product(self, shop_id: int, name: str, offers: Sequence[Offer],
                              photo_file_id: str | None = None) -> int:
         """A new product sold in these variants, in one transaction; its id."""
@@ -135,6 +140,7 @@ class Variants:
             await _sync_product_in(conn, product_id)
         return product_id
 
+    @journaled_write
     async def update(self, variant_id: int, **fields: object) -> Variant | None:
         """Change some of name, price, stock, photo_file_id, per_buyer_limit, weight_grams, hidden."""
         unknown = set(fields) - EDITABLE
@@ -150,6 +156,7 @@ class Variants:
             await _sync_product_in(conn, row["product_id"])
         return _variant(row)
 
+    @journaled_write
     async def change_stock(self, variant_id: int, change: StockChange) -> Variant | None:
         """Apply +n / -n / =n atomically. StockError when it would go negative; None if gone."""
         async with self._db.write() as conn:
@@ -174,6 +181,7 @@ class Variants:
                     await self._products.restocked_in(conn, product_id)
         return _variant(updated)
 
+    @journaled_write
     async def delete(self, variant_id: int) -> Variant | None:
         """Soft-delete a variant; VariantHasOpenOrders while orders of it wait to ship."""
         async with self._db.write() as conn:

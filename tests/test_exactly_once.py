@@ -162,3 +162,21 @@ def test_the_journal_rebuilds_only_our_own_classes():
         decode({"$c": "subprocess:Popen", "f": {"args": ["true"]}})
     with pytest.raises(TypeError):
         encode(object())
+
+
+async def test_a_variants_stock_change_replayed_after_a_crash_is_applied_once(world):
+    from tests.test_variants import shop_with_variants_on_link
+
+    ann, shop, product_id = await shop_with_variants_on_link(world, "Tea, small ¥25 x10, big ¥40 x5")
+    await ann.send("/products")
+    await ann.tap("Tea")
+    await ann.tap("⚙️ small")
+    await ann.tap("✏️ Stock")
+
+    async def restock():
+        await ann.send("+5")
+
+    await crash_while(world, "sendMessage", restock)
+    variants = {v.name: v.stock for v in await world.store.variants.of_product(product_id)}
+    assert variants == {"small": 15, "big": 5}
+    assert (await world.store.products.get(product_id)).stock == 20  # the product keeps their sum
