@@ -491,7 +491,7 @@ def notice_coverage(owner) -> Counter:
     """How many of the owner's notices name each order number (a digest names a range)."""
     heard: Counter = Counter()
     for message in owner.chat.bot_messages:
-        text = message.text or ""
+        text = first_text(message)
         if "Status:" in text:
             continue  # an order view the owner opened at the desk, not a notice
         single = _SINGLE.search(text)
@@ -505,6 +505,15 @@ def notice_coverage(owner) -> Counter:
             for number in range(first, last + 1):
                 heard[number] += 1
     return heard
+
+
+def first_text(message) -> str:
+    """A message's text as the bot first sent it: a notice is later retitled in place when the owner
+    confirms or ships the order (every copy of the order card is edited), and stays the same notice."""
+    if message.history:
+        first = message.history[0]
+        return first["body"] if first["body"] is not None else (first["caption"] or "")
+    return message.text or ""
 
 
 def covered_by(text: str) -> set[int]:
