@@ -37,6 +37,7 @@ from handlers.common import (
     Context, actor, button, chunks, current_membership, keyboard, parse_callback, reply, services, session_title,
     translator_for,
 )
+from handlers.telegram_errors import retry_after_seconds
 from storage import Store
 from storage.live import LiveSession, SlotFigures
 from storage.models import Shop
@@ -481,11 +482,6 @@ async def _send_operator(update: Update, context: Context, t: Translator, kind: 
 
 # ---------------------------------------------------------------- the daily schedule
 
-def _retry_after(exc: RetryAfter) -> float:
-    value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 class SummaryScheduler:
     """Makes the daily summaries when they are due, once per shop and day, and delivers their charts."""
 
@@ -638,7 +634,7 @@ class SummaryScheduler:
             await self._bot.send_photo(run.chat_id, InputFile(run.chart or b"", filename="summary.png"),
                                        **(run.photo or {}))
         except RetryAfter as exc:
-            await store.summaries.retry_later(run.id, _retry_after(exc), "429")
+            await store.summaries.retry_later(run.id, retry_after_seconds(exc), "429")
         except Forbidden as exc:
             log.info("summary for chat %d not delivered: %s", run.chat_id, exc)
             await store.users.mark_blocked(run.chat_id)

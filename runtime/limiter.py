@@ -21,7 +21,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from runtime.pacing import Pacer
-from runtime.telegram_errors import retry_after_seconds
+from handlers.telegram_errors import retry_after_seconds
 from storage.outbox import Priority
 
 log = logging.getLogger(__name__)

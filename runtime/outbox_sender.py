@@ -26,7 +26,7 @@ from storage import Store
 from runtime import metrics
 from runtime.limiter import OutboxSend
 from runtime.pacing import Pacer
-from runtime.telegram_errors import retry_after_seconds
+from handlers.telegram_errors import retry_after_seconds
 from storage.outbox import OutboxMessage, Outgoing, Priority
 
 log = logging.getLogger(__name__)
