@@ -283,26 +283,8 @@ class PaymentClock:
 
     def __init__(self, svc: Services, interval: float = 20.0) -> None:
         self._svc = svc
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="payment-clock")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("payment clock tick failed; trying again in %.0fs", self._interval)
-            await asyncio.sleep(self._interval)
+        # Run every `interval` seconds by the bot's jobs (runtime/jobs.py, which imports us).
+        self.interval = interval
 
     async def tick(self, now: float | None = None) -> None:
         svc = self._svc

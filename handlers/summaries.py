@@ -492,27 +492,13 @@ class SummaryScheduler:
         self._interval = interval
         self._lock = asyncio.Lock()
         self._parallel = asyncio.Semaphore(PARALLEL_SHOPS)
-        self._task: asyncio.Task[None] | None = None
         self.ticks = 0  # completed ticks (tests wait for the first one after a start)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="summaries")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:  # the first tick runs at once: a summary missed while the bot was down goes out now
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("summary tick failed; trying again in %.0fs", self._interval)
-            await asyncio.sleep(self._interval)
+    @property
+    def interval(self) -> float:
+        """How often the bot's jobs (runtime/jobs.py) tick it; the first tick runs at once, so a
+        summary missed while the bot was down goes out now."""
+        return self._interval
 
     async def tick(self, now: float | None = None) -> int:
         """Make every summary due at `now` (default: the clock) and deliver pending charts.

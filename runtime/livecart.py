@@ -29,6 +29,7 @@ from handlers.registry import register
 from handlers.summaries import SummaryScheduler
 from runtime import metrics
 from runtime.backups import BackupScheduler
+from runtime.jobs import Job, Jobs
 from runtime.limiter import LivecartRateLimiter
 from runtime.outbox_sender import OutboxSender
 from runtime.pacing import Pacer
@@ -150,8 +151,7 @@ class Livecart:
         self.summaries: SummaryScheduler | None = None  # the daily summaries
         self._poller: asyncio.Task[None] | None = None
         self.payment_clock: PaymentClock | None = None
-        self._housekeeping: asyncio.Task[None] | None = None
-        self._hold_clock: asyncio.Task[None] | None = None
+        self.jobs = Jobs()  # all periodic work (runtime/jobs.py), the outbox sender's included
         self._webhook_server = None
         self._webhook_task: asyncio.Task[None] | None = None
         self.ops: metrics.OpsApp | None = None  # /metrics and /healthz
@@ -174,14 +174,10 @@ class Livecart:
                                    folders={ORDER_NOTICE: digest_renderer(self.store, self.config)},
                                    pacer=self.pacer,
                                    on_sent={ORDER_NOTICE: card_recorder(self.app.bot_data["services"])})
-        self.outbox.start()
         self.summaries = SummaryScheduler(self.store, self.app.bot, self.config)
-        self.summaries.start()
         self.payment_clock = PaymentClock(self.app.bot_data["services"])
-        self.payment_clock.start()
-        self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
-        self._hold_clock = asyncio.create_task(self._expire_holds(), name="hold-clock")
-        self.backups.start()
+        self._add_jobs()
+        self.jobs.start()
         self.pipeline = UpdatePipeline(self.app, self.store.inbox,
                                        max_concurrency=self.config.limits.concurrent_updates)
         await self.pipeline.start()
@@ -233,30 +229,37 @@ class Livecart:
             log.info("pruned %d old link open(s) and %d spent or expired staff invite(s)", opens, invites)
         return {"updates": updates, "messages": messages, "link_opens": opens, "staff_invites": invites}
 
-    async def _keep_house(self) -> None:
-        while True:
-            try:
-                await self.keep_house_once()
-            except Exception:
-                log.exception("housekeeping failed; trying again in an hour")
-            await asyncio.sleep(HOUSEKEEPING_SECONDS)
+    def _add_jobs(self) -> None:
+        assert self.outbox is not None and self.summaries is not None and self.payment_clock is not None
+        summaries, payment_clock = self.summaries, self.payment_clock
 
-    async def _expire_holds(self) -> None:
-        """Give back held units when their checkout's time is up (storage/holds.py)."""
+        async def summarise() -> None:
+            await summaries.tick()
+
+        async def keep_house() -> None:
+            await self.keep_house_once()
+
+        self.jobs.add(self.outbox.job)
+        self.jobs.add(Job("summaries", summarise, every=summaries.interval))
+        self.jobs.add(Job("payment-clock", payment_clock.tick, every=payment_clock.interval))
+        self.jobs.add(Job("hold-clock", self._expire_holds, every=HOLD_CHECK_SECONDS))
+        self.jobs.add(Job("housekeeping", keep_house, every=HOUSEKEEPING_SECONDS))
+        backups = self.backups.job()
+        if backups is not None:
+            self.jobs.add(backups)
+
+    async def _expire_holds(self) -> float:
+        """Give back held units when their checkout's time is up (storage/holds.py); the seconds
+        until the next hold expires (looked at again within HOLD_CHECK_SECONDS: holds taken
+        meanwhile expire minutes later)."""
         assert self.store is not None
-        while True:
-            try:
-                next_at = await self.store.holds.next_expiry()
-                if next_at is not None and next_at <= time.time():
-                    units = await self.store.holds.expire()
-                    if units:
-                        log.info("%d held unit(s) returned to stock: their checkouts timed out", units)
-                    continue
-                delay = HOLD_CHECK_SECONDS if next_at is None else min(HOLD_CHECK_SECONDS, next_at - time.time())
-            except Exception:
-                log.exception("returning expired holds failed; trying again shortly")
-                delay = HOLD_CHECK_SECONDS
-            await asyncio.sleep(max(0.05, delay))
+        next_at = await self.store.holds.next_expiry()
+        if next_at is not None and next_at <= time.time():
+            units = await self.store.holds.expire()
+            if units:
+                log.info("%d held unit(s) returned to stock: their checkouts timed out", units)
+            return 0.0
+        return HOLD_CHECK_SECONDS if next_at is None else max(0.05, min(HOLD_CHECK_SECONDS, next_at - time.time()))
 
     async def settle(self) -> None:
         """Wait until every stored update is handled and the outbox has nothing due (tests)."""
@@ -278,17 +281,10 @@ class Livecart:
         if self._ops_server is not None:
             self._ops_server.should_exit = True
             await asyncio.gather(self._ops_task, return_exceptions=True)
-        if self.summaries is not None:
-            await self.summaries.stop()
+        await self.jobs.stop("summaries")  # no new summary while the last updates finish
         if self.pipeline is not None:
             await self.pipeline.stop(grace=HANDLERS_STOP_GRACE)
-        if self.payment_clock is not None:
-            await self.payment_clock.stop()
-        await self.backups.stop()
-        for task in (self._housekeeping, self._hold_clock):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        await self.jobs.stop(*(name for name in self.jobs.names if name != "outbox"))
         if self.outbox is not None:
             await self.outbox.stop(grace=OUTBOX_STOP_GRACE)
         if self.app is not None:

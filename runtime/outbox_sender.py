@@ -24,6 +24,7 @@ from core.config import LimitsConfig
 from core.telegram_text import is_too_long_error, split_request
 from storage import Store
 from runtime import metrics
+from runtime.jobs import Job
 from runtime.limiter import OutboxSend
 from runtime.pacing import Pacer
 from handlers.telegram_errors import retry_after_seconds
@@ -54,39 +55,23 @@ class OutboxSender:
         # Rows finished while a `due` query was in flight: that query's answer may still list them.
         self._finished_during_fetch: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
-        self._runner: asyncio.Task[None] | None = None
-        store.outbox.listen(self._wake.set)
+        # One job drains the outbox (runtime/jobs.py): woken by each commit that queued messages
+        # and by each send that finishes; otherwise it runs when the next message falls due.
+        self.job = Job("outbox", self._dispatch_due, every=30.0, after_failure=1.0)
+        store.outbox.listen(self.job.wake)
 
     def start(self) -> None:
-        self._runner = asyncio.create_task(self._run(), name="outbox-sender")
+        self.job.start()
 
     async def stop(self, grace: float = 3.0) -> None:
         """Start no new sends; let those in flight finish for up to `grace` seconds (one cut short
         may have reached Telegram and would go out again after a restart), then cancel the rest."""
-        if self._runner is not None:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
+        await self.job.stop()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=grace)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                delay = await self._dispatch_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox sender failed; retrying in 1s")
-                delay = 1.0
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
 
     async def _dispatch_due(self) -> float:
         """Start sends for what is due; return how long to sleep before looking again."""
@@ -179,7 +164,7 @@ class OutboxSender:
         finally:
             self._finished_during_fetch.update(ids)
             self._busy_chats.discard(message.chat_id)
-            self._wake.set()
+            self.job.wake()
 
     async def _split_refused(self, message: OutboxMessage, method: str, params: dict, ids: list[int]) -> bool:
         """A text or caption Telegram refused as too long: queue it again cut into messages that
@@ -203,7 +188,7 @@ class OutboxSender:
             due = await self._store.outbox.due(limit=1, within=horizon)
             if not due and not self._tasks:
                 return
-            self._wake.set()
+            self.job.wake()
             await asyncio.sleep(0.01)
 
 

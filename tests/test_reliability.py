@@ -140,7 +140,7 @@ async def test_outbox_rides_out_500s_and_timeouts_then_delivers_once(world):
     await place_order(world, world.user("Bob"), shop)
     async with world.store.db.write() as conn:  # skip the backoff wait
         await conn.execute("UPDATE outbox SET not_before = 0 WHERE sent_at IS NULL")
-    world.bot.outbox._wake.set()
+    world.bot.outbox.job.wake()
     await world.settle()
     assert len([m for m in ann.chat.bot_messages if "New order #1001" in (m.text or "")]) == 1
 
