@@ -174,7 +174,7 @@ class Livecart:
                                    folders={ORDER_NOTICE: digest_renderer(self.store, self.config)},
                                    pacer=self.pacer,
                                    on_sent={ORDER_NOTICE: card_recorder(self.app.bot_data["services"])})
-        self.summaries = SummaryScheduler(self.store, self.app.bot, self.config)
+        self.summaries = SummaryScheduler(self.store, self.config)
         self.payment_clock = PaymentClock(self.app.bot_data["services"])
         self._add_jobs()
         self.jobs.start()

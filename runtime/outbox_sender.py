@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from core.config import LimitsConfig
@@ -33,6 +33,7 @@ from storage.outbox import OutboxMessage, Outgoing, Priority
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
+FALLBACK_AFTER_ATTEMPTS = 6  # a message with a fallback (a chart) waits this many tries, then sends that
 
 
 # Renders one digest for several queued messages of a kind: (chat_id, shop_id, refs) -> message.
@@ -123,6 +124,9 @@ class OutboxSender:
         """Send `method(params)` to the message's chat on behalf of outbox rows `ids`."""
         outbox = self._store.outbox
         try:
+            upload = await outbox.upload_of(message) if message.upload_field else None
+            if upload is not None:  # a stored file (the daily summary's chart) goes as multipart
+                params = {**params, upload.field: InputFile(upload.data, filename=upload.filename)}
             result = await self._bot.do_api_request(method, api_kwargs={"chat_id": message.chat_id, **params},
                                                     rate_limit_args=OutboxSend(message.priority))
         except RetryAfter as exc:  # the limiter told the Pacer what to pause
@@ -139,6 +143,10 @@ class OutboxSender:
                 await outbox.mark_sent(ids)  # the chat already shows this
             elif is_too_long_error(str(exc)) and await self._split_refused(message, method, params, ids):
                 pass  # queued again as parts that fit; never dropped for its length
+            elif message.fallback is not None:
+                log.error("Telegram refused outbox message %s (%s to chat %d): %s; sending its fallback",
+                          ids, method, message.chat_id, exc)
+                await outbox.replace(ids, [message.fallback], f"refused, fallback sent: {exc}")
             else:
                 log.error("Telegram refused outbox message %s (%s to chat %d): %s; params=%s",
                           ids, method, message.chat_id, exc, params)
@@ -149,6 +157,12 @@ class OutboxSender:
             delay = min(MAX_BACKOFF, 2.0 ** message.attempts)
             log.warning("sending outbox message %d to chat %d failed (%s); retry in %.0fs",
                         message.id, message.chat_id, exc, delay)
+            if message.fallback is not None and message.attempts + 1 >= FALLBACK_AFTER_ATTEMPTS:
+                # e.g. a chart that keeps failing: the summary's text goes out without it
+                log.error("outbox message %d to chat %d failed %d times (%s); sending its fallback",
+                          message.id, message.chat_id, message.attempts + 1, exc)
+                await outbox.replace(ids, [message.fallback], f"failed, fallback sent: {exc}")
+                return
             for row in ids:
                 if not await outbox.retry_later(row, delay, str(exc)):
                     log.error("gave up on outbox message %d to chat %d after repeated failures", row, message.chat_id)

@@ -397,14 +397,6 @@ class Summaries:
         await conn.execute("UPDATE summary_runs SET delivered_at = ?, chart = NULL, error = ? WHERE id = ?",
                            (now(), error, run_id))
 
-    async def retry_later(self, run_id: int, delay: float, error: str) -> int:
-        """Try the delivery again after `delay` seconds; returns the attempts so far."""
-        async with self._db.write() as conn:
-            row = await fetch_one_in(
-                conn, "UPDATE summary_runs SET attempts = attempts + 1, not_before = ?, error = ? WHERE id = ? "
-                      "RETURNING attempts", (now() + delay, error, run_id))
-        return 0 if row is None else row[0]
-
     async def runs(self, scope: str, target: int) -> list[tuple[str, float | None, str | None]]:
         """(local date, delivered at, error) of every run for one target, oldest first (tests, support)."""
         rows = await self._db.fetch_all(
