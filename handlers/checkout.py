@@ -29,7 +29,7 @@ from handlers.common import (
 )
 from handlers.flows import REMOVE_KEYBOARD, register_flow
 from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants, tapped_product, tapped_variant
-from handlers.notices import method_name, new_order_messages
+from handlers.notices import method_name, new_order_notices, reach_of
 from handlers.payments import available_methods, payment_messages
 from runtime import metrics
 from storage.models import Flow, Shop
@@ -458,18 +458,18 @@ async def on_confirm(update: Update, context: Context) -> None:
     receipt_method = "editMessageCaption" if message is not None and message.photo else "editMessageText"
     methods = await _methods(context, shop.id)
     method = Method(d["method"]) if d.get("method") in methods else methods[0]
-    deadline = None
-    if method in PREPAID:
-        deadline = time.time() + 60 * (await store.payments.settings(shop.id)).timeout_minutes
+    payment_settings = await store.payments.settings(shop.id)
+    deadline = time.time() + 60 * payment_settings.timeout_minutes if method in PREPAID else None
+    reach = await reach_of(svc, shop)  # who hears of the order, gathered before it is placed
 
-    async def messages(order: Order):
+    def messages(order: Order):
         receipt = receipt_text(who.t, order, shop)
         params = {"message_id": message.message_id, "parse_mode": "HTML",
                   "reply_markup": receipt_buttons(who.t, order)}
         params["caption" if receipt_method == "editMessageCaption" else "text"] = receipt
-        answers = [Outgoing(who.id, receipt_method, params), *await payment_messages(svc, order, shop, who.t)]
-        return [replace(m, priority=Priority.ANSWER) for m in answers] + \
-            await new_order_messages(context, order, shop, who.user)
+        answers = [Outgoing(who.id, receipt_method, params),
+                   *payment_messages(svc.config, payment_settings, order, shop, who.t)]
+        return [replace(m, priority=Priority.ANSWER) for m in answers] + new_order_notices(reach, order, shop, who.user)
 
     try:
         order, _created = await store.orders.place(

@@ -23,7 +23,7 @@ from handlers.common import (
 from handlers import order_card
 from handlers.flows import register_flow
 from handlers.my_orders import status_text
-from handlers.notices import buyer_status_message, settle_markup
+from handlers.notices import buyer_status_message, reach_of, settle_markup
 from storage.models import Flow, Membership, Shop
 from storage.orders import Order
 
@@ -150,9 +150,10 @@ async def _step(svc: Services, who: Actor, order: Order, shop: Shop, wanted: Sta
     """Move the order, tell the buyer and bring every copy of its card up to date, atomically
     (IllegalTransition if not allowed). `skip`: the card this answer edits itself."""
 
-    async def messages(changed: Order):
-        return [*await buyer_status_message(svc, changed, shop),
-                *await order_card.copies_to_refresh(svc, changed, shop, skip)]
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
+
+    def messages(changed: Order):
+        return [*buyer_status_message(reach, changed, shop), *order_card.card_edits(reach, changed, shop, skip)]
 
     return await svc.store.orders.transition(order.id, wanted, who.id, messages=messages, **fields)
 

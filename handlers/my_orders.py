@@ -8,7 +8,7 @@ from core.i18n import N_, Safe, Translator
 from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
 from core.orders import IllegalTransition, Status, buyer_may
 from handlers.common import Context, actor, button, keyboard, parse_callback, present, services
-from handlers.notices import order_item_lines, payment_line, refund_due, settle_markup, to_members
+from handlers.notices import members_messages, order_item_lines, payment_line, reach_of, refund_due, settle_markup
 from storage.orders import Order
 
 ORDER_ITEMS_BUDGET = 600  # characters of item lines per order in the list; the order's receipt has them all
@@ -112,9 +112,10 @@ async def _buyer_step(update: Update, context: Context, wanted: Status, done_key
     svc = services(context)
     shop = await svc.store.shops.get(order.shop_id)
 
-    from handlers.order_card import copies_to_refresh  # it renders statuses with this module's names
+    from handlers.order_card import card_edits  # it renders statuses with this module's names
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
 
-    async def messages(changed: Order):
+    def messages(changed: Order):
         key = "notice.buyer_cancelled" if wanted is Status.CANCELLED else "notice.buyer_received"
 
         def render(t):
@@ -124,8 +125,8 @@ async def _buyer_step(update: Update, context: Context, wanted: Status, done_key
                 notice["reply_markup"] = settle_markup(t, changed.id)
             return notice
 
-        notes = await to_members(svc, shop, render)
-        return notes + await copies_to_refresh(svc, changed, shop)  # the shop's cards stop offering Ship
+        # the shop's cards stop offering Ship
+        return members_messages(reach, render) + card_edits(reach, changed, shop)
 
     try:
         changed = await svc.store.orders.transition(order.id, wanted, who.id, messages=messages)

@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from core.i18n import N_, Translator
 from core.orders import Status
 from core.telegram_text import TEXT_LIMIT, pages, visible_length
-from handlers.common import Services, button, keyboard, translator_for
+from handlers.common import Services, button, keyboard
 from handlers.my_orders import status_text
-from handlers.notices import merchant_order_text, order_desk_buttons, order_item_lines, refund_due, tracking_line
+from handlers.notices import (
+    Reach, merchant_order_text, order_desk_buttons, order_item_lines, reach_of, refund_due, tracking_line,
+)
 from storage.models import Shop, User
 from storage.orders import Order
 from storage.outbox import Outgoing
@@ -74,24 +76,27 @@ def card(t: Translator, order: Order, shop: Shop, buyer: User | None, back: str 
     return text, markup
 
 
-async def copies_to_refresh(svc: Services, order: Order, shop: Shop,
-                            skip: tuple[int, int] | None = None) -> list[Outgoing]:
-    """An edit for every remembered copy of the order's card in a current member's chat, each in
-    that member's language (`skip`: the copy the acting member's own answer edits)."""
-    members = {member_id for member_id, _ in await svc.store.shops.members(shop.id)}
-    buyer = await svc.store.users.get(order.buyer_id)
+def card_edits(reach: Reach, order: Order, shop: Shop, skip: tuple[int, int] | None = None) -> list[Outgoing]:
+    """An edit for every remembered copy of the order's card in a reachable member's chat, each in
+    that member's language (`skip`: the copy the acting member's own answer edits). Pure: the
+    reach (members, buyer, the card copies) is gathered before the change (notices.Reach)."""
+    members = {member.id: member for member in reach.members}
     edits = []
-    for chat_id, message_id in await svc.store.orders.cards(order.id):
-        if (chat_id, message_id) == skip or chat_id not in members:
+    for chat_id, message_id in reach.cards:
+        member = members.get(chat_id)
+        if (chat_id, message_id) == skip or member is None:
             continue
-        member = await svc.store.users.get(chat_id)
-        if member is None or member.blocked_at:
-            continue
-        text, markup = card(translator_for(member, svc.config), order, shop, buyer)
+        text, markup = card(reach.t(member), order, shop, reach.buyer)
         edits.append(Outgoing(chat_id, "editMessageText", {
             "message_id": message_id, "text": text, "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True}, "reply_markup": markup}))
     return edits
+
+
+async def copies_to_refresh(svc: Services, order: Order, shop: Shop,
+                            skip: tuple[int, int] | None = None) -> list[Outgoing]:
+    """card_edits outside any change (gathers the reach itself)."""
+    return card_edits(await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id), order, shop, skip)
 
 
 def card_recorder(svc: Services):

@@ -18,6 +18,7 @@ import time
 from telegram import Update
 from telegram.error import TelegramError
 
+from core.config import Config
 from core.i18n import Translator
 from core.qrscan import qr_texts
 from core.orders import Status
@@ -25,12 +26,15 @@ from core.payments import Method, PaymentStatus, invoice_payload, order_id_from_
 from core.text import clean_text
 from handlers.common import (
     Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, parse_callback, present,
-    reply, services, translator_for,
+    reply, services,
 )
 from handlers.flows import register_flow
-from handlers.notices import METHOD_NAMES, STATUS_NAMES, settle_markup, to_members
+from handlers.notices import (
+    METHOD_NAMES, STATUS_NAMES, Reach, buyer_messages, members_messages, reach_of, settle_markup, to_members,
+)
 from storage.models import Flow, Shop
 from storage.orders import Order
+from storage.payments import PaymentSettings
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -54,10 +58,11 @@ def available_methods(svc: Services, accepted: list[Method], code_file_id: str |
 
 # ---------------------------------------------------------------- after an order is placed
 
-async def payment_messages(svc: Services, order: Order, shop: Shop, t: Translator) -> list[Outgoing]:
-    """What the buyer needs to pay a prepaid order: the receive code, or a Telegram invoice."""
+def payment_messages(config: Config, settings: PaymentSettings, order: Order, shop: Shop,
+                     t: Translator) -> list[Outgoing]:
+    """What the buyer needs to pay a prepaid order: the receive code, or a Telegram invoice (pure:
+    rendered inside the transaction that places the order)."""
     if order.payment_method == Method.CODE:
-        settings = await svc.store.payments.settings(shop.id)
         minutes = settings.timeout_minutes
         return [Outgoing(order.buyer_id, "sendPhoto", {
             "photo": settings.code_file_id, "parse_mode": "HTML",
@@ -71,7 +76,7 @@ async def payment_messages(svc: Services, order: Order, shop: Shop, t: Translato
             "description": t.plain("payment.invoice_description", shop=shop.name,
                                    items=", ".join(f"{i.name} ×{i.quantity}" for i in order.items))[:255],
             "payload": invoice_payload(order.id),
-            "provider_token": svc.config.payment_provider_token,
+            "provider_token": config.payment_provider_token,
             "currency": order.currency,
             "prices": [{"label": f"{i.name[:28]} ×{i.quantity}", "amount": i.subtotal} for i in order.items],
         })]
@@ -94,8 +99,10 @@ async def on_claim(update: Update, context: Context) -> None:
         return
     shop = await svc.store.shops.get(order.shop_id)
 
-    async def messages(changed: Order):
-        return await to_members(svc, shop, lambda t: {
+    reach = await reach_of(svc, shop)
+
+    def messages(changed: Order):
+        return members_messages(reach, lambda t: {
             "text": t("payment.claimed_notice", number=changed.number, amount=t.money(changed.total, changed.currency),
                       buyer=clean_text(who.user.first_name) or "?"),  # a bidi override must not flip the amount
             "parse_mode": "HTML",
@@ -149,12 +156,14 @@ async def _merchant_verdict(update: Update, context: Context, *, received: bool)
         return
     shop = membership.shop
 
-    async def tell_buyer(changed: Order):
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id)
+
+    def tell_buyer(changed: Order):
         if changed.status == Status.CANCELLED:  # the transfer came after the order expired: give it back
-            return await to_buyer(svc, changed, lambda t: t(
+            return buyer_messages(reach, lambda t: t(
                 "refund.paid_after_cancel_buyer", number=changed.number, shop=shop.name,
                 amount=t.money(changed.total, changed.currency)))
-        return await to_buyer(svc, changed, lambda t: t(
+        return buyer_messages(reach, lambda t: t(
             "payment.buyer_received" if received else "payment.buyer_not_received", number=changed.number,
             shop=shop.name, amount=t.money(changed.total, changed.currency)))
 
@@ -174,11 +183,6 @@ async def _merchant_verdict(update: Update, context: Context, *, received: bool)
                                 status=who.t.plain(STATUS_NAMES[PaymentStatus(changed.payment_status)])))
 
 
-async def to_buyer(svc: Services, order: Order, render) -> list[Outgoing]:
-    buyer = await svc.store.users.get(order.buyer_id)
-    if buyer is None or buyer.blocked_at:
-        return []
-    return [Outgoing(buyer.id, "sendMessage", {"text": render(translator_for(buyer, svc.config)), "parse_mode": "HTML"})]
 
 
 # ---------------------------------------------------------------- Telegram Payments
@@ -221,12 +225,14 @@ async def on_successful_payment(update: Update, context: Context) -> None:
         return
     shop = await svc.store.shops.get(order.shop_id)
 
-    async def messages(paid: Order):
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id)
+
+    def messages(paid: Order):
         if paid.status == Status.CANCELLED:  # the money came for an order already cancelled: give it back
-            return await late_payment_messages(svc, paid, shop, payment.total_amount, payment.currency)
-        buyer_note = await to_buyer(svc, paid, lambda t: t("payment.card_paid", number=paid.number, shop=shop.name,
-                                                           amount=t.money(paid.total, paid.currency)))
-        shop_note = await to_members(svc, shop, lambda t: {
+            return late_payment_messages(reach, paid, shop, payment.total_amount, payment.currency)
+        buyer_note = buyer_messages(reach, lambda t: t("payment.card_paid", number=paid.number, shop=shop.name,
+                                                       amount=t.money(paid.total, paid.currency)))
+        shop_note = members_messages(reach, lambda t: {
             "text": t("payment.card_paid_notice", number=paid.number, amount=t.money(paid.total, paid.currency)),
             "parse_mode": "HTML"})
         return buyer_note + shop_note
@@ -239,12 +245,12 @@ async def on_successful_payment(update: Update, context: Context) -> None:
                  payment.telegram_payment_charge_id, order.id)
 
 
-async def late_payment_messages(svc: Services, order: Order, shop: Shop, amount: int, currency: str) -> list[Outgoing]:
+def late_payment_messages(reach: Reach, order: Order, shop: Shop, amount: int, currency: str) -> list[Outgoing]:
     """Money arrived for a cancelled order: the owner is told plainly to send it back, the buyer
-    that it is on its way."""
-    buyer = await to_buyer(svc, order, lambda t: t("refund.paid_after_cancel_buyer", number=order.number,
-                                                   shop=shop.name, amount=t.money(amount, currency)))
-    members = await to_members(svc, shop, lambda t: {
+    that it is on its way (pure: see notices.Reach)."""
+    buyer = buyer_messages(reach, lambda t: t("refund.paid_after_cancel_buyer", number=order.number,
+                                              shop=shop.name, amount=t.money(amount, currency)))
+    members = members_messages(reach, lambda t: {
         "text": t("refund.paid_after_cancel_notice", number=order.number, amount=t.money(amount, currency)),
         "parse_mode": "HTML", "reply_markup": settle_markup(t, order.id)})
     return buyer + members
@@ -262,9 +268,11 @@ async def on_settle_refund(update: Update, context: Context) -> None:
         return
     shop = membership.shop
 
-    async def tell_buyer(refund):
-        return await to_buyer(svc, order, lambda t: t("refund.settled_buyer", number=order.number, shop=shop.name,
-                                                      amount=t.money(refund.amount, refund.currency)))
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id)
+
+    def tell_buyer(refund):
+        return buyer_messages(reach, lambda t: t("refund.settled_buyer", number=order.number, shop=shop.name,
+                                                 amount=t.money(refund.amount, refund.currency)))
 
     settled = await svc.store.refunds.settle_order(order.id, who.id, tell_buyer)
     if not settled:
@@ -289,17 +297,22 @@ class PaymentClock:
     async def tick(self, now: float | None = None) -> None:
         svc = self._svc
         at = time.time() if now is None else now
+        # Each order's reach (buyer, shop members and their languages) is gathered before the
+        # storage call that changes it; the renderers below only format.
         for order_id in await svc.store.payments.due_reminders(at):
             order = await svc.store.orders.get(order_id)
+            reach = await reach_of(svc, None, buyer_id=order.buyer_id)
             minutes = max(1, round((order.payment_deadline - at) / 60))
-            await svc.store.payments.mark_reminded(order_id, lambda o: to_buyer(svc, o, lambda t: t(
-                "payment.reminder", number=o.number, amount=t.money(o.total, o.currency), minutes=minutes)))
+            await svc.store.payments.mark_reminded(order_id, lambda o, reach=reach, minutes=minutes: buyer_messages(
+                reach, lambda t: t("payment.reminder", number=o.number, amount=t.money(o.total, o.currency),
+                                   minutes=minutes)))
         for order_id in await svc.store.payments.due_claim_reminders(at):
             order = await svc.store.orders.get(order_id)
             shop = await svc.store.shops.get(order.shop_id)
+            reach = await reach_of(svc, shop)
             minutes = (await svc.store.payments.settings(shop.id)).timeout_minutes
-            await svc.store.payments.mark_claim_reminded(order_id, lambda o, shop=shop, minutes=minutes: to_members(
-                svc, shop, lambda t: {
+            await svc.store.payments.mark_claim_reminded(
+                order_id, lambda o, reach=reach, minutes=minutes: members_messages(reach, lambda t: {
                     "text": t("payment.claim_overdue_notice", number=o.number, amount=t.money(o.total, o.currency),
                               minutes=minutes),
                     "parse_mode": "HTML",
@@ -308,13 +321,14 @@ class PaymentClock:
         for order_id in await svc.store.payments.overdue(at):
             order = await svc.store.orders.get(order_id)
             shop = await svc.store.shops.get(order.shop_id)
+            reach = await reach_of(svc, shop, buyer_id=order.buyer_id)
             claimed = order.payment_status == PaymentStatus.CLAIMED
 
-            async def messages(expired: Order, shop: Shop = shop, claimed: bool = claimed):
-                buyer = await to_buyer(svc, expired, lambda t: t(
+            def messages(expired: Order, shop: Shop = shop, claimed: bool = claimed, reach: Reach = reach):
+                buyer = buyer_messages(reach, lambda t: t(
                     "payment.claim_expired_buyer" if claimed else "payment.expired_buyer",
                     number=expired.number, shop=shop.name))
-                members = await to_members(svc, shop, lambda t: {
+                members = members_messages(reach, lambda t: {
                     "text": t("payment.claim_expired_notice" if claimed else "payment.expired_notice",
                               number=expired.number), "parse_mode": "HTML"})
                 return buyer + members

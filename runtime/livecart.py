@@ -22,7 +22,7 @@ from telegram.request import BaseRequest
 from core.config import Config
 from handlers.common import Services
 from handlers.menu import set_default_commands
-from handlers.notices import ORDER_NOTICE, digest_renderer, restock_notifier, variant_restock_notifier
+from handlers.notices import ORDER_NOTICE, digest_renderer, restock_renderer
 from handlers.order_card import card_recorder
 from handlers.payments import PaymentClock
 from handlers.registry import register
@@ -70,8 +70,7 @@ def build_application(config: Config, store: Store, request: BaseRequest | None 
     app = builder.build()
     app.bot_data["services"] = Services(config=config, store=store)
     register(app)
-    store.products.restock_listeners[:] = [restock_notifier(store, config)]
-    store.products.variant_restock_listeners[:] = [variant_restock_notifier(store, config)]
+    store.products.restock_renderer = restock_renderer(config)
     return app
 
 

@@ -32,7 +32,7 @@ class Store:
         self.flows = Flows(db)
         self.inbox = inbox  # a file of its own (storage/inbox.py)
         self.outbox = Outbox(db)
-        self.products = Products(db)
+        self.products = Products(db, self.outbox)
         self.variants = Variants(db, self.products)
         self.live = Live(db)
         self.orders = Orders(db, self.products, self.outbox, on_user_changed=self.users.forget)

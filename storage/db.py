@@ -31,6 +31,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+import traceback
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -207,6 +208,7 @@ class Database:
         self._owner: asyncio.Task[Any] | None = None  # the task whose transaction is open
         self._after_commit: list[Callable[[], None]] = []
         self.busy_waits = 0  # times a write found the file locked by another connection (tests, bench)
+        self._probe: asyncio.Handle | None = None  # fires if a transaction body lets the loop run
 
     def _pragmas(self, busy_ms: int) -> tuple[str, ...]:
         return (f"PRAGMA busy_timeout = {busy_ms}", "PRAGMA foreign_keys = ON",
@@ -332,6 +334,7 @@ class Database:
             await self._writer_gate.__aexit__()
             raise
         self._owner = task
+        self._probe = asyncio.get_running_loop().call_soon(_suspended_in_transaction, self, task)
         try:
             yield WriteTransaction(self._writer)
         except BaseException:
@@ -362,6 +365,9 @@ class Database:
                 self._writer.execute("ROLLBACK")
         finally:
             self._owner = None
+            if self._probe is not None:
+                self._probe.cancel()
+                self._probe = None
             callbacks, self._after_commit = self._after_commit, []
             await self._writer_gate.__aexit__()
         if commit:
@@ -393,6 +399,8 @@ class Database:
         """Rows found by key through an index (a handful), read on the event loop. Never a scan:
         anything that may read many rows belongs on fetch_all."""
         assert self._looker is not None, "database is not open"
+        if self._owner is not None and self._owner is asyncio.current_task():
+            _read_elsewhere_in_transaction(sql)  # sees the last commit, not this transaction's changes
         try:
             return self._looker.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:  # rare in WAL (a checkpoint resetting the log)
@@ -419,6 +427,31 @@ class Database:
 
     async def lookup_value(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
         return _value(await self.lookup_one(sql, params))
+
+# A transaction body runs only its own statements: nothing in it may let the event loop run (a Bot
+# API call, a read through another connection, handler code that awaits), since every other writer
+# waits meanwhile and the same code must later run on PostgreSQL's async drivers within a short
+# transaction. The writer arms a callback on the loop when a body starts; the loop can only run it
+# if the body suspends. Each such suspension is logged with where the body waited, and kept in
+# `suspensions` (tests fail on any: tests/conftest.py).
+suspensions: list[str] = []
+
+
+def _suspended_in_transaction(db: "Database", task: asyncio.Task[Any]) -> None:
+    db._probe = None  # noqa: SLF001
+    frames = task.get_stack()
+    where = " <- ".join(f"{'/'.join(f.f_code.co_filename.rsplit('/', 2)[-2:])}:{f.f_lineno} {f.f_code.co_name}"
+                        for f in reversed(frames[-6:]))
+    suspensions.append(where)
+    log.warning("a write transaction waited on something else while holding the writer: %s", where)
+
+
+def _read_elsewhere_in_transaction(sql: str) -> None:
+    frames = [f for f in traceback.extract_stack(limit=8)[:-2]]
+    where = " <- ".join(f"{'/'.join(f.filename.rsplit('/', 2)[-2:])}:{f.lineno} {f.name}" for f in reversed(frames))
+    suspensions.append(f"lookup in a transaction ({' '.join(sql.split())[:60]}): {where}")
+    log.warning("a write transaction read through the lookup connection: %s", where)
+
 
 def _first(rows: list[sqlite3.Row]) -> sqlite3.Row | None:
     return rows[0] if rows else None

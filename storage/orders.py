@@ -9,14 +9,14 @@ order instead of making another. Nothing is half-done: any item short rolls it a
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.orders import Status, steps_to
 from core.payments import Method, initial_status
 from storage.db import Database, fetch_one_in, WriteTransaction, now
 from storage.journal import journaled_read, journaled_write
-from storage.outbox import Outbox, Outgoing
+from storage.outbox import Outbox, Outgoing, rendered
 from storage.products import Products
 from storage.refunds import BUYER_CANCELLED, SHOP_CANCELLED, add_refund_in
 
@@ -203,7 +203,7 @@ class TooManyUnpaidUnits(OrderProblem):
 
 
 # Renders the messages an order change causes, stored with it in the outbox.
-Messages = Callable[[Order], Awaitable[Sequence[Outgoing]]]
+Messages = Callable[[Order], Sequence[Outgoing]]  # pure: see storage.outbox.rendered
 
 
 def _order(row: sqlite3.Row, items: Sequence[sqlite3.Row] = ()) -> Order:
@@ -304,7 +304,7 @@ class Orders:
                 await conn.execute("DELETE FROM flows WHERE user_id = ?", (buyer_id,))
             order = await self._load(conn, order_id)
             if messages is not None:
-                for message in await messages(order):
+                for message in rendered(messages(order)):
                     await self._outbox.enqueue(conn, message)
         self._on_user_changed(buyer_id)
         return order, True
@@ -465,7 +465,7 @@ class Orders:
                                         reason=BUYER_CANCELLED if actor_id == row["buyer_id"] else SHOP_CANCELLED)
             order = await self._load(conn, order_id)
             if messages is not None:
-                for message in await messages(order):
+                for message in rendered(messages(order)):
                     await self._outbox.enqueue(conn, message)
         return order
 

@@ -8,8 +8,9 @@ limits and records each outcome here.
 from __future__ import annotations
 
 import enum
+import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,18 @@ def _message(row: Any) -> OutboxMessage:
     return OutboxMessage(row["id"], row["chat_id"], row["method"], row["params"], row["attempts"],
                          row["kind"], row["shop_id"], row["ref"], Priority(row["priority"]), row["upload_field"],
                          row["fallback"])
+
+
+def rendered(messages: Any) -> Sequence[Outgoing]:
+    """What a storage call's message renderer returned, checked: the renderer runs inside the
+    transaction, so it must be a plain function over data gathered before (no I/O, nothing to
+    await). An async renderer is refused loudly rather than left unawaited."""
+    if inspect.isawaitable(messages):
+        if inspect.iscoroutine(messages):
+            messages.close()
+        raise TypeError("a message renderer must be a plain function (gather what it needs before the "
+                        "storage call; a transaction body awaits nothing else: storage/db.py)")
+    return messages
 
 
 class Outbox:

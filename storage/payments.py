@@ -14,7 +14,7 @@ from core.payments import Method, PaymentStatus, format_methods, parse_methods
 from storage.db import Database, fetch_one_in, now
 from storage.journal import journaled_read, journaled_write
 from storage.orders import Messages, Order, Orders
-from storage.outbox import Outbox
+from storage.outbox import Outbox, rendered
 from storage.refunds import PAID_AFTER_CANCEL, add_refund_in
 
 UNPAID = frozenset({PaymentStatus.AWAITING.value, PaymentStatus.CLAIMED.value})
@@ -88,7 +88,7 @@ class Payments:
                 return None
             order = await self._orders._load(conn, order_id)  # noqa: SLF001 - same store, same transaction
             if messages is not None:
-                for message in await messages(order):
+                for message in rendered(messages(order)):
                     await self._outbox.enqueue(conn, message)
         return order
 
@@ -129,7 +129,7 @@ class Payments:
             await add_refund_in(conn, order_id=order.id, shop_id=order.shop_id, amount=order.total,
                                 currency=order.currency, reason=PAID_AFTER_CANCEL, created_by=received_by)
             if messages is not None:
-                for message in await messages(order):
+                for message in rendered(messages(order)):
                     await self._outbox.enqueue(conn, message)
         return order
 
@@ -164,7 +164,7 @@ class Payments:
                                     currency=currency or order.currency, reason=PAID_AFTER_CANCEL,
                                     created_by=order.buyer_id)
             if messages is not None:
-                for message in await messages(order):
+                for message in rendered(messages(order)):
                     await self._outbox.enqueue(conn, message)
         return order, True
 

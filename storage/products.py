@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.stock import StockChange
 from storage.db import Database, fetch_one_in, WriteTransaction, now
 from storage.journal import journaled_read, journaled_write
+from storage.models import User
+from storage.outbox import Outbox, Outgoing
+from storage.users import USER_COLUMNS, user_from_row
 
 _COLUMNS = ("id, shop_id, name, price, stock, photo_file_id, description, per_buyer_limit, hidden, "
             "deleted_at, updated_at, variant_count")
@@ -58,14 +61,18 @@ class StockUpdate:
     before: int
 
 
+# The message telling one waiting buyer that a product (or one variant: its id and name) is back:
+# (product, variant id, variant name, shop name, buyer) -> message. Pure, with no I/O: it runs
+# inside the transaction that restocked, over what that transaction read itself.
+RestockRenderer = Callable[[Product, int | None, str | None, str, User], Outgoing]
+
+
 class Products:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: Outbox) -> None:
         self._db = db
-        # Called inside the transaction when a product's stock comes back from zero.
-        self.restock_listeners: list[Callable[[WriteTransaction, Product], Awaitable[None]]] = []
-        # Called inside the transaction when one variant's stock comes back from zero: (product,
-        # variant id, variant name).
-        self.variant_restock_listeners: list[Callable[[WriteTransaction, Product, int, str], Awaitable[None]]] = []
+        self._outbox = outbox
+        # Set by the bot (handlers/notices.py); without it waiters are kept, not told.
+        self.restock_renderer: RestockRenderer | None = None
 
     @journaled_write
     async def create(self, shop_id: int, name: str, price: int, stock: int,
@@ -170,9 +177,7 @@ class Products:
     async def variant_restocked_in(self, conn: WriteTransaction, product: Product, variant_id: int,
                                    name: str) -> None:
         """A variant's stock came back from zero: whoever waits for it hears it in this transaction."""
-        if product.on_sale:
-            for listener in self.variant_restock_listeners:
-                await listener(conn, product, variant_id, name)
+        await self._tell_waiters(conn, product, variant_id, name)
 
     async def restocked_in(self, conn: WriteTransaction, product_id: int) -> None:
         """The product's stock came back from zero (its variants' sum): the product's waiters hear it."""
@@ -181,10 +186,27 @@ class Products:
             await self._restocked(conn, _product(row))
 
     async def _restocked(self, conn: WriteTransaction, product: Product) -> None:
-        """Stock came back from zero: whoever listens (buyers waiting) hears it in this transaction."""
-        if product.on_sale:
-            for listener in self.restock_listeners:
-                await listener(conn, product)
+        """Stock came back from zero: whoever waits for it hears it in this transaction."""
+        await self._tell_waiters(conn, product, None, None)
+
+    async def _tell_waiters(self, conn: WriteTransaction, product: Product, variant_id: int | None,
+                            variant_name: str | None) -> None:
+        """Queue the back-in-stock message to each buyer waiting (told once: they stop waiting),
+        rendered from what this transaction reads itself (the waiters with their languages)."""
+        render = self.restock_renderer
+        if not product.on_sale or render is None:
+            return
+        shop = await fetch_one_in(conn, "SELECT name FROM shops WHERE id = ?", (product.shop_id,))
+        async with conn.execute(
+                """DELETE FROM restock_waiters WHERE product_id = ? AND coalesce(variant_id, 0) = ?
+                    RETURNING user_id""", (product.id, variant_id or 0)) as cur:
+            waiting = [r[0] for r in await cur.fetchall()]
+        for user_id in waiting:
+            user = await fetch_one_in(conn, f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
+            if user is None or user["blocked_at"]:
+                continue
+            await self._outbox.enqueue(conn, render(product, variant_id, variant_name, shop["name"] if shop else "",
+                                                    user_from_row(user)))
 
     @journaled_write
     async def soft_delete(self, product_id: int) -> bool:
@@ -199,13 +221,6 @@ class Products:
             await conn.execute("DELETE FROM cart_items WHERE product_id = ?", (product_id,))
             await conn.execute("DELETE FROM restock_waiters WHERE product_id = ?", (product_id,))
             return cur.rowcount > 0
-
-    async def take_waiters(self, conn: WriteTransaction, product_id: int, variant_id: int | None = None) -> list[int]:
-        """The buyers waiting for this product (or one of its variants) to be back, removed as they
-        are returned (told once)."""
-        async with conn.execute("DELETE FROM restock_waiters WHERE product_id = ? AND coalesce(variant_id, 0) = ? "
-                                "RETURNING user_id", (product_id, variant_id or 0)) as cur:
-            return [r[0] for r in await cur.fetchall()]
 
     @journaled_write
     async def add_waiter(self, product_id: int, user_id: int, variant_id: int | None = None) -> bool:

@@ -8,12 +8,12 @@ the transaction of the change that causes it (a cancellation, a payment arriving
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from storage.db import Database, WriteTransaction, fetch_one_in, now
 from storage.journal import journaled_read, journaled_write
-from storage.outbox import Outbox, Outgoing
+from storage.outbox import Outbox, Outgoing, rendered
 
 BUYER_CANCELLED = "buyer_cancelled"
 SHOP_CANCELLED = "shop_cancelled"
@@ -82,7 +82,7 @@ class Refunds:
 
     @journaled_write
     async def settle_order(self, order_id: int, user_id: int,
-                           messages: Callable[[Refund], Awaitable[Sequence[Outgoing]]] | None = None) -> list[Refund]:
+                           messages: Callable[[Refund], Sequence[Outgoing]] | None = None) -> list[Refund]:
         """Mark the order's open refunds sent back (by `user_id`), with the messages that says;
         [] if none was open."""
         async with self._db.write() as conn:
@@ -92,7 +92,7 @@ class Refunds:
                 settled = [_refund(r) for r in await cur.fetchall()]
             if messages is not None:
                 for refund in settled:
-                    for message in await messages(refund):
+                    for message in rendered(messages(refund)):
                         await self._outbox.enqueue(conn, message)
         return settled
 

@@ -11,8 +11,14 @@ from storage.models import User
 _COLUMNS = "id, first_name, username, language_code, language, current_shop_id, blocked_at, phone, recipient, address"
 
 
-def _user(row: sqlite3.Row) -> User:
+USER_COLUMNS = _COLUMNS  # for another repository reading a user inside its own transaction
+
+
+def user_from_row(row: sqlite3.Row) -> User:
     return User(**{key: row[key] for key in row.keys()})
+
+
+_user = user_from_row
 
 
 class Users:
