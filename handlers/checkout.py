@@ -31,7 +31,6 @@ from handlers.flows import REMOVE_KEYBOARD, register_flow
 from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants, tapped_product, tapped_variant
 from handlers.notices import method_name, new_order_notices, reach_of
 from handlers.payments import available_methods, payment_messages
-from runtime import metrics
 from storage.models import Flow, Shop
 from storage.outbox import Outgoing, Priority
 from storage.orders import (
@@ -165,7 +164,7 @@ async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop
     place to its sold-out state (with "notify me"), one edit and no further steps."""
     query = update.callback_query
     if isinstance(problem, SoldOut) and problem.left == 0 and card_slot is not None:
-        metrics.buyer_told("buyer.sold_out")
+        services(context).told("buyer.sold_out")
         product = await services(context).store.products.get(problem.product_id)
         if product is not None:
             await query.answer(who.t.plain("buyer.sold_out_toast", name=problem.name))
@@ -496,7 +495,7 @@ def problem_text(t: Translator, problem: OrderProblem, *, plain: bool = False) -
     say = t.plain if plain else t
     if isinstance(problem, SoldOut):
         if problem.left == 0:
-            metrics.buyer_told("checkout.sold_out")
+            svc.told("checkout.sold_out")
             return say("checkout.sold_out", name=problem.name)
         return say("checkout.only_left", name=problem.name, left=problem.left)
     if isinstance(problem, LimitReached):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,9 @@ class Services:
     config: Config
     store: Store
     bot_username: str = ""
+    # What a buyer was told, by catalog key ("buyer.sold_out"), for the runtime's metrics: handlers
+    # do not import runtime/ (it imports them), so the runtime hands its counter in here.
+    told: Callable[[str], None] = lambda key: None
 
 
 def services(context: Context) -> Services:

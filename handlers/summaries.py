@@ -552,7 +552,7 @@ class SummaryScheduler:
         except Exception:
             log.exception("could not make the daily summary of shop %d; skipping it for %s", shop_id, local_date)
             messages, error = SummaryMessages(None, None, ()), "failed"
-        async with store.db.write() as conn:
+        async with store.transaction() as conn:
             run = await store.summaries.claim(conn, SHOP, shop.id, local_date, shop.owner_id, delivered=True,
                                               error=error)
             if run is not None:
@@ -576,7 +576,7 @@ class SummaryScheduler:
         for admin_id in waiting:
             admin = await store.users.get(admin_id)
             t = translator_for(admin, config) if admin is not None else translator(config.language)
-            async with store.db.write() as conn:
+            async with store.transaction() as conn:
                 run = await store.summaries.claim(conn, OPERATOR, admin_id, local.date, admin_id, delivered=True)
                 if run is not None:
                     for params in operator_texts(t, report):
@@ -589,7 +589,7 @@ class SummaryScheduler:
         to the outbox now, like new ones."""
         store = self._store
         for run in await store.summaries.undelivered():
-            async with store.db.write() as conn:
+            async with store.transaction() as conn:
                 await store.summaries.mark_delivered(conn, run.id)
                 await queue_summary(store, conn, run.chat_id, run.photo, run.chart, run.follow_up)
 

@@ -68,7 +68,7 @@ def build_application(config: Config, store: Store, request: BaseRequest | None 
         updates_request = updates_request or TelegramRequest(connection_pool_size=2)
     builder = builder.request(request).get_updates_request(updates_request or request)
     app = builder.build()
-    app.bot_data["services"] = Services(config=config, store=store)
+    app.bot_data["services"] = Services(config=config, store=store, told=metrics.buyer_told)
     register(app)
     store.products.restock_renderer = restock_renderer(config)
     return app

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from storage.db import Database
+from storage.db import Database, WriteTransaction
 from storage.flows import Flows
 from storage.holds import Holds
 from storage.inbox import Inbox
@@ -43,6 +44,14 @@ class Store:
         self.refunds = Refunds(db, self.outbox)
         self.summaries = Summaries(db)
         self.vitals = VitalSigns(db, inbox.db)
+
+    def transaction(self) -> AbstractAsyncContextManager[WriteTransaction]:
+        """The one way for a handler or job to change several things together:
+        `async with store.transaction() as tx:`, then the repositories' methods that take `tx`
+        (`summaries.claim(tx, ...)`, `outbox.enqueue(tx, ...)`), each statement awaited. The body
+        runs only its own statements: no Bot API call, no other read, no handler code (storage/db.py
+        checks it). A single change has a repository method of its own, which opens one itself."""
+        return self.db.write()
 
     @classmethod
     async def open(cls, path: str | Path) -> "Store":
