@@ -176,6 +176,7 @@ async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop
         await query.answer(problem_text(who.t, problem, plain=True), show_alert=True)
         return
     await query.answer()
+    count_sold_out(context, problem)
     await show(update, problem_text(who.t, problem),
                keyboard([[button(who.t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]]))
 
@@ -481,6 +482,7 @@ async def on_confirm(update: Update, context: Context) -> None:
     except OrderProblem as problem:  # nothing ordered: the checkout ends and its held units go back
         await store.holds.release(who.id, token, end_conversation=True)
         await query.answer()
+        count_sold_out(context, problem)
         await show(update, problem_text(who.t, problem), keyboard([[button(who.t.plain("buyer.button_catalog"),
                                                                            "b.shop", shop.id, 0)]]))
         return
@@ -490,12 +492,17 @@ async def on_confirm(update: Update, context: Context) -> None:
         log.warning("order #%d placed, but its toast could not be shown: %s", order.number, exc)
 
 
+def count_sold_out(context: Context, problem: OrderProblem) -> None:
+    """For the metrics: a buyer told at checkout that what they wanted is sold out."""
+    if isinstance(problem, SoldOut) and problem.left == 0:
+        services(context).told("checkout.sold_out")
+
+
 def problem_text(t: Translator, problem: OrderProblem, *, plain: bool = False) -> str:
     """Why an order cannot be placed, in the buyer's language (`plain`: for an alert, no HTML)."""
     say = t.plain if plain else t
     if isinstance(problem, SoldOut):
         if problem.left == 0:
-            svc.told("checkout.sold_out")
             return say("checkout.sold_out", name=problem.name)
         return say("checkout.only_left", name=problem.name, left=problem.left)
     if isinstance(problem, LimitReached):
