@@ -191,7 +191,7 @@ def parse_rows(rows: list[list[object]]) -> Waybills:
     """Rows of a sheet: a header row (among the first five) naming the order-number and tracking
     columns (the carrier column is optional), then one waybill a row."""
     texts = [[_cell_text(c) for c in row] for row in rows]
-    for header_at, header in enumerate(texts[:5]):
+    for header_at, header in enumerate(texts[:5]):  # noqa: B007 - the header row found is used after the loop
         columns = _header_columns(header)
         if Column.ORDER in columns and Column.TRACKING in columns:
             break

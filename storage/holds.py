@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import Database, WriteTransaction, fetch_one_in, now
+from storage.db import Database, WriteTransaction, now
 from storage.flows import save_flow_in
 from storage.journal import journaled_write
 from storage.models import Flow
