@@ -6,7 +6,7 @@ from telegram import Update
 
 from core.i18n import Safe
 from handlers.checkout import begin, checkout_item, items_text
-from handlers.common import Actor, Context, actor, button, keyboard, parse_callback, present, reply, services
+from handlers.common import Actor, Context, actor, button, keyboard, present, reply, services
 from handlers.landing import max_quantity, tapped_product, tapped_variant
 from storage.models import Shop
 from storage.orders import line_name
@@ -46,7 +46,7 @@ async def cart_command(update: Update, context: Context) -> None:
 
 async def on_show_cart(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     shop = await services(context).store.shops.get(data.id(0)) if data and data.id(0) else None
     page = (data.page(1) or 0) if data else 0
     if shop is None:
@@ -113,7 +113,7 @@ async def show_cart(update: Update, context: Context, who: Actor, shop: Shop, ot
 async def on_set_quantity(update: Update, context: Context) -> None:
     """− / + / 🗑 on a cart line."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     shop_id, product_id, quantity = (data.id(0), data.id(1), data.quantity(2, low=0)) if data else (None,) * 3
     product = await store.products.get(product_id) if product_id else None
@@ -135,7 +135,7 @@ async def on_set_quantity(update: Update, context: Context) -> None:
 async def on_checkout(update: Update, context: Context) -> None:
     """Checkout from the cart: all items are placed together or not at all."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     shop_id = data.id(0) if data else None
     lines = await store.carts.lines(who.id, shop_id) if shop_id else []

@@ -20,8 +20,7 @@ from core.money import PriceError, PriceProblem, parse_price
 from core.stock import StockError, StockProblem, parse_stock, parse_stock_change
 from core.text import TextProblem, TextRefused, accept_text
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, parse_callback,
-    present, reply, services,
+    Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, present, reply, services,
 )
 from handlers.flows import register_flow, register_photo_outside_flow
 from storage.models import Flow, Membership, Shop
@@ -144,7 +143,7 @@ async def product_for(update: Update, context: Context, who: Actor, product_id: 
 async def _tapped(update: Update, context: Context, who: Actor, *, manage: bool
                   ) -> tuple[Product, Membership] | None:
     """The product named by the tapped button's first argument, if the user may see (or manage) it."""
-    data = parse_callback(update)
+    data = context.button
     return await product_for(update, context, who, data.id(0) if data else None, manage=manage)
 
 
@@ -327,7 +326,7 @@ def _price_choices_markup(t: Translator, shop: Shop, choices: list[list]):
 async def on_price_choice(update: Update, context: Context) -> None:
     """The merchant says which number of an ambiguous caption is the price."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     flow = await store.flows.get(who.id)
     index = data.opt_int(0) if data else None
@@ -416,7 +415,7 @@ def _skip_markup(t: Translator, step: str):
 async def on_skip(update: Update, context: Context) -> None:
     """The Skip button on the photo or description step."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     flow = await store.flows.get(who.id)
     if flow is None or flow.name != FLOW_ADD or data is None or not data.args or data.args[0] != flow.step:
@@ -446,7 +445,7 @@ async def _finish_add(update: Update, context: Context, who: Actor, data: dict) 
 async def list_products(update: Update, context: Context) -> None:
     """/products (or its button): one page of the current shop's products."""
     who = await actor(update, context)
-    data = parse_callback(update) if update.callback_query else None
+    data = context.button if update.callback_query else None
     page = (data.page(0) or 0) if data else 0
     if update.callback_query:
         await update.callback_query.answer()
@@ -492,7 +491,7 @@ async def view_product(update: Update, context: Context) -> None:
 async def start_edit(update: Update, context: Context) -> None:
     """An edit button: ask for the new value, showing the current one."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     field = data.args[1] if data and len(data.args) > 1 else None
     if field not in EDIT_PROMPTS:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
@@ -583,7 +582,7 @@ async def remove_description(update: Update, context: Context) -> None:
 async def set_visibility(update: Update, context: Context) -> None:
     """Hide / Show: a hidden product is not offered to buyers; its links say so politely."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     found = await product_for(update, context, who, data.id(0) if data else None, manage=True)
     hide = data.opt_int(1, 0, 1) if data else None
     if found is None:

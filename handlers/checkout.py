@@ -25,7 +25,7 @@ from core.i18n import N_, Safe, Translator
 from core.payments import PREPAID, Method, PaymentStatus
 from core.telegram_text import fit_lines
 from handlers.common import (
-    Actor, Context, actor, button, edit_message, keyboard, message_text, parse_callback, reply, services, show,
+    Actor, Context, actor, button, edit_message, keyboard, message_text, reply, services, show,
 )
 from handlers.flows import REMOVE_KEYBOARD, register_flow
 from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants, tapped_product, tapped_variant
@@ -106,7 +106,7 @@ async def on_buy_now(update: Update, context: Context) -> None:
     if not ok:
         return
     variant_id = variant.id if variant is not None else None
-    data = parse_callback(update)
+    data = context.button
     seen_price = data.opt_int(3) if data else None  # the price on the button the buyer tapped
     seen = {_seen_key(product.id, variant_id): seen_price} if seen_price is not None else {}
     await begin(update, context, who, product.shop_id, [checkout_item(product.id, quantity, slot or None, variant_id)],
@@ -199,7 +199,7 @@ async def checkout_of_tap(update: Update, context: Context, who: Actor, *steps: 
 
     Checkout buttons carry their checkout's token as the last argument, so a stale button of an
     earlier checkout never touches the current one; it is answered with what became of it."""
-    data = parse_callback(update)
+    data = context.button
     token = data.args[-1] if data and data.args else None
     store = services(context).store
     flow = await store.flows.get(who.id)
@@ -420,7 +420,7 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
 async def on_pick_method(update: Update, context: Context) -> None:
     """A payment method button on the confirmation: tick it."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     flow = await checkout_of_tap(update, context, who, "confirm")
     if flow is None:
         return
@@ -437,7 +437,7 @@ async def on_pick_method(update: Update, context: Context) -> None:
 async def on_confirm(update: Update, context: Context) -> None:
     """Confirm: place the order (once, however often this is tapped or delivered)."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     token = data.args[0] if data and data.args else None
     svc = services(context)
     store = svc.store

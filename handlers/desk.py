@@ -17,7 +17,7 @@ from core.orders import OPEN, AwaitingPayment, IllegalTransition, Status, may_sh
 from core.text import TextRefused, accept_text, clean_text, shorten
 from core.tracking import parse_shipment
 from handlers.common import (
-    Actor, Context, Services, actor, button, current_membership, keyboard, message_text, parse_callback, present,
+    Actor, Context, Services, actor, button, current_membership, keyboard, message_text, present,
     reply, services,
 )
 from handlers import order_card
@@ -136,7 +136,7 @@ def _is_order_card(message, order: Order) -> bool:
 
 async def on_view(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
@@ -174,7 +174,7 @@ async def on_delivered(update: Update, context: Context) -> None:
 
 async def _simple_step(update: Update, context: Context, wanted: Status) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
@@ -206,7 +206,7 @@ async def on_cancel(update: Update, context: Context) -> None:
 
 async def _ask(update: Update, context: Context, wanted: Status) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
@@ -268,7 +268,7 @@ async def on_ship_without_tracking(update: Update, context: Context) -> None:
     """The prompt's button: ship with no tracking number. The tap is answered once, after the
     step, so a refusal (the order shipped or was cancelled meanwhile) still gets its alert."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     found = await order_for_member(update, context, who, data.id(0) if data else None)
     if found is None:
         return
@@ -329,7 +329,7 @@ async def orders_command(update: Update, context: Context) -> None:
 
 async def on_list(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     code = data.args[0] if data and data.args else None
     page = data.page(1) if data else None
     membership = await current_membership(who, context)
@@ -374,7 +374,7 @@ def _order_buttons(t: Translator, orders: list[Order], code: str = "new") -> lis
 async def on_range(update: Update, context: Context) -> None:
     """The digest's button: the orders #first..#last."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     shop_id, first, last = (data.id(0), data.id(1), data.id(2)) if data else (None, None, None)
     membership = await store.shops.membership(who.id, shop_id) if shop_id else None

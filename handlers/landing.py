@@ -15,7 +15,7 @@ from core.i18n import Translator
 from core.links import LinkTarget, PayloadError, decode
 from handlers.staff import accept_invite
 from handlers.common import (
-    Actor, Context, Keyboard, actor, button, keyboard, parse_callback, present, reply, services, show,
+    Actor, Context, Keyboard, actor, button, keyboard, present, reply, services, show,
 )
 from storage.models import Shop
 from storage.products import Product
@@ -220,7 +220,7 @@ async def show_catalog(update: Update, context: Context, who: Actor, shop: Shop,
 async def on_catalog(update: Update, context: Context) -> None:
     """The "Shop catalog" button (and its pages)."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     shop = await services(context).store.shops.get(data.id(0)) if data and data.id(0) else None
     page = data.page(1) if data else None
     if shop is None or page is None or page < 0:
@@ -233,7 +233,7 @@ async def on_catalog(update: Update, context: Context) -> None:
 async def on_open_product(update: Update, context: Context) -> None:
     """A product in the catalog (or in a restock note): its card."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     product = await store.products.get(data.id(0)) if data and data.id(0) else None
     slot = (data.slot(1) or 0) if data else 0
@@ -249,7 +249,7 @@ async def on_open_product(update: Update, context: Context) -> None:
 async def tapped_product(update: Update, context: Context, who: Actor) -> tuple[Product, int, int] | None:
     """A card button `action:product:quantity:slot` for a product still on sale: (product,
     quantity, slot); otherwise the tap is answered with why not and None returned."""
-    data = parse_callback(update)
+    data = context.button
     product_id = data.id(0) if data else None
     product = await services(context).store.products.get(product_id) if product_id else None
     quantity, slot = (data.quantity(1), data.slot(2)) if data else (None, None)
@@ -272,7 +272,7 @@ async def tapped_variant(update: Update, context: Context, who: Actor, product: 
     with why not and (False, None) returned."""
     if not product.has_variants:
         return True, None
-    data = parse_callback(update)
+    data = context.button
     variant_id = data.id(VARIANT_ARG.get(data.action, 3)) if data else None
     variant = await services(context).store.variants.get(variant_id) if variant_id else None
     if variant is None or variant.product_id != product.id or not variant.on_sale:
@@ -284,7 +284,7 @@ async def tapped_variant(update: Update, context: Context, who: Actor, product: 
 async def on_pick_variant(update: Update, context: Context) -> None:
     """A variant button on a card (`product:variant:slot`): tick it; a sold-out one is not picked."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     product = await store.products.get(data.id(0)) if data and data.id(0) else None
     variant = await store.variants.get(data.id(1)) if data and data.id(1) else None
@@ -355,7 +355,7 @@ async def on_noop(update: Update, context: Context) -> None:
 async def on_notify_when_back(update: Update, context: Context) -> None:
     """Sold out: remember the buyer and tell them once when stock returns."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     product = await store.products.get(data.id(0)) if data and data.id(0) else None
     if product is None or not product.on_sale:

@@ -17,7 +17,7 @@ from core.i18n import Translator, translator
 from core.links import shop_link, slot_link
 from core.text import clean_text, shorten
 from handlers.common import (
-    Actor, Context, actor, button, chunks, current_membership, keyboard, parse_callback, present, reply, services,
+    Actor, Context, actor, button, chunks, current_membership, keyboard, present, reply, services,
     session_title,
 )
 from handlers.images import send_image
@@ -51,7 +51,7 @@ async def _slot_tap(update: Update, context: Context) -> tuple[Actor, Membership
     membership = await _owned_shop(update, context, who)
     if membership is None:
         return None
-    data = parse_callback(update)
+    data = context.button
     slot = data.opt_int(0, 1, MAX_SLOTS) if data else None
     if slot is None:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
@@ -152,7 +152,7 @@ async def pick_product(update: Update, context: Context) -> None:
     if tapped is None:
         return
     who, membership, slot = tapped
-    page = parse_callback(update).page(1)
+    page = context.button.page(1)
     if page is None:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
@@ -181,7 +181,7 @@ async def pin_product(update: Update, context: Context) -> None:
     if tapped is None:
         return
     who, membership, slot = tapped
-    product_id = parse_callback(update).id(1)
+    product_id = context.button.id(1)
     store = services(context).store
     product = await store.products.get(product_id) if product_id else None
     if product is None or product.shop_id != membership.shop.id or product.deleted:
@@ -195,7 +195,7 @@ async def pin_product(update: Update, context: Context) -> None:
 async def put_on_next_free(update: Update, context: Context) -> None:
     """From a product's view: put it on the lowest empty link."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     product = await store.products.get(data.id(0)) if data and data.id(0) else None
     membership = await store.shops.membership(who.id, product.shop_id) if product else None
@@ -246,7 +246,7 @@ async def swap_from(update: Update, context: Context) -> None:
 async def swap_slots(update: Update, context: Context) -> None:
     who = await actor(update, context)
     membership = await _owned_shop(update, context, who)
-    data = parse_callback(update)
+    data = context.button
     if membership is None:
         return
     a, b = (data.opt_int(0, 1, MAX_SLOTS), data.opt_int(1, 1, MAX_SLOTS)) if data else (None, None)

@@ -7,7 +7,7 @@ from telegram import Update
 from core.i18n import N_, Safe, Translator
 from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
 from core.orders import IllegalTransition, Status, buyer_may
-from handlers.common import Context, actor, button, keyboard, parse_callback, present, services
+from handlers.common import Context, actor, button, keyboard, present, services
 from handlers.notices import members_messages, order_item_lines, payment_line, reach_of, refund_due, settle_markup
 from storage.orders import Order
 
@@ -69,7 +69,7 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
 
 async def _own_order(update: Update, context: Context) -> Order | None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     order = await services(context).store.orders.get(data.id(0)) if data and data.id(0) else None
     if order is None or order.buyer_id != who.id:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)

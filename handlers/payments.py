@@ -25,7 +25,7 @@ from core.orders import Status
 from core.payments import Method, PaymentStatus, invoice_payload, order_id_from_payload
 from core.text import clean_text
 from handlers.common import (
-    Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, parse_callback, present,
+    Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, present,
     reply, services,
 )
 from handlers.flows import register_flow
@@ -88,7 +88,7 @@ def payment_messages(config: Config, settings: PaymentSettings, order: Order, sh
 async def on_claim(update: Update, context: Context) -> None:
     """"I have paid": the shop is asked to check; a screenshot may follow."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     svc = services(context)
     order = await svc.store.orders.get(data.id(0)) if data and data.id(0) else None
     if order is None or order.buyer_id != who.id:
@@ -147,7 +147,7 @@ async def on_not_received(update: Update, context: Context) -> None:
 
 async def _merchant_verdict(update: Update, context: Context, *, received: bool) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     svc = services(context)
     order = await svc.store.orders.get(data.id(0)) if data and data.id(0) else None
     membership = await svc.store.shops.membership(who.id, order.shop_id) if order else None
@@ -259,7 +259,7 @@ def late_payment_messages(reach: Reach, order: Order, shop: Shop, amount: int, c
 async def on_settle_refund(update: Update, context: Context) -> None:
     """"Refund sent": the owner marks the order's refunds due as settled; the buyer hears it."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     svc = services(context)
     order = await svc.store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
     membership = await svc.store.shops.membership(who.id, order.shop_id) if order else None
@@ -367,7 +367,7 @@ async def show_payment_settings(update: Update, context: Context, who: Actor, sh
 
 async def _owned_shop(update: Update, context: Context, who: Actor):
     """The shop a settings button names (its first argument), if the user owns it."""
-    data = parse_callback(update)
+    data = context.button
     shop_id = data.id(0) if data else None
     membership = await services(context).store.shops.membership(who.id, shop_id) if shop_id else None
     if membership is None or not membership.is_owner:
@@ -399,7 +399,7 @@ async def on_toggle_method(update: Update, context: Context) -> None:
     if shop is None:
         return
     try:
-        method = Method(parse_callback(update).args[1])
+        method = Method(context.button.args[1])
     except (IndexError, ValueError):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
@@ -419,7 +419,7 @@ async def on_timeout(update: Update, context: Context) -> None:
     shop = await _owned_shop(update, context, who)
     if shop is None:
         return
-    minutes = parse_callback(update).opt_int(1)
+    minutes = context.button.opt_int(1)
     if minutes not in TIMEOUT_CHOICES:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return

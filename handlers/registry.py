@@ -9,7 +9,7 @@ from telegram.ext import (
     Application, CallbackQueryHandler, CommandHandler, MessageHandler, PreCheckoutQueryHandler, TypeHandler, filters,
 )
 
-from handlers.common import Context, parse_callback
+from handlers.common import Context
 from handlers import (
     abuse, bulk_ship, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
     start,
@@ -40,7 +40,7 @@ class ButtonRouter:
         self._routes[action] = callback
 
     async def __call__(self, update: Update, context: Context) -> None:
-        data = parse_callback(update)
+        data = context.button
         callback = self._routes.get(data.action, self._fallback) if data is not None else self._fallback
         await callback(update, context)
 

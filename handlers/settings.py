@@ -23,7 +23,7 @@ from core.summary import (
 )
 from core.text import shorten
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, message_text, parse_callback, present, reply,
+    Actor, Context, actor, button, current_membership, keyboard, message_text, present, reply,
     services,
 )
 from handlers.flows import register_flow
@@ -126,7 +126,7 @@ async def on_show(update: Update, context: Context) -> None:
 async def on_ask(update: Update, context: Context) -> None:
     """A settings button: ask for the new value."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     shop_id = data.id(0) if data else None
     step = data.args[1] if data and len(data.args) > 1 else None
     if shop_id is None or step not in PROMPTS:
@@ -155,7 +155,7 @@ async def _ask(update: Update, context: Context, who: Actor, shop: Shop, step: s
 async def on_zone_picked(update: Update, context: Context) -> None:
     """A time zone button."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     shop_id, index = (data.id(0), data.opt_int(1)) if data else (None, None)
     if shop_id is None or index is None or not 0 <= index < len(COMMON_ZONES):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
@@ -171,7 +171,7 @@ async def on_zone_picked(update: Update, context: Context) -> None:
 async def on_toggle(update: Update, context: Context) -> None:
     """Turn the daily summary on or off (the button says which)."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     shop_id, wanted = (data.id(0), data.opt_int(1)) if data else (None, None)
     if shop_id is None or wanted not in (0, 1):
         await update.callback_query.answer(who.t.plain("common.stale_button"))

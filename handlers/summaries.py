@@ -33,7 +33,7 @@ from core.summary import (
 )
 from core.text import shorten
 from handlers.common import (
-    Context, actor, button, chunks, current_membership, keyboard, parse_callback, reply, services, session_title,
+    Context, actor, button, chunks, current_membership, keyboard, reply, services, session_title,
     translator_for,
 )
 from storage import Store
@@ -369,7 +369,7 @@ async def summary_command(update: Update, context: Context) -> None:
 async def on_period(update: Update, context: Context) -> None:
     """A period button under a summary: re-checks that the user belongs to that shop."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     shop_id = data.id(0) if data else None
     kind = data.args[1] if data and len(data.args) > 1 else None
@@ -460,7 +460,7 @@ async def admin_command(update: Update, context: Context) -> None:
 
 async def on_admin_period(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     kind = data.args[0] if data and data.args else None
     if who.id not in services(context).config.admins or kind not in PERIODS:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)

@@ -17,7 +17,7 @@ from handlers.catalog import (
     NAME_MAX, STOCK_PROBLEMS, Checked, _problem_text, check_name, check_price, check_stock, product_for,
     show_product,
 )
-from handlers.common import Actor, Context, actor, button, keyboard, message_text, parse_callback, reply, services, show
+from handlers.common import Actor, Context, actor, button, keyboard, message_text, reply, services, show
 from handlers.flows import register_flow
 from storage.models import Flow, Membership, Shop
 from storage.products import Product
@@ -84,7 +84,7 @@ async def show_variant(update: Update, context: Context, who: Actor, variant: Va
 async def on_view(update: Update, context: Context) -> None:
     """A variant's button on the product view: its own view."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     found = await _variant_for(update, context, who, data.id(0) if data else None)
     if found is None:
         return
@@ -96,7 +96,7 @@ async def on_view(update: Update, context: Context) -> None:
 async def on_add(update: Update, context: Context) -> None:
     """➕ Option on the product view: ask for the new variant in one line."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     found = await product_for(update, context, who, data.id(0) if data else None, manage=True)
     if found is None:
         return
@@ -107,7 +107,7 @@ async def on_add(update: Update, context: Context) -> None:
 
 async def on_start_edit(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     field = data.args[1] if data and len(data.args) > 1 else None
     if field not in EDIT_PROMPTS:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
@@ -183,7 +183,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
 async def on_visibility(update: Update, context: Context) -> None:
     """Hide / Show a variant: a hidden one is not on the card; its orders stand."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     found = await _variant_for(update, context, who, data.id(0) if data else None)
     hide = data.opt_int(1, 0, 1) if data else None
     if found is None:
@@ -199,7 +199,7 @@ async def on_visibility(update: Update, context: Context) -> None:
 
 async def on_ask_delete(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     found = await _variant_for(update, context, who, data.id(0) if data else None)
     if found is None:
         return
@@ -213,7 +213,7 @@ async def on_ask_delete(update: Update, context: Context) -> None:
 async def on_confirm_delete(update: Update, context: Context) -> None:
     """Delete a variant, unless orders of it still wait to ship (then say which)."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     found = await _variant_for(update, context, who, data.id(0) if data else None)
     if found is None:
         return

@@ -20,7 +20,7 @@ from telegram.ext import Application, Defaults
 from telegram.request import BaseRequest
 
 from core.config import Config
-from handlers.common import Services
+from handlers.common import CONTEXT_TYPES, Services
 from handlers.menu import set_default_commands
 from handlers.notices import ORDER_NOTICE, digest_renderer, restock_renderer
 from handlers.order_card import card_recorder
@@ -60,6 +60,7 @@ def build_application(config: Config, store: Store, request: BaseRequest | None 
         .base_url(config.api_base_url)
         .base_file_url(config.file_base_url)
         .updater(None)  # we fetch updates ourselves (runtime/polling.py), storing them first
+        .context_types(CONTEXT_TYPES)  # context.services, context.actor, context.button
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .rate_limiter(LivecartRateLimiter(pacer or Pacer(config.limits)))
     )
