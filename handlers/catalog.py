@@ -19,6 +19,7 @@ from core.links import product_link
 from core.money import PriceError, PriceProblem, parse_price
 from core.stock import StockError, StockProblem, parse_stock, parse_stock_change
 from core.text import TextProblem, TextRefused, accept_text
+from handlers.guards import product_for
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, present, reply, services,
 )
@@ -125,26 +126,11 @@ async def managed_shop(update: Update, context: Context, who: Actor) -> Membersh
     return membership
 
 
-async def product_for(update: Update, context: Context, who: Actor, product_id: int | None,
-                      *, manage: bool) -> tuple[Product, Membership] | None:
-    """The product named by a button, if the user is its shop's owner (or staff, to view)."""
-    store = services(context).store
-    product = await store.products.get(product_id) if product_id else None
-    membership = await store.shops.membership(who.id, product.shop_id) if product else None
-    if product is None or membership is None or (manage and not membership.is_owner):
-        await _refuse(update, who, N_("common.not_allowed"))
-        return None
-    if product.deleted:
-        await _refuse(update, who, N_("catalog.product_gone"))
-        return None
-    return product, membership
-
-
 async def _tapped(update: Update, context: Context, who: Actor, *, manage: bool
                   ) -> tuple[Product, Membership] | None:
     """The product named by the tapped button's first argument, if the user may see (or manage) it."""
     data = context.button
-    return await product_for(update, context, who, data.id(0) if data else None, manage=manage)
+    return await product_for(update, context, data.id(0) if data else None, manage=manage)
 
 
 async def _refuse(update: Update, who: Actor, key: str, *, with_open_shop: bool = False) -> None:
@@ -496,7 +482,7 @@ async def start_edit(update: Update, context: Context) -> None:
     if field not in EDIT_PROMPTS:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
-    found = await product_for(update, context, who, data.id(0), manage=True)
+    found = await product_for(update, context, data.id(0), manage=True)
     if found is None:
         return
     product, membership = found
@@ -523,7 +509,7 @@ async def start_edit(update: Update, context: Context) -> None:
 async def on_edit_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     """The new value for the field being edited."""
     store = services(context).store
-    found = await product_for(update, context, who, flow.data.get("product"), manage=True)
+    found = await product_for(update, context, flow.data.get("product"), manage=True)
     if found is None:
         await store.flows.clear(who.id)
         return
@@ -583,7 +569,7 @@ async def set_visibility(update: Update, context: Context) -> None:
     """Hide / Show: a hidden product is not offered to buyers; its links say so politely."""
     who = await actor(update, context)
     data = context.button
-    found = await product_for(update, context, who, data.id(0) if data else None, manage=True)
+    found = await product_for(update, context, data.id(0) if data else None, manage=True)
     hide = data.opt_int(1, 0, 1) if data else None
     if found is None:
         return

@@ -16,6 +16,7 @@ from core.i18n import N_, Translator, escape
 from core.orders import OPEN, AwaitingPayment, IllegalTransition, Status, may_ship, next_steps
 from core.text import TextRefused, accept_text, clean_text, shorten
 from core.tracking import parse_shipment
+from handlers.guards import order_for_member
 from handlers.common import (
     Actor, Context, Services, actor, button, current_membership, keyboard, message_text, present,
     reply, services,
@@ -41,21 +42,6 @@ FILTER_NAMES = {
 REASON_MAX = 200
 TRACKING_MAX = 100
 log = logging.getLogger(__name__)
-
-
-async def order_for_member(update: Update, context: Context, who: Actor, order_id: int | None
-                           ) -> tuple[Order, Membership] | None:
-    """The order, if the user is the owner or staff of its shop; otherwise refuse and None."""
-    store = services(context).store
-    order = await store.orders.get(order_id) if order_id else None
-    membership = await store.shops.membership(who.id, order.shop_id) if order else None
-    if order is None or membership is None:
-        if update.callback_query:
-            await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
-        else:
-            await reply(update, who.t("common.not_allowed"))
-        return None
-    return order, membership
 
 
 async def render_card(context: Context, who: Actor, order: Order, shop: Shop, back: str = "new",
@@ -137,7 +123,7 @@ def _is_order_card(message, order: Order) -> bool:
 async def on_view(update: Update, context: Context) -> None:
     who = await actor(update, context)
     data = context.button
-    found = await order_for_member(update, context, who, data.id(0) if data else None)
+    found = await order_for_member(update, context, data.id(0) if data else None)
     if found is None:
         return
     back = data.args[1] if len(data.args) > 1 and data.args[1] in FILTERS else "new"
@@ -175,7 +161,7 @@ async def on_delivered(update: Update, context: Context) -> None:
 async def _simple_step(update: Update, context: Context, wanted: Status) -> None:
     who = await actor(update, context)
     data = context.button
-    found = await order_for_member(update, context, who, data.id(0) if data else None)
+    found = await order_for_member(update, context, data.id(0) if data else None)
     if found is None:
         return
     order, membership = found
@@ -207,7 +193,7 @@ async def on_cancel(update: Update, context: Context) -> None:
 async def _ask(update: Update, context: Context, wanted: Status) -> None:
     who = await actor(update, context)
     data = context.button
-    found = await order_for_member(update, context, who, data.id(0) if data else None)
+    found = await order_for_member(update, context, data.id(0) if data else None)
     if found is None:
         return
     order, membership = found
@@ -258,7 +244,7 @@ async def on_ship_input(update: Update, context: Context, who: Actor, flow: Flow
         return
     await store.flows.clear(who.id)
     await _close_prompt(update, flow.data.get("prompt"))
-    found = await order_for_member(update, context, who, flow.data.get("order"))
+    found = await order_for_member(update, context, flow.data.get("order"))
     if found is not None:
         await _finish(update, context, who, found, Status.SHIPPED, flow.data.get("card"),
                       carrier=shipment.carrier, tracking_number=shipment.number)
@@ -269,7 +255,7 @@ async def on_ship_without_tracking(update: Update, context: Context) -> None:
     step, so a refusal (the order shipped or was cancelled meanwhile) still gets its alert."""
     who = await actor(update, context)
     data = context.button
-    found = await order_for_member(update, context, who, data.id(0) if data else None)
+    found = await order_for_member(update, context, data.id(0) if data else None)
     if found is None:
         return
     store = services(context).store
@@ -308,7 +294,7 @@ async def on_cancel_input(update: Update, context: Context, who: Actor, flow: Fl
     except TextRefused:
         await reply(update, who.t("desk.reason_invalid", max=REASON_MAX))
         return
-    found = await order_for_member(update, context, who, flow.data.get("order"))
+    found = await order_for_member(update, context, flow.data.get("order"))
     await store.flows.clear(who.id)
     if found is None:
         return

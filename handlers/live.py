@@ -13,11 +13,12 @@ from telegram import Update
 
 from core import qr
 from core.command_words import parse_live_word
-from core.i18n import Translator, translator
+from core.i18n import N_, Translator, translator
 from core.links import shop_link, slot_link
 from core.text import clean_text, shorten
+from handlers.guards import shop_member
 from handlers.common import (
-    Actor, Context, actor, button, chunks, current_membership, keyboard, present, reply, services,
+    Actor, Context, actor, button, chunks, keyboard, present, reply, services,
     session_title,
 )
 from handlers.images import send_image
@@ -31,24 +32,11 @@ BOARD_NAME_MAX = 32  # 50 slots of names must fit one message (4096 characters)
 TITLE_MAX = 64
 
 
-async def _owned_shop(update: Update, context: Context, who: Actor) -> Membership | None:
-    membership = await current_membership(who, context)
-    if membership is not None and membership.is_owner:
-        return membership
-    key = "catalog.no_shop" if membership is None else "live.owner_only"
-    if update.callback_query:
-        await update.callback_query.answer(who.t.plain(key), show_alert=True)
-    else:
-        markup = keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]) if membership is None else None
-        await reply(update, who.t(key), markup)
-    return None
-
-
 async def _slot_tap(update: Update, context: Context) -> tuple[Actor, Membership, int] | None:
     """A button about one slot of the user's own shop: (who, membership, slot), or None when
     refused (not the owner) or stale (no such slot); the tap is answered in those cases."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await shop_member(update, context, owner=True, not_owner=N_("live.owner_only"))
     if membership is None:
         return None
     data = context.button
@@ -95,7 +83,7 @@ async def live_command(update: Update, context: Context) -> None:
 async def board(update: Update, context: Context, notice: str | None = None) -> None:
     """The live board: every slot with its product, price and stock left."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await shop_member(update, context, owner=True, not_owner=N_("live.owner_only"))
     if membership is None:
         return
     if update.callback_query and notice is None:
@@ -245,7 +233,7 @@ async def swap_from(update: Update, context: Context) -> None:
 
 async def swap_slots(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await shop_member(update, context, owner=True, not_owner=N_("live.owner_only"))
     data = context.button
     if membership is None:
         return
@@ -292,7 +280,7 @@ async def slot_qr(update: Update, context: Context) -> None:
 async def shop_qr(update: Update, context: Context) -> None:
     """The QR code of the shop's catalog."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await shop_member(update, context, owner=True, not_owner=N_("live.owner_only"))
     if membership is None:
         return
     await update.callback_query.answer()
@@ -308,7 +296,7 @@ async def shop_qr(update: Update, context: Context) -> None:
 async def qr_sheet(update: Update, context: Context) -> None:
     """All filled slots on one sheet: a document for print and a photo for the overlay."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await shop_member(update, context, owner=True, not_owner=N_("live.owner_only"))
     if membership is None:
         return
     svc = services(context)
@@ -339,7 +327,7 @@ async def qr_sheet(update: Update, context: Context) -> None:
 async def start_session(update: Update, context: Context, title: str | None = None) -> None:
     """/live start [title] (or the button): opens and orders from now on count for this session."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await shop_member(update, context, owner=True, not_owner=N_("live.owner_only"))
     if membership is None:
         return
     session, new = await services(context).store.live.start_session(membership.shop.id, title)
@@ -360,7 +348,7 @@ async def start_session(update: Update, context: Context, title: str | None = No
 async def end_session(update: Update, context: Context) -> None:
     """/live end (or the button): close the session and report opens, orders and revenue per link."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await shop_member(update, context, owner=True, not_owner=N_("live.owner_only"))
     if membership is None:
         return
     if update.callback_query:
@@ -377,7 +365,7 @@ async def end_session(update: Update, context: Context) -> None:
 async def last_report(update: Update, context: Context) -> None:
     """/live report: the report of the last session again (or of the running one so far)."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await shop_member(update, context, owner=True, not_owner=N_("live.owner_only"))
     if membership is None:
         return
     session = await services(context).store.live.last_session(membership.shop.id)

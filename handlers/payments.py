@@ -24,6 +24,7 @@ from core.qrscan import qr_texts
 from core.orders import Status
 from core.payments import Method, PaymentStatus, invoice_payload, order_id_from_payload
 from core.text import clean_text
+from handlers.guards import shop_member
 from handlers.common import (
     Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, present,
     reply, services,
@@ -365,22 +366,18 @@ async def show_payment_settings(update: Update, context: Context, who: Actor, sh
                                         bool(svc.config.payment_provider_token)), keyboard(rows))
 
 
-async def _owned_shop(update: Update, context: Context, who: Actor):
+async def _owned_shop(update: Update, context: Context) -> Shop | None:
     """The shop a settings button names (its first argument), if the user owns it."""
-    data = context.button
-    shop_id = data.id(0) if data else None
-    membership = await services(context).store.shops.membership(who.id, shop_id) if shop_id else None
-    if membership is None or not membership.is_owner:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
-        return None
-    return membership.shop
+    button = context.button
+    membership = await shop_member(update, context, button.id(0) if button else None, owner=True)
+    return None if membership is None else membership.shop
 
 
 async def payments_command(update: Update, context: Context) -> None:
     """/payments (or the settings button): which payment methods the shop accepts."""
     who = await actor(update, context)
     if update.callback_query:
-        shop = await _owned_shop(update, context, who)
+        shop = await _owned_shop(update, context)
         if shop is None:
             return
         await update.callback_query.answer()
@@ -395,7 +392,7 @@ async def payments_command(update: Update, context: Context) -> None:
 
 async def on_toggle_method(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    shop = await _owned_shop(update, context, who)
+    shop = await _owned_shop(update, context)
     if shop is None:
         return
     try:
@@ -416,7 +413,7 @@ async def on_toggle_method(update: Update, context: Context) -> None:
 
 async def on_timeout(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    shop = await _owned_shop(update, context, who)
+    shop = await _owned_shop(update, context)
     if shop is None:
         return
     minutes = context.button.opt_int(1)
@@ -430,7 +427,7 @@ async def on_timeout(update: Update, context: Context) -> None:
 
 async def on_upload_code(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    shop = await _owned_shop(update, context, who)
+    shop = await _owned_shop(update, context)
     if shop is None:
         return
     await update.callback_query.answer()

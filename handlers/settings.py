@@ -22,8 +22,9 @@ from core.summary import (
     parse_timezone, setting_word,
 )
 from core.text import shorten
+from handlers.guards import CURRENT, _Current, shop_member
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, message_text, present, reply,
+    Actor, Context, actor, button, keyboard, message_text, present, reply,
     services,
 )
 from handlers.flows import register_flow
@@ -68,21 +69,9 @@ def settings_markup(t: Translator, shop: Shop, settings: SummarySettings):
     ])
 
 
-async def _owned(update: Update, context: Context, who: Actor, shop_id: int | None = None) -> Membership | None:
+async def _owned(update: Update, context: Context, shop_id: int | None | _Current = CURRENT) -> Membership | None:
     """The shop (named, or the current one) if the user owns it; otherwise say why not and None."""
-    store = services(context).store
-    membership = await store.shops.membership(who.id, shop_id) if shop_id is not None else \
-        await current_membership(who, context)
-    if membership is not None and membership.is_owner:
-        return membership
-    if update.callback_query:
-        await update.callback_query.answer(who.t.plain("settings.owner_only" if membership else "common.not_allowed"),
-                                           show_alert=True)
-    elif membership is None:
-        await reply(update, who.t("catalog.no_shop"), keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]))
-    else:
-        await reply(update, who.t("settings.owner_only"))
-    return None
+    return await shop_member(update, context, shop_id, owner=True, not_owner=N_("settings.owner_only"))
 
 
 async def show_settings(update: Update, context: Context, shop: Shop, who: Actor, notice: str | None = None) -> None:
@@ -94,7 +83,7 @@ async def show_settings(update: Update, context: Context, shop: Shop, who: Actor
 async def settings_command(update: Update, context: Context) -> None:
     """/settings, or /settings time|tz|on|off|lowstock [value]."""
     who = await actor(update, context)
-    membership = await _owned(update, context, who)
+    membership = await _owned(update, context)
     if membership is None:
         return
     args = context.args or []
@@ -116,7 +105,7 @@ async def settings_command(update: Update, context: Context) -> None:
 async def on_show(update: Update, context: Context) -> None:
     """The settings button under a summary."""
     who = await actor(update, context)
-    membership = await _owned(update, context, who)
+    membership = await _owned(update, context)
     if membership is None:
         return
     await update.callback_query.answer()
@@ -132,7 +121,7 @@ async def on_ask(update: Update, context: Context) -> None:
     if shop_id is None or step not in PROMPTS:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
-    membership = await _owned(update, context, who, shop_id)
+    membership = await _owned(update, context, shop_id)
     if membership is None:
         return
     await update.callback_query.answer()
@@ -160,7 +149,7 @@ async def on_zone_picked(update: Update, context: Context) -> None:
     if shop_id is None or index is None or not 0 <= index < len(COMMON_ZONES):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
-    membership = await _owned(update, context, who, shop_id)
+    membership = await _owned(update, context, shop_id)
     if membership is None:
         return
     await update.callback_query.answer()
@@ -176,7 +165,7 @@ async def on_toggle(update: Update, context: Context) -> None:
     if shop_id is None or wanted not in (0, 1):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
-    membership = await _owned(update, context, who, shop_id)
+    membership = await _owned(update, context, shop_id)
     if membership is None:
         return
     await update.callback_query.answer()
@@ -192,7 +181,7 @@ async def _set_enabled(update: Update, context: Context, who: Actor, shop: Shop,
 
 async def on_settings_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     """The value asked for: checked, applied, or refused with what to send instead."""
-    membership = await _owned(update, context, who, flow.data.get("shop"))
+    membership = await _owned(update, context, flow.data.get("shop"))
     if membership is None:
         await services(context).store.flows.clear(who.id)
         return

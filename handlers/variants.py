@@ -14,9 +14,10 @@ from core.i18n import N_, Translator
 from core.links import variant_link
 from core.stock import StockError, parse_stock_change
 from handlers.catalog import (
-    NAME_MAX, STOCK_PROBLEMS, Checked, _problem_text, check_name, check_price, check_stock, product_for,
+    NAME_MAX, STOCK_PROBLEMS, Checked, _problem_text, check_name, check_price, check_stock,
     show_product,
 )
+from handlers.guards import product_for
 from handlers.common import Actor, Context, actor, button, keyboard, message_text, reply, services, show
 from handlers.flows import register_flow
 from storage.models import Flow, Membership, Shop
@@ -62,7 +63,7 @@ async def _variant_for(update: Update, context: Context, who: Actor, variant_id:
     if variant is None or variant.deleted:
         await _answer(update, who.t.plain("variant.gone"))
         return None
-    found = await product_for(update, context, who, variant.product_id, manage=True)
+    found = await product_for(update, context, variant.product_id, manage=True)
     return None if found is None else (variant, *found)
 
 
@@ -97,7 +98,7 @@ async def on_add(update: Update, context: Context) -> None:
     """➕ Option on the product view: ask for the new variant in one line."""
     who = await actor(update, context)
     data = context.button
-    found = await product_for(update, context, who, data.id(0) if data else None, manage=True)
+    found = await product_for(update, context, data.id(0) if data else None, manage=True)
     if found is None:
         return
     await update.callback_query.answer()
@@ -128,7 +129,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     store = services(context).store
     t = who.t
     text = message_text(update)
-    found = await product_for(update, context, who, flow.data.get("product"), manage=True)
+    found = await product_for(update, context, flow.data.get("product"), manage=True)
     if found is None:
         await store.flows.clear(who.id)
         return
