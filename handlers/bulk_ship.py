@@ -23,7 +23,6 @@ from handlers import desk
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, message_text, reply, services, show,
 )
-from handlers.flows import register_flow
 from storage.models import Flow, Shop
 
 FLOW_BULK_SHIP = "bulkship"
@@ -194,6 +193,3 @@ async def on_cancel(update: Update, context: Context) -> None:
         await store.flows.clear(who.id)
     await update.callback_query.answer()
     await show(update, who.t("desk.bulk_cancelled"))
-
-
-register_flow(FLOW_BULK_SHIP, on_input)

@@ -23,7 +23,6 @@ from handlers.guards import product_for
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, present, reply, services,
 )
-from handlers.flows import register_flow, register_photo_outside_flow
 from storage.models import Flow, Membership, Shop
 from storage.products import Product
 from storage.variants import MAX_VARIANTS, Offer, Variant
@@ -603,8 +602,3 @@ async def confirm_delete(update: Update, context: Context) -> None:
     await update.callback_query.answer(who.t.plain("catalog.deleted_toast"))
     markup = keyboard([[button(who.t.plain("catalog.button_list"), "cat.list", 0)]])
     await present(update, who.t("catalog.deleted", name=product.name), markup, product.photo_file_id)
-
-
-register_flow(FLOW_ADD, on_add_input)
-register_flow(FLOW_EDIT, on_edit_input)
-register_photo_outside_flow(on_captioned_photo)

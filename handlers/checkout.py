@@ -27,7 +27,7 @@ from core.telegram_text import fit_lines
 from handlers.common import (
     Actor, Context, actor, button, edit_message, keyboard, message_text, reply, services, show,
 )
-from handlers.flows import REMOVE_KEYBOARD, register_flow
+from handlers.flows import REMOVE_KEYBOARD
 from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants, tapped_product, tapped_variant
 from handlers.notices import method_name, new_order_notices, reach_of
 from handlers.payments import available_methods, payment_messages
@@ -534,4 +534,3 @@ def receipt_buttons(t: Translator, order: Order):
 
 
 # Leaving a checkout for another link or command ends it and returns its held units: say that.
-register_flow(FLOW, on_input, interrupted=N_("checkout.cancelled"))

@@ -22,7 +22,6 @@ from handlers.common import (
     reply, services,
 )
 from handlers import order_card
-from handlers.flows import register_flow
 from handlers.my_orders import status_text
 from handlers.notices import buyer_status_message, reach_of, settle_markup
 from storage.models import Flow, Membership, Shop
@@ -372,7 +371,3 @@ async def on_range(update: Update, context: Context) -> None:
     orders = await store.orders.by_numbers(shop_id, first, last)
     rows = _order_buttons(t, orders)
     await reply(update, t("desk.range_title", first=first, last=last, shop=membership.shop.name), keyboard(rows))
-
-
-register_flow(FLOW_SHIP, on_ship_input)
-register_flow(FLOW_CANCEL, on_cancel_input)

@@ -2,7 +2,7 @@
 
 Conversation state is stored (storage/flows.py), not kept in memory, so a merchant half-way
 through adding a product, or a buyer half-way through checkout, continues after a restart.
-Each journey module registers the flows it owns with `register_flow`.
+handlers/registry.py wires each flow to the handler of what the user sends in it (`add_flow`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def is_quiet(name: str) -> bool:
     return name in _QUIET_FLOWS
 
 
-def register_flow(name: str, step: FlowStep, *, quiet: bool = False, interrupted: str | None = None) -> None:
+def add_flow(name: str, step: FlowStep, *, quiet: bool = False, interrupted: str | None = None) -> None:
     if name in _FLOWS and _FLOWS[name] is not step:
         raise ValueError(f"flow {name!r} registered twice")
     _FLOWS[name] = step
@@ -47,7 +47,7 @@ def register_flow(name: str, step: FlowStep, *, quiet: bool = False, interrupted
         _QUIET_FLOWS.add(name)
 
 
-def register_photo_outside_flow(handler: Callable[[Update, Context], Awaitable[None]]) -> None:
+def set_photo_outside_flow(handler: Callable[[Update, Context], Awaitable[None]]) -> None:
     """Who handles a photo sent outside any conversation (the catalog's quick add)."""
     _PHOTO_OUTSIDE_FLOW[:] = [handler]
 

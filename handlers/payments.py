@@ -29,7 +29,6 @@ from handlers.common import (
     Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, present,
     reply, services,
 )
-from handlers.flows import register_flow
 from handlers.notices import (
     METHOD_NAMES, STATUS_NAMES, Reach, buyer_messages, members_messages, reach_of, settle_markup, to_members,
 )
@@ -465,7 +464,3 @@ async def _holds_qr_code(context: Context, file_id: str) -> bool:
         log.warning("could not fetch a payment-code picture to check it: %s", exc)
         return False
     return bool(await asyncio.to_thread(qr_texts, data))
-
-
-register_flow(FLOW_PROOF, on_proof)
-register_flow(FLOW_PAY_SETTINGS, on_code_photo)

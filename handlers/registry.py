@@ -14,8 +14,8 @@ from handlers import (
     abuse, bulk_ship, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
     start,
 )
-from handlers import settings, summaries, variants
-from handlers import typed_quantity  # noqa: F401  (registers the product card's quiet conversation)
+from handlers import settings, summaries, typed_quantity, variants
+from core.i18n import N_
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -158,6 +158,22 @@ def register(app: Application) -> None:
         ("rf.ok", payments.on_settle_refund),
     ]:
         buttons.add(action, callback)
+
+    # Conversations: which handler takes what a user types or sends at each stored conversation
+    # (storage/flows.py keeps where they are, across restarts).
+    flows.add_flow(shop.FLOW_NEW_SHOP, shop.on_shop_name)
+    flows.add_flow(catalog.FLOW_ADD, catalog.on_add_input)
+    flows.add_flow(catalog.FLOW_EDIT, catalog.on_edit_input)
+    flows.add_flow(variants.FLOW, variants.on_input)
+    flows.add_flow(landing.FLOW_CARD, typed_quantity.on_typed_quantity, quiet=True)  # the card looked at
+    flows.add_flow(checkout.FLOW, checkout.on_input, interrupted=N_("checkout.cancelled"))
+    flows.add_flow(desk.FLOW_SHIP, desk.on_ship_input)
+    flows.add_flow(desk.FLOW_CANCEL, desk.on_cancel_input)
+    flows.add_flow(bulk_ship.FLOW_BULK_SHIP, bulk_ship.on_input)
+    flows.add_flow(settings.FLOW_SETTINGS, settings.on_settings_input)
+    flows.add_flow(payments.FLOW_PROOF, payments.on_proof)
+    flows.add_flow(payments.FLOW_PAY_SETTINGS, payments.on_code_photo)
+    flows.set_photo_outside_flow(catalog.on_captioned_photo)  # a captioned photo adds a product
 
     # Anything else typed or sent continues the user's conversation.
     app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, flows.on_plain_message))

@@ -27,7 +27,6 @@ from handlers.common import (
     Actor, Context, actor, button, keyboard, message_text, present, reply,
     services,
 )
-from handlers.flows import register_flow
 from storage.models import Flow, Membership, Shop
 from storage.summaries import SummarySettings
 
@@ -227,6 +226,3 @@ async def _apply(update: Update, context: Context, who: Actor, shop: Shop, what:
     if in_flow:
         await store.flows.clear(who.id)
     await show_settings(update, context, shop, who, notice)
-
-
-register_flow(FLOW_SETTINGS, on_settings_input)

@@ -9,7 +9,6 @@ from core.text import TextProblem, TextRefused, accept_text
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, reply, services, show,
 )
-from handlers.flows import register_flow
 from handlers.menu import refresh_commands_for
 from storage.models import Flow
 from storage.shops import TooManyShops
@@ -112,6 +111,3 @@ async def on_switch_shop(update: Update, context: Context) -> None:
     await update.callback_query.answer(who.t.plain("shop.switched", shop=membership.shop.name))
     who = Actor(await svc.store.users.get(who.id), who.t)
     await _show_card(update, context, who)
-
-
-register_flow(FLOW_NEW_SHOP, on_shop_name)

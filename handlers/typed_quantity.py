@@ -11,9 +11,9 @@ from telegram import Update
 
 from core.quantity import parse_typed_quantity
 from handlers.common import Actor, Context, message_text, present, reply, services
-from handlers.flows import outside_flow, register_flow
+from handlers.flows import outside_flow
 from handlers.landing import (
-    FLOW_CARD, MAX_QTY, buyer_card_buttons, buyer_card_text, card_flow, card_variants, max_quantity,
+    MAX_QTY, buyer_card_buttons, buyer_card_text, card_flow, card_variants, max_quantity,
 )
 from storage.models import Flow
 from storage.products import Product
@@ -66,6 +66,3 @@ async def on_typed_quantity(update: Update, context: Context, who: Actor, flow: 
                   product.photo_file_id)
     if chosen is not None and flow.data.get("variant") != chosen.id:
         await store.flows.offer(who.id, *card_flow(product, slot, chosen))
-
-
-register_flow(FLOW_CARD, on_typed_quantity, quiet=True)

@@ -19,7 +19,6 @@ from handlers.catalog import (
 )
 from handlers.guards import product_for
 from handlers.common import Actor, Context, actor, button, keyboard, message_text, reply, services, show
-from handlers.flows import register_flow
 from storage.models import Flow, Membership, Shop
 from storage.products import Product
 from storage.variants import MAX_VARIANTS, Offer, TooManyVariants, Variant, VariantHasOpenOrders
@@ -231,6 +230,3 @@ async def on_confirm_delete(update: Update, context: Context) -> None:
     await update.callback_query.answer(who.t.plain("catalog.deleted_toast"))
     await show_product(update, context, who, await store.products.get(product.id), membership,
                        notice=who.t("variant.deleted", name=variant.name))
-
-
-register_flow(FLOW, on_input)
