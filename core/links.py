@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 MAX_SLOT = 50
 # Used with fullmatch: `$` would also accept a trailing newline.
@@ -83,7 +83,7 @@ def decode(payload: str) -> LinkTarget:
     number = int(parts[2])
     if kind == "slot" and number > MAX_SLOT:
         raise PayloadError("no such slot")
-    return LinkTarget(kind, parts[1], number)
+    return LinkTarget(cast(Kind, kind), parts[1], number)  # one of the kinds: checked above
 
 
 def url(bot_username: str, target: LinkTarget) -> str:

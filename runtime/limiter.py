@@ -56,10 +56,11 @@ class LivecartRateLimiter(BaseRateLimiter[Any]):
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
                               rate_limit_args: Any) -> Any:
-        chat_id = data.get("chat_id")
-        counted = isinstance(chat_id, int) and is_message(endpoint)
+        chat = data.get("chat_id")
+        chat_id = chat if isinstance(chat, int) else None
+        counted = chat_id is not None and is_message(endpoint)
         if isinstance(rate_limit_args, OutboxSend):
-            if not counted:
+            if chat_id is None or not counted:
                 return await callback(*args, **kwargs)
             slack = self.pacer.slack(chat_id)
             try:

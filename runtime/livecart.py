@@ -152,7 +152,7 @@ class Livecart:
         self._poller: asyncio.Task[None] | None = None
         self.payment_clock: PaymentClock | None = None
         self.jobs = Jobs()  # all periodic work (runtime/jobs.py), the outbox sender's included
-        self._webhook_server = None
+        self._webhook_server: uvicorn.Server | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self.ops: metrics.OpsApp | None = None  # /metrics and /healthz
         self.backups = BackupScheduler(config.database, config.backup)
@@ -197,6 +197,7 @@ class Livecart:
 
     async def _serve_webhook(self, webhook) -> None:
         """Serve the webhook endpoint, then tell Telegram where it is (with our secret)."""
+        assert self.pipeline is not None and self.app is not None
         app = WebhookApp(self.pipeline, webhook.secret_token, urlsplit(webhook.url).path or "/", ops=self.ops)
         # Listening before Telegram is told to call.
         self._webhook_server, self._webhook_task = await _serve(app, webhook.listen, webhook.port, "webhook")
@@ -275,10 +276,10 @@ class Livecart:
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
-        if self._webhook_server is not None:
+        if self._webhook_server is not None and self._webhook_task is not None:
             self._webhook_server.should_exit = True
             await asyncio.gather(self._webhook_task, return_exceptions=True)
-        if self._ops_server is not None:
+        if self._ops_server is not None and self._ops_task is not None:
             self._ops_server.should_exit = True
             await asyncio.gather(self._ops_task, return_exceptions=True)
         await self.jobs.stop("summaries")  # no new summary while the last updates finish

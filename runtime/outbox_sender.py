@@ -17,7 +17,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Bot, InputFile
+from telegram import InputFile
+from telegram.ext import ExtBot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from core.config import LimitsConfig
@@ -43,7 +44,7 @@ SentHook = Callable[[OutboxMessage, Any], Awaitable[None]]
 
 
 class OutboxSender:
-    def __init__(self, store: Store, bot: Bot, limits: LimitsConfig, folders: dict[str, Folder] | None = None,
+    def __init__(self, store: Store, bot: ExtBot[Any], limits: LimitsConfig, folders: dict[str, Folder] | None = None,
                  pacer: Pacer | None = None, on_sent: dict[str, SentHook] | None = None) -> None:
         self._store = store
         self._bot = bot
@@ -108,7 +109,7 @@ class OutboxSender:
 
     async def _send_or_fold(self, message: OutboxMessage) -> None:
         folder = self._folders.get(message.kind or "")
-        if folder is not None and message.shop_id is not None:
+        if folder is not None and message.kind is not None and message.shop_id is not None:
             try:
                 burst = await self._store.outbox.foldable(message.chat_id, message.kind, message.shop_id)
                 if len(burst) > 1:

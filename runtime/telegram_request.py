@@ -29,6 +29,8 @@ from telegram.request import BaseRequest, RequestData
 from runtime import metrics
 
 DefaultValue = type(BaseRequest.DEFAULT_NONE)  # "not given": use the client's timeout
+# PTB's ODVInput[float]: a float, None, or DEFAULT_NONE (its type lives in a private module).
+Timeout = Any
 _JSON_HEADERS = {"User-Agent": BaseRequest.USER_AGENT, "Content-Type": "application/json"}
 _UPLOAD_HEADERS = {"User-Agent": BaseRequest.USER_AGENT}
 
@@ -78,10 +80,10 @@ class TelegramRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: float | None | DefaultValue = BaseRequest.DEFAULT_NONE,
-        write_timeout: float | None | DefaultValue = BaseRequest.DEFAULT_NONE,
-        connect_timeout: float | None | DefaultValue = BaseRequest.DEFAULT_NONE,
-        pool_timeout: float | None | DefaultValue = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         client = self._client
         if client.is_closed:

@@ -306,7 +306,8 @@ class Database:
             if not _is_busy(exc):
                 raise
         log.warning("database %s is locked by another connection; writes wait", self.path)
-        await self._wait_out_busy(lambda: self._writer.execute("BEGIN IMMEDIATE"))
+        writer = self._writer
+        await self._wait_out_busy(lambda: writer.execute("BEGIN IMMEDIATE"))
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[WriteTransaction]:
@@ -392,6 +393,13 @@ class Database:
     async def fetch_one(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row | None:
         return _first(await self.fetch_all(sql, params))
 
+    async def fetch_row(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row:
+        """The row of a query that always has one (an aggregate), on the reader."""
+        row = await self.fetch_one(sql, params)
+        if row is None:
+            raise LookupError(f"no row from a query that always has one: {' '.join(sql.split())[:80]}")
+        return row
+
     async def fetch_value(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
         return _value(await self.fetch_one(sql, params))
 
@@ -406,7 +414,8 @@ class Database:
         except sqlite3.OperationalError as exc:  # rare in WAL (a checkpoint resetting the log)
             if not _is_busy(exc):
                 raise
-        return await self._wait_out_busy(lambda: self._looker.execute(sql, params).fetchall())
+        looker = self._looker
+        return await self._wait_out_busy(lambda: looker.execute(sql, params).fetchall())
 
     async def _wait_out_busy(self, attempt: Callable[[], Any]) -> Any:
         """Try again, sleeping asynchronously between tries, while the file is busy."""
@@ -437,9 +446,9 @@ class Database:
 suspensions: list[str] = []
 
 
-def _suspended_in_transaction(db: "Database", task: asyncio.Task[Any]) -> None:
+def _suspended_in_transaction(db: "Database", task: asyncio.Task[Any] | None) -> None:
     db._probe = None  # noqa: SLF001
-    frames = task.get_stack()
+    frames = task.get_stack() if task is not None else []
     where = " <- ".join(f"{'/'.join(f.f_code.co_filename.rsplit('/', 2)[-2:])}:{f.f_lineno} {f.f_code.co_name}"
                         for f in reversed(frames[-6:]))
     suspensions.append(where)
@@ -466,7 +475,16 @@ def now() -> float:
     return time.time()
 
 
-async def fetch_one_in(conn: WriteTransaction, sql: str, params: Iterable[Any] | dict = ()) -> sqlite3.Row | None:
+async def row_in(conn: WriteTransaction, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row:
+    """The row of a statement that always has one (an aggregate, an INSERT … RETURNING), inside a
+    write transaction."""
+    row = await fetch_one_in(conn, sql, params)
+    if row is None:
+        raise LookupError(f"no row from a statement that always has one: {' '.join(sql.split())[:80]}")
+    return row
+
+
+async def fetch_one_in(conn: WriteTransaction, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row | None:
     """Read inside a write transaction (sees its own uncommitted changes)."""
     async with conn.execute(sql, params) as cur:
         return await cur.fetchone()

@@ -33,7 +33,7 @@ import enum
 import functools
 import importlib
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -47,7 +47,7 @@ _TRUSTED_MODULES = ("storage.", "core.")
 class UpdateJournal:
     """The journal of one update being handled."""
 
-    def __init__(self, update_id: int, recorded: list[str] = ()) -> None:
+    def __init__(self, update_id: int, recorded: Sequence[str] = ()) -> None:
         self.update_id = update_id
         self._recorded: dict[str, Any] = {}  # call key -> JSON-ready value, from an earlier run
         for row in recorded:
@@ -200,7 +200,8 @@ def encode(value: Any) -> Any:
         _DATACLASS_FIELDS[kind] = (_class_name(kind), fields)
         return encode(value)
     if isinstance(value, (str, int, float)):  # a subclass of a plain type
-        return encode(kind.__mro__[1](value)) if kind.__mro__[1] in _PLAIN else value
+        plain: Any = kind.__mro__[1]
+        return encode(plain(value)) if plain in _PLAIN else value
     raise TypeError(f"cannot journal a {kind.__name__}: return plain values or dataclasses from the store")
 
 

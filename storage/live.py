@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.db import Database, WriteTransaction, fetch_one_in, now, row_in
 from storage.flows import offer_in
 from storage.journal import journaled_read, journaled_write
 
@@ -137,7 +137,7 @@ class Live:
                       "WHERE shop_id = ? AND ended_at IS NULL", (shop_id,))
             if row is not None:
                 return LiveSession(*row), False
-            row = await fetch_one_in(
+            row = await row_in(
                 conn, "INSERT INTO live_sessions (shop_id, title, started_at) VALUES (?, ?, ?) "
                       "RETURNING id, shop_id, title, started_at, ended_at", (shop_id, title, now()))
         self._current.pop(shop_id, None)

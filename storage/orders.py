@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from core.orders import Status, steps_to
 from core.payments import Method, initial_status
-from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.db import Database, fetch_one_in, row_in, WriteTransaction, now
 from storage.journal import journaled_read, journaled_write
 from storage.outbox import Outbox, Outgoing, rendered
 from storage.products import Products
@@ -156,7 +156,7 @@ async def check_limits_in(conn: WriteTransaction, buyer_id: int, item: Sellable,
         params: tuple = (buyer_id, item.product_id)
         if variant_only:
             sql, params = sql + " AND i.variant_id = ?", params + (item.variant_id,)
-        already = (await fetch_one_in(conn, sql, params))[0]
+        already = (await row_in(conn, sql, params))[0]
         room = limit - already
         if room < 1 or (quantity > room and not allow_fewer):
             raise LimitReached(item.product_id, item.name, limit, already)
@@ -238,13 +238,13 @@ class Orders:
             existing = await fetch_one_in(conn, "SELECT id FROM orders WHERE checkout_token = ?", (token,))
             if existing is not None:
                 return await self._load(conn, existing["id"]), False
-            open_count = (await fetch_one_in(
+            open_count = (await row_in(
                 conn, "SELECT count(*) FROM orders WHERE buyer_id = ? AND shop_id = ? AND status IN ('placed', 'confirmed')",
                 (buyer_id, shop_id)))[0]
             if open_count >= max_open_orders:
                 raise TooManyOpenOrders(max_open_orders)
             if payment_method == Method.COD and self.max_open_cod_units is not None:
-                held = (await fetch_one_in(
+                held = (await row_in(
                     conn, "SELECT coalesce(sum(units), 0) FROM orders WHERE buyer_id = ? AND shop_id = ? "
                           "AND status IN ('placed', 'confirmed') AND payment_method = 'cod'", (buyer_id, shop_id)))[0]
                 if held + sum(item_parts(i)[1] for i in items) > self.max_open_cod_units:
@@ -269,13 +269,13 @@ class Orders:
                                     (token,)) as cur:
                 for product_id, quantity, variant_id in await cur.fetchall():  # held, then left out of the order
                     await self._products.add_stock_in(conn, product_id, quantity, variant_id)
-            number_row = await fetch_one_in(
+            number_row = await row_in(
                 conn, "UPDATE shops SET next_order_number = next_order_number + 1 WHERE id = ? "
                       "RETURNING next_order_number - 1, currency", (shop_id,))
             total = sum(price * qty for *_, price, qty in lines)
             units = sum(qty for *_, qty in lines)
             t = now()
-            row = await fetch_one_in(
+            row = await row_in(
                 conn,
                 """INSERT INTO orders (shop_id, number, buyer_id, status, currency, total, units, phone, recipient,
                         address, latitude, longitude, note, payment_method, slot, session_id, checkout_token,
@@ -310,7 +310,7 @@ class Orders:
         return order, True
 
     async def _load(self, conn: WriteTransaction, order_id: int) -> Order:
-        row = await fetch_one_in(conn, f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
+        row = await row_in(conn, f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
         async with conn.execute("SELECT product_id, name, unit_price, quantity, variant_id, variant_name "
                                 "FROM order_items WHERE order_id = ? "
                                 "ORDER BY rowid", (order_id,)) as cur:
@@ -349,24 +349,23 @@ class Orders:
         rows = await self._db.fetch_all(
             f"SELECT {_ORDER_COLUMNS} FROM orders WHERE buyer_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
             (buyer_id, limit))
-        return [await self.get(r["id"]) for r in rows]
+        return [order for r in rows if (order := await self.get(r["id"])) is not None]
 
     async def of_shop(self, shop_id: int, statuses: Sequence[str] | None, offset: int, limit: int) -> tuple[list[Order], int]:
         """A page of the shop's orders (newest first), optionally of some statuses, and the count."""
-        where, params = "shop_id = ?", [shop_id]
+        where, params = "shop_id = ?", [shop_id, *(statuses or ())]
         if statuses:
             where += f" AND status IN ({','.join('?' * len(statuses))})"
-            params += list(statuses)
         rows = await self._db.fetch_all(
             f"SELECT id FROM orders WHERE {where} ORDER BY number DESC LIMIT ? OFFSET ?", (*params, limit, offset))
         total = await self._db.fetch_value(f"SELECT count(*) FROM orders WHERE {where}", params)
-        return [await self.get(r[0]) for r in rows], total
+        return [order for r in rows if (order := await self.get(r[0])) is not None], total
 
     async def by_numbers(self, shop_id: int, first: int, last: int, limit: int = 50) -> list[Order]:
         rows = await self._db.fetch_all(
             "SELECT id FROM orders WHERE shop_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?",
             (shop_id, first, last, limit))
-        return [await self.get(r[0]) for r in rows]
+        return [order for r in rows if (order := await self.get(r[0])) is not None]
 
     async def by_number_list(self, shop_id: int, numbers: Sequence[int]) -> dict[int, Order]:
         """The shop's orders with these numbers, by number (bulk shipping: a waybill file)."""
@@ -515,7 +514,7 @@ class Carts:
                           " AND coalesce(variant_id, 0) = ?", (buyer_id, shop_id, product_id, variant_id or 0))
                 if (held[0] if held else 0) + quantity > at_most:
                     return None
-            row = await fetch_one_in(
+            row = await row_in(
                 conn,
                 """INSERT INTO cart_items (buyer_id, shop_id, product_id, variant_id, quantity, slot, added_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?)

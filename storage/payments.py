@@ -49,6 +49,8 @@ class Payments:
             row = await self._db.lookup_one(
                 "SELECT payment_methods, payment_code_file_id, payment_timeout_minutes FROM shops WHERE id = ?",
                 (shop_id,))
+            if row is None:
+                raise LookupError(f"no shop {shop_id}")
             self._settings[shop_id] = PaymentSettings(parse_methods(row[0]), row[1], row[2])
         return self._settings[shop_id]
 

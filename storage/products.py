@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.stock import StockChange
-from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.db import Database, fetch_one_in, row_in, WriteTransaction, now
 from storage.journal import journaled_read, journaled_write
 from storage.models import User
 from storage.outbox import Outbox, Outgoing
@@ -79,7 +79,7 @@ class Products:
                      photo_file_id: str | None = None, description: str | None = None) -> Product:
         t = now()
         async with self._db.write() as conn:
-            row = await fetch_one_in(
+            row = await row_in(
                 conn,
                 f"""INSERT INTO products (shop_id, name, price, stock, photo_file_id, description, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
@@ -133,7 +133,7 @@ class Products:
                 return None
             before = row["stock"]
             after = change.apply(before)  # raises StockError; the transaction rolls back
-            updated = await fetch_one_in(
+            updated = await row_in(
                 conn, f"UPDATE products SET stock = ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
                 (after, now(), product_id),
             )
@@ -170,8 +170,8 @@ class Products:
             (quantity, now(), product_id))
         if row is not None and row["stock"] - quantity == 0 and row["stock"] > 0:
             await self._restocked(conn, _product(row))
-        if row is not None and variant is not None and variant["stock"] - quantity == 0 and variant["stock"] > 0 \
-                and not variant["hidden"]:
+        if row is not None and variant_id is not None and variant is not None \
+                and variant["stock"] - quantity == 0 and variant["stock"] > 0 and not variant["hidden"]:
             await self.variant_restocked_in(conn, _product(row), variant_id, variant["name"])
 
     async def variant_restocked_in(self, conn: WriteTransaction, product: Product, variant_id: int,

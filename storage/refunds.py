@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from storage.db import Database, WriteTransaction, fetch_one_in, now
+from storage.db import Database, WriteTransaction, row_in, now
 from storage.journal import journaled_read, journaled_write
 from storage.outbox import Outbox, Outgoing, rendered
 
@@ -57,7 +57,7 @@ def _refund(row: sqlite3.Row) -> Refund:
 async def add_refund_in(conn: WriteTransaction, *, order_id: int, shop_id: int, amount: int, currency: str,
                         reason: str, created_by: int) -> int:
     """Record a refund due inside the caller's transaction; returns its id."""
-    row = await fetch_one_in(
+    row = await row_in(
         conn, "INSERT INTO refunds (order_id, shop_id, amount, currency, reason, created_by, created_at)"
               " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (order_id, shop_id, amount, currency, reason, created_by, now()))
@@ -97,8 +97,8 @@ class Refunds:
         return settled
 
     async def figures(self, shop_id: int, start: float, end: float) -> RefundFigures:
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             """SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(settled_at IS NULL), 0),
                       coalesce(sum(CASE WHEN settled_at IS NULL THEN amount END), 0)
                FROM refunds WHERE shop_id = ? AND created_at >= ? AND created_at < ?""", (shop_id, start, end))
-        return RefundFigures(*row)
+        return RefundFigures(row[0], row[1], row[2], row[3])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 
-from storage.db import Database, fetch_one_in, now
+from storage.db import Database, fetch_one_in, row_in, now
 from storage.journal import journaled_read, journaled_write
 from storage.models import Membership, Shop, ShopCounts
 
@@ -57,7 +57,7 @@ class Shops:
         t = now()
         async with self._db.write() as conn:
             if max_owned is not None:
-                owned = (await fetch_one_in(conn, "SELECT count(*) FROM shops WHERE owner_id = ?", (owner_id,)))[0]
+                owned = (await row_in(conn, "SELECT count(*) FROM shops WHERE owner_id = ?", (owner_id,)))[0]
                 if owned >= max_owned:
                     raise TooManyShops(max_owned)
             while True:
@@ -146,7 +146,7 @@ class Shops:
         return list(self._members[shop_id])
 
     async def counts(self, shop_id: int) -> ShopCounts:
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             """SELECT (SELECT count(*) FROM products WHERE shop_id = :s AND deleted_at IS NULL) AS products,
                       (SELECT count(*) FROM orders WHERE shop_id = :s) AS orders""",
             {"s": shop_id},

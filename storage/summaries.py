@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from core.summary import DEFAULT_LOW_STOCK, DEFAULT_SEND_AT, Figures
-from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.db import Database, fetch_one_in, row_in, WriteTransaction, now
 from storage.journal import journaled_write
 from storage.live import LiveSession
 
@@ -159,7 +159,7 @@ class Summaries:
                     VALUES (:shop, 1, :send_at, :low_stock, :t)
                     ON CONFLICT (shop_id) DO NOTHING""",
                 {"shop": shop_id, "send_at": DEFAULT_SEND_AT, "low_stock": DEFAULT_LOW_STOCK, "t": now()})
-            row = await fetch_one_in(
+            row = await row_in(
                 conn, f"UPDATE summary_settings SET {column} = ?, updated_at = ? WHERE shop_id = ? "
                       "RETURNING enabled, send_at, low_stock", (value, now(), shop_id))
         return SummarySettings(shop_id, bool(row["enabled"]), row["send_at"], row["low_stock"])
@@ -181,7 +181,7 @@ class Summaries:
 
     async def figures(self, shop_id: int, start: float, end: float, *, buyers: bool = True) -> Figures:
         """Orders, revenue, units, cancellations and (optionally) new and returning buyers."""
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             f"""SELECT coalesce(sum({_SOLD}), 0), coalesce(sum(CASE WHEN {_SOLD} THEN total END), 0),
                        coalesce(sum(CASE WHEN {_SOLD} THEN units END), 0), coalesce(sum(status = 'cancelled'), 0)
                 FROM orders WHERE shop_id = ? AND created_at >= ? AND created_at < ?""",
@@ -190,7 +190,7 @@ class Summaries:
         if not buyers or not orders:
             return Figures(orders, revenue, units, cancelled)
         # A buyer is new when this is their first order in the shop (cancelled ones don't count).
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             f"""SELECT count(*), coalesce(sum(NOT EXISTS (
                        SELECT 1 FROM orders p WHERE p.buyer_id = b.buyer_id AND p.created_at < :start
                        AND p.shop_id = :shop AND p.{_SOLD})), 0)
@@ -242,7 +242,7 @@ class Summaries:
         return [DayFigures(r[1], r[2]) for r in rows]
 
     async def opens(self, shop_id: int, start: float, end: float) -> Opens:
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             """SELECT count(*), count(DISTINCT user_id) FROM link_opens
                WHERE shop_id = ? AND opened_at >= ? AND opened_at < ?""",
             (shop_id, start, end))
@@ -259,7 +259,7 @@ class Summaries:
 
     async def pending_shipments(self, shop_id: int) -> PendingShipments:
         """Orders placed or confirmed but not shipped, and when the oldest was placed."""
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             """SELECT count(*), min(created_at),
                       coalesce(sum(payment_status IN ('awaiting', 'claimed')), 0),
                       coalesce(sum(CASE WHEN payment_status IN ('awaiting', 'claimed') THEN total END), 0)
@@ -269,7 +269,7 @@ class Summaries:
 
     async def stock(self, shop_id: int, threshold: int, limit: int = 8) -> StockFigures:
         """Products on sale, and those with `threshold` or fewer left (sold out first)."""
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             """SELECT count(*), coalesce(sum(stock <= ?), 0) FROM products
                WHERE shop_id = ? AND deleted_at IS NULL AND hidden = 0""", (threshold, shop_id))
         low = await self._db.fetch_all(
@@ -299,7 +299,7 @@ class Summaries:
             marks = ", ".join("?" for _ in top)
             names = {r[0]: r[1] for r in await self._db.fetch_all(
                 f"SELECT id, name FROM shops WHERE id IN ({marks})", [r[0] for r in top])}
-        shops = await self._db.fetch_one(
+        shops = await self._db.fetch_row(
             "SELECT count(*), coalesce(sum(created_at >= ?), 0) FROM shops WHERE created_at < ?", (start, end))
         return PlatformFigures(shops[0], shops[1], len({r[0] for r in rows}), tuple(by_currency),
                                tuple(BusyShop(r[0], names.get(r[0], "?"), r[1], r[2], r[3]) for r in top))

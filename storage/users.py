@@ -30,8 +30,9 @@ class Users:
         self._cache: dict[int, User] = {}
 
     def _remember(self, row: sqlite3.Row | None) -> User | None:
-        if row is None:
-            return None
+        return None if row is None else self._keep(row)
+
+    def _keep(self, row: sqlite3.Row) -> User:
         user = _user(row)
         self._cache[user.id] = user
         return user
@@ -64,7 +65,9 @@ class Users:
                 (user_id, first_name, username, language_code, t, t),
             ) as cur:
                 row = await cur.fetchone()
-        return self._remember(row)
+        if row is None:  # an upsert with RETURNING always has its row
+            raise LookupError(f"user {user_id} was not stored")
+        return self._keep(row)
 
     @journaled_read
     async def get(self, user_id: int) -> User | None:

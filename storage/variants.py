@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.stock import StockChange
-from storage.db import Database, WriteTransaction, fetch_one_in, now
+from storage.db import Database, WriteTransaction, fetch_one_in, row_in, now
 from storage.journal import journaled_read, journaled_write
 from storage.products import Products
 
@@ -96,7 +96,7 @@ class Variants:
     async def add(self, product_id: int, offers: Sequence[Offer]) -> list[Variant]:
         """Add variants after the existing ones, all or none (TooManyVariants past the limit)."""
         async with self._db.write() as conn:
-            row = await fetch_one_in(
+            row = await row_in(
                 conn, "SELECT count(*), coalesce(max(position), 0) FROM variants WHERE product_id = ? "
                       "AND deleted_at IS NULL", (product_id,))
             count, last = row[0], row[1]
@@ -113,7 +113,7 @@ class Variants:
             t = now()
             added = []
             for i, offer in enumerate(offers, start=1):
-                added.append(_variant(await fetch_one_in(
+                added.append(_variant(await row_in(
                     conn, f"""INSERT INTO variants (product_id, name, price, stock, position, created_at, updated_at)
                               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
                     (product_id, offer.name, offer.price, offer.stock, last + i, t, t))))
@@ -128,7 +128,7 @@ class Variants:
             raise TooManyVariants(MAX_VARIANTS)
         t = now()
         async with self._db.write() as conn:
-            row = await fetch_one_in(
+            row = await row_in(
                 conn, """INSERT INTO products (shop_id, name, price, stock, photo_file_id, created_at, updated_at)
                          VALUES (?, ?, ?, 0, ?, ?, ?) RETURNING id""",
                 (shop_id, name, min(o.price for o in offers), photo_file_id, t, t))
@@ -166,11 +166,11 @@ class Variants:
                 return None
             before = row["stock"]
             after = change.apply(before)  # raises StockError; the transaction rolls back
-            updated = await fetch_one_in(
+            updated = await row_in(
                 conn, f"UPDATE variants SET stock = ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
                 (after, now(), variant_id))
             product_id = updated["product_id"]
-            sum_before = (await fetch_one_in(conn, "SELECT stock FROM products WHERE id = ?", (product_id,)))[0]
+            sum_before = (await row_in(conn, "SELECT stock FROM products WHERE id = ?", (product_id,)))[0]
             await _sync_product_in(conn, product_id)
             if before == 0 and after > 0:
                 variant = _variant(updated)
@@ -205,7 +205,7 @@ class Variants:
 async def _sync_product_in(conn: WriteTransaction, product_id: int) -> None:
     """The product's sum of stock, lowest price and count of variants, after its variants changed.
     Held units are out of both stocks already, so the sums stay equal."""
-    row = await fetch_one_in(
+    row = await row_in(
         conn, """SELECT count(*), coalesce(sum(stock), 0), min(CASE WHEN hidden = 0 THEN price END), min(price)
                  FROM variants WHERE product_id = ? AND deleted_at IS NULL""", (product_id,))
     count, stock, lowest_on_sale, lowest = row[0], row[1], row[2], row[3]
