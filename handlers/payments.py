@@ -25,6 +25,7 @@ from core.orders import Status
 from core.payments import Method, PaymentStatus, invoice_payload, order_id_from_payload
 from core.text import clean_text
 from handlers.guards import shop_member
+from handlers.order_card import card_edits
 from handlers.common import (
     Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, present,
     reply, services,
@@ -99,10 +100,10 @@ async def on_claim(update: Update, context: Context) -> None:
         return
     shop = await svc.store.shops.get(order.shop_id)
 
-    reach = await reach_of(svc, shop)
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
 
     def messages(changed: Order):
-        return members_messages(reach, lambda t: {
+        return card_edits(reach, changed, shop) + members_messages(reach, lambda t: {
             "text": t("payment.claimed_notice", number=changed.number, amount=t.money(changed.total, changed.currency),
                       buyer=clean_text(who.user.first_name) or "?"),  # a bidi override must not flip the amount
             "parse_mode": "HTML",
@@ -156,14 +157,15 @@ async def _merchant_verdict(update: Update, context: Context, *, received: bool)
         return
     shop = membership.shop
 
-    reach = await reach_of(svc, shop, buyer_id=order.buyer_id)
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
 
     def tell_buyer(changed: Order):
+        cards = card_edits(reach, changed, shop)  # every copy of the order's card shows the payment
         if changed.status == Status.CANCELLED:  # the transfer came after the order expired: give it back
-            return buyer_messages(reach, lambda t: t(
+            return cards + buyer_messages(reach, lambda t: t(
                 "refund.paid_after_cancel_buyer", number=changed.number, shop=shop.name,
                 amount=t.money(changed.total, changed.currency)))
-        return buyer_messages(reach, lambda t: t(
+        return cards + buyer_messages(reach, lambda t: t(
             "payment.buyer_received" if received else "payment.buyer_not_received", number=changed.number,
             shop=shop.name, amount=t.money(changed.total, changed.currency)))
 
@@ -225,17 +227,18 @@ async def on_successful_payment(update: Update, context: Context) -> None:
         return
     shop = await svc.store.shops.get(order.shop_id)
 
-    reach = await reach_of(svc, shop, buyer_id=order.buyer_id)
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
 
     def messages(paid: Order):
         if paid.status == Status.CANCELLED:  # the money came for an order already cancelled: give it back
-            return late_payment_messages(reach, paid, shop, payment.total_amount, payment.currency)
+            return card_edits(reach, paid, shop) + late_payment_messages(reach, paid, shop, payment.total_amount,
+                                                                        payment.currency)
         buyer_note = buyer_messages(reach, lambda t: t("payment.card_paid", number=paid.number, shop=shop.name,
                                                        amount=t.money(paid.total, paid.currency)))
         shop_note = members_messages(reach, lambda t: {
             "text": t("payment.card_paid_notice", number=paid.number, amount=t.money(paid.total, paid.currency)),
             "parse_mode": "HTML"})
-        return buyer_note + shop_note
+        return card_edits(reach, paid, shop) + buyer_note + shop_note
 
     _, fresh = await svc.store.payments.record_telegram_payment(
         order.id, payment.telegram_payment_charge_id, payment.provider_payment_charge_id, messages,
@@ -321,7 +324,7 @@ class PaymentClock:
         for order_id in await svc.store.payments.overdue(at):
             order = await svc.store.orders.get(order_id)
             shop = await svc.store.shops.get(order.shop_id)
-            reach = await reach_of(svc, shop, buyer_id=order.buyer_id)
+            reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
             claimed = order.payment_status == PaymentStatus.CLAIMED
 
             def messages(expired: Order, shop: Shop = shop, claimed: bool = claimed, reach: Reach = reach):
@@ -331,7 +334,7 @@ class PaymentClock:
                 members = members_messages(reach, lambda t: {
                     "text": t("payment.claim_expired_notice" if claimed else "payment.expired_notice",
                               number=expired.number), "parse_mode": "HTML"})
-                return buyer + members
+                return card_edits(reach, expired, shop) + buyer + members
 
             await svc.store.payments.expire(order_id, messages, at=at)
 

@@ -236,3 +236,36 @@ async def test_the_summary_counts_orders_awaiting_payment(world):
     await ann.send("/summary today")
     text = "\n".join(m.text or "" for m in ann.chat.bot_messages[-2:])
     assert "Awaiting payment" in text and "CN¥39.90" in text
+
+
+async def test_the_owners_order_card_follows_the_payment_from_awaiting_to_claimed_to_paid(world):
+    # The new-order notice is the order's card: it must not keep saying "awaiting payment" once
+    # the buyer says they paid and the shop confirms it (every copy is edited with the change).
+    ann, shop, _ = await shop_taking_transfers(world)
+    bob = world.user("Bob")
+    await to_confirmation(world, bob, shop)
+    await bob.tap("Confirm order")
+    await world.settle()
+    notice = next(m for m in reversed(ann.chat.bot_messages) if "#1001" in (m.text or ""))
+    assert "awaiting payment" in notice.text
+    await bob.tap("I have paid")
+    await world.settle()
+    assert "buyer says paid: please check" in ann.chat.get(notice.message_id).text
+    claim = next(m for m in reversed(ann.chat.bot_messages) if "says they paid" in (m.text or ""))
+    await ann.tap("Payment received", message=claim)
+    await world.settle()
+    card = ann.chat.get(notice.message_id).text
+    assert "paid" in card and "awaiting payment" not in card and "please check" not in card
+
+
+async def test_an_expired_payment_shows_on_the_owners_order_card(world):
+    ann, shop, _ = await shop_taking_transfers(world)
+    bob = world.user("Bob")
+    await to_confirmation(world, bob, shop)
+    await bob.tap("Confirm order")
+    await world.settle()
+    notice = next(m for m in reversed(ann.chat.bot_messages) if "#1001" in (m.text or ""))
+    await world.bot.payment_clock.tick(now=time.time() + 31 * 60)
+    await world.settle()
+    card = ann.chat.get(notice.message_id).text
+    assert "awaiting payment" not in card and "cancelled" in card.lower()
