@@ -19,7 +19,7 @@ from core.links import product_link
 from core.money import PriceError, PriceProblem, parse_price
 from core.stock import StockError, StockProblem, parse_stock, parse_stock_change
 from core.text import TextProblem, TextRefused, accept_text
-from handlers.guards import product_for
+from handlers.guards import product_for, refuse
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, present, reply, services,
 )
@@ -117,10 +117,10 @@ async def managed_shop(update: Update, context: Context, who: Actor) -> Membersh
     """The current shop if the user owns it; otherwise tell them why not and return None."""
     membership = await current_membership(who, context)
     if membership is None:
-        await _refuse(update, who, N_("catalog.no_shop"), with_open_shop=True)
+        await refuse(update, who, N_("catalog.no_shop"), open_shop=True)
         return None
     if not membership.is_owner:
-        await _refuse(update, who, N_("catalog.owner_only"))
+        await refuse(update, who, N_("catalog.owner_only"))
         return None
     return membership
 
@@ -130,14 +130,6 @@ async def _tapped(update: Update, context: Context, who: Actor, *, manage: bool
     """The product named by the tapped button's first argument, if the user may see (or manage) it."""
     data = context.button
     return await product_for(update, context, data.id(0) if data else None, manage=manage)
-
-
-async def _refuse(update: Update, who: Actor, key: str, *, with_open_shop: bool = False) -> None:
-    if update.callback_query:
-        await update.callback_query.answer(who.t.plain(key), show_alert=True)
-        return
-    markup = keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]) if with_open_shop else None
-    await reply(update, who.t(key), markup)
 
 
 # ---------------------------------------------------------------- rendering
@@ -436,7 +428,7 @@ async def list_products(update: Update, context: Context) -> None:
         await update.callback_query.answer()
     membership = await current_membership(who, context)
     if membership is None:
-        await _refuse(update, who, N_("catalog.no_shop"), with_open_shop=True)
+        await refuse(update, who, N_("catalog.no_shop"), open_shop=True)
         return
     store = services(context).store
     products, total = await store.products.page(membership.shop.id, page * PAGE_SIZE, PAGE_SIZE)

@@ -238,15 +238,20 @@ async def test_the_summary_counts_orders_awaiting_payment(world):
     assert "Awaiting payment" in text and "CN¥39.90" in text
 
 
-async def test_the_owners_order_card_follows_the_payment_from_awaiting_to_claimed_to_paid(world):
-    # The new-order notice is the order's card: it must not keep saying "awaiting payment" once
-    # the buyer says they paid and the shop confirms it (every copy is edited with the change).
+async def transfer_order_placed(world):
+    """Bob's order #1001 in a shop taking transfers: (owner, buyer, the owner's new-order notice)."""
     ann, shop, _ = await shop_taking_transfers(world)
     bob = world.user("Bob")
     await to_confirmation(world, bob, shop)
     await bob.tap("Confirm order")
     await world.settle()
-    notice = next(m for m in reversed(ann.chat.bot_messages) if "#1001" in (m.text or ""))
+    return ann, bob, next(m for m in reversed(ann.chat.bot_messages) if "#1001" in (m.text or ""))
+
+
+async def test_the_owners_order_card_follows_the_payment_from_awaiting_to_claimed_to_paid(world):
+    # The new-order notice is the order's card: it must not keep saying "awaiting payment" once
+    # the buyer says they paid and the shop confirms it (every copy is edited with the change).
+    ann, bob, notice = await transfer_order_placed(world)
     assert "awaiting payment" in notice.text
     await bob.tap("I have paid")
     await world.settle()
@@ -259,12 +264,7 @@ async def test_the_owners_order_card_follows_the_payment_from_awaiting_to_claime
 
 
 async def test_an_expired_payment_shows_on_the_owners_order_card(world):
-    ann, shop, _ = await shop_taking_transfers(world)
-    bob = world.user("Bob")
-    await to_confirmation(world, bob, shop)
-    await bob.tap("Confirm order")
-    await world.settle()
-    notice = next(m for m in reversed(ann.chat.bot_messages) if "#1001" in (m.text or ""))
+    ann, _, notice = await transfer_order_placed(world)
     await world.bot.payment_clock.tick(now=time.time() + 31 * 60)
     await world.settle()
     card = ann.chat.get(notice.message_id).text
