@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 KEEP_HANDLED_SECONDS = 7 * 24 * 3600  # handled updates and sent messages are kept a week, for inquiries
 HOUSEKEEPING_SECONDS = 3600
+KEEP_ENDED_CARDS_SECONDS = 30 * 24 * 3600  # an ended order's card copies: nothing edits them after
 HOLD_CHECK_SECONDS = 5.0  # a hold taken meanwhile expires minutes later: looking this often is enough
 # A graceful stop gives handlers in flight this long, then the outbox's sends in flight this long:
 # together well inside bot.py's 10 s bound.
@@ -228,7 +229,12 @@ class Livecart:
         opens, invites = await self.prune_abuse_traces(now)
         if opens or invites:
             log.info("pruned %d old link open(s) and %d spent or expired staff invite(s)", opens, invites)
-        return {"updates": updates, "messages": messages, "link_opens": opens, "staff_invites": invites}
+        assert self.store is not None
+        cards = await self.store.orders.prune_cards((time.time() if now is None else now) - KEEP_ENDED_CARDS_SECONDS)
+        if cards:
+            log.info("forgot %d card copy(ies) of orders that ended over a month ago", cards)
+        return {"updates": updates, "messages": messages, "link_opens": opens, "staff_invites": invites,
+                "order_cards": cards}
 
     def _add_jobs(self) -> None:
         assert self.outbox is not None and self.summaries is not None and self.payment_clock is not None

@@ -481,9 +481,19 @@ class Orders:
         async with self._db.write() as conn:
             await conn.execute("DELETE FROM order_cards WHERE chat_id = ? AND message_id = ?", (chat_id, message_id))
 
+    async def prune_cards(self, older_than: float) -> int:
+        """Forget the card copies of orders that ended (delivered or cancelled) before `older_than`:
+        nothing will change them any more, and the table would otherwise grow with every order."""
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                """DELETE FROM order_cards WHERE order_id IN (
+                       SELECT id FROM orders WHERE status IN ('delivered', 'cancelled') AND updated_at < ?)""",
+                (older_than,))
+            return cur.rowcount
+
     async def cards(self, order_id: int) -> list[tuple[int, int]]:
-        """(chat id, message id) of every message showing the order's card. A lookup: callable
-        while building a transaction's messages."""
+        """(chat id, message id) of every message showing the order's card (a lookup by key,
+        gathered before the change that edits them: handlers/notices.Reach)."""
         rows = await self._db.lookup_all(
             "SELECT chat_id, message_id FROM order_cards WHERE order_id = ? ORDER BY shown_at", (order_id,))
         return [(r[0], r[1]) for r in rows]
