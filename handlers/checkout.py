@@ -268,6 +268,18 @@ async def on_change_recipient(update: Update, context: Context) -> None:
     await reply(update, who.t("checkout.ask_recipient_typed"))
 
 
+async def on_change_phone(update: Update, context: Context) -> None:
+    """The phone on the confirmation: share or type another (a returning buyer whose number
+    changed need not retype the address)."""
+    who = await actor(update, context)
+    flow = await checkout_of_tap(update, context, who, "confirm")
+    if flow is None:
+        return
+    await update.callback_query.answer()
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "phone", remember_summary(update, flow.data)))
+    await ask_phone(update, who)
+
+
 async def on_add_note(update: Update, context: Context) -> None:
     who = await actor(update, context)
     flow = await checkout_of_tap(update, context, who, "confirm")
@@ -337,6 +349,8 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     else:
         if answered == "address":  # the location keyboard ends with its step
             await reply(update, who.t("checkout.address_noted"), REMOVE_KEYBOARD)
+        elif answered == "phone":  # and the share-phone keyboard with its own
+            await reply(update, who.t("checkout.phone_noted"), REMOVE_KEYBOARD)
         await show_confirmation(update, context, who, flow, edit=False)
 
 
@@ -403,10 +417,12 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
         # A radio mark, not ✅: ✅ is the Confirm button's, and a tick looked like something to tap.
         rows.append([button(("🔘 " if m.value == chosen else "⚪ ") + method_name(t, m.value), "b.m", m.value, token)
                      for m in methods])
+    # Two to a row: three labels in one row are cut short on a phone.
     rows.append([button(t.plain("checkout.button_change_address"), "b.chg", token),
                  button(t.plain("checkout.button_change_recipient"), "b.rcp", token)])
-    rows.append([button(t.plain("checkout.button_note"), "b.note", token),
-                 button(t.plain("checkout.button_cancel"), "b.x", token)])
+    rows.append([button(t.plain("checkout.button_change_phone"), "b.ph", token),
+                 button(t.plain("checkout.button_note"), "b.note", token)])
+    rows.append([button(t.plain("checkout.button_cancel"), "b.x", token)])
     markup = keyboard(rows)
     summary = d.get("summary")
     if edit:

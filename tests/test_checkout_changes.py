@@ -143,3 +143,34 @@ async def test_a_new_chinese_buyer_who_gets_fewer_units_reads_it_in_chinese(worl
     await wang.send("13800138000")
     await wang.send("上海市黄浦区南京东路88号1203室")
     assert "只剩 1 件（你要了 2 件），已为你保留 1 件" in wang.last.text and "Only" not in wang.last.text
+
+
+async def test_a_returning_buyer_changes_only_the_phone_and_the_new_number_is_ordered(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    summary = await to_confirmation(world, bob, shop)
+    await bob.tap("📱 Phone")
+    assert "phone number" in bob.last.text, "the phone is asked, not the address"
+    assert bob.chat.reply_keyboard_buttons == [["📱 Share my phone number"]]
+    await bob.send("13912345678")
+    assert bob.last.text == "📱 Phone noted."
+    assert not bob.chat.reply_keyboard_buttons, "the share-phone keyboard goes with its step"
+    assert "Ship to Bob, 139 1234 5678" in bob.chat.get(summary.message_id).text
+    assert summaries(bob) == [bob.chat.get(summary.message_id)], "one live summary, not a second copy"
+    await bob.tap("Confirm order")
+    order = (await world.store.orders.of_buyer(bob.id))[0]
+    assert order.phone == "+8613912345678" and order.address  # the saved address kept
+
+
+async def test_changing_the_phone_in_chinese(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    wang = world.user("小王", language_code="zh")
+    await save_delivery(world, wang)
+    await wang.send(f"/start l_{shop.slug}_1")
+    await wang.tap("立即购买")
+    await wang.tap("📱 电话")
+    assert "电话" in wang.last.text
+    await wang.send("bad number")
+    assert "不像是电话号码" in wang.last.text  # refused with the reason, in Chinese, asked again
+    await wang.send("13912345678")
+    assert wang.last.text == "📱 电话已记下。"

@@ -43,7 +43,7 @@ async def test_cash_on_delivery_is_the_default_and_needs_no_choice(world):
     confirm = await to_confirmation(world, bob, shop)
     assert "cash on delivery" in confirm.text
     assert confirm.buttons == [["✅ Confirm order"], ["✏️ Change address", "👤 Recipient"],
-                               ["📝 Add a note", "✖ Cancel"]]
+                               ["📱 Phone", "📝 Add a note"], ["✖ Cancel"]]
     await bob.tap("Confirm order")
     order = (await world.store.orders.of_buyer(bob.id))[0]
     assert order.payment_method == "cod" and order.payment_status == "cod"
