@@ -14,7 +14,7 @@ from handlers import (
     abuse, bulk_ship, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
     start,
 )
-from handlers import settings, summaries, typed_quantity, variants
+from handlers import privacy, settings, summaries, typed_quantity, variants
 from core.i18n import N_
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
@@ -120,6 +120,10 @@ def register(app: Application) -> None:
         ("o.recv", my_orders.confirm_received),
     ]:
         buttons.add(action, callback)
+    # A buyer erasing their personal data.
+    app.add_handler(CommandHandler("deletemydata", privacy.delete_my_data, filters=PRIVATE))
+    buttons.add("pv.ok", privacy.on_erase)
+    buttons.add("pv.no", privacy.on_keep)
 
     # The order desk: owner and staff.
     app.add_handler(CommandHandler("orders", desk.orders_command, filters=PRIVATE))

@@ -13,6 +13,7 @@ from storage.live import Live
 from storage.orders import Carts, Orders
 from storage.outbox import Outbox
 from storage.payments import Payments
+from storage.privacy import Privacy
 from storage.products import Products
 from storage.refunds import Refunds
 from storage.shops import Shops
@@ -44,6 +45,7 @@ class Store:
         self.refunds = Refunds(db, self.outbox)
         self.summaries = Summaries(db)
         self.vitals = VitalSigns(db, inbox.db)
+        self.privacy = Privacy(db)
 
     def transaction(self) -> AbstractAsyncContextManager[WriteTransaction]:
         """The one way for a handler or job to change several things together:

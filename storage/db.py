@@ -211,8 +211,10 @@ class Database:
         self._probe: asyncio.Handle | None = None  # fires if a transaction body lets the loop run
 
     def _pragmas(self, busy_ms: int) -> tuple[str, ...]:
+        # secure_delete: what a buyer erases (/deletemydata) and what pruning drops is zeroed in the
+        # file, not left readable in free space.
         return (f"PRAGMA busy_timeout = {busy_ms}", "PRAGMA foreign_keys = ON",
-                f"PRAGMA synchronous = {SYNCHRONOUS}")
+                f"PRAGMA synchronous = {SYNCHRONOUS}", "PRAGMA secure_delete = ON")
 
     async def open(self, *, migrate_to: int | None = None, schema: str | None = None) -> "Database":
         """Open (creating) the file: with the app's migrations, or with `schema` (a script of
@@ -235,6 +237,13 @@ class Database:
         for pragma in self._pragmas(LOOP_BUSY_TIMEOUT_MS):
             self._looker.execute(pragma)
         return self
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the file and empty it, so old versions of erased rows do
+        not linger there (after /deletemydata). Waits, without blocking the loop, for a writer."""
+        async with self._writer_gate:
+            assert self._writer is not None
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         if self._reader is not None:

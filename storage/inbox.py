@@ -151,6 +151,16 @@ class Inbox:
         await self.prune_journals()
         return pruned
 
+    async def scrub_user(self, user_id: int) -> list[int]:
+        """Reduce every stored update the user sent to its id (/deletemydata: the updates held their
+        names, typed phone and address); returns those ids. Not journaled: the inbox is its own
+        file, and doing it again changes nothing."""
+        async with self._db.write() as conn:
+            rows = await (await conn.execute(
+                "UPDATE inbox SET payload = json_object('update_id', update_id) WHERE user_key = ? RETURNING update_id",
+                (user_id,))).fetchall()
+        return [r[0] for r in rows]
+
     async def prune_journals(self) -> int:
         """Forget the journals of updates already processed (storage/journal.py)."""
         waiting = await self._db.fetch_value("SELECT min(update_id) FROM inbox WHERE processed_at IS NULL")
