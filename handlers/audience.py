@@ -14,7 +14,7 @@ from core.i18n import Translator, language_for, translator
 from core.links import shop_link, slot_link
 from core.text import shorten
 from handlers.common import (
-    Context, actor, button, keyboard, parse_callback, reply, services, session_title, show,
+    Context, actor, button, keyboard, reply, services, session_title, show,
 )
 from storage.outbox import Outgoing, Priority
 
@@ -52,7 +52,7 @@ def _swap_follow_button(markup: dict | None, t: Translator, shop_id: int, follow
 async def on_follow(update: Update, context: Context) -> None:
     """☆ Follow / ★ Following: one tap each way; the button on the tapped message follows suit."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     shop = await store.shops.get(data.id(0)) if data and data.id(0) else None
     if shop is None:

@@ -11,7 +11,7 @@ from telegram import Update
 from core.deals import DealTermsError, is_stop_word, parse_deal_terms
 from core.money import PriceError, parse_price
 from handlers.common import Context, actor, reply, services
-from handlers.live import owned_shop
+from handlers.live import live_owner
 from storage.live import MAX_SLOTS
 
 
@@ -19,7 +19,7 @@ from storage.live import MAX_SLOTS
 async def deal_command(update: Update, context: Context) -> None:
     """/deal <link> <price> <end: 15m and/or 100u> [per-buyer cap], /deal <link> off."""
     who = await actor(update, context)
-    membership = await owned_shop(update, context, who)
+    membership = await live_owner(update, context)
     if membership is None:
         return
     t = who.t
@@ -37,6 +37,10 @@ async def deal_command(update: Update, context: Context) -> None:
     product = await store.products.get(product_id) if product_id else None
     if product is None or not product.on_sale:
         await reply(update, t("deal.empty_link", slot=slot))
+        return
+    if product.has_variants and not is_stop_word(args[1]):
+        # One deal price for a product sold in several sizes would be wrong for all but one of them.
+        await reply(update, t("deal.has_variants", slot=slot, name=product.name))
         return
     if is_stop_word(args[1]):
         stopped = await store.deals.stop(product.id)

@@ -25,6 +25,7 @@ BUYER_COMMANDS = [
     ("language", N_("command.language")),
     ("help", N_("command.help")),
     ("cancel", N_("command.cancel")),
+    ("deletemydata", N_("command.deletemydata")),
 ]
 MERCHANT_COMMANDS = [
     ("myshop", N_("command.myshop")),

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -101,7 +102,10 @@ class Pacer:
         overall = limits.all_chats_per_second
         self._all = TokenBucket(overall, max(1.0, overall), clock)
         self._all_until = 0.0  # the learned bot-wide pace is on until then
-        self._answers_waiting = 0  # answers held by the bot-wide pace: bulk sends yield to them
+        # Answers waiting for the bot-wide budget, in arrival order: one releaser hands out its
+        # tokens (a thousand waiters each polling the bucket would cost more than the sends).
+        self._turns: deque[asyncio.Future[None]] = deque()
+        self._releaser: asyncio.Task[None] | None = None
         self.learned = 0  # how often a 429 showed a bot-wide budget (metrics, tests)
 
     # ------------------------------------------------------------ budgets
@@ -129,36 +133,58 @@ class Pacer:
         if priority is not Priority.ANSWER:
             budget = self._paid if priority is Priority.PAID_BROADCAST else self._bulk
             waits.append(Wait(max(budget.wait_time(), self._bulk_paused_until - now), "bulk"))
-            if self._answers_waiting:
+            if self._turns:
                 waits.append(Wait(1 / max(self._all.rate, 1.0), "bulk"))  # answers go first
         if now < self._all_until:
             waits.append(Wait(self._all.wait_time(), "all"))
         longest = max(waits, key=lambda w: w.seconds)
         return longest if longest.seconds > 0 else NOW
 
-    def take(self, chat_id: int, priority: Priority) -> None:
+    def take(self, chat_id: int, priority: Priority, *, bot_wide_reserved: bool = False) -> None:
         """Count a message as sent (after wait_time said it may go)."""
         self._chat(chat_id).take()
         if priority is Priority.PAID_BROADCAST:
             self._paid.take()
         elif priority is not Priority.ANSWER:
             self._bulk.take()
-        if self._clock() < self._all_until:
+        if self._clock() < self._all_until and not bot_wide_reserved:
             self._all.take()
 
     async def acquire(self, chat_id: int, priority: Priority) -> None:
         """Wait until a message may go, then count it (direct answers)."""
-        waiting = False
-        try:
-            while wait := self.wait_time(chat_id, priority):
-                if priority is Priority.ANSWER and wait.scope == "all" and not waiting:
-                    waiting = True
-                    self._answers_waiting += 1
-                await asyncio.sleep(wait.seconds)
-            self.take(chat_id, priority)
-        finally:
-            if waiting:
-                self._answers_waiting -= 1
+        reserved = False
+        while wait := self.wait_time(chat_id, priority):
+            if wait.scope == "all" and not reserved:
+                await self._turn()  # in line for the bot-wide budget; its token is ours after
+                reserved = True
+                continue
+            if wait.scope == "all":  # our reserved token is counted already: only the chat's pace
+                chat_wait = max(self._chat(chat_id).wait_time(), self._paused_until.get(chat_id, 0.0) - self._clock())
+                if chat_wait <= 0:
+                    break
+                await asyncio.sleep(chat_wait)
+                continue
+            await asyncio.sleep(wait.seconds)
+        self.take(chat_id, priority, bot_wide_reserved=reserved)
+
+    async def _turn(self) -> None:
+        turn = asyncio.get_running_loop().create_future()
+        self._turns.append(turn)
+        if self._releaser is None or self._releaser.done():
+            self._releaser = asyncio.create_task(self._release_turns(), name="pacer-turns")
+        await turn
+
+    async def _release_turns(self) -> None:
+        """Hand the bot-wide budget's tokens to waiting answers, first come first served."""
+        while self._turns:
+            wait = self._all.wait_time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            turn = self._turns.popleft()
+            if not turn.done():  # a waiter that gave up (cancelled) gets nothing
+                self._all.take()
+                turn.set_result(None)
 
     # ------------------------------------------------------------ 429s
 

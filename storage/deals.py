@@ -9,7 +9,8 @@ from __future__ import annotations
 import sqlite3
 
 from core.deals import GRACE_SECONDS, Deal, PriceNow, price_in_force
-from storage.db import Database, WriteTransaction, fetch_one_in, now
+from storage.db import Database, WriteTransaction, fetch_one_in, now, row_in
+from storage.journal import journaled_read, journaled_write
 from storage.products import Product
 
 _COLUMNS = "id, product_id, price, units, taken, per_buyer, ends_at, started_at, stopped_at"
@@ -23,6 +24,7 @@ class Deals:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @journaled_write
     async def start(self, shop_id: int, product_id: int, price: int, *, units: int | None, minutes: int | None,
                     per_buyer: int | None) -> Deal:
         """Start a deal on the product (a deal still running on it is stopped first)."""
@@ -30,24 +32,27 @@ class Deals:
         async with self._db.write() as conn:
             await conn.execute("UPDATE deals SET stopped_at = ? WHERE product_id = ? AND stopped_at IS NULL",
                                (t, product_id))
-            row = await fetch_one_in(
+            row = await row_in(
                 conn, f"INSERT INTO deals (shop_id, product_id, price, units, per_buyer, ends_at, started_at)"
                       f" VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
                 (shop_id, product_id, price, units, per_buyer, t + 60 * minutes if minutes else None, t))
-        return _deal(row)
+        return Deal(*[row[i] for i in range(9)])
 
+    @journaled_write
     async def stop(self, product_id: int) -> bool:
         async with self._db.write() as conn:
             cur = await conn.execute("UPDATE deals SET stopped_at = ? WHERE product_id = ? AND stopped_at IS NULL",
                                      (now(), product_id))
             return cur.rowcount > 0
 
+    @journaled_read
     async def current(self, product_id: int) -> Deal | None:
         """The product's latest deal not stopped by the owner (it may have run out or ended)."""
         return _deal(await self._db.lookup_one(
             f"SELECT {_COLUMNS} FROM deals WHERE product_id = ? AND stopped_at IS NULL ORDER BY id DESC LIMIT 1",
             (product_id,)))
 
+    @journaled_read
     async def price_now(self, product: Product, at: float | None = None) -> PriceNow:
         """The price in force for the product now: what the card shows and Buy now holds."""
         return price_in_force(product.price, await self.current(product.id), now() if at is None else at)

@@ -133,10 +133,10 @@ async def test_empty_or_tiny_address_is_refused_with_the_reason(world):
 async def test_note_to_the_seller_appears_on_the_order(world):
     ann, shop, _ = await shop_with_product_on_link(world)
     bob = world.user("Bob")
-    await to_confirmation(world, bob, shop)
+    summary = await to_confirmation(world, bob, shop)
     await bob.tap("Add a note")
     await bob.send("Please ring twice <b>")
-    assert "Note: Please ring twice <b>" in bob.last.text
+    assert "Note: Please ring twice <b>" in bob.chat.get(summary.message_id).text  # the summary, edited
     await bob.tap("Confirm order")
     assert "Please ring twice <b>" in ann.last.text
 

@@ -172,3 +172,14 @@ async def test_deals_in_chinese(world):
     await li.send(f"/start l_{shop.slug}_1")
     assert "⚡ 限时特价：¥29.90 ¥39.90" in li.last.text and "特价每人限购 2 件" in li.last.text
     assert "特价截止" in li.last.text
+
+
+async def test_a_deal_on_a_product_with_options_is_refused_with_the_reason(world):
+    # One deal price cannot be right for 5斤 and 10斤 at once: refused, nothing started, the cards
+    # keep each option's own price.
+    from tests.test_variants import shop_with_variants_on_link
+
+    ann, shop, product_id = await shop_with_variants_on_link(world)
+    await ann.send("/deal 1 19.90 15m")
+    assert "several options" in ann.last.text and "Flash deal" not in ann.last.text
+    assert await world.store.deals.current(product_id) is None
