@@ -72,17 +72,26 @@ async def gate(update: Update, context: Context) -> None:
     if flood is None:  # made once, not on every update
         flood = context.bot_data["flood_gate"] = FloodGate(services(context).config.limits.updates_per_user_per_minute)
     if flood.allow(user.id):
-        return
+        reason = await services(context).store.operator.user_suspension(user.id)
+        if reason is None:
+            return
+        await _say(update, context, user.id, "account.suspended", reason=reason)
+        raise ApplicationHandlerStop
     if update.callback_query is not None or flood.should_warn(user.id):
-        config = services(context).config
-        known = await services(context).store.users.get(user.id)
-        t = translator_for(known, config) if known else translator(config.language)
-        text = t.plain("abuse.slow_down")
-        try:
-            if update.callback_query is not None:
-                await update.callback_query.answer(text)
-            elif update.effective_chat is not None:
-                await update.effective_chat.send_message(text)
-        except TelegramError:
-            pass
+        await _say(update, context, user.id, "abuse.slow_down")
     raise ApplicationHandlerStop
+
+
+async def _say(update: Update, context: Context, user_id: int, key: str, **values: object) -> None:
+    """A stopped update's one answer, in the user's language (a toast for a tap)."""
+    config = services(context).config
+    known = await services(context).store.users.get(user_id)
+    t = translator_for(known, config) if known else translator(config.language)
+    text = t.plain(key, **values)
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        elif update.effective_chat is not None:
+            await update.effective_chat.send_message(text)
+    except TelegramError:
+        pass

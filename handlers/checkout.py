@@ -35,7 +35,8 @@ from handlers.payments import available_methods, payment_messages
 from storage.models import Flow, Shop
 from storage.outbox import Outgoing, Priority
 from storage.orders import (
-    Delivery, LimitReached, Order, OrderProblem, SoldOut, TooManyOpenOrders, TooManyUnpaidUnits, Unavailable,
+    Delivery, LimitReached, Order, OrderProblem, ShopSuspended, SoldOut, TooManyOpenOrders, TooManyUnpaidUnits,
+    Unavailable,
     line_name,
 )
 
@@ -177,7 +178,7 @@ async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop
                        buyer_card_buttons(who.t, product, shop, 1, card_slot, variants, chosen, price=price,
                                           following=await store.audience.is_following(who.id, shop.id)))
             return
-    if isinstance(problem, (LimitReached, Unavailable)):
+    if isinstance(problem, (LimitReached, Unavailable, ShopSuspended)):
         await query.answer(problem_text(who.t, problem, plain=True), show_alert=True)
         return
     await query.answer()
@@ -532,6 +533,8 @@ def count_sold_out(context: Context, problem: OrderProblem) -> None:
 def problem_text(t: Translator, problem: OrderProblem, *, plain: bool = False) -> str:
     """Why an order cannot be placed, in the buyer's language (`plain`: for an alert, no HTML)."""
     say = t.plain if plain else t
+    if isinstance(problem, ShopSuspended):
+        return say("checkout.shop_paused")
     if isinstance(problem, SoldOut):
         if problem.left == 0:
             return say("checkout.sold_out", name=problem.name)

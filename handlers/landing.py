@@ -180,6 +180,9 @@ async def open_link(update: Update, context: Context, payload: str) -> None:
     if shop is None:
         await reply(update, who.t("landing.no_shop"))
         return
+    if await store.operator.shop_suspension(shop.id) is not None:  # the operator paused it
+        await reply(update, who.t("landing.shop_paused", shop=shop.name))
+        return
     session = await store.live.current_session(shop.id)
     product, slot = await _resolve(context, target, shop)
     variant_id, variant = None, None

@@ -15,7 +15,7 @@ from handlers import (
     payments, shop, staff,
     start,
 )
-from handlers import privacy, settings, summaries, typed_quantity, variants
+from handlers import operator, privacy, settings, summaries, typed_quantity, variants
 from core.i18n import N_
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
@@ -150,7 +150,7 @@ def register(app: Application) -> None:
     # Summaries (owner and staff), the owner's settings, and the operators' all-shops summary.
     app.add_handler(CommandHandler("summary", summaries.summary_command, filters=PRIVATE))
     app.add_handler(CommandHandler("settings", settings.settings_command, filters=PRIVATE))
-    app.add_handler(CommandHandler("admin", summaries.admin_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("admin", operator.admin_command, filters=PRIVATE))
     for action, callback in [
         ("sum.p", summaries.on_period), ("adm.p", summaries.on_admin_period), ("set.show", settings.on_show),
         ("set.ask", settings.on_ask), ("set.tz", settings.on_zone_picked), ("set.onoff", settings.on_toggle),

@@ -15,6 +15,7 @@ from storage.live import Live
 from storage.orders import Carts, Orders
 from storage.outbox import Outbox
 from storage.payments import Payments
+from storage.operator import Operator
 from storage.privacy import Privacy
 from storage.products import Products
 from storage.refunds import Refunds
@@ -48,6 +49,7 @@ class Store:
         self.summaries = Summaries(db)
         self.vitals = VitalSigns(db, inbox.db)
         self.privacy = Privacy(db)
+        self.operator = Operator(db)
         self.audience = Audience(db, self.outbox)
         self.deals = Deals(db)
 

@@ -129,6 +129,8 @@ async def sellable_in(conn: WriteTransaction, shop_id: int, product_id: int, var
               "FROM products WHERE id = ?", (product_id,))
     if product is None or product["shop_id"] != shop_id or product["hidden"] or product["deleted_at"]:
         raise Unavailable(product_id, product["name"] if product else "?")
+    if await fetch_one_in(conn, "SELECT 1 FROM suspended_shops WHERE shop_id = ?", (shop_id,)):
+        raise ShopSuspended(shop_id)
     if variant_id is None:
         if product["variant_count"]:
             raise Unavailable(product_id, product["name"])
@@ -181,6 +183,14 @@ class Unavailable(OrderProblem):
     def __init__(self, product_id: int, name: str) -> None:
         super().__init__(f"{name} is no longer for sale")
         self.product_id, self.name = product_id, name
+
+
+class ShopSuspended(OrderProblem):
+    """The operator suspended the shop: it takes no orders for now."""
+
+    def __init__(self, shop_id: int) -> None:
+        super().__init__(f"shop {shop_id} is suspended")
+        self.shop_id = shop_id
 
 
 class LimitReached(OrderProblem):
