@@ -11,7 +11,8 @@ from telegram.ext import (
 
 from handlers.common import Context, parse_callback
 from handlers import (
-    abuse, bulk_ship, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, payments, shop, staff,
+    abuse, bulk_ship, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, order_select,
+    payments, shop, staff,
     start,
 )
 from handlers import settings, summaries
@@ -118,6 +119,10 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("ship", bulk_ship.ship_command, filters=PRIVATE))
     buttons.add("bs.go", bulk_ship.on_confirm)
     buttons.add("bs.no", bulk_ship.on_cancel)
+    buttons.add("d.sel", order_select.on_select)
+    buttons.add("d.tog", order_select.on_toggle)
+    buttons.add("d.selgo", order_select.on_apply)
+    buttons.add("d.sel0", order_select.on_leave)
     app.add_handler(CommandHandler("staff", staff.staff_command, filters=PRIVATE))
     app.add_handler(CommandHandler("export", export.export_command, filters=PRIVATE))
     app.add_handler(CommandHandler("packlist", export.packlist_command, filters=PRIVATE))
