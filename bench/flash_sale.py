@@ -5,7 +5,7 @@ Runs the real bot (runtime.Livecart) in-process against the fake Telegram (faket
 SQLite file in a temporary directory, exactly as the scenario tests do (tests/harness.py), but
 without the per-action settle hook: every buyer is a task that pushes its update into the fake,
 waits until the bot has finished *that* update, then takes its next step from the message the bot
-produced (open link 1 -> "Buy now" -> "Use this" -> "Confirm order"). Buyers run concurrently.
+produced (open link 1 -> "Buy now" -> "Confirm order"). Buyers run concurrently.
 
 Two paces:
 - the rush (--ramp, --think): every buyer starts within a second and taps the moment the answer
@@ -81,11 +81,13 @@ from tests.stories import save_delivery, shop_with_product_on_link  # noqa: E402
 
 SEND_OR_EDIT = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageCaption",
                           "editMessageReplyMarkup", "editMessageMedia"})
-STEPS = ("open", "Buy now", "Use this", "Confirm order")
+STEPS = ("open", "Buy now", "Confirm order")
 
 TARGET_RATIO = 0.5
-TARGET_MESSAGES_PER_ORDER = 4
+TARGET_MESSAGES_PER_ORDER = 3  # the card and two edits of it
 TARGET_P99_MS = 50.0
+TARGET_DOCUMENTED_TAP_P99_MS = 100.0  # under the documented flood model, with the config's real limits
+TARGET_STRICT_BOUND_RATIO = 1.15  # under the strict model: time to the last answer <= 1.15 x its bound
 
 
 # ---------------------------------------------------------------- instrumentation
@@ -756,6 +758,229 @@ async def echo_bot(args: argparse.Namespace, steps: list[int], pace: Pace,
     return run
 
 
+# ---------------------------------------------------------------- under Telegram's flood limits
+
+
+@dataclass(kw_only=True)
+class LimitsRun:
+    """The live pace with the config's real sending limits, against faketg's flood model."""
+
+    model: str
+    buyers: int = 0
+    stock: int = 0
+    orders: int = 0
+    units: int = 0
+    left: int = 0
+    held: int = 0
+    waits: dict[str, list[float]] = field(default_factory=dict)  # per step: tap -> its answer on screen, ms
+    last_answer: float = float("nan")  # first tap -> the last buyer holds their answer, s
+    own_time: float = float("nan")  # the slowest buyer's own arrival and reading time, s
+    budget_time: float = float("nan")  # what the model's budgets allow for the messages sent, s
+    messages: int = 0
+    bulk_messages: int = 0  # to chats that are not the buyers' (owners' notices)
+    flood_refused: int = 0
+    retried_429: int = 0
+    learned: int = 0
+    messages_per_order: list[int] = field(default_factory=list)
+    messages_per_new_order: list[int] = field(default_factory=list)
+    unanswered: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def oversold(self) -> int:
+        return self.units + self.left + self.held - self.stock
+
+    @property
+    def bound(self) -> float:
+        return max(self.own_time, self.budget_time)
+
+
+async def limits_buyer(user: FakeUser, link: str, delay: float, think: Callable[[], Awaitable[float]],
+                       probe: Probe, taps: list[tuple[float, str]], timeout: float, new: bool = False) -> float:
+    """One buyer at the live pace; appends (time pushed, step) per action to `taps`; returns the
+    buyer's own time (start delay plus reading), what no bot can make shorter."""
+    own = delay
+    await asyncio.sleep(delay)
+    taps.append((time.time(), "open"))
+    await user.send(f"/start {link}")
+    await probe.wait_for_last(user, timeout)
+    if not has_inline(user, "Buy now"):
+        return own  # sold out (every unit held or sold) on the card itself
+    own += await think()
+    taps.append((time.time(), "Buy now"))
+    await user.tap("Buy now")
+    await probe.wait_for_last(user, timeout)
+    if new:
+        own += await think()
+        taps.append((time.time(), "phone"))
+        await user.press(user.chat.reply_keyboard_buttons[0][0])
+        await probe.wait_for_last(user, timeout)
+        own += await think()
+        taps.append((time.time(), "address"))
+        await user.send("8 Orchard Lane, Yichang")
+        await probe.wait_for_last(user, timeout)
+    if not has_inline(user, "Confirm order"):
+        return own  # told "sold out" at Buy now
+    own += await think()
+    taps.append((time.time(), "Confirm order"))
+    await user.tap("Confirm order")
+    await probe.wait_for_last(user, timeout)
+    return own
+
+
+def has_inline(user: FakeUser, text: str) -> bool:
+    return any(text in b for m in user.chat.bot_messages[-2:] for row in m.buttons for b in row)
+
+
+def timed_thinker(pace: Pace, buyer: int) -> Callable[[], Awaitable[float]]:
+    rng = random.Random(pace.seed * 1_000_003 + buyer)
+
+    async def think() -> float:
+        seconds = rng.uniform(0.5, 1.5) * pace.think
+        await asyncio.sleep(seconds)
+        return seconds
+
+    return think
+
+
+async def limits_run(args: argparse.Namespace, model: str, pace: Pace) -> LimitsRun:
+    """N returning buyers (and a few new ones after) at the live pace, with the config's default
+    sending limits (not the lifted ones of the other runs) against faketg's `model` of flood control."""
+    from core.config import LimitsConfig
+    from runtime.pacing import Pacer
+
+    n, stock, timeout = args.buyers, args.stock, max(args.timeout, 300.0)
+    run = LimitsRun(model=model, buyers=n, stock=stock)
+    with tempfile.TemporaryDirectory(prefix="livecart-bench-") as tmp:
+        tg = FakeTelegram()
+        world = World(tg, make_config(Path(tmp)), None)  # type: ignore[arg-type]
+        probe = Probe()
+        probe.install(tg)
+        try:
+            await world.start()
+            ann, shop, product_id = await shop_with_product_on_link(world, f"Flash oranges, 9.90, {stock}")
+            buyers = [world.user(f"Buyer{i}") for i in range(n)]
+            for buyer in buyers:
+                await save_delivery(world, buyer)
+            newcomers = [world.user(f"New{i}", phone=f"+86138{i:08d}") for i in range(args.new_buyers)]
+            await world.settle()
+            tg.set_settle_hook(None)
+            # The config's real limits from here on, shared by direct answers and the outbox.
+            pacer = Pacer(LimitsConfig())
+            world.bot.outbox.pacer = pacer
+            world.bot.app.bot.rate_limiter.pacer = pacer
+            tg.limit_flood(model)
+            probe.reset()
+            calls_before = len(tg.calls)
+            taps: dict[int, list[tuple[float, str]]] = {b.id: [] for b in buyers + newcomers}
+            delays = pace.delays(n)
+            t0 = time.time()
+            owns = await asyncio.gather(*(limits_buyer(b, f"l_{shop.slug}_1", d, timed_thinker(pace, i), probe,
+                                                       taps[b.id], timeout)
+                                          for i, (b, d) in enumerate(zip(buyers, delays))), return_exceptions=True)
+            await world.bot.settle()
+            run.errors = [f"{type(o).__name__}: {o}" for o in owns if isinstance(o, BaseException)]
+            run.own_time = max((o for o in owns if isinstance(o, float)), default=float("nan"))
+            sale_calls = tg.calls[calls_before:]
+            # New buyers after the sale, on a fresh product: messages per new buyer's order.
+            db = world.store.db
+            second = await world.store.products.create(shop.id, "Kiwifruit", 2500, 1000)
+            await world.store.live.pin(shop.id, 2, second.id)
+            calls_new = len(tg.calls)
+            await asyncio.gather(*(limits_buyer(b, f"l_{shop.slug}_2", 0.05 * i, timed_thinker(pace, n + i), probe,
+                                                taps[b.id], timeout, new=True) for i, b in enumerate(newcomers)))
+            await world.bot.settle()
+            new_calls = tg.calls[calls_new:]
+
+            buyer_ids = {b.id for b in buyers}
+            answers: dict[int, list[float]] = collections.defaultdict(list)
+            for c in sale_calls:
+                if c.ok and c.method in SEND_OR_EDIT:
+                    run.messages += 1
+                    if c.chat_id in buyer_ids:
+                        answers[c.chat_id].append(c.time)
+                    else:
+                        run.bulk_messages += 1
+            run.flood_refused = sum(1 for c in sale_calls if c.error_code == 429)
+            run.retried_429 = world.bot.app.bot.rate_limiter.retried_429
+            run.learned = pacer.learned
+            run.waits = collections.defaultdict(list)
+            for b in buyers:
+                times = sorted(answers.get(b.id, []))
+                for pushed, step in taps[b.id]:
+                    answer = next((t for t in times if t >= pushed), None)
+                    if answer is None:
+                        run.unanswered += 1
+                    else:
+                        run.waits[step].append((answer - pushed) * 1000)
+            finals = [max(answers[b]) for b in buyer_ids if answers.get(b)]
+            run.last_answer = max(finals) - t0 if finals else float("nan")
+            rate = 30.0  # Telegram's documented bulk figure, the fake's overall budget in both models
+            run.budget_time = (run.messages if model == "strict" else run.bulk_messages) / rate
+            run.orders = await db.fetch_value("SELECT count(*) FROM orders o JOIN order_items i ON i.order_id = o.id "
+                                              "WHERE i.product_id = ?", (product_id,))
+            run.units = await db.fetch_value("SELECT coalesce(sum(quantity), 0) FROM order_items WHERE product_id = ?",
+                                             (product_id,))
+            run.left = (await world.store.products.get(product_id)).stock
+            run.held = await db.fetch_value("SELECT coalesce(sum(quantity), 0) FROM holds WHERE product_id = ?",
+                                            (product_id,))
+            ordered = [r[0] for r in await db.fetch_all(
+                "SELECT DISTINCT o.buyer_id FROM orders o JOIN order_items i ON i.order_id = o.id WHERE i.product_id = ?",
+                (product_id,))]
+            per_chat = collections.Counter(c.chat_id for c in sale_calls if c.ok and c.method in SEND_OR_EDIT)
+            run.messages_per_order = [per_chat[b] for b in ordered]
+            per_new = collections.Counter(c.chat_id for c in new_calls if c.ok and c.method in SEND_OR_EDIT)
+            run.messages_per_new_order = [per_new[b.id] for b in newcomers]
+        finally:
+            await world.stop()
+            probe.uninstall()
+    return run
+
+
+def report_limits_targets(limited: list[LimitsRun]) -> None:
+    for run in limited:
+        if run.model == "documented":
+            every = [w for ws in run.waits.values() for w in ws]
+            p99 = percentile(every, 0.99)
+            print(f"  [{verdict(p99 <= TARGET_DOCUMENTED_TAP_P99_MS and run.flood_refused == 0)}] documented model: "
+                  f"p99 tap wait {p99:.0f} ms <= {TARGET_DOCUMENTED_TAP_P99_MS:.0f} ms and 429s {run.flood_refused} == 0")
+        else:
+            ratio = run.last_answer / run.bound
+            print(f"  [{verdict(ratio <= TARGET_STRICT_BOUND_RATIO)}] strict model: last answer {run.last_answer:.1f} s "
+                  f"<= {TARGET_STRICT_BOUND_RATIO} x bound {run.bound:.1f} s (ratio {ratio:.2f})")
+        print(f"  [{verdict(run.oversold == 0 and run.orders == min(run.buyers, run.stock))}] {run.model} model: "
+              f"oversold {run.oversold} == 0, orders {run.orders} == {min(run.buyers, run.stock)}")
+        worst = max(run.messages_per_order, default=0)
+        print(f"  [{verdict(0 < worst <= TARGET_MESSAGES_PER_ORDER)}] {run.model} model: messages per returning "
+              f"buyer's order {worst} <= {TARGET_MESSAGES_PER_ORDER}")
+
+
+def report_limits(run: LimitsRun) -> None:
+    strict = run.model == "strict"
+    print(f"-- Telegram's limits, model {run.model!r} (faketg/flood.py): "
+          + ("every chat-bound message counts against 30/s overall, and 1/s per chat" if strict else
+             "1/s per chat with a short burst, 20/min per group, 30/s for messages to chats that have not "
+             "written recently"))
+    print(f"  the last of {run.buyers} buyers held their answer (receipt or sold out) {run.last_answer:.1f} s after "
+          f"the first tap; bound {run.bound:.1f} s = max(buyers' own arrival and reading {run.own_time:.1f} s, "
+          f"{'all' if strict else 'bulk'} messages {run.messages if strict else run.bulk_messages} / 30 per s "
+          f"{run.budget_time:.1f} s)")
+    every = [w for ws in run.waits.values() for w in ws]
+    print(f"  tap wait (tap -> its answer on screen): p50 {percentile(every, .5):.0f} ms, p95 {percentile(every, .95):.0f} "
+          f"ms, p99 {percentile(every, .99):.0f} ms over {len(every)} taps")
+    for step, waits in run.waits.items():
+        print(f"    {step:14s} p50 {percentile(waits, .5):7.0f} ms  p95 {percentile(waits, .95):7.0f} ms  "
+              f"p99 {percentile(waits, .99):7.0f} ms  ({len(waits)})")
+    print(f"  messages sent {run.messages} ({run.bulk_messages} to the owner); 429s received {run.flood_refused} "
+          f"(direct answers retried after retry_after: {run.retried_429}; bot-wide pace learned {run.learned}x)")
+    print(f"  orders {run.orders}, units {run.units}, stock left {run.left}, still held {run.held}, oversold "
+          f"{run.oversold}; messages per order max {max(run.messages_per_order, default=0)}; messages per new "
+          f"buyer's order {', '.join(map(str, sorted(set(run.messages_per_new_order)))) or '-'}; "
+          f"unanswered taps {run.unanswered}; buyer errors {len(run.errors)}")
+    if run.errors:
+        print(f"  first buyer error: {run.errors[0]}")
+
+
 def write_profile(profiler: Any, path: str) -> None:
     out = Path(path)
     if out.suffix == ".html":
@@ -790,8 +1015,8 @@ def report_full(run: FullRun, title: str) -> None:
     errors = [r.error for r in run.results if r.error]
     print(f"  orders {run.orders} (expected min(N, S) = {min(len(run.results), run.stock)}); units sold {run.units}; "
           f"stock left {run.left}; oversold {run.oversold}")
-    print(f"  receipts shown {run.receipts}; sold out before Buy now {stopped.get('Buy now', 0)}, before Use this "
-          f"{stopped.get('Use this', 0)}, before Confirm {stopped.get('Confirm order', 0)}; unanswered callback "
+    print(f"  receipts shown {run.receipts}; sold out on the card {stopped.get('Buy now', 0)}, told at Buy now "
+          f"{stopped.get('Confirm order', 0)}; unanswered callback "
           f"queries {run.unanswered}; outbox unsent {run.unsent}; buyer errors {len(errors)}")
     if errors:
         print(f"  first buyer error: {errors[0]}")
@@ -857,6 +1082,17 @@ async def run(args: argparse.Namespace) -> int:
     rush = Pace(args.ramp, args.think, args.seed)
     live = Pace(args.live_ramp, args.live_think, args.seed)
 
+    models = {"both": ["documented", "strict"], "none": []}.get(args.telegram_limits, [args.telegram_limits])
+    if args.limits_only:
+        limited = []
+        for model in models:
+            limited.append(await limits_run(args, model, live))
+            report_limits(limited[-1])
+        print()
+        print("targets:")
+        report_limits_targets(limited)
+        return 1 if any(r.errors for r in limited) else 0
+
     # Throughput: rounds of full bot then echo bot, side by side, on fresh fakes and databases.
     rounds: list[tuple[FullRun, EchoRun]] = []
     for i in range(args.rounds):
@@ -871,10 +1107,15 @@ async def run(args: argparse.Namespace) -> int:
     if not args.no_echo:
         echo_own_http = await echo_bot(args, [r.steps for r in rounds[0][0].results], rush, TelegramRequest)
     paced = await full_bot(args, live, errors_logged, detailed=False) if not args.no_live else None
+    limited = [await limits_run(args, model, live) for model in models]
 
     full, echo = rounds[0]
     print()
     print(f"== Flash sale: {n} buyers, stock {args.stock} ==")
+    for run_ in limited:
+        report_limits(run_)
+    if limited:
+        print("-- the runs below lift the sending limits, so they measure the bot's own work (CPU-bound)")
     print(f"-- rush: every buyer starts within {rush.ramp:.2f} s and taps the moment the answer arrives "
           f"(think {rush.think:.2f} s); this measures capacity")
     report_full(full, "full bot (round 1)")
@@ -908,6 +1149,7 @@ async def run(args: argparse.Namespace) -> int:
 
     print()
     print("targets:")
+    report_limits_targets(limited)
     every = [full] + [f for f, _ in rounds[1:]] + ([paced] if paced else [])
     max_msgs = max((m for r in every for m in r.messages_per_order), default=0)
     saturated = not args.no_echo and all(e.cpu[0] / e.cpu[2] >= 0.85 for _, e in rounds)
@@ -929,7 +1171,8 @@ async def run(args: argparse.Namespace) -> int:
           f"keep the bot saturated for {full.window:.1f} s, so updates queue behind each other; p99 of the handling "
           f"itself (from the update's turn to done) {percentile(full.lat['handle'], 0.99):.0f} ms")
 
-    broken = any(r.results and any(b.error for b in r.results) for r in every) or any(e.errors for _, e in rounds)
+    broken = any(r.results and any(b.error for b in r.results) for r in every) or any(e.errors for _, e in rounds) \
+        or any(r.errors for r in limited)
     if broken or full.updates == 0:
         return 1  # the run itself broke
     return 0
@@ -974,6 +1217,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pyspy-rate", type=int, default=250, help="py-spy samples per second (default 250)")
     parser.add_argument("--pyspy-gil", action="store_true",
                         help="py-spy samples only the thread holding the GIL (CPU attribution, no I/O waits)")
+    parser.add_argument("--telegram-limits", choices=("documented", "strict", "both", "none"), default="both",
+                        help="also run the live pace with the config's real sending limits against faketg's flood "
+                             "model(s) (default both)")
+    parser.add_argument("--limits-only", action="store_true",
+                        help="run only the flood-model runs (faster; no rush rounds, no echo bot)")
+    parser.add_argument("--new-buyers", type=int, default=20,
+                        help="new buyers (no saved address) who order after the sale in the flood-model runs, for "
+                             "the messages per new buyer's order (default 20)")
     parser.add_argument("--verbose", action="store_true", help="show the bot's INFO logs")
     args = parser.parse_args(argv)
     if args.buyers < 1 or args.stock < 0 or args.rounds < 1:

@@ -35,7 +35,7 @@ class Callback:
     action: str
     args: tuple[str, ...]
 
-    def int(self, index: int, low: int = INT64_MIN, high: int = INT64_MAX) -> int:
+    def number(self, index: int, low: int = INT64_MIN, high: int = INT64_MAX) -> int:
         """Argument `index` as an integer within low..high; CallbackDataError when absent, not a
         number or out of range."""
         try:
@@ -53,7 +53,7 @@ class Callback:
         """Argument `index` as an integer within low..high, or None when absent, not a number or
         out of range."""
         try:
-            return self.int(index, low, high)
+            return self.number(index, low, high)
         except CallbackDataError:
             return None
 

@@ -26,10 +26,15 @@ The grammar
   every way of reading it is returned and the merchant picks which number is the price.
 * What is missing (no price, no stock) is asked for afterwards.
 
-Extending it (the variants issue): a caption such as ``秭归脐橙, 5斤 29.9 x200, 10斤 49.9 x100``
-has one name and then several comma parts that each hold a label and values. `_classify` and
-`_read_values` already read one such part's values; a `Reading` would then carry one offer
-per part instead of the single price and stock below.
+Variants
+--------
+
+``秭归脐橙, 5斤 29.9 x200, 10斤 49.9 x100``: a comma caption whose parts after the name are two or
+more **variant parts**, each a label (words that are not numbers: "5斤", "大果") followed by its
+values, read as above (price and stock, by what they say or by place). The caption then has one
+`Reading` per variant (`Caption.variants`), in the order written; its `reading` is the product's
+name alone. A part that cannot be read ("5斤 abc x2": no price) is kept as written so the merchant
+is told which one and why; nothing is saved until every part reads.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from dataclasses import dataclass
 
 from core.money import PriceError, PriceProblem, normalize_typed_text, parse_price
 
-__all__ = ["Caption", "Reading", "parse_caption"]
+__all__ = ["Caption", "Reading", "VariantReading", "parse_caption", "parse_variant_line"]
 
 # Separators between the parts of a comma caption: a comma or semicolon followed by a space, or a
 # full-width one (a Chinese IME types "，" with no space after it).
@@ -83,10 +88,23 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class VariantReading:
+    """One variant part: its label as `name`, the texts of its price and stock (None if absent),
+    and the part as written (for the message when it cannot be read)."""
+
+    name: str
+    price: str | None
+    stock: str | None
+    written: str
+
+
+@dataclass(frozen=True)
 class Caption:
-    """What a caption says: one reading, or (ambiguous) one per number that may be the price."""
+    """What a caption says: one reading, or (ambiguous) one per number that may be the price;
+    with variants, the product's name in `reading` and one VariantReading per variant part."""
 
     readings: tuple[Reading, ...]
+    variants: tuple[VariantReading, ...] = ()
 
     @property
     def ambiguous(self) -> bool:
@@ -102,6 +120,8 @@ def parse_caption(text: str, currency: str) -> Caption:
     """Read a caption (see the module docstring for the grammar)."""
     text = " ".join((text or "").split())
     parts = _comma_parts(text)
+    if parts is not None and (variants := _variant_parts(parts[1:], currency)):
+        return Caption((Reading(parts[0], None, None),), variants)
     if parts is not None:
         name_parts, value_parts = (parts[:-2], parts[-2:]) if len(parts) > 3 else (parts[:1], parts[1:])
         values = [v for part in value_parts for v in _split_values(part, currency)]
@@ -112,6 +132,44 @@ def parse_caption(text: str, currency: str) -> Caption:
     while tail > 0 and values[tail - 1].kind is not _Kind.OTHER:
         tail -= 1
     return _read_values(" ".join(words[:tail]), values[tail:], currency)
+
+
+def parse_variant_line(text: str, currency: str) -> VariantReading:
+    """One variant typed on its own ("5斤 29.9 x200"), read as a variant part of a caption."""
+    text = " ".join((text or "").split())
+    return _variant_part(text, currency) or VariantReading(text, None, None, text)
+
+
+def _variant_parts(parts: list[str], currency: str) -> tuple[VariantReading, ...]:
+    """The variant parts after a name, or () when the caption is not one of variants: that takes
+    two or more parts written as a label followed by values."""
+    if len(parts) < 2:
+        return ()
+    read = [_variant_part(part, currency) for part in parts]
+    if sum(r is not None for r in read) < 2:
+        return ()
+    # The parts that do not read as label + values are kept whole, to be named as unreadable.
+    return tuple(r if r is not None else VariantReading(part, None, None, part) for r, part in zip(read, parts))
+
+
+def _variant_part(part: str, currency: str) -> VariantReading | None:
+    """"5斤 29.9 x200" -> label "5斤", price "29.9", stock "200"; None unless it has a label and values."""
+    words = _join_labels(part.split(" ")) if part else []
+    values = [_classify(word, currency) for word in words]
+    tail = len(values)
+    while tail > 0 and values[tail - 1].kind is not _Kind.OTHER:
+        tail -= 1
+    label, after = " ".join(words[:tail]), values[tail:]
+    if not label or not after:
+        return None
+    if len(words[:tail]) > 1 and not any(v.kind in (_Kind.PRICE, _Kind.NUMBER) for v in after):
+        # No price among the values: the word before them was meant as one ("5斤 abc x2"), so it
+        # is read as the price and refused with its reason rather than taken into the name.
+        label, after = " ".join(words[:tail - 1]), [values[tail - 1], *after]
+    reading = _read_values(label, after, currency)
+    if reading.ambiguous:  # "5斤 12 25 80": left for the merchant to write clearly
+        return VariantReading(label, None, None, part)
+    return VariantReading(label, reading.reading.price, reading.reading.stock, part)
 
 
 def _comma_parts(text: str) -> list[str] | None:

@@ -61,6 +61,10 @@ class LimitsConfig:
     # Users whose updates are handled at once. Real Telegram calls take tens of milliseconds,
     # so this must cover that wait; much higher only lengthens each update's turn on the loop.
     concurrent_updates: int = 64
+    # Going-live alerts: how many a shop may send in 24 hours (no spam), and whether big alerts may
+    # use Telegram's paid broadcasts (allow_paid_broadcast: up to 1,000/s, paid in Stars by the bot).
+    alerts_per_shop_per_day: int = 3
+    allow_paid_broadcast: bool = False
 
 
 @dataclass(frozen=True)
@@ -283,6 +287,11 @@ def _limits(raw: dict) -> LimitsConfig:
     for name, default in vars(defaults).items():
         value = raw.get(name, default)
         kind = type(default)
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(f"limits.{name}", "must be true or false")
+            values[name] = value
+            continue
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
         if kind is int:
             ok = ok and isinstance(value, int)

@@ -6,6 +6,7 @@ and stable: a printed QR code for "link 1" keeps working while products rotate t
     s_<slug>             the shop's catalog
     l_<slug>_<slot>      live link slot 1..50 of the shop
     p_<slug>_<id>        one product, permanently
+    v_<slug>_<id>        one variant of a product (the card opens with it ticked), permanently
     j_<token>            a one-time staff invite
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 MAX_SLOT = 50
 # Used with fullmatch: `$` would also accept a trailing newline.
@@ -23,8 +24,8 @@ _TOKEN_RE = re.compile(r"[a-f0-9]{16,48}")
 _NUMBER_RE = re.compile(r"[1-9]\d{0,17}")
 MAX_NUMBER = 10**18 - 1  # what _NUMBER_RE reads; SQLite ids stay far below in practice
 
-Kind = Literal["shop", "slot", "product", "join"]
-_PREFIX = {"shop": "s", "slot": "l", "product": "p", "join": "j"}
+Kind = Literal["shop", "slot", "product", "variant", "join"]
+_PREFIX = {"shop": "s", "slot": "l", "product": "p", "variant": "v", "join": "j"}
 _KIND = {v: k for k, v in _PREFIX.items()}
 
 
@@ -36,7 +37,7 @@ class PayloadError(ValueError):
 class LinkTarget:
     kind: Kind
     slug: str  # the shop's slug; for an invite, its token
-    number: int | None = None  # the slot, or the product id
+    number: int | None = None  # the slot, or the product or variant id
 
     def payload(self) -> str:
         return encode(self)
@@ -82,7 +83,7 @@ def decode(payload: str) -> LinkTarget:
     number = int(parts[2])
     if kind == "slot" and number > MAX_SLOT:
         raise PayloadError("no such slot")
-    return LinkTarget(kind, parts[1], number)
+    return LinkTarget(cast(Kind, kind), parts[1], number)  # one of the kinds: checked above
 
 
 def url(bot_username: str, target: LinkTarget) -> str:
@@ -99,6 +100,10 @@ def slot_link(bot_username: str, slug: str, slot: int) -> str:
 
 def product_link(bot_username: str, slug: str, product_id: int) -> str:
     return url(bot_username, LinkTarget("product", slug, product_id))
+
+
+def variant_link(bot_username: str, slug: str, variant_id: int) -> str:
+    return url(bot_username, LinkTarget("variant", slug, variant_id))
 
 
 def invite_link(bot_username: str, token: str) -> str:

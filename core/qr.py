@@ -317,9 +317,9 @@ def _draw_badge(
     font = fonts.load_font(round(height * 0.74))
     stroke = max(1, height // 60) if _is_outline(font) else 0
     text = _safe(text, font)
-    l, t, r, b = font.getbbox(text, stroke_width=stroke) if stroke else font.getbbox(text)
+    left_edge, t, r, b = font.getbbox(text, stroke_width=stroke) if stroke else font.getbbox(text)
     pad_x = height * 0.22
-    width = max(height, round((r - l) + 2 * pad_x))
+    width = max(height, round((r - left_edge) + 2 * pad_x))
     if left is not None:
         x0 = left
     else:
@@ -330,7 +330,7 @@ def _draw_badge(
     )
     # Centre the ink box of the digits, not the font's line box: digits have no
     # descender, so line-box centring would sit them visibly high.
-    tx = x0 + width / 2 - (l + r) / 2
+    tx = x0 + width / 2 - (left_edge + r) / 2
     ty = top + height / 2 - (t + b) / 2
     draw.text(
         (round(tx), round(ty)), text, font=font, fill=_PAPER, stroke_width=stroke, stroke_fill=_PAPER

@@ -18,12 +18,12 @@ MAX_SIDE = 2000  # photos arrive at most 2560 px; decoding a smaller copy is as 
 def qr_texts(data: bytes) -> list[str]:
     """The texts of the QR codes found in an image ([] when none, or when it is not an image)."""
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
+        opened = Image.open(io.BytesIO(data))
+        opened.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         return []
-    image = image.convert("RGB")
+    image = opened.convert("RGB")
     if max(image.size) > MAX_SIDE:
         image.thumbnail((MAX_SIDE, MAX_SIDE))
-    return [code.text for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    return [code.text for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
             if code.valid and code.text]

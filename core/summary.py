@@ -300,6 +300,17 @@ def setting_word(word: str) -> str | None:
     return _SETTING_WORDS.get(word.strip().lower())
 
 
+MIN_HOLD_MINUTES, MAX_HOLD_MINUTES = 1, 30
+
+
+def parse_hold_minutes(text: str) -> int:
+    """How long Buy now holds the units: whole minutes, 1 to 30 ("5", "5 min", "5分钟")."""
+    match = re.fullmatch(r"(\d{1,3})\s*(?:m|min|mins|minutes?|分|分钟)?", text.strip().lower())
+    if match is None or not MIN_HOLD_MINUTES <= int(match.group(1)) <= MAX_HOLD_MINUTES:
+        raise SettingError("hold")
+    return int(match.group(1))
+
+
 def parse_low_stock(text: str) -> int:
     cleaned = text.strip()
     if not re.fullmatch(r"\d{1,7}", cleaned):

@@ -85,7 +85,9 @@ def _open_tags_after(line: str, stack: list[str]) -> list[str]:
 def _hard_cut(block: str, limit: int) -> list[str]:
     """A block too long for one message even alone: drop its markup and cut the plain text."""
     plain = html.unescape(_TAG.sub("", block))
-    pieces, current, used = [], [], 0
+    pieces: list[str] = []
+    current: list[str] = []
+    used = 0
     for ch in plain:
         size = 2 if ord(ch) > 0xFFFF else 1
         if used + size > limit:
@@ -157,7 +159,7 @@ def split_request(method: str, params: dict[str, Any], margin: float = 0.95) -> 
     `margin` leaves room for a count that differs from ours (Telegram refused it, after all)."""
     field = _TEXT_METHODS.get(method) or _CAPTION_METHODS.get(method)
     text = params.get(field) if field else None
-    if not isinstance(text, str) or not text:
+    if field is None or not isinstance(text, str) or not text:
         return []
     first_limit = int((TEXT_LIMIT if field == "text" else CAPTION_LIMIT) * margin)
     parts = split_html(text, int(TEXT_LIMIT * margin), first_limit)

@@ -163,7 +163,7 @@ def _add(result: Waybills, seen: set[int], row: int, number_text: str, carrier: 
 def parse_lines(text: str) -> Waybills:
     """Pasted lines: the order number first, then what the single ship prompt takes (carrier and
     tracking number, either order of words as core.tracking reads them)."""
-    result, seen = Waybills(), set()
+    result, seen = Waybills(), set[int]()
     lines = [(i, line) for i, line in enumerate((text or "").splitlines(), 1) if line.strip()]
     if len(lines) > MAX_ROWS:
         raise WaybillFileError("too_many_rows")
@@ -191,7 +191,7 @@ def parse_rows(rows: list[list[object]]) -> Waybills:
     """Rows of a sheet: a header row (among the first five) naming the order-number and tracking
     columns (the carrier column is optional), then one waybill a row."""
     texts = [[_cell_text(c) for c in row] for row in rows]
-    for header_at, header in enumerate(texts[:5]):
+    for header_at, header in enumerate(texts[:5]):  # noqa: B007 - the header row found is used after the loop
         columns = _header_columns(header)
         if Column.ORDER in columns and Column.TRACKING in columns:
             break
@@ -200,7 +200,7 @@ def parse_rows(rows: list[list[object]]) -> Waybills:
     body = [(header_at + 2 + i, row) for i, row in enumerate(texts[header_at + 1:]) if any(c.strip() for c in row)]
     if len(body) > MAX_ROWS:
         raise WaybillFileError("too_many_rows")
-    result, seen = Waybills(), set()
+    result, seen = Waybills(), set[int]()
 
     def cell(row: list[str], column: Column) -> str:
         index = columns.get(column)
@@ -225,7 +225,7 @@ def parse_csv(data: bytes) -> Waybills:
     except csv.Error:
         dialect = csv.excel
     try:
-        return parse_rows(list(csv.reader(io.StringIO(text), dialect)))
+        return parse_rows([list(row) for row in csv.reader(io.StringIO(text), dialect)])
     except csv.Error:
         raise WaybillFileError("unreadable") from None
 
@@ -240,7 +240,7 @@ def parse_xlsx(data: bytes) -> Waybills:
         raise WaybillFileError("unreadable") from None
     try:
         sheet = book.worksheets[0]
-        rows = []
+        rows: list[list[object]] = []
         for row in sheet.iter_rows(values_only=True):
             rows.append(list(row))
             if len(rows) > MAX_ROWS + 6:

@@ -107,6 +107,8 @@ def _post(tg: FakeTelegram, p: Params, markup: dict[str, Any] | None, **content:
 def send_message(tg: FakeTelegram, p: Params) -> dict[str, Any]:
     markup = parse_reply_markup(p.json("reply_markup"))
     text, entities = _formatted(tg, p, "text", "entities", "text")
+    if p.flag("allow_paid_broadcast"):  # sendMessage only; Telegram charges Stars past the free limit
+        tg.paid_broadcasts += 1
     return _post(
         tg, p, markup, body=text, entities=entities, source=p.string("text"), parse_mode=p.string("parse_mode")
     )

@@ -108,6 +108,7 @@ class FakeTelegram:
         self.webhook: dict[str, Any] = {"url": "", "secret_token": None, "allowed_updates": None, "max_connections": 40}
         self.tokens_seen: set[str] = set()
         self.internal_errors: list[BaseException] = []  # bugs in the fake itself; tests should assert it is empty
+        self.paid_broadcasts = 0  # sendMessage calls with allow_paid_broadcast
         self.file_id_sends = 0  # files sent again by file_id (no upload)
         self.uploaded_bytes = 0
         self._uploads = 0

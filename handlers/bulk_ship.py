@@ -21,9 +21,8 @@ from core.telegram_text import fit_lines
 from core.waybills import MAX_FILE_BYTES, Problem, Refused, Waybill, WaybillFileError, Waybills, parse_file, parse_lines
 from handlers import desk
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, message_text, parse_callback, reply, services, show,
+    Actor, Context, actor, button, current_membership, keyboard, message_text, reply, services, show,
 )
-from handlers.flows import register_flow
 from storage.models import Flow, Shop
 
 FLOW_BULK_SHIP = "bulkship"
@@ -154,7 +153,7 @@ async def on_confirm(update: Update, context: Context) -> None:
     who = await actor(update, context)
     t = who.t
     store = services(context).store
-    data = parse_callback(update)
+    data = context.button
     shop_id = data.id(0) if data else None
     membership = await store.shops.membership(who.id, shop_id) if shop_id else None
     if membership is None:
@@ -194,6 +193,3 @@ async def on_cancel(update: Update, context: Context) -> None:
         await store.flows.clear(who.id)
     await update.callback_query.answer()
     await show(update, who.t("desk.bulk_cancelled"))
-
-
-register_flow(FLOW_BULK_SHIP, on_input)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from telegram import Update
 
 from core.i18n import Safe
-from handlers.checkout import begin, items_text
-from handlers.common import Actor, Context, actor, button, keyboard, parse_callback, present, reply, services
-from handlers.landing import max_quantity, tapped_product
+from handlers.checkout import begin, checkout_item, items_text
+from handlers.common import Actor, Context, actor, button, keyboard, present, reply, services
+from handlers.landing import max_quantity, tapped_product, tapped_variant
 from storage.models import Shop
+from storage.orders import line_name
 
 
 async def on_add_to_cart(update: Update, context: Context) -> None:
@@ -18,14 +19,19 @@ async def on_add_to_cart(update: Update, context: Context) -> None:
     if tapped is None:
         return
     product, quantity, slot = tapped
+    ok, variant = await tapped_variant(update, context, who, product)
+    if not ok:
+        return
     store = services(context).store
-    in_cart = {line.product_id: line.quantity for line in await store.carts.lines(who.id, product.shop_id)}
-    bound = await max_quantity(context, who, product)
-    if in_cart.get(product.id, 0) + quantity > bound:
+    variant_id = variant.id if variant is not None else None
+    bound = await max_quantity(context, who, product, variant)
+    total = await store.carts.add(who.id, product.shop_id, product.id, quantity, slot or None, variant_id,
+                                  at_most=bound)
+    if total is None:
         await update.callback_query.answer(who.t.plain("buyer.only_left", left=bound, limit=0), show_alert=True)
         return
-    total = await store.carts.add(who.id, product.shop_id, product.id, quantity, slot or None)
-    await update.callback_query.answer(who.t.plain("cart.added", name=product.name, quantity=total), show_alert=False)
+    name = line_name(product.name, variant.name if variant is not None else None)
+    await update.callback_query.answer(who.t.plain("cart.added", name=name, quantity=total), show_alert=False)
 
 
 async def cart_command(update: Update, context: Context) -> None:
@@ -40,7 +46,7 @@ async def cart_command(update: Update, context: Context) -> None:
 
 async def on_show_cart(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     shop = await services(context).store.shops.get(data.id(0)) if data and data.id(0) else None
     page = (data.page(1) or 0) if data else 0
     if shop is None:
@@ -67,15 +73,21 @@ async def show_cart(update: Update, context: Context, who: Actor, shop: Shop, ot
         product = await store.products.get(line.product_id)
         if product is None or not product.on_sale:
             continue
+        name, price, v = product.name, product.price, ()
+        if line.variant_id is not None:  # a line of one variant: its name and price
+            variant = await store.variants.get(line.variant_id)
+            if variant is None or not variant.on_sale:
+                continue
+            name, price, v = line_name(product.name, variant.name), variant.price, (variant.id,)
         if product.id == product_id:
             page = len(lines) // CART_PAGE
-        lines.append((product.name, product.price, line.quantity))
+        lines.append((name, price, line.quantity))
         line_rows.append([
-            [button(t.plain("cart.button_item", name=product.name, quantity=line.quantity), "b.p", product.id,
+            [button(t.plain("cart.button_item", name=name, quantity=line.quantity), "b.p", product.id,
                     line.slot or 0)],
-            [button("−", "c.set", shop.id, product.id, line.quantity - 1),
-             button("+", "c.set", shop.id, product.id, line.quantity + 1),
-             button("🗑", "c.set", shop.id, product.id, 0)]])
+            [button("−", "c.set", shop.id, product.id, line.quantity - 1, *v),
+             button("+", "c.set", shop.id, product.id, line.quantity + 1, *v),
+             button("🗑", "c.set", shop.id, product.id, 0, *v)]])
     pages = max(1, -(-len(line_rows) // CART_PAGE))
     page = min(max(page, 0), pages - 1)
     rows = [row for pair in line_rows[page * CART_PAGE:(page + 1) * CART_PAGE] for row in pair]
@@ -101,30 +113,34 @@ async def show_cart(update: Update, context: Context, who: Actor, shop: Shop, ot
 async def on_set_quantity(update: Update, context: Context) -> None:
     """− / + / 🗑 on a cart line."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     shop_id, product_id, quantity = (data.id(0), data.id(1), data.quantity(2, low=0)) if data else (None,) * 3
     product = await store.products.get(product_id) if product_id else None
-    if product is None or product.shop_id != shop_id or quantity is None or quantity < 0:
+    variant_id = data.id(3) if data and len(data.args) > 3 else None  # a variant's line
+    variant = await store.variants.get(variant_id) if variant_id else None
+    if product is None or product.shop_id != shop_id or quantity is None or quantity < 0 \
+            or (variant_id is not None and (variant is None or variant.product_id != product.id)):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
-    bound = await max_quantity(context, who, product)
+    bound = await max_quantity(context, who, product, variant)
     if quantity > bound:
         await update.callback_query.answer(who.t.plain("buyer.only_left", left=bound, limit=0))
         return
     await update.callback_query.answer()
-    await store.carts.set_quantity(who.id, shop_id, product_id, quantity)
+    await store.carts.set_quantity(who.id, shop_id, product_id, quantity, variant_id)
     await show_cart(update, context, who, await store.shops.get(shop_id), product_id=product_id)
 
 
 async def on_checkout(update: Update, context: Context) -> None:
     """Checkout from the cart: all items are placed together or not at all."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     shop_id = data.id(0) if data else None
     lines = await store.carts.lines(who.id, shop_id) if shop_id else []
     if not lines:
         await update.callback_query.answer(who.t.plain("cart.empty_toast"), show_alert=True)
         return
-    await begin(update, context, who, shop_id, [[l.product_id, l.quantity, l.slot] for l in lines], from_cart=True)
+    items = [checkout_item(line.product_id, line.quantity, line.slot, line.variant_id) for line in lines]
+    await begin(update, context, who, shop_id, items, from_cart=True)

@@ -13,19 +13,19 @@ from dataclasses import dataclass
 
 from telegram import Update
 
-from core.caption import Reading, parse_caption
+from core.caption import Caption, Reading, parse_caption
 from core.i18n import N_, Translator
 from core.links import product_link
 from core.money import PriceError, PriceProblem, parse_price
 from core.stock import StockError, StockProblem, parse_stock, parse_stock_change
 from core.text import TextProblem, TextRefused, accept_text
+from handlers.guards import product_for, refuse
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, parse_callback,
-    present, reply, services,
+    Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, present, reply, services,
 )
-from handlers.flows import register_flow, register_photo_outside_flow
 from storage.models import Flow, Membership, Shop
 from storage.products import Product
+from storage.variants import MAX_VARIANTS, Offer, Variant
 
 NAME_MAX = 80
 DESCRIPTION_MAX = 700
@@ -117,50 +117,32 @@ async def managed_shop(update: Update, context: Context, who: Actor) -> Membersh
     """The current shop if the user owns it; otherwise tell them why not and return None."""
     membership = await current_membership(who, context)
     if membership is None:
-        await _refuse(update, who, N_("catalog.no_shop"), with_open_shop=True)
+        await refuse(update, who, N_("catalog.no_shop"), open_shop=True)
         return None
     if not membership.is_owner:
-        await _refuse(update, who, N_("catalog.owner_only"))
+        await refuse(update, who, N_("catalog.owner_only"))
         return None
     return membership
-
-
-async def product_for(update: Update, context: Context, who: Actor, product_id: int | None,
-                      *, manage: bool) -> tuple[Product, Membership] | None:
-    """The product named by a button, if the user is its shop's owner (or staff, to view)."""
-    store = services(context).store
-    product = await store.products.get(product_id) if product_id else None
-    membership = await store.shops.membership(who.id, product.shop_id) if product else None
-    if product is None or membership is None or (manage and not membership.is_owner):
-        await _refuse(update, who, N_("common.not_allowed"))
-        return None
-    if product.deleted:
-        await _refuse(update, who, N_("catalog.product_gone"))
-        return None
-    return product, membership
 
 
 async def _tapped(update: Update, context: Context, who: Actor, *, manage: bool
                   ) -> tuple[Product, Membership] | None:
     """The product named by the tapped button's first argument, if the user may see (or manage) it."""
-    data = parse_callback(update)
-    return await product_for(update, context, who, data.id(0) if data else None, manage=manage)
-
-
-async def _refuse(update: Update, who: Actor, key: str, *, with_open_shop: bool = False) -> None:
-    if update.callback_query:
-        await update.callback_query.answer(who.t.plain(key), show_alert=True)
-        return
-    markup = keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]) if with_open_shop else None
-    await reply(update, who.t(key), markup)
+    data = context.button
+    return await product_for(update, context, data.id(0) if data else None, manage=manage)
 
 
 # ---------------------------------------------------------------- rendering
 
-def merchant_card(t: Translator, product: Product, shop: Shop, bot_username: str) -> str:
-    lines = [t("catalog.card_title", name=product.name),
-             t("catalog.card_price", price=t.money(product.price, shop.currency)),
-             t("catalog.card_stock", stock=product.stock)]
+def merchant_card(t: Translator, product: Product, shop: Shop, bot_username: str,
+                  variants: list[Variant] = ()) -> str:
+    lines = [t("catalog.card_title", name=product.name)]
+    if variants:  # each variant with its price and stock; the product's own are their sums
+        lines += [t("catalog.card_variant_hidden" if v.hidden else "catalog.card_variant", name=v.name,
+                    price=t.money(v.price, shop.currency), stock=v.stock) for v in variants]
+    else:
+        lines += [t("catalog.card_price", price=t.money(product.price, shop.currency)),
+                  t("catalog.card_stock", stock=product.stock)]
     if product.per_buyer_limit:
         lines.append(t("catalog.card_limit", limit=product.per_buyer_limit))
     if product.hidden:
@@ -172,15 +154,23 @@ def merchant_card(t: Translator, product: Product, shop: Shop, bot_username: str
     return "\n".join(lines)
 
 
-def merchant_buttons(t: Translator, product: Product, owner: bool):
+def merchant_buttons(t: Translator, product: Product, owner: bool, variants: list[Variant] = ()):
     back = [button(t.plain("catalog.button_list"), "cat.list", 0)]
     if not owner:
         return keyboard([back])
     p = product.id
+    # With variants, price and stock are each variant's (handlers/variants.py): a button per variant.
+    own = [button(t.plain("catalog.button_name"), "cat.edit", p, "name")]
+    if not variants:
+        own += [button(t.plain("catalog.button_price"), "cat.edit", p, "price"),
+                button(t.plain("catalog.button_stock"), "cat.edit", p, "stock")]
+    options = [[button("⚙️ " + v.name, "var.view", v.id) for v in variants[i:i + 3]]
+               for i in range(0, len(variants), 3)]
+    if len(variants) < MAX_VARIANTS:
+        options.append([button(t.plain("variant.button_add"), "var.add", p)])
     return keyboard([
-        [button(t.plain("catalog.button_name"), "cat.edit", p, "name"),
-         button(t.plain("catalog.button_price"), "cat.edit", p, "price"),
-         button(t.plain("catalog.button_stock"), "cat.edit", p, "stock")],
+        own,
+        *options,
         [button(t.plain("catalog.button_photo"), "cat.edit", p, "photo"),
          button(t.plain("catalog.button_description"), "cat.edit", p, "description"),
          button(t.plain("catalog.button_limit"), "cat.edit", p, "limit")],
@@ -194,10 +184,12 @@ def merchant_buttons(t: Translator, product: Product, owner: bool):
 
 async def show_product(update: Update, context: Context, who: Actor, product: Product, membership: Membership,
                        notice: str | None = None) -> None:
-    text = merchant_card(who.t, product, membership.shop, services(context).bot_username)
+    variants = await services(context).store.variants.of_product(product.id) if product.has_variants else []
+    text = merchant_card(who.t, product, membership.shop, services(context).bot_username, variants)
     if notice:
         text = notice + "\n\n" + text
-    await present(update, text, merchant_buttons(who.t, product, membership.is_owner), product.photo_file_id)
+    await present(update, text, merchant_buttons(who.t, product, membership.is_owner, variants),
+                  product.photo_file_id)
 
 
 # ---------------------------------------------------------------- /addproduct
@@ -233,6 +225,9 @@ async def quick_add(update: Update, context: Context, who: Actor, membership: Me
                     photo: str | None) -> None:
     """A product from one line: publish it, or ask for what is missing or which number is the price."""
     caption = parse_caption(text, membership.shop.currency)
+    if caption.variants:
+        await _add_with_variants(update, context, who, membership, caption, photo)
+        return
     data: dict = {"shop": membership.shop.id, "quick": True, "photo": photo}
     if caption.ambiguous:
         data["choices"] = [[r.name, r.price, r.stock] for r in caption.readings]
@@ -265,6 +260,35 @@ async def _add_reading(update: Update, context: Context, who: Actor, shop: Shop,
                               ask=_ask_text(who.t, step, data)))
 
 
+async def _add_with_variants(update: Update, context: Context, who: Actor, membership: Membership,
+                             caption: Caption, photo: str | None) -> None:
+    """`Name, 5斤 29.9 x200, 10斤 49.9 x100`: a product sold in variants, all or nothing: a part
+    that cannot be read is named with its reason and nothing is saved."""
+    t, shop = who.t, membership.shop
+    name = check_name(caption.reading.name)
+    if name.problem is not None:
+        await reply(update, t("catalog.variants_refused", problem=_problem_text(t, name.problem, shop)))
+        return
+    if len(caption.variants) > MAX_VARIANTS:
+        await reply(update, t("catalog.too_many_variants", max=MAX_VARIANTS))
+        return
+    offers = []
+    for part in caption.variants:
+        label = check_name(part.name)
+        price = check_price(part.price, shop.currency) if part.price else Checked(problem=N_("price.empty"))
+        stock = check_stock(part.stock) if part.stock else Checked(problem=N_("stock.empty"))
+        problem = label.problem or price.problem or stock.problem
+        if problem is not None:
+            await reply(update, t("catalog.variant_part_refused", part=part.written,
+                                  problem=_problem_text(t, problem, shop)))
+            return
+        offers.append(Offer(label.value, price.value, stock.value))
+    store = services(context).store
+    product_id = await store.variants.create_product(shop.id, name.value, offers, photo)
+    await show_product(update, context, who, await store.products.get(product_id), membership,
+                       notice=t("catalog.created"))
+
+
 def _price_choices_markup(t: Translator, shop: Shop, choices: list[list]):
     """One button per way of reading the caption, labelled with its price, name and stock."""
     rows = []
@@ -279,7 +303,7 @@ def _price_choices_markup(t: Translator, shop: Shop, choices: list[list]):
 async def on_price_choice(update: Update, context: Context) -> None:
     """The merchant says which number of an ambiguous caption is the price."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     flow = await store.flows.get(who.id)
     index = data.opt_int(0) if data else None
@@ -368,7 +392,7 @@ def _skip_markup(t: Translator, step: str):
 async def on_skip(update: Update, context: Context) -> None:
     """The Skip button on the photo or description step."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     flow = await store.flows.get(who.id)
     if flow is None or flow.name != FLOW_ADD or data is None or not data.args or data.args[0] != flow.step:
@@ -398,13 +422,13 @@ async def _finish_add(update: Update, context: Context, who: Actor, data: dict) 
 async def list_products(update: Update, context: Context) -> None:
     """/products (or its button): one page of the current shop's products."""
     who = await actor(update, context)
-    data = parse_callback(update) if update.callback_query else None
+    data = context.button if update.callback_query else None
     page = (data.page(0) or 0) if data else 0
     if update.callback_query:
         await update.callback_query.answer()
     membership = await current_membership(who, context)
     if membership is None:
-        await _refuse(update, who, N_("catalog.no_shop"), with_open_shop=True)
+        await refuse(update, who, N_("catalog.no_shop"), open_shop=True)
         return
     store = services(context).store
     products, total = await store.products.page(membership.shop.id, page * PAGE_SIZE, PAGE_SIZE)
@@ -444,15 +468,18 @@ async def view_product(update: Update, context: Context) -> None:
 async def start_edit(update: Update, context: Context) -> None:
     """An edit button: ask for the new value, showing the current one."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     field = data.args[1] if data and len(data.args) > 1 else None
     if field not in EDIT_PROMPTS:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
-    found = await product_for(update, context, who, data.id(0), manage=True)
+    found = await product_for(update, context, data.id(0), manage=True)
     if found is None:
         return
     product, membership = found
+    if field in ("price", "stock") and product.has_variants:  # a button from before it had variants
+        await update.callback_query.answer(who.t.plain("variant.edit_per_option"), show_alert=True)
+        return
     await update.callback_query.answer()
     await services(context).store.flows.start(who.id, FLOW_EDIT, field, {"product": product.id})
     t = who.t
@@ -473,7 +500,7 @@ async def start_edit(update: Update, context: Context) -> None:
 async def on_edit_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     """The new value for the field being edited."""
     store = services(context).store
-    found = await product_for(update, context, who, flow.data.get("product"), manage=True)
+    found = await product_for(update, context, flow.data.get("product"), manage=True)
     if found is None:
         await store.flows.clear(who.id)
         return
@@ -532,8 +559,8 @@ async def remove_description(update: Update, context: Context) -> None:
 async def set_visibility(update: Update, context: Context) -> None:
     """Hide / Show: a hidden product is not offered to buyers; its links say so politely."""
     who = await actor(update, context)
-    data = parse_callback(update)
-    found = await product_for(update, context, who, data.id(0) if data else None, manage=True)
+    data = context.button
+    found = await product_for(update, context, data.id(0) if data else None, manage=True)
     hide = data.opt_int(1, 0, 1) if data else None
     if found is None:
         return
@@ -567,8 +594,3 @@ async def confirm_delete(update: Update, context: Context) -> None:
     await update.callback_query.answer(who.t.plain("catalog.deleted_toast"))
     markup = keyboard([[button(who.t.plain("catalog.button_list"), "cat.list", 0)]])
     await present(update, who.t("catalog.deleted", name=product.name), markup, product.photo_file_id)
-
-
-register_flow(FLOW_ADD, on_add_input)
-register_flow(FLOW_EDIT, on_edit_input)
-register_photo_outside_flow(on_captioned_photo)

@@ -24,19 +24,19 @@ from core.contact import (
 from core.i18n import N_, Safe, Translator
 from core.payments import PREPAID, Method, PaymentStatus
 from core.telegram_text import fit_lines
+from handlers.audience import follow_button
 from handlers.common import (
-    Actor, Context, actor, button, keyboard, message_text, parse_callback, reply, services, show,
+    Actor, Context, actor, button, edit_message, keyboard, message_text, reply, services, show,
 )
-from handlers.flows import REMOVE_KEYBOARD, register_flow
-from handlers.landing import buyer_card_buttons, buyer_card_text, tapped_product
-from handlers.notices import method_name, new_order_messages
+from handlers.flows import REMOVE_KEYBOARD
+from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants, tapped_product, tapped_variant
+from handlers.notices import method_name, new_order_notices, reach_of
 from handlers.payments import available_methods, payment_messages
-from runtime import metrics
 from storage.models import Flow, Shop
-from storage.products import Product
 from storage.outbox import Outgoing, Priority
 from storage.orders import (
     Delivery, LimitReached, Order, OrderProblem, SoldOut, TooManyOpenOrders, TooManyUnpaidUnits, Unavailable,
+    line_name,
 )
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,26 @@ def items_text(t: Translator, lines: list[tuple[str, int, int]], currency: str) 
 
 # ---------------------------------------------------------------- starting a checkout
 
+# A checkout's items, as its stored conversation keeps them: [product, quantity, slot] for a
+# product without variants (as before variants existed), [product, quantity, slot, variant] for one.
+
+def checkout_item(product_id: int, quantity: int, slot: int | None, variant_id: int | None = None) -> list:
+    return [product_id, quantity, slot] if variant_id is None else [product_id, quantity, slot, variant_id]
+
+
+def _item_variant(item: list) -> int | None:
+    return item[3] if len(item) > 3 else None
+
+
+def held_items(items: list[list]) -> list[tuple[int, int, int | None]]:
+    """The items as storage holds and orders them: (product, quantity, variant)."""
+    return [(item[0], item[1], _item_variant(item)) for item in items]
+
+
+def _seen_key(product_id: int, variant_id: int | None) -> str:
+    return str(product_id) if variant_id is None else f"{product_id}:{variant_id}"
+
+
 async def on_buy_now(update: Update, context: Context) -> None:
     """Buy now on a product card: hold the units and check out just this product."""
     who = await actor(update, context)
@@ -83,10 +103,14 @@ async def on_buy_now(update: Update, context: Context) -> None:
     if tapped is None:
         return
     product, quantity, slot = tapped
-    data = parse_callback(update)
+    ok, variant = await tapped_variant(update, context, who, product)
+    if not ok:
+        return
+    variant_id = variant.id if variant is not None else None
+    data = context.button
     seen_price = data.opt_int(3) if data else None  # the price on the button the buyer tapped
-    seen = {str(product.id): seen_price} if seen_price is not None else {}
-    await begin(update, context, who, product.shop_id, [[product.id, quantity, slot or None]],
+    seen = {_seen_key(product.id, variant_id): seen_price} if seen_price is not None else {}
+    await begin(update, context, who, product.shop_id, [checkout_item(product.id, quantity, slot or None, variant_id)],
                 from_cart=False, seen_prices=seen, card_slot=slot)
 
 
@@ -112,20 +136,28 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
     flow = Flow(who.id, FLOW, "confirm" if returning else "phone", data)
     try:
         held = await store.holds.take(buyer_id=who.id, shop_id=shop_id, token=token,
-                                      items=[(p, q) for p, q, _ in items], expires_at=data["held_until"],
-                                      flow=flow, allow_fewer=len(items) == 1)
+                                      items=held_items(items), expires_at=data["held_until"],
+                                      flow=flow, allow_fewer=len(items) == 1,
+                                      seen_prices={int(k): v for k, v in (seen_prices or {}).items() if k.isdigit()})
     except OrderProblem as problem:
         await refuse_at_first_tap(update, context, who, shop, problem, card_slot)
         return
-    if any(h.quantity != h.wanted for h in held):  # fewer were left than the buyer asked for
-        got = {h.product_id: h.quantity for h in held}
-        flow = Flow(who.id, FLOW, flow.step, {**data, "items": [[p, got[p], s] for p, _, s in items]})
+    toast = None
+    if any(h.quantity != h.wanted for h in held):  # fewer were left than the buyer asked for: say so
+        got = {(h.product_id, h.variant_id): h.quantity for h in held}
+        fewer = {_seen_key(h.product_id, h.variant_id): h.wanted for h in held if h.quantity != h.wanted}
+        shortened = [checkout_item(i[0], got[(i[0], _item_variant(i))], i[2], _item_variant(i)) for i in items]
+        flow = Flow(who.id, FLOW, flow.step, {**data, "items": shortened, "fewer": fewer})
         await store.flows.save(flow)
-    await update.callback_query.answer()
+        short = next(h for h in held if h.quantity != h.wanted)
+        product = await store.products.get(short.product_id)
+        toast = who.t.plain("checkout.fewer_held", name=product.name if product else "", held=short.quantity,
+                            wanted=short.wanted)
+    await update.callback_query.answer(toast)
     if returning:
         await show_confirmation(update, context, who, flow, edit=True)
-    else:
-        await ask_phone(update, who)
+    else:  # the hold is said at once, as on a returning buyer's confirmation: it is why to hurry
+        await ask_phone(update, who, who.t("checkout.held_until", time=who.t.time(data["held_until"], shop.timezone)))
 
 
 async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop: Shop, problem: OrderProblem,
@@ -134,24 +166,37 @@ async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop
     place to its sold-out state (with "notify me"), one edit and no further steps."""
     query = update.callback_query
     if isinstance(problem, SoldOut) and problem.left == 0 and card_slot is not None:
-        metrics.buyer_told("buyer.sold_out")
+        services(context).told("buyer.sold_out")
         product = await services(context).store.products.get(problem.product_id)
         if product is not None:
-            await query.answer(who.t.plain("buyer.sold_out_toast", name=product.name))
-            await show(update, buyer_card_text(who.t, product, shop), buyer_card_buttons(who.t, product, shop, 1, card_slot))
+            await query.answer(who.t.plain("buyer.sold_out_toast", name=problem.name))
+            store = services(context).store
+            variants, chosen = await card_variants(context, product)  # another variant may be left
+            price = await store.deals.price_now(product)
+            await show(update, buyer_card_text(who.t, product, shop, variants, chosen, price),
+                       buyer_card_buttons(who.t, product, shop, 1, card_slot, variants, chosen, price=price,
+                                          following=await store.audience.is_following(who.id, shop.id)))
             return
     if isinstance(problem, (LimitReached, Unavailable)):
         await query.answer(problem_text(who.t, problem, plain=True), show_alert=True)
         return
     await query.answer()
+    count_sold_out(context, problem)
     await show(update, problem_text(who.t, problem),
                keyboard([[button(who.t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]]))
 
 
-async def ask_phone(update: Update, who: Actor) -> None:
+async def ask_phone(update: Update, who: Actor, held: str | None = None) -> None:
     share = ReplyKeyboardMarkup([[KeyboardButton(who.t.plain("checkout.button_share_phone"), request_contact=True)]],
                                 resize_keyboard=True, one_time_keyboard=True)
-    await reply(update, who.t("checkout.ask_phone"), share)
+    await reply(update, who.t("checkout.ask_phone") + ("\n\n" + held if held else ""), share)
+
+
+async def ask_address(update: Update, who: Actor) -> None:
+    location = ReplyKeyboardMarkup([[KeyboardButton(who.t.plain("checkout.button_share_location"),
+                                                    request_location=True)]],
+                                   resize_keyboard=True, one_time_keyboard=True)
+    await reply(update, who.t("checkout.ask_address"), location)
 
 
 async def checkout_of_tap(update: Update, context: Context, who: Actor, *steps: str) -> Flow | None:
@@ -159,7 +204,7 @@ async def checkout_of_tap(update: Update, context: Context, who: Actor, *steps: 
 
     Checkout buttons carry their checkout's token as the last argument, so a stale button of an
     earlier checkout never touches the current one; it is answered with what became of it."""
-    data = parse_callback(update)
+    data = context.button
     token = data.args[-1] if data and data.args else None
     store = services(context).store
     flow = await store.flows.get(who.id)
@@ -188,15 +233,32 @@ async def on_use_saved(update: Update, context: Context) -> None:
 
 
 async def on_change_details(update: Update, context: Context) -> None:
-    """"Change": ask for the details again (they replace the saved ones once the order is placed);
-    the units stay held meanwhile."""
+    """"Change address": ask for the address (it replaces the saved one once the order is placed);
+    the units stay held meanwhile. The new summary comes below the answer, so the one tapped keeps
+    only Cancel: a Confirm under an address that is no longer the one ordered would mislead."""
     who = await actor(update, context)
     flow = await checkout_of_tap(update, context, who)
     if flow is None:
         return
     await update.callback_query.answer()
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "phone", flow.data))
-    await ask_phone(update, who)
+    data = {k: v for k, v in flow.data.items() if k != "summary"}  # several messages come between
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "address", data))
+    if update.callback_query.message is not None:
+        try:
+            await update.callback_query.edit_message_reply_markup(
+                keyboard([[button(who.t.plain("checkout.button_cancel"), "b.x", flow.data["token"])]]))
+        except TelegramError as exc:  # the prompt below still works without it
+            log.info("could not take the buttons off an old summary: %s", exc)
+    await ask_address(update, who)
+
+
+def remember_summary(update: Update, data: dict) -> dict:
+    """The summary a typed answer (a note, a recipient) belongs to: edited in place once it is
+    typed, the prompt and the answer sitting just below it, instead of a second live copy."""
+    message = update.callback_query.message if update.callback_query else None
+    if message is not None:
+        return {**data, "summary": [message.message_id, bool(getattr(message, "photo", None))]}
+    return data
 
 
 async def on_change_recipient(update: Update, context: Context) -> None:
@@ -206,8 +268,21 @@ async def on_change_recipient(update: Update, context: Context) -> None:
     if flow is None:
         return
     await update.callback_query.answer()
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "recipient", flow.data))
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "recipient",
+                                                  remember_summary(update, flow.data)))
     await reply(update, who.t("checkout.ask_recipient_typed"))
+
+
+async def on_change_phone(update: Update, context: Context) -> None:
+    """The phone on the confirmation: share or type another (a returning buyer whose number
+    changed need not retype the address)."""
+    who = await actor(update, context)
+    flow = await checkout_of_tap(update, context, who, "confirm")
+    if flow is None:
+        return
+    await update.callback_query.answer()
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "phone", remember_summary(update, flow.data)))
+    await ask_phone(update, who)
 
 
 async def on_add_note(update: Update, context: Context) -> None:
@@ -216,7 +291,7 @@ async def on_add_note(update: Update, context: Context) -> None:
     if flow is None:
         return
     await update.callback_query.answer()
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "note", flow.data))
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "note", remember_summary(update, flow.data)))
     await reply(update, who.t("checkout.ask_note"))
 
 
@@ -275,25 +350,33 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     flow = Flow(flow.user_id, FLOW, next_step, data)
     await store.flows.save(flow)
     if next_step == "address":
-        location = ReplyKeyboardMarkup([[KeyboardButton(who.t.plain("checkout.button_share_location"),
-                                                        request_location=True)]],
-                                       resize_keyboard=True, one_time_keyboard=True)
-        await reply(update, who.t("checkout.ask_address"), location)
+        await ask_address(update, who)
     else:
         if answered == "address":  # the location keyboard ends with its step
             await reply(update, who.t("checkout.address_noted"), REMOVE_KEYBOARD)
+        elif answered == "phone":  # and the share-phone keyboard with its own
+            await reply(update, who.t("checkout.phone_noted"), REMOVE_KEYBOARD)
         await show_confirmation(update, context, who, flow, edit=False)
 
 
 # ---------------------------------------------------------------- confirmation and placing
 
-async def _lines(context: Context, items: list[list]) -> list[tuple[Product, int]]:
+async def _lines(context: Context, items: list[list]) -> list[tuple[str, str, int, int]]:
+    """The checkout's items as they are now: (seen-price key, name, unit price, quantity)."""
     store = services(context).store
     lines = []
-    for product_id, quantity, _slot in items:
+    for item in items:
+        product_id, quantity, variant_id = item[0], item[1], _item_variant(item)
         product = await store.products.get(product_id)
-        if product is not None:
-            lines.append((product, quantity))
+        if product is None:
+            continue
+        if variant_id is None:
+            lines.append((_seen_key(product_id, None), product.name, product.price, quantity))
+            continue
+        variant = await store.variants.get(variant_id)
+        if variant is not None:
+            lines.append((_seen_key(product_id, variant_id), line_name(product.name, variant.name), variant.price,
+                          quantity))
     return lines
 
 
@@ -308,8 +391,12 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
     store = services(context).store
     shop = await store.shops.get(flow.data["shop"])
     t = who.t
-    products = await _lines(context, flow.data["items"])
-    lines = [(p.name, p.price, qty) for p, qty in products]
+    current = await _lines(context, flow.data["items"])
+    # Units held during a flash deal keep its price until the hold expires (storage/deals.py).
+    locked = {_seen_key(h.product_id, h.variant_id): h.unit_price
+              for h in await store.holds.of_token(flow.data["token"]) if h.unit_price is not None}
+    current = [(key, name, locked.get(key, price), qty) for key, name, price, qty in current]
+    lines = [(name, price, qty) for _, name, price, qty in current]
     total = sum(price * qty for _, price, qty in lines)
     d = flow.data
     token = d["token"]
@@ -320,11 +407,16 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
              address=d["address"],
              payment=method_name(t, chosen), shop=shop.name)
     seen = d.get("seen") or {}
-    for product, _qty in products:
-        was = seen.get(str(product.id))
-        if was is not None and was != product.price:  # the price changed since the buyer tapped
-            text += "\n" + t("checkout.price_changed", name=product.name, now=t.money(product.price, shop.currency),
+    for key, name, price, _qty in current:
+        was = seen.get(key)
+        if was is not None and was != price:  # the price changed since the buyer tapped
+            text += "\n" + t("checkout.price_changed", name=name, now=t.money(price, shop.currency),
                              was=t.money(was, shop.currency))
+    fewer = d.get("fewer") or {}
+    for key, name, _price, qty in current:
+        wanted = fewer.get(key)
+        if wanted is not None and wanted != qty:  # the rest were held by others at Buy now
+            text += "\n" + t("checkout.fewer_held", name=name, held=qty, wanted=wanted)
     if d.get("note"):
         text += "\n" + t("checkout.confirm_note", note=d["note"])
     if d.get("held_until"):
@@ -334,13 +426,18 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
         # A radio mark, not ✅: ✅ is the Confirm button's, and a tick looked like something to tap.
         rows.append([button(("🔘 " if m.value == chosen else "⚪ ") + method_name(t, m.value), "b.m", m.value, token)
                      for m in methods])
+    # Two to a row: three labels in one row are cut short on a phone.
     rows.append([button(t.plain("checkout.button_change_address"), "b.chg", token),
                  button(t.plain("checkout.button_change_recipient"), "b.rcp", token)])
-    rows.append([button(t.plain("checkout.button_note"), "b.note", token),
-                 button(t.plain("checkout.button_cancel"), "b.x", token)])
+    rows.append([button(t.plain("checkout.button_change_phone"), "b.ph", token),
+                 button(t.plain("checkout.button_note"), "b.note", token)])
+    rows.append([button(t.plain("checkout.button_cancel"), "b.x", token)])
     markup = keyboard(rows)
+    summary = d.get("summary")
     if edit:
         await show(update, text, markup)
+    elif summary:  # after a typed note: the summary it belongs to shows it, no second live copy
+        await edit_message(update, summary[0], text, markup, captioned=summary[1])
     else:
         await reply(update, text, markup)
 
@@ -348,7 +445,7 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
 async def on_pick_method(update: Update, context: Context) -> None:
     """A payment method button on the confirmation: tick it."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     flow = await checkout_of_tap(update, context, who, "confirm")
     if flow is None:
         return
@@ -365,7 +462,7 @@ async def on_pick_method(update: Update, context: Context) -> None:
 async def on_confirm(update: Update, context: Context) -> None:
     """Confirm: place the order (once, however often this is tapped or delivered)."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     token = data.args[0] if data and data.args else None
     svc = services(context)
     store = svc.store
@@ -381,27 +478,33 @@ async def on_confirm(update: Update, context: Context) -> None:
     d = flow.data
     shop = await store.shops.get(d["shop"])
     session = await store.live.current_session(shop.id)
-    slot = next((s for _, _, s in d["items"] if s), None)
+    slot = next((item[2] for item in d["items"] if item[2]), None)
     message = query.message
     receipt_method = "editMessageCaption" if message is not None and message.photo else "editMessageText"
     methods = await _methods(context, shop.id)
     method = Method(d["method"]) if d.get("method") in methods else methods[0]
-    deadline = None
-    if method in PREPAID:
-        deadline = time.time() + 60 * (await store.payments.settings(shop.id)).timeout_minutes
+    payment_settings = await store.payments.settings(shop.id)
+    deadline = time.time() + 60 * payment_settings.timeout_minutes if method in PREPAID else None
+    reach = await reach_of(svc, shop)  # who hears of the order, gathered before it is placed
 
-    async def messages(order: Order):
+    # Following the shop: a button on every receipt; a buyer's first order offers it in words, once.
+    following = await store.audience.is_following(who.id, shop.id)
+    offer_follow = not following and not await store.audience.has_ordered_from(who.id, shop.id)
+
+    def messages(order: Order):
         receipt = receipt_text(who.t, order, shop)
+        if offer_follow:
+            receipt += "\n\n" + who.t("follow.offer", shop=shop.name)
         params = {"message_id": message.message_id, "parse_mode": "HTML",
-                  "reply_markup": receipt_buttons(who.t, order)}
+                  "reply_markup": receipt_buttons(who.t, order, following=following)}
         params["caption" if receipt_method == "editMessageCaption" else "text"] = receipt
-        answers = [Outgoing(who.id, receipt_method, params), *await payment_messages(svc, order, shop, who.t)]
-        return [replace(m, priority=Priority.ANSWER) for m in answers] + \
-            await new_order_messages(context, order, shop, who.user)
+        answers = [Outgoing(who.id, receipt_method, params),
+                   *payment_messages(svc.config, payment_settings, order, shop, who.t)]
+        return [replace(m, priority=Priority.ANSWER) for m in answers] + new_order_notices(reach, order, shop, who.user)
 
     try:
         order, _created = await store.orders.place(
-            token=token, shop_id=shop.id, buyer_id=who.id, items=[(p, q) for p, q, _ in d["items"]],
+            token=token, shop_id=shop.id, buyer_id=who.id, items=held_items(d["items"]),
             delivery=Delivery(d["phone"], d["recipient"], d["address"], d.get("lat"), d.get("lon")),
             note=d.get("note"), slot=slot, session_id=session.id if session else None,
             max_open_orders=svc.config.limits.open_orders_per_buyer_per_shop,
@@ -410,6 +513,7 @@ async def on_confirm(update: Update, context: Context) -> None:
     except OrderProblem as problem:  # nothing ordered: the checkout ends and its held units go back
         await store.holds.release(who.id, token, end_conversation=True)
         await query.answer()
+        count_sold_out(context, problem)
         await show(update, problem_text(who.t, problem), keyboard([[button(who.t.plain("buyer.button_catalog"),
                                                                            "b.shop", shop.id, 0)]]))
         return
@@ -419,12 +523,17 @@ async def on_confirm(update: Update, context: Context) -> None:
         log.warning("order #%d placed, but its toast could not be shown: %s", order.number, exc)
 
 
+def count_sold_out(context: Context, problem: OrderProblem) -> None:
+    """For the metrics: a buyer told at checkout that what they wanted is sold out."""
+    if isinstance(problem, SoldOut) and problem.left == 0:
+        services(context).told("checkout.sold_out")
+
+
 def problem_text(t: Translator, problem: OrderProblem, *, plain: bool = False) -> str:
     """Why an order cannot be placed, in the buyer's language (`plain`: for an alert, no HTML)."""
     say = t.plain if plain else t
     if isinstance(problem, SoldOut):
         if problem.left == 0:
-            metrics.buyer_told("checkout.sold_out")
             return say("checkout.sold_out", name=problem.name)
         return say("checkout.only_left", name=problem.name, left=problem.left)
     if isinstance(problem, LimitReached):
@@ -451,8 +560,9 @@ def receipt_text(t: Translator, order: Order, shop: Shop) -> str:
     return text + "\n\n" + t("checkout.next_steps", shop=shop.name)
 
 
-def receipt_buttons(t: Translator, order: Order):
-    return keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine")]])
+def receipt_buttons(t: Translator, order: Order, *, following: bool = False):
+    return keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine"),
+                      follow_button(t, order.shop_id, following)]])
 
 
-register_flow(FLOW, on_input)
+# Leaving a checkout for another link or command ends it and returns its held units: say that.

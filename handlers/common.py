@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from core.callbacks import Callback, CallbackDataError, decode, encode
 from core.config import Config
@@ -21,7 +21,6 @@ from storage.models import Membership, User
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
 
 
 @dataclass
@@ -31,10 +30,53 @@ class Services:
     config: Config
     store: Store
     bot_username: str = ""
+    # What a buyer was told, by catalog key ("buyer.sold_out"), for the runtime's metrics: handlers
+    # do not import runtime/ (it imports them), so the runtime hands its counter in here.
+    told: Callable[[str], None] = lambda key: None
+
+
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The context every handler gets (the Application is built with CONTEXT_TYPES): the bot's
+    services, the acting user once `actor()` has read them, and the tapped button decoded once for
+    the whole update (None when it is not ours: forged, stale, garbled)."""
+
+    __slots__ = ("_actor", "_button")
+
+    def __init__(self, application: Any, chat_id: int | None = None, user_id: int | None = None) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self._actor: Actor | None = None
+        self._button: Callback | None = None
+
+    @classmethod
+    def from_update(cls, update: object, application: Any) -> Context:
+        context = super().from_update(update, application)
+        query = update.callback_query if isinstance(update, Update) else None
+        if query is not None:
+            try:
+                context._button = decode(query.data)
+            except CallbackDataError:
+                context._button = None
+        return context
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data["services"]
+
+    @property
+    def actor(self) -> Actor | None:
+        """Who acts, once `await actor(update, context)` has recorded them in this update."""
+        return self._actor
+
+    @property
+    def button(self) -> Callback | None:
+        return self._button
+
+
+CONTEXT_TYPES = ContextTypes(context=Context)
 
 
 def services(context: Context) -> Services:
-    return context.bot_data["services"]
+    return context.services
 
 
 @dataclass(frozen=True)
@@ -51,7 +93,7 @@ class Actor:
 
 async def actor(update: Update, context: Context) -> Actor:
     """Record the sender and return them with a translator (cached for the update)."""
-    cached = getattr(context, "_livecart_actor", None)
+    cached = context.actor
     if cached is not None:
         return cached
     sender = update.effective_user
@@ -59,7 +101,7 @@ async def actor(update: Update, context: Context) -> Actor:
     svc = services(context)
     user = await svc.store.users.seen(sender.id, sender.first_name or "", sender.username, sender.language_code)
     result = Actor(user, translator_for(user, svc.config))
-    context._livecart_actor = result  # type: ignore[attr-defined]
+    context._actor = result
     return result
 
 
@@ -69,7 +111,7 @@ def translator_for(user: User, config: Config) -> Translator:
 
 def forget_actor(context: Context) -> None:
     """After the user changed (e.g. their language) within this update."""
-    context._livecart_actor = None  # type: ignore[attr-defined]
+    context._actor = None
 
 
 async def current_membership(who: Actor, context: Context) -> Membership | None:
@@ -132,12 +174,20 @@ async def show(update: Update, text: str, markup: Any = None) -> None:
         return
     message = query.message
     captioned = bool(getattr(message, "photo", None) or getattr(message, "document", None))
+    await edit_message(update, message.message_id, text, markup, captioned=captioned)
+
+
+async def edit_message(update: Update, message_id: int, text: str, markup: Any = None, *,
+                       captioned: bool = False) -> None:
+    """Edit an earlier message of this chat to `text` (its caption, for a photo card); a new
+    message when it cannot be edited (too old, gone, or the text too long for a caption)."""
     if not fits(text, CAPTION_LIMIT if captioned else TEXT_LIMIT):
         # Too long to become this message (a caption holds 1,024 characters): say it anew.
         await reply(update, text, markup)
         return
-    where = {"chat_id": message.chat.id, "message_id": message.message_id, "parse_mode": ParseMode.HTML,
-             "reply_markup": markup}
+    chat = update.effective_chat
+    assert chat is not None
+    where = {"chat_id": chat.id, "message_id": message_id, "parse_mode": ParseMode.HTML, "reply_markup": markup}
     try:
         if captioned:
             await _call(update, "editMessageCaption", {**where, "caption": text})
@@ -146,17 +196,8 @@ async def show(update: Update, text: str, markup: Any = None) -> None:
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return
-        log.info("could not edit message %s (%s); sending a new one", message.message_id, exc)
+        log.info("could not edit message %s (%s); sending a new one", message_id, exc)
         await reply(update, text, markup)
-
-
-def parse_callback(update: Update) -> Callback | None:
-    """The tapped button's data, or None when it is not ours (forged, stale, garbled)."""
-    query = update.callback_query
-    try:
-        return decode(query.data if query else None)
-    except CallbackDataError:
-        return None
 
 
 async def present(update: Update, text: str, markup: Any = None, photo: str | None = None) -> None:

@@ -16,14 +16,14 @@ from core.i18n import N_, Translator, escape
 from core.orders import OPEN, AwaitingPayment, IllegalTransition, Status, may_ship, next_steps
 from core.text import TextRefused, accept_text, clean_text, shorten
 from core.tracking import parse_shipment
+from handlers.guards import order_for_member
 from handlers.common import (
-    Actor, Context, Services, actor, button, current_membership, keyboard, message_text, parse_callback, present,
+    Actor, Context, Services, actor, button, current_membership, keyboard, message_text, present,
     reply, services,
 )
 from handlers import order_card
-from handlers.flows import register_flow
 from handlers.my_orders import status_text
-from handlers.notices import buyer_status_message
+from handlers.notices import buyer_status_message, reach_of, settle_markup
 from storage.models import Flow, Membership, Shop
 from storage.orders import Order
 
@@ -43,25 +43,16 @@ TRACKING_MAX = 100
 log = logging.getLogger(__name__)
 
 
-async def order_for_member(update: Update, context: Context, who: Actor, order_id: int | None
-                           ) -> tuple[Order, Membership] | None:
-    """The order, if the user is the owner or staff of its shop; otherwise refuse and None."""
-    store = services(context).store
-    order = await store.orders.get(order_id) if order_id else None
-    membership = await store.shops.membership(who.id, order.shop_id) if order else None
-    if order is None or membership is None:
-        if update.callback_query:
-            await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
-        else:
-            await reply(update, who.t("common.not_allowed"))
-        return None
-    return order, membership
-
-
 async def render_card(context: Context, who: Actor, order: Order, shop: Shop, back: str = "new",
                       page: int = 0) -> tuple[str, dict]:
-    buyer = await services(context).store.users.get(order.buyer_id)
-    return order_card.card(who.t, order, shop, buyer, back, page)
+    """The card as this member sees it: the owner also gets "Refund sent" for refunds due."""
+    store = services(context).store
+    buyer = await store.users.get(order.buyer_id)
+    refunds = await store.refunds.of_order(order.id)
+    text, markup = order_card.card(who.t, order, shop, buyer, back, page, refunds)
+    if shop.owner_id == who.id and any(not r.settled for r in refunds):
+        markup = keyboard(markup["inline_keyboard"] + settle_markup(who.t, order.id)["inline_keyboard"])
+    return text, markup
 
 
 async def show_order(update: Update, context: Context, who: Actor, order: Order, shop: Shop, back: str = "new",
@@ -130,8 +121,8 @@ def _is_order_card(message, order: Order) -> bool:
 
 async def on_view(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
-    found = await order_for_member(update, context, who, data.id(0) if data else None)
+    data = context.button
+    found = await order_for_member(update, context, data.id(0) if data else None)
     if found is None:
         return
     back = data.args[1] if len(data.args) > 1 and data.args[1] in FILTERS else "new"
@@ -144,9 +135,10 @@ async def _step(svc: Services, who: Actor, order: Order, shop: Shop, wanted: Sta
     """Move the order, tell the buyer and bring every copy of its card up to date, atomically
     (IllegalTransition if not allowed). `skip`: the card this answer edits itself."""
 
-    async def messages(changed: Order):
-        return [*await buyer_status_message(svc, changed, shop),
-                *await order_card.copies_to_refresh(svc, changed, shop, skip)]
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
+
+    def messages(changed: Order):
+        return [*buyer_status_message(reach, changed, shop), *order_card.card_edits(reach, changed, shop, skip)]
 
     return await svc.store.orders.transition(order.id, wanted, who.id, messages=messages, **fields)
 
@@ -167,8 +159,8 @@ async def on_delivered(update: Update, context: Context) -> None:
 
 async def _simple_step(update: Update, context: Context, wanted: Status) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
-    found = await order_for_member(update, context, who, data.id(0) if data else None)
+    data = context.button
+    found = await order_for_member(update, context, data.id(0) if data else None)
     if found is None:
         return
     order, membership = found
@@ -199,8 +191,8 @@ async def on_cancel(update: Update, context: Context) -> None:
 
 async def _ask(update: Update, context: Context, wanted: Status) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
-    found = await order_for_member(update, context, who, data.id(0) if data else None)
+    data = context.button
+    found = await order_for_member(update, context, data.id(0) if data else None)
     if found is None:
         return
     order, membership = found
@@ -251,7 +243,7 @@ async def on_ship_input(update: Update, context: Context, who: Actor, flow: Flow
         return
     await store.flows.clear(who.id)
     await _close_prompt(update, flow.data.get("prompt"))
-    found = await order_for_member(update, context, who, flow.data.get("order"))
+    found = await order_for_member(update, context, flow.data.get("order"))
     if found is not None:
         await _finish(update, context, who, found, Status.SHIPPED, flow.data.get("card"),
                       carrier=shipment.carrier, tracking_number=shipment.number)
@@ -261,8 +253,8 @@ async def on_ship_without_tracking(update: Update, context: Context) -> None:
     """The prompt's button: ship with no tracking number. The tap is answered once, after the
     step, so a refusal (the order shipped or was cancelled meanwhile) still gets its alert."""
     who = await actor(update, context)
-    data = parse_callback(update)
-    found = await order_for_member(update, context, who, data.id(0) if data else None)
+    data = context.button
+    found = await order_for_member(update, context, data.id(0) if data else None)
     if found is None:
         return
     store = services(context).store
@@ -301,7 +293,7 @@ async def on_cancel_input(update: Update, context: Context, who: Actor, flow: Fl
     except TextRefused:
         await reply(update, who.t("desk.reason_invalid", max=REASON_MAX))
         return
-    found = await order_for_member(update, context, who, flow.data.get("order"))
+    found = await order_for_member(update, context, flow.data.get("order"))
     await store.flows.clear(who.id)
     if found is None:
         return
@@ -322,7 +314,7 @@ async def orders_command(update: Update, context: Context) -> None:
 
 async def on_list(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     code = data.args[0] if data and data.args else None
     page = data.page(1) if data else None
     membership = await current_membership(who, context)
@@ -374,7 +366,7 @@ def _order_buttons(t: Translator, orders: list[Order], code: str = "new") -> lis
 async def on_range(update: Update, context: Context) -> None:
     """The digest's button: the orders #first..#last."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     shop_id, first, last = (data.id(0), data.id(1), data.id(2)) if data else (None, None, None)
     membership = await store.shops.membership(who.id, shop_id) if shop_id else None
@@ -386,7 +378,3 @@ async def on_range(update: Update, context: Context) -> None:
     orders = await store.orders.by_numbers(shop_id, first, last)
     rows = _order_buttons(t, orders)
     await reply(update, t("desk.range_title", first=first, last=last, shop=membership.shop.name), keyboard(rows))
-
-
-register_flow(FLOW_SHIP, on_ship_input)
-register_flow(FLOW_CANCEL, on_cancel_input)

@@ -30,9 +30,10 @@ LIVE_KEYWORDS = frozenset(translator(language).plain("packlist.keyword_live").lo
                           for language in LANGUAGES) | {"live"}
 CSV_HEADERS = [N_("export.col_number"), N_("export.col_time"), N_("export.col_buyer"), N_("export.col_recipient"),
                N_("export.col_phone"), N_("export.col_address"), N_("export.col_map"), N_("export.col_items"),
+               N_("export.col_variants"),
                N_("export.col_units"), N_("export.col_total"), N_("export.col_currency"), N_("export.col_status"),
                N_("export.col_payment"), N_("export.col_payment_status"), N_("export.col_carrier"),
-               N_("export.col_tracking"), N_("export.col_note")]
+               N_("export.col_tracking"), N_("export.col_note"), N_("export.col_refund")]
 # Status words for a spreadsheet: no emoji, so a filter or a pivot table reads them as they are.
 STATUS_WORDS = {Status.PLACED: N_("export.status_placed"), Status.CONFIRMED: N_("export.status_confirmed"),
                 Status.SHIPPED: N_("export.status_shipped"), Status.DELIVERED: N_("export.status_delivered"),
@@ -67,11 +68,20 @@ def render_csv(t: Translator, rows, timezone: str, currency: str = "CNY") -> byt
         writer.writerow(safe_row([
             r["number"], datetime.fromtimestamp(r["created_at"], zone).strftime("%Y-%m-%d %H:%M"), buyer,
             r["recipient"], phone_cell(r["phone"], region), r["address"],
-            map_link(r["latitude"], r["longitude"], t.language), r["items"], r["units"],
+            map_link(r["latitude"], r["longitude"], t.language), r["items"], r["variants"], r["units"],
             money_cell(r["total"], r["currency"]), r["currency"], t.plain(STATUS_WORDS[Status(r["status"])]),
             method_name(t, r["payment_method"]), paid, r["carrier"], r["tracking_number"], r["note"],
+            _refund_cell(t, r),
         ]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _refund_cell(t: Translator, r) -> str:
+    """What was owed back on the order (storage/refunds.py), and whether it was sent."""
+    if not r["refunded"]:
+        return ""
+    state = "refund.state_open" if r["refunds_open"] else "refund.state_settled"
+    return f"{t.money(r['refunded'], r['currency']).replace(chr(0xa0), ' ')} · {t.plain(state)}"
 
 
 async def export_command(update: Update, context: Context) -> None:

@@ -2,7 +2,7 @@
 
 Conversation state is stored (storage/flows.py), not kept in memory, so a merchant half-way
 through adding a product, or a buyer half-way through checkout, continues after a restart.
-Each journey module registers the flows it owns with `register_flow`.
+handlers/registry.py wires each flow to the handler of what the user sends in it (`add_flow`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ _FLOWS: dict[str, FlowStep] = {}
 # number sets the quantity): a command ends them without a word.
 _QUIET_FLOWS: set[str] = set()
 _PHOTO_OUTSIDE_FLOW: list[Callable[[Update, Context], Awaitable[None]]] = []
+# What a flow says when a command ends it, where the general notice would puzzle (a buyer who
+# leaves a checkout for another link should read that nothing was ordered, not about "steps").
+_INTERRUPTED: dict[str, str] = {}
 
 # Reply keyboards (share phone, share location) stay on the user's screen until a message
 # removes them; every path that ends the step they belong to sends this.
@@ -34,15 +37,17 @@ def is_quiet(name: str) -> bool:
     return name in _QUIET_FLOWS
 
 
-def register_flow(name: str, step: FlowStep, *, quiet: bool = False) -> None:
+def add_flow(name: str, step: FlowStep, *, quiet: bool = False, interrupted: str | None = None) -> None:
     if name in _FLOWS and _FLOWS[name] is not step:
         raise ValueError(f"flow {name!r} registered twice")
     _FLOWS[name] = step
+    if interrupted:
+        _INTERRUPTED[name] = interrupted
     if quiet:
         _QUIET_FLOWS.add(name)
 
 
-def register_photo_outside_flow(handler: Callable[[Update, Context], Awaitable[None]]) -> None:
+def set_photo_outside_flow(handler: Callable[[Update, Context], Awaitable[None]]) -> None:
     """Who handles a photo sent outside any conversation (the catalog's quick add)."""
     _PHOTO_OUTSIDE_FLOW[:] = [handler]
 
@@ -89,4 +94,4 @@ async def on_command(update: Update, context: Context) -> None:
             await store.flows.clear(who.id)
         return
     await store.holds.release(who.id, end_conversation=True)  # a checkout's held units go back
-    await reply(update, who.t("flow.interrupted"), REMOVE_KEYBOARD)
+    await reply(update, who.t(_INTERRUPTED.get(flow.name, "flow.interrupted")), REMOVE_KEYBOARD)

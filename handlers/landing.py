@@ -7,17 +7,21 @@ product, shows the catalog with one polite line. Every open is recorded for the 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from telegram import Update
 
+from core.deals import PriceNow
 from core.i18n import Translator
 from core.links import LinkTarget, PayloadError, decode
+from handlers.audience import follow_button
 from handlers.staff import accept_invite
 from handlers.common import (
-    Actor, Context, Keyboard, actor, button, keyboard, parse_callback, present, reply, services,
+    Actor, Context, Keyboard, actor, button, keyboard, present, reply, services, show,
 )
 from storage.models import Shop
 from storage.products import Product
+from storage.variants import Variant
 
 MAX_QTY = 99
 CATALOG_PAGE = 8
@@ -27,55 +31,135 @@ FLOW_CARD = "card"
 
 # ---------------------------------------------------------------- the product card
 
-def buyer_card_text(t: Translator, product: Product, shop: Shop) -> str:
-    lines = [t("buyer.card_title", name=product.name), t("buyer.card_price", price=t.money(product.price, shop.currency))]
-    lines.append(t("buyer.card_stock", stock=product.stock) if product.stock > 0 else t("buyer.card_sold_out"))
+def buyer_card_text(t: Translator, product: Product, shop: Shop, variants: Sequence[Variant] = (),
+                    chosen: Variant | None = None, price: PriceNow | None = None) -> str:
+    """The card's text. A product with variants shows its price range, and the chosen variant's
+    name, price and stock (`variants`: those on sale, see card_variants). `price` is the price in
+    force (storage.deals.Deals.price_now): during a flash deal (products without variants only)
+    the deal price, the regular one struck through, the units left at it and its end."""
+    lines = [t("buyer.card_title", name=product.name)]
+    deal = price.deal if price is not None and not variants else None
+    if variants:
+        low, high = min(v.price for v in variants), max(v.price for v in variants)
+        lines.append(t("buyer.card_price", price=t.money(low, shop.currency)) if low == high else
+                     t("buyer.card_price_range", low=t.money(low, shop.currency), high=t.money(high, shop.currency)))
+        if chosen is not None:
+            lines.append(t("buyer.card_variant_chosen", name=chosen.name, price=t.money(chosen.price, shop.currency)))
+        stock = chosen.stock if chosen is not None else sum(v.stock for v in variants)
+    elif deal is not None and price is not None:
+        lines.append(t("deal.card_price", price=t.money(deal.price, shop.currency),
+                       regular=t.money(price.regular, shop.currency)))
+        if deal.left is not None:
+            lines.append(t("deal.card_left", left=min(deal.left, product.stock)))
+        if deal.ends_at is not None:
+            lines.append(t("deal.card_ends", time=t.time(deal.ends_at, shop.timezone)))
+        if deal.per_buyer:
+            lines.append(t("deal.card_per_buyer", limit=deal.per_buyer))
+        stock = product.stock
+    else:
+        lines.append(t("buyer.card_price", price=t.money(product.price, shop.currency)))
+        stock = product.stock
+    lines.append(t("buyer.card_stock", stock=stock) if stock > 0 else t("buyer.card_sold_out"))
     if product.per_buyer_limit:
         lines.append(t("buyer.card_limit", limit=product.per_buyer_limit))
+    if chosen is not None and chosen.per_buyer_limit:
+        lines.append(t("buyer.card_limit", limit=chosen.per_buyer_limit))
     if product.description:
         lines += ["", t("catalog.card_description", description=product.description)]
     lines += ["", t("buyer.card_shop", shop=shop.name)]
     return "\n".join(lines)
 
 
-def buyer_card_buttons(t: Translator, product: Product, shop: Shop, quantity: int, slot: int) -> Keyboard:
-    catalog = [button(t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]
-    if product.stock <= 0:
-        return keyboard([[button(t.plain("buyer.button_notify"), "b.wait", product.id)], catalog])
+def buyer_card_buttons(t: Translator, product: Product, shop: Shop, quantity: int, slot: int,
+                       variants: Sequence[Variant] = (), chosen: Variant | None = None, *,
+                       following: bool = False, price: PriceNow | None = None) -> Keyboard:
+    """The card's buttons. With variants: one button per variant (ticked when chosen, marked when
+    sold out), and quantity, Buy now and Add to cart act on the chosen one, whose id their data
+    carries after the fields a product without variants has. The shop's catalog and following it
+    share the last row (handlers/audience.py); `price`: a flash deal's price in force."""
+    catalog = [button(t.plain("buyer.button_catalog"), "b.shop", shop.id, 0), follow_button(t, shop.id, following)]
     p = product.id
+    picker = [[button(_variant_label(t, v, chosen, shop.currency), "b.v", p, v.id, slot)
+               for v in variants[i:i + VARIANTS_PER_ROW]] for i in range(0, len(variants), VARIANTS_PER_ROW)]
+    if variants and (chosen is None or chosen.stock <= 0):
+        if all(v.stock <= 0 for v in variants):
+            return keyboard([*picker, [button(t.plain("buyer.button_notify"), "b.wait", product.id)], catalog])
+        return keyboard([*picker, catalog])
+    if not variants and product.stock <= 0:
+        return keyboard([[button(t.plain("buyer.button_notify"), "b.wait", product.id)], catalog])
+    unit = chosen.price if chosen is not None else (price.price if price is not None else product.price)
+    v = (chosen.id,) if chosen is not None else ()
     return keyboard([
-        [button("−", "b.q", p, max(1, quantity - 1), slot), button(str(quantity), "b.noop"),
-         button("+", "b.q", p, quantity + 1, slot)],
+        *picker,
+        [button("−", "b.q", p, max(1, quantity - 1), slot, *v), button(str(quantity), "b.noop"),
+         button("+", "b.q", p, quantity + 1, slot, *v)],
         # Buy now carries the price it shows, so the confirmation can say if it changed meanwhile.
-        [button(t.plain("buyer.button_buy", total=t.money(product.price * quantity, shop.currency)), "b.now", p,
-                quantity, slot, product.price),
-         button(t.plain("buyer.button_add_to_cart"), "b.cart", p, quantity, slot)],
+        [button(t.plain("buyer.button_buy", total=t.money(unit * quantity, shop.currency)), "b.now", p,
+                quantity, slot, unit, *v),
+         button(t.plain("buyer.button_add_to_cart"), "b.cart", p, quantity, slot, *v)],
         catalog,
     ])
 
 
-async def max_quantity(context: Context, who: Actor, product: Product) -> int:
-    """What this buyer may order now: bounded by stock and the product's per-buyer limit."""
-    bound = min(product.stock, MAX_QTY)
+VARIANTS_PER_ROW = 2
+
+
+def _variant_label(t: Translator, variant: Variant, chosen: Variant | None, currency: str) -> str:
+    if variant.stock <= 0:
+        return t.plain("buyer.variant_button_sold_out", name=variant.name)
+    mark = "✅ " if chosen is not None and chosen.id == variant.id else ""
+    return mark + t.plain("buyer.variant_button", name=variant.name, price=t.money(variant.price, currency))
+
+
+async def card_variants(context: Context, product: Product, variant_id: int | None = None
+                        ) -> tuple[list[Variant], Variant | None]:
+    """A product's variants on sale and the chosen one: `variant_id` if it is on sale, else the
+    first one in stock. A product without variants costs no query."""
+    if not product.has_variants:
+        return [], None
+    variants = await services(context).store.variants.of_product(product.id, on_sale_only=True)
+    chosen = next((v for v in variants if v.id == variant_id), None)
+    if chosen is None:
+        chosen = next((v for v in variants if v.stock > 0), None)
+    return variants, chosen
+
+
+async def max_quantity(context: Context, who: Actor, product: Product, variant: Variant | None = None) -> int:
+    """What this buyer may order now: bounded by stock and the per-buyer limits (the product's
+    counts all its variants; a variant's own counts that variant)."""
+    orders = services(context).store.orders
+    bound = min(variant.stock if variant is not None else product.stock, MAX_QTY)
     if product.per_buyer_limit:
-        already = await services(context).store.orders.units_bought(who.id, product.id)
+        already = await orders.units_bought(who.id, product.id)
         bound = min(bound, max(0, product.per_buyer_limit - already))
+    if variant is not None and variant.per_buyer_limit:
+        already = await orders.units_bought(who.id, product.id, variant.id)
+        bound = min(bound, max(0, variant.per_buyer_limit - already))
     return bound
 
 
-def card_flow(product: Product, slot: int) -> tuple[str, str, dict]:
+def card_flow(product: Product, slot: int, variant: Variant | None = None) -> tuple[str, str, dict]:
     """The quiet conversation of a card on screen: a number typed next sets its quantity."""
-    return FLOW_CARD, "quantity", {"product": product.id, "slot": slot}
+    data = {"product": product.id, "slot": slot}
+    if variant is not None:
+        data["variant"] = variant.id
+    return FLOW_CARD, "quantity", data
 
 
 async def show_card(update: Update, context: Context, who: Actor, product: Product, shop: Shop, slot: int,
-                    notice: str | None = None, *, remembered: bool = False) -> None:
-    text = buyer_card_text(who.t, product, shop)
+                    notice: str | None = None, *, remembered: bool = False, variant_id: int | None = None) -> None:
+    store = services(context).store
+    variants, chosen = await card_variants(context, product, variant_id)
+    price = await store.deals.price_now(product)
+    text = buyer_card_text(who.t, product, shop, variants, chosen, price)
     if notice:
         text = notice + "\n\n" + text
-    await present(update, text, buyer_card_buttons(who.t, product, shop, 1, slot), product.photo_file_id)
+    following = await store.audience.is_following(who.id, shop.id)
+    await present(update, text, buyer_card_buttons(who.t, product, shop, 1, slot, variants, chosen,
+                                                   following=following, price=price),
+                  product.photo_file_id)
     if not remembered:
-        await services(context).store.flows.offer(who.id, *card_flow(product, slot))
+        await services(context).store.flows.offer(who.id, *card_flow(product, slot, chosen))
 
 
 # ---------------------------------------------------------------- landing from a link
@@ -98,17 +182,25 @@ async def open_link(update: Update, context: Context, payload: str) -> None:
         return
     session = await store.live.current_session(shop.id)
     product, slot = await _resolve(context, target, shop)
+    variant_id, variant = None, None
+    if target.kind == "variant":  # one variant's link: its product's card with the variant ticked
+        variant = await store.variants.get(target.number)
+        product = await store.products.get(variant.product_id) if variant and variant.on_sale else None
+        product = product if product is not None and product.shop_id == shop.id else None
+        variant_id = variant.id if product is not None else None
     on_sale = product is not None and product.on_sale
-    await store.live.record_open(shop.id, target.kind, target.number if target.kind == "slot" else None,
+    # The funnel counts a variant's link as its product's.
+    kind = "product" if target.kind == "variant" else target.kind
+    await store.live.record_open(shop.id, kind, target.number if target.kind == "slot" else None,
                                  product.id if product else None, session.id if session else None, who.id,
-                                 card_flow=card_flow(product, slot or 0) if on_sale else None)
+                                 card_flow=card_flow(product, slot or 0, variant) if on_sale else None)
     if on_sale:
-        await show_card(update, context, who, product, shop, slot or 0, remembered=True)
+        await show_card(update, context, who, product, shop, slot or 0, remembered=True, variant_id=variant_id)
         return
     notice = None
     if target.kind == "slot":
         notice = who.t("landing.slot_empty", slot=target.number)
-    elif target.kind == "product":
+    elif target.kind in ("product", "variant"):
         notice = who.t("landing.product_gone")
     await show_catalog(update, context, who, shop, 0, notice)
 
@@ -143,13 +235,14 @@ async def show_catalog(update: Update, context: Context, who: Actor, shop: Shop,
     if page + 1 < math.ceil(total / CATALOG_PAGE):
         nav.append(button("▶", "b.shop", shop.id, page + 1))
     rows.append(nav)
+    rows.append([follow_button(t, shop.id, await services(context).store.audience.is_following(who.id, shop.id))])
     await present(update, "\n".join(lines), keyboard(rows))
 
 
 async def on_catalog(update: Update, context: Context) -> None:
     """The "Shop catalog" button (and its pages)."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     shop = await services(context).store.shops.get(data.id(0)) if data and data.id(0) else None
     page = data.page(1) if data else None
     if shop is None or page is None or page < 0:
@@ -162,7 +255,7 @@ async def on_catalog(update: Update, context: Context) -> None:
 async def on_open_product(update: Update, context: Context) -> None:
     """A product in the catalog (or in a restock note): its card."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     product = await store.products.get(data.id(0)) if data and data.id(0) else None
     slot = (data.slot(1) or 0) if data else 0
@@ -171,13 +264,14 @@ async def on_open_product(update: Update, context: Context) -> None:
         return
     await update.callback_query.answer()
     shop = await store.shops.get(product.shop_id)
-    await show_card(update, context, who, product, shop, slot)
+    variant_id = data.id(2) if len(data.args) > 2 else None  # a variant's restock note: that variant ticked
+    await show_card(update, context, who, product, shop, slot, variant_id=variant_id)
 
 
 async def tapped_product(update: Update, context: Context, who: Actor) -> tuple[Product, int, int] | None:
     """A card button `action:product:quantity:slot` for a product still on sale: (product,
     quantity, slot); otherwise the tap is answered with why not and None returned."""
-    data = parse_callback(update)
+    data = context.button
     product_id = data.id(0) if data else None
     product = await services(context).store.products.get(product_id) if product_id else None
     quantity, slot = (data.quantity(1), data.slot(2)) if data else (None, None)
@@ -187,6 +281,55 @@ async def tapped_product(update: Update, context: Context, who: Actor) -> tuple[
     return product, quantity, slot
 
 
+# Where a card button's data carries the chosen variant (after the fields of a product without
+# variants): − / + and Add to cart `product:quantity:slot:variant`, Buy now
+# `product:quantity:slot:price:variant`.
+VARIANT_ARG = {"b.q": 3, "b.cart": 3, "b.now": 4}
+
+
+async def tapped_variant(update: Update, context: Context, who: Actor, product: Product
+                         ) -> tuple[bool, Variant | None]:
+    """The variant a card button acts on: (True, None) for a product without variants, (True,
+    variant) when it names one of the product's variants on sale; otherwise the tap is answered
+    with why not and (False, None) returned."""
+    if not product.has_variants:
+        return True, None
+    data = context.button
+    variant_id = data.id(VARIANT_ARG.get(data.action, 3)) if data else None
+    variant = await services(context).store.variants.get(variant_id) if variant_id else None
+    if variant is None or variant.product_id != product.id or not variant.on_sale:
+        await update.callback_query.answer(who.t.plain("buyer.variant_gone"), show_alert=True)
+        return False, None
+    return True, variant
+
+
+async def on_pick_variant(update: Update, context: Context) -> None:
+    """A variant button on a card (`product:variant:slot`): tick it; a sold-out one is not picked."""
+    who = await actor(update, context)
+    data = context.button
+    store = services(context).store
+    product = await store.products.get(data.id(0)) if data and data.id(0) else None
+    variant = await store.variants.get(data.id(1)) if data and data.id(1) else None
+    slot = (data.slot(2) or 0) if data else 0
+    if product is None or not product.on_sale:
+        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+        return
+    if variant is None or variant.product_id != product.id or not variant.on_sale:
+        await update.callback_query.answer(who.t.plain("buyer.variant_gone"), show_alert=True)
+        variant = None
+    elif variant.stock <= 0:  # not pickable: the tap puts the buyer on its waitlist, and says so
+        await store.products.add_waiter(product.id, who.id, variant.id)
+        await update.callback_query.answer(who.t.plain("buyer.variant_sold_out", name=variant.name), show_alert=True)
+        return
+    else:
+        await update.callback_query.answer()
+    shop = await store.shops.get(product.shop_id)
+    variants, chosen = await card_variants(context, product, variant.id if variant else None)
+    await show(update, buyer_card_text(who.t, product, shop, variants, chosen),
+               buyer_card_buttons(who.t, product, shop, 1, slot, variants, chosen))
+    await store.flows.offer(who.id, *card_flow(product, slot, chosen))
+
+
 async def on_quantity(update: Update, context: Context) -> None:
     """− / +: edit the card's buttons in place (one call), bounded by stock and the limit."""
     who = await actor(update, context)
@@ -194,18 +337,25 @@ async def on_quantity(update: Update, context: Context) -> None:
     if tapped is None:
         return
     product, wanted, slot = tapped
+    ok, variant = await tapped_variant(update, context, who, product)
+    if not ok:
+        return
     store = services(context).store
-    bound = await max_quantity(context, who, product)
+    bound = await max_quantity(context, who, product, variant)
+    stock = variant.stock if variant is not None else product.stock
     if wanted > bound:
-        key = "buyer.limit_reached" if product.per_buyer_limit and bound < min(product.stock, MAX_QTY) \
-            else "buyer.only_left"
-        await update.callback_query.answer(who.t.plain(key, left=bound, limit=product.per_buyer_limit or 0))
+        limit = (variant.per_buyer_limit if variant is not None else None) or product.per_buyer_limit
+        key = "buyer.limit_reached" if limit and bound < min(stock, MAX_QTY) else "buyer.only_left"
+        await update.callback_query.answer(who.t.plain(key, left=bound, limit=limit or 0))
         wanted = max(1, bound)
     else:  # "−" at 1 changes nothing: say so rather than a tap that seems to do nothing
         minus_at_one = wanted == 1 and shown_quantity(update) == 1
         await update.callback_query.answer(who.t.plain("buyer.qty_minus_at_one") if minus_at_one else None)
     shop = await store.shops.get(product.shop_id)
-    markup = buyer_card_buttons(who.t, product, shop, wanted, slot)
+    variants, chosen = await card_variants(context, product, variant.id if variant else None)
+    markup = buyer_card_buttons(who.t, product, shop, wanted, slot, variants, chosen,
+                                following=await store.audience.is_following(who.id, shop.id),
+                                price=await store.deals.price_now(product))
     current = update.callback_query.message.reply_markup if update.callback_query.message else None
     if current is not None and current.to_dict() == markup:
         return  # nothing changes on screen: spare the call
@@ -229,7 +379,7 @@ async def on_noop(update: Update, context: Context) -> None:
 async def on_notify_when_back(update: Update, context: Context) -> None:
     """Sold out: remember the buyer and tell them once when stock returns."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     product = await store.products.get(data.id(0)) if data and data.id(0) else None
     if product is None or not product.on_sale:

@@ -13,14 +13,17 @@ from telegram import Update
 
 from core import qr
 from core.command_words import parse_live_word
-from core.i18n import Translator, translator
+from core.i18n import N_, Translator, translator
 from core.links import shop_link, slot_link
 from core.text import clean_text, shorten
+from handlers.guards import shop_member
 from handlers.common import (
-    Actor, Context, actor, button, chunks, current_membership, keyboard, parse_callback, present, reply, services,
+    Actor, Context, actor, button, chunks, keyboard, present, reply, services,
     session_title,
 )
+from handlers.audience import alert_offer_button, queue_alert
 from handlers.images import send_image
+from storage.audience import AlertRefused
 from storage.live import MAX_SLOTS, SlotTaken
 from storage.models import Membership, Shop
 from storage.products import Product
@@ -31,27 +34,20 @@ BOARD_NAME_MAX = 32  # 50 slots of names must fit one message (4096 characters)
 TITLE_MAX = 64
 
 
-async def _owned_shop(update: Update, context: Context, who: Actor) -> Membership | None:
-    membership = await current_membership(who, context)
-    if membership is not None and membership.is_owner:
-        return membership
-    key = "catalog.no_shop" if membership is None else "live.owner_only"
-    if update.callback_query:
-        await update.callback_query.answer(who.t.plain(key), show_alert=True)
-    else:
-        markup = keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]) if membership is None else None
-        await reply(update, who.t(key), markup)
-    return None
+async def live_owner(update: Update, context: Context) -> Membership | None:
+    """The user's current shop if they own it (live links, sessions and deals are the owner's);
+    otherwise refused, said, and None."""
+    return await shop_member(update, context, owner=True, not_owner=N_("live.owner_only"))
 
 
 async def _slot_tap(update: Update, context: Context) -> tuple[Actor, Membership, int] | None:
     """A button about one slot of the user's own shop: (who, membership, slot), or None when
     refused (not the owner) or stale (no such slot); the tap is answered in those cases."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await live_owner(update, context)
     if membership is None:
         return None
-    data = parse_callback(update)
+    data = context.button
     slot = data.opt_int(0, 1, MAX_SLOTS) if data else None
     if slot is None:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
@@ -95,7 +91,7 @@ async def live_command(update: Update, context: Context) -> None:
 async def board(update: Update, context: Context, notice: str | None = None) -> None:
     """The live board: every slot with its product, price and stock left."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await live_owner(update, context)
     if membership is None:
         return
     if update.callback_query and notice is None:
@@ -152,7 +148,7 @@ async def pick_product(update: Update, context: Context) -> None:
     if tapped is None:
         return
     who, membership, slot = tapped
-    page = parse_callback(update).page(1)
+    page = context.button.page(1)
     if page is None:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
@@ -181,7 +177,7 @@ async def pin_product(update: Update, context: Context) -> None:
     if tapped is None:
         return
     who, membership, slot = tapped
-    product_id = parse_callback(update).id(1)
+    product_id = context.button.id(1)
     store = services(context).store
     product = await store.products.get(product_id) if product_id else None
     if product is None or product.shop_id != membership.shop.id or product.deleted:
@@ -195,7 +191,7 @@ async def pin_product(update: Update, context: Context) -> None:
 async def put_on_next_free(update: Update, context: Context) -> None:
     """From a product's view: put it on the lowest empty link."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     product = await store.products.get(data.id(0)) if data and data.id(0) else None
     membership = await store.shops.membership(who.id, product.shop_id) if product else None
@@ -245,8 +241,8 @@ async def swap_from(update: Update, context: Context) -> None:
 
 async def swap_slots(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
-    data = parse_callback(update)
+    membership = await live_owner(update, context)
+    data = context.button
     if membership is None:
         return
     a, b = (data.opt_int(0, 1, MAX_SLOTS), data.opt_int(1, 1, MAX_SLOTS)) if data else (None, None)
@@ -292,7 +288,7 @@ async def slot_qr(update: Update, context: Context) -> None:
 async def shop_qr(update: Update, context: Context) -> None:
     """The QR code of the shop's catalog."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await live_owner(update, context)
     if membership is None:
         return
     await update.callback_query.answer()
@@ -308,7 +304,7 @@ async def shop_qr(update: Update, context: Context) -> None:
 async def qr_sheet(update: Update, context: Context) -> None:
     """All filled slots on one sheet: a document for print and a photo for the overlay."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await live_owner(update, context)
     if membership is None:
         return
     svc = services(context)
@@ -339,7 +335,7 @@ async def qr_sheet(update: Update, context: Context) -> None:
 async def start_session(update: Update, context: Context, title: str | None = None) -> None:
     """/live start [title] (or the button): opens and orders from now on count for this session."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await live_owner(update, context)
     if membership is None:
         return
     session, new = await services(context).store.live.start_session(membership.shop.id, title)
@@ -355,12 +351,43 @@ async def start_session(update: Update, context: Context, title: str | None = No
         await board(update, context, notice=notice)
     else:
         await reply(update, notice, keyboard([[button(t.plain("button.live_board"), "live.board")]]))
+    if new:  # the owner chooses each time whether the followers hear of it
+        followers = await services(context).store.audience.follower_count(membership.shop.id)
+        if followers:
+            await reply(update, t("alert.offer", count=followers),
+                        keyboard([[alert_offer_button(t, session.id, followers)]]))
+
+
+async def on_alert(update: Update, context: Context) -> None:
+    """"Tell followers" under a session just started: queue the alert (once per session, at most
+    the operator's number a day); the followers hear of it after buyers' answers and notices."""
+    who = await actor(update, context)
+    membership = await live_owner(update, context)
+    if membership is None:
+        return
+    data = context.button
+    shop = membership.shop
+    session = await services(context).store.live.current_session(shop.id)
+    if session is None or data is None or data.id(0) != session.id:
+        await update.callback_query.answer(who.t.plain("alert.session_over"), show_alert=True)
+        return
+    try:
+        count = await queue_alert(context, shop, session)
+    except AlertRefused as refused:
+        key = "alert.already_sent" if refused.reason == "sent" else "alert.cap_reached"
+        await update.callback_query.answer(who.t.plain(key, limit=refused.limit), show_alert=True)
+        return
+    if not count:
+        await update.callback_query.answer(who.t.plain("alert.no_followers"), show_alert=True)
+        return
+    await update.callback_query.answer(who.t.plain("alert.queued", count=count), show_alert=True)
+    await reply(update, who.t("alert.queued", count=count))
 
 
 async def end_session(update: Update, context: Context) -> None:
     """/live end (or the button): close the session and report opens, orders and revenue per link."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await live_owner(update, context)
     if membership is None:
         return
     if update.callback_query:
@@ -377,7 +404,7 @@ async def end_session(update: Update, context: Context) -> None:
 async def last_report(update: Update, context: Context) -> None:
     """/live report: the report of the last session again (or of the running one so far)."""
     who = await actor(update, context)
-    membership = await _owned_shop(update, context, who)
+    membership = await live_owner(update, context)
     if membership is None:
         return
     session = await services(context).store.live.last_session(membership.shop.id)

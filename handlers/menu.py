@@ -21,15 +21,18 @@ BUYER_COMMANDS = [
     ("start", N_("command.start")),
     ("myorders", N_("command.myorders")),
     ("cart", N_("command.cart")),
+    ("following", N_("command.following")),
     ("language", N_("command.language")),
     ("help", N_("command.help")),
     ("cancel", N_("command.cancel")),
+    ("deletemydata", N_("command.deletemydata")),
 ]
 MERCHANT_COMMANDS = [
     ("myshop", N_("command.myshop")),
     ("addproduct", N_("command.addproduct")),
     ("products", N_("command.products")),
     ("live", N_("command.live")),
+    ("deal", N_("command.deal")),
     ("orders", N_("command.orders")),
     ("export", N_("command.export")),
     ("packlist", N_("command.packlist")),

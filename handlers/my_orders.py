@@ -7,8 +7,8 @@ from telegram import Update
 from core.i18n import N_, Safe, Translator
 from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
 from core.orders import IllegalTransition, Status, buyer_may
-from handlers.common import Context, actor, button, keyboard, parse_callback, present, services
-from handlers.notices import order_item_lines, payment_line, to_members
+from handlers.common import Context, actor, button, keyboard, present, services
+from handlers.notices import members_messages, order_item_lines, payment_line, reach_of, refund_due, settle_markup
 from storage.orders import Order
 
 ORDER_ITEMS_BUDGET = 600  # characters of item lines per order in the list; the order's receipt has them all
@@ -69,7 +69,7 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
 
 async def _own_order(update: Update, context: Context) -> Order | None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     order = await services(context).store.orders.get(data.id(0)) if data and data.id(0) else None
     if order is None or order.buyer_id != who.id:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
@@ -112,18 +112,31 @@ async def _buyer_step(update: Update, context: Context, wanted: Status, done_key
     svc = services(context)
     shop = await svc.store.shops.get(order.shop_id)
 
-    from handlers.order_card import copies_to_refresh  # it renders statuses with this module's names
+    from handlers.order_card import card_edits  # it renders statuses with this module's names
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
 
-    async def messages(changed: Order):
+    def messages(changed: Order):
         key = "notice.buyer_cancelled" if wanted is Status.CANCELLED else "notice.buyer_received"
-        notes = await to_members(svc, shop, lambda t: {"text": t(key, number=changed.number, shop=shop.name),
-                                                       "parse_mode": "HTML"})
-        return notes + await copies_to_refresh(svc, changed, shop)  # the shop's cards stop offering Ship
+
+        def render(t):
+            notice = {"text": t(key, number=changed.number, shop=shop.name), "parse_mode": "HTML"}
+            if refund_due(changed):  # it was paid: the shop must send the money back
+                notice["text"] += "\n" + t("refund.due_notice", amount=t.money(changed.total, changed.currency))
+                notice["reply_markup"] = settle_markup(t, changed.id)
+            return notice
+
+        # the shop's cards stop offering Ship
+        return members_messages(reach, render) + card_edits(reach, changed, shop)
 
     try:
-        await svc.store.orders.transition(order.id, wanted, who.id, messages=messages)
+        changed = await svc.store.orders.transition(order.id, wanted, who.id, messages=messages)
     except IllegalTransition:
         await update.callback_query.answer(who.t.plain("myorders.too_late"), show_alert=True)
         return
-    await update.callback_query.answer(who.t.plain(done_key, number=order.number))
+    if refund_due(changed):
+        await update.callback_query.answer(who.t.plain("refund.cancelled_toast", number=order.number,
+                                                       amount=who.t.money(changed.total, changed.currency)),
+                                           show_alert=True)
+    else:
+        await update.callback_query.answer(who.t.plain(done_key, number=order.number))
     await show_my_orders(update, context, who)

@@ -5,20 +5,20 @@ language and goes out through the outbox in the same transaction as the change."
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+from core.config import Config
 from core.contact import display_phone, phone_region
-from core.i18n import N_, Safe, Translator
+from core.i18n import N_, Translator
 from core.geo import map_link
 from core.orders import Status, next_steps
 from core.payments import Method, PaymentStatus
 from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
 from core.text import clean_text
-from handlers.common import Services, button, keyboard, services, translator_for
+from handlers.common import Services, button, keyboard, translator_for
 from storage import Store
-from storage.db import WriteTransaction
 from storage.models import Shop, User
-from storage.orders import Order
+from storage.orders import Order, line_name
 from storage.outbox import Outgoing, Priority
 from storage.products import Product
 
@@ -124,43 +124,98 @@ def order_desk_buttons(t: Translator, order: Order, *, back: str | None = None):
     return keyboard(rows)
 
 
-async def to_members(svc: Services, shop: Shop, render: Callable[[Translator], Outgoing | dict]) -> list[Outgoing]:
-    """One message per shop member (owner and staff) who can be reached, each in their language.
+@dataclass(frozen=True)
+class Reach:
+    """Who a change's messages go to and in which language, gathered BEFORE the storage call that
+    commits the change with its messages: that call renders them with pure functions over this
+    (a transaction body runs only its own statements; storage/db.py checks it)."""
+
+    config: Config
+    members: tuple[User, ...] = ()  # the shop's owner and staff who can be reached, owner first
+    buyer: User | None = None  # the order's buyer (also when blocked: a card still names them)
+    cards: tuple[tuple[int, int], ...] = ()  # (chat, message) of each copy of the order's card
+
+    def t(self, user: User) -> Translator:
+        return translator_for(user, self.config)
+
+    @property
+    def buyer_reachable(self) -> bool:
+        return self.buyer is not None and not self.buyer.blocked_at
+
+
+async def reach_of(svc: Services, shop: Shop | None, *, buyer_id: int | None = None,
+                   order_id: int | None = None) -> Reach:
+    """Gather a Reach: the shop's reachable members, the buyer, the copies of the order's card."""
+    members: list[User] = []
+    if shop is not None:
+        for member_id, _role in await svc.store.shops.members(shop.id):
+            member = await svc.store.users.get(member_id)
+            if member is not None and not member.blocked_at:
+                members.append(member)
+    buyer = await svc.store.users.get(buyer_id) if buyer_id is not None else None
+    cards = tuple(await svc.store.orders.cards(order_id)) if order_id is not None else ()
+    return Reach(svc.config, tuple(members), buyer, cards)
+
+
+def members_messages(reach: Reach, render: Callable[[Translator], Outgoing | dict]) -> list[Outgoing]:
+    """One message per reachable shop member, each in their language (pure: see Reach).
 
     `render(t)` returns sendMessage parameters, or an Outgoing whose chat_id is filled in here."""
     out = []
-    for member_id, _role in await svc.store.shops.members(shop.id):
-        member = await svc.store.users.get(member_id)
-        if member is None or member.blocked_at:
-            continue
-        rendered = render(translator_for(member, svc.config))
+    for member in reach.members:
+        rendered = render(reach.t(member))
         if isinstance(rendered, Outgoing):
-            out.append(replace(rendered, chat_id=member_id, priority=Priority.OWNER))
+            out.append(replace(rendered, chat_id=member.id, priority=Priority.OWNER))
         else:
-            out.append(Outgoing(member_id, "sendMessage", rendered, priority=Priority.OWNER))
+            out.append(Outgoing(member.id, "sendMessage", rendered, priority=Priority.OWNER))
     return out
 
 
-async def new_order_messages(context, order: Order, shop: Shop, buyer: User) -> list[Outgoing]:
+def buyer_messages(reach: Reach, render: Callable[[Translator], str]) -> list[Outgoing]:
+    """A text to the buyer in their language, when they can be reached (pure: see Reach)."""
+    if not reach.buyer_reachable:
+        return []
+    assert reach.buyer is not None
+    return [Outgoing(reach.buyer.id, "sendMessage", {"text": render(reach.t(reach.buyer)), "parse_mode": "HTML"})]
+
+
+async def to_members(svc: Services, shop: Shop, render: Callable[[Translator], Outgoing | dict]) -> list[Outgoing]:
+    """members_messages for a message sent outside any change (gathers the reach itself)."""
+    return members_messages(await reach_of(svc, shop), render)
+
+
+def new_order_notices(reach: Reach, order: Order, shop: Shop, buyer: User) -> list[Outgoing]:
     """The new-order notice for the owner and each staff member (foldable into a digest)."""
-    return await to_members(services(context), shop, lambda t: Outgoing(
+    return members_messages(reach, lambda t: Outgoing(
         0, "sendMessage",
         {"text": merchant_order_text(t, order, shop, buyer), "parse_mode": "HTML",
          "reply_markup": order_desk_buttons(t, order)},
         kind=ORDER_NOTICE, shop_id=shop.id, ref=order.id))
 
 
-async def buyer_status_message(svc: Services, order: Order, shop: Shop) -> list[Outgoing]:
-    """Tell the buyer, in their language, what happened to their order."""
+def refund_due(order: Order) -> bool:
+    """A paid order that was cancelled: its cancellation wrote a refund due (storage/refunds.py)."""
+    return order.status == Status.CANCELLED and order.payment_status == PaymentStatus.PAID
+
+
+def settle_markup(t: Translator, order_id: int):
+    """The owner's button that marks an order's refund as sent back."""
+    return keyboard([[button(t.plain("refund.button_settle"), "rf.ok", order_id)]])
+
+
+def buyer_status_message(reach: Reach, order: Order, shop: Shop) -> list[Outgoing]:
+    """Tell the buyer, in their language, what happened to their order (pure: see Reach)."""
     key = BUYER_STATUS_NOTICES.get(Status(order.status))
-    buyer = await svc.store.users.get(order.buyer_id)
-    if key is None or buyer is None or buyer.blocked_at:
+    if key is None or not reach.buyer_reachable:
         return []
-    t = translator_for(buyer, svc.config)
+    assert reach.buyer is not None
+    t = reach.t(reach.buyer)
     text = t(key, number=order.number, shop=shop.name, reason=order.cancel_reason or "—")
     tracking = tracking_line(t, order.carrier, order.tracking_number) if order.status == Status.SHIPPED else None
     if tracking:
         text += "\n" + tracking
+    if refund_due(order):
+        text += "\n" + t("refund.due_buyer", amount=t.money(order.total, order.currency), shop=shop.name)
     markup = keyboard([[button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id)]]) \
         if order.status == Status.SHIPPED else keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine")]])
     return [Outgoing(order.buyer_id, "sendMessage", {"text": text, "parse_mode": "HTML",
@@ -187,20 +242,20 @@ def digest_renderer(store: Store, config):
     return render
 
 
-def restock_notifier(store: Store, config):
-    """A Products restock listener: tells each waiting buyer once, in their language."""
+def restock_renderer(config):
+    """For storage.products: the message telling one waiting buyer, in their language, that a
+    product (or one variant) is back; the button opens the card (with the variant ticked). Pure:
+    it runs inside the transaction that restocked."""
 
-    async def notify(conn: WriteTransaction, product: Product) -> None:
-        shop = await store.shops.get(product.shop_id)
-        for user_id in await store.products.take_waiters(conn, product.id):
-            user = await store.users.get(user_id)
-            if user is None or user.blocked_at:
-                continue
-            t = translator_for(user, config)
-            await store.outbox.enqueue(conn, Outgoing(user_id, "sendMessage", {
-                "text": t("notice.back_in_stock", name=product.name, shop=shop.name if shop else ""),
-                "parse_mode": "HTML",
-                "reply_markup": keyboard([[button(t.plain("notice.button_see_product"), "b.p", product.id, 0)]]),
-            }))
+    def render(product: Product, variant_id: int | None, variant_name: str | None, shop_name: str,
+               buyer: User) -> Outgoing:
+        t = translator_for(buyer, config)
+        name = line_name(product.name, variant_name) if variant_name else product.name
+        args = (product.id, 0, variant_id) if variant_id else (product.id, 0)
+        return Outgoing(buyer.id, "sendMessage", {
+            "text": t("notice.back_in_stock", name=name, shop=shop_name),
+            "parse_mode": "HTML",
+            "reply_markup": keyboard([[button(t.plain("notice.button_see_product"), "b.p", *args)]]),
+        })
 
-    return notify
+    return render

@@ -8,22 +8,27 @@ old copy never offers a step the order no longer allows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.i18n import N_, Translator
 from core.orders import Status
 from core.telegram_text import TEXT_LIMIT, pages, visible_length
-from handlers.common import Services, button, keyboard, translator_for
+from handlers.common import Services, button, keyboard
 from handlers.my_orders import status_text
-from handlers.notices import merchant_order_text, order_desk_buttons, order_item_lines, tracking_line
+from handlers.notices import (
+    Reach, merchant_order_text, order_desk_buttons, order_item_lines, reach_of, refund_due, tracking_line,
+)
 from storage.models import Shop, User
 from storage.orders import Order
 from storage.outbox import Outgoing
+from storage.refunds import Refund
 
 STATUS_TITLES = {Status.CONFIRMED: N_("desk.title_confirmed"), Status.SHIPPED: N_("desk.title_shipped"),
                  Status.DELIVERED: N_("desk.title_delivered"), Status.CANCELLED: N_("desk.title_cancelled")}
 
 
 def order_view(t: Translator, order: Order, shop: Shop, buyer: User | None, page: int = 0,
-               back: str = "new") -> tuple[str, list]:
+               back: str = "new", refunds: Sequence[Refund] | None = None) -> tuple[str, list]:
     """The card's text (its title follows the status: "New order" only while it is new) and the
     ◀ ▶ buttons of its item pages. An order too long for one message (Telegram takes 4,096
     characters) shows its lines a page at a time."""
@@ -36,6 +41,13 @@ def order_view(t: Translator, order: Order, shop: Shop, buyer: User | None, page
         status.append(tracking)
     if order.cancel_reason:
         status.append(t("desk.cancel_reason", reason=order.cancel_reason))
+    # The refunds ledger: what is owed back, and whether it was sent. A copy refreshed with the
+    # change that made the refund due cannot read the ledger yet: it says what the order implies.
+    owed = [(r.amount, r.currency, r.settled) for r in refunds] if refunds is not None else \
+        ([(order.total, order.currency, False)] if refund_due(order) else [])
+    for amount, currency, settled in owed:
+        status.append(t("refund.line", amount=t.money(amount, currency),
+                        state=t.plain("refund.state_settled" if settled else "refund.state_open")))
     lines = order_item_lines(t, order)
     page_line = t("desk.items_page", first=len(lines), last=len(lines), total=len(lines))  # the longest it gets
     overhead = visible_length(merchant_order_text(t, order, shop, buyer, status_lines=status, items=[page_line],
@@ -55,33 +67,36 @@ def order_view(t: Translator, order: Order, shop: Shop, buyer: User | None, page
 
 
 def card(t: Translator, order: Order, shop: Shop, buyer: User | None, back: str = "new",
-         page: int = 0) -> tuple[str, dict]:
+         page: int = 0, refunds: Sequence[Refund] | None = None) -> tuple[str, dict]:
     """Text and buttons of the card (`back`: the list its "Back to orders" button opens)."""
-    text, nav = order_view(t, order, shop, buyer, page, back)
+    text, nav = order_view(t, order, shop, buyer, page, back, refunds)
     markup = order_desk_buttons(t, order, back=back)
     if nav:
         markup = keyboard([nav, *markup["inline_keyboard"]])
     return text, markup
 
 
-async def copies_to_refresh(svc: Services, order: Order, shop: Shop,
-                            skip: tuple[int, int] | None = None) -> list[Outgoing]:
-    """An edit for every remembered copy of the order's card in a current member's chat, each in
-    that member's language (`skip`: the copy the acting member's own answer edits)."""
-    members = {member_id for member_id, _ in await svc.store.shops.members(shop.id)}
-    buyer = await svc.store.users.get(order.buyer_id)
+def card_edits(reach: Reach, order: Order, shop: Shop, skip: tuple[int, int] | None = None) -> list[Outgoing]:
+    """An edit for every remembered copy of the order's card in a reachable member's chat, each in
+    that member's language (`skip`: the copy the acting member's own answer edits). Pure: the
+    reach (members, buyer, the card copies) is gathered before the change (notices.Reach)."""
+    members = {member.id: member for member in reach.members}
     edits = []
-    for chat_id, message_id in await svc.store.orders.cards(order.id):
-        if (chat_id, message_id) == skip or chat_id not in members:
+    for chat_id, message_id in reach.cards:
+        member = members.get(chat_id)
+        if (chat_id, message_id) == skip or member is None:
             continue
-        member = await svc.store.users.get(chat_id)
-        if member is None or member.blocked_at:
-            continue
-        text, markup = card(translator_for(member, svc.config), order, shop, buyer)
+        text, markup = card(reach.t(member), order, shop, reach.buyer)
         edits.append(Outgoing(chat_id, "editMessageText", {
             "message_id": message_id, "text": text, "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True}, "reply_markup": markup}))
     return edits
+
+
+async def copies_to_refresh(svc: Services, order: Order, shop: Shop,
+                            skip: tuple[int, int] | None = None) -> list[Outgoing]:
+    """card_edits outside any change (gathers the reach itself)."""
+    return card_edits(await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id), order, shop, skip)
 
 
 def card_recorder(svc: Services):

@@ -13,8 +13,8 @@ from telegram import Update
 
 from core.orders import IllegalTransition, Status, next_steps
 from handlers import desk
-from handlers.common import Actor, Context, actor, button, current_membership, keyboard, parse_callback, services, show
-from handlers.flows import outside_flow, register_flow
+from handlers.common import Actor, Context, actor, button, current_membership, keyboard, services, show
+from handlers.flows import outside_flow
 from handlers.my_orders import status_text
 from storage.models import Flow, Shop
 
@@ -36,7 +36,7 @@ async def _selection(update: Update, context: Context, who: Actor) -> tuple[Shop
 async def on_select(update: Update, context: Context) -> None:
     """"☑ Select" on the list (a fresh selection), or ◀ ▶ while selecting (the ticks stay)."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     code = data.args[0] if data and data.args else None
     page = data.page(1) if data else None
     membership = await current_membership(who, context)
@@ -56,7 +56,7 @@ async def on_select(update: Update, context: Context) -> None:
 async def on_toggle(update: Update, context: Context) -> None:
     """Tick or untick one order (it must be the shop's)."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     code = data.args[0] if data and data.args else None
     page, order_id = (data.page(1), data.id(2)) if data else (None, None)
     found = await _selection(update, context, who)
@@ -106,7 +106,7 @@ async def on_apply(update: Update, context: Context) -> None:
     """"Confirm these" / "Ship these": the step for each ticked order that allows it, once."""
     who = await actor(update, context)
     t = who.t
-    data = parse_callback(update)
+    data = context.button
     code = data.args[0] if data and data.args else None
     wanted = ACTIONS.get(data.args[1]) if data and len(data.args) > 1 else None
     found = await _selection(update, context, who)
@@ -141,7 +141,7 @@ async def on_apply(update: Update, context: Context) -> None:
 async def on_leave(update: Update, context: Context) -> None:
     """"Done selecting": the ticks go, the plain list comes back."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     code = data.args[0] if data and data.args else None
     page = data.page(1) if data else None
     membership = await current_membership(who, context)
@@ -158,6 +158,3 @@ async def on_leave(update: Update, context: Context) -> None:
 async def on_typed(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     """Typing while ticking orders: the selection stays, the message is handled as outside it."""
     await outside_flow(update, context, who)
-
-
-register_flow(FLOW_SELECT, on_typed, quiet=True)

@@ -2,7 +2,11 @@
 
 The shop chooses what it accepts (settings below). A prepaid order waits for its money until the
 shop's deadline (default 30 minutes), with a reminder half-way; unpaid, it is cancelled and its
-stock returns (`PaymentClock`). Every action re-checks who is acting on which order.
+stock returns (`PaymentClock`). A card payment approved at pre-checkout is given time to complete;
+a transfer the buyer says they made ("I have paid", receive-code orders only) reminds the shop at
+the deadline and expires after the shop's payment time once more unless the shop confirms it.
+Money owed back is a refund due (storage/refunds.py), settled by the owner's "Refund sent".
+Every action re-checks who is acting on which order.
 """
 
 from __future__ import annotations
@@ -14,19 +18,24 @@ import time
 from telegram import Update
 from telegram.error import TelegramError
 
+from core.config import Config
 from core.i18n import Translator
 from core.qrscan import qr_texts
 from core.orders import Status
 from core.payments import Method, PaymentStatus, invoice_payload, order_id_from_payload
 from core.text import clean_text
+from handlers.guards import shop_member
+from handlers.order_card import card_edits
 from handlers.common import (
-    Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, parse_callback, present,
-    reply, services, translator_for,
+    Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, present,
+    reply, services,
 )
-from handlers.flows import register_flow
-from handlers.notices import METHOD_NAMES, STATUS_NAMES, to_members
+from handlers.notices import (
+    METHOD_NAMES, STATUS_NAMES, Reach, buyer_messages, members_messages, reach_of, settle_markup, to_members,
+)
 from storage.models import Flow, Shop
 from storage.orders import Order
+from storage.payments import PaymentSettings
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -50,10 +59,11 @@ def available_methods(svc: Services, accepted: list[Method], code_file_id: str |
 
 # ---------------------------------------------------------------- after an order is placed
 
-async def payment_messages(svc: Services, order: Order, shop: Shop, t: Translator) -> list[Outgoing]:
-    """What the buyer needs to pay a prepaid order: the receive code, or a Telegram invoice."""
+def payment_messages(config: Config, settings: PaymentSettings, order: Order, shop: Shop,
+                     t: Translator) -> list[Outgoing]:
+    """What the buyer needs to pay a prepaid order: the receive code, or a Telegram invoice (pure:
+    rendered inside the transaction that places the order)."""
     if order.payment_method == Method.CODE:
-        settings = await svc.store.payments.settings(shop.id)
         minutes = settings.timeout_minutes
         return [Outgoing(order.buyer_id, "sendPhoto", {
             "photo": settings.code_file_id, "parse_mode": "HTML",
@@ -67,7 +77,7 @@ async def payment_messages(svc: Services, order: Order, shop: Shop, t: Translato
             "description": t.plain("payment.invoice_description", shop=shop.name,
                                    items=", ".join(f"{i.name} ×{i.quantity}" for i in order.items))[:255],
             "payload": invoice_payload(order.id),
-            "provider_token": svc.config.payment_provider_token,
+            "provider_token": config.payment_provider_token,
             "currency": order.currency,
             "prices": [{"label": f"{i.name[:28]} ×{i.quantity}", "amount": i.subtotal} for i in order.items],
         })]
@@ -79,16 +89,21 @@ async def payment_messages(svc: Services, order: Order, shop: Shop, t: Translato
 async def on_claim(update: Update, context: Context) -> None:
     """"I have paid": the shop is asked to check; a screenshot may follow."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     svc = services(context)
     order = await svc.store.orders.get(data.id(0)) if data and data.id(0) else None
     if order is None or order.buyer_id != who.id:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
+    if order.payment_method != Method.CODE:  # a card payment is Telegram's to report; cash is paid at the door
+        await update.callback_query.answer(who.t.plain("payment.claim_only_code"), show_alert=True)
+        return
     shop = await svc.store.shops.get(order.shop_id)
 
-    async def messages(changed: Order):
-        return await to_members(svc, shop, lambda t: {
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
+
+    def messages(changed: Order):
+        return card_edits(reach, changed, shop) + members_messages(reach, lambda t: {
             "text": t("payment.claimed_notice", number=changed.number, amount=t.money(changed.total, changed.currency),
                       buyer=clean_text(who.user.first_name) or "?"),  # a bidi override must not flip the amount
             "parse_mode": "HTML",
@@ -133,7 +148,7 @@ async def on_not_received(update: Update, context: Context) -> None:
 
 async def _merchant_verdict(update: Update, context: Context, *, received: bool) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     svc = services(context)
     order = await svc.store.orders.get(data.id(0)) if data and data.id(0) else None
     membership = await svc.store.shops.membership(who.id, order.shop_id) if order else None
@@ -142,27 +157,34 @@ async def _merchant_verdict(update: Update, context: Context, *, received: bool)
         return
     shop = membership.shop
 
-    async def tell_buyer(changed: Order):
-        return await to_buyer(svc, changed, lambda t: t(
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
+
+    def tell_buyer(changed: Order):
+        cards = card_edits(reach, changed, shop)  # every copy of the order's card shows the payment
+        if changed.status == Status.CANCELLED:  # the transfer came after the order expired: give it back
+            return cards + buyer_messages(reach, lambda t: t(
+                "refund.paid_after_cancel_buyer", number=changed.number, shop=shop.name,
+                amount=t.money(changed.total, changed.currency)))
+        return cards + buyer_messages(reach, lambda t: t(
             "payment.buyer_received" if received else "payment.buyer_not_received", number=changed.number,
             shop=shop.name, amount=t.money(changed.total, changed.currency)))
 
     payments = svc.store.payments
-    changed = await (payments.confirm_received(order.id, tell_buyer) if received
+    changed = await (payments.confirm_received(order.id, tell_buyer, received_by=who.id) if received
                      else payments.not_received(order.id, tell_buyer))
     if changed is None:
         await update.callback_query.answer(who.t.plain("payment.already_settled"), show_alert=True)
         return
     await update.callback_query.answer()
+    if changed.status == Status.CANCELLED:
+        amount = who.t.money(changed.total, changed.currency)
+        markup = settle_markup(who.t, changed.id) if membership.is_owner else None
+        await present(update, who.t("refund.paid_after_cancel_notice", number=changed.number, amount=amount), markup)
+        return
     await present(update, who.t("payment.verdict_done", number=changed.number,
                                 status=who.t.plain(STATUS_NAMES[PaymentStatus(changed.payment_status)])))
 
 
-async def to_buyer(svc: Services, order: Order, render) -> list[Outgoing]:
-    buyer = await svc.store.users.get(order.buyer_id)
-    if buyer is None or buyer.blocked_at:
-        return []
-    return [Outgoing(buyer.id, "sendMessage", {"text": render(translator_for(buyer, svc.config)), "parse_mode": "HTML"})]
 
 
 # ---------------------------------------------------------------- Telegram Payments
@@ -184,6 +206,8 @@ async def on_pre_checkout(update: Update, context: Context) -> None:
         problem = "payment.refused_paid"
     elif query.total_amount != order.total or query.currency != order.currency:
         problem = "payment.refused_amount"
+    elif not await svc.store.payments.approve(order.id):  # the clock now waits for the money
+        problem = "payment.refused_expired"
     if problem is None:
         await query.answer(ok=True)
     else:
@@ -203,19 +227,64 @@ async def on_successful_payment(update: Update, context: Context) -> None:
         return
     shop = await svc.store.shops.get(order.shop_id)
 
-    async def messages(paid: Order):
-        buyer_note = await to_buyer(svc, paid, lambda t: t("payment.card_paid", number=paid.number, shop=shop.name,
-                                                           amount=t.money(paid.total, paid.currency)))
-        shop_note = await to_members(svc, shop, lambda t: {
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
+
+    def messages(paid: Order):
+        if paid.status == Status.CANCELLED:  # the money came for an order already cancelled: give it back
+            return card_edits(reach, paid, shop) + late_payment_messages(reach, paid, shop, payment.total_amount,
+                                                                        payment.currency)
+        buyer_note = buyer_messages(reach, lambda t: t("payment.card_paid", number=paid.number, shop=shop.name,
+                                                       amount=t.money(paid.total, paid.currency)))
+        shop_note = members_messages(reach, lambda t: {
             "text": t("payment.card_paid_notice", number=paid.number, amount=t.money(paid.total, paid.currency)),
             "parse_mode": "HTML"})
-        return buyer_note + shop_note
+        return card_edits(reach, paid, shop) + buyer_note + shop_note
 
     _, fresh = await svc.store.payments.record_telegram_payment(
-        order.id, payment.telegram_payment_charge_id, payment.provider_payment_charge_id, messages)
+        order.id, payment.telegram_payment_charge_id, payment.provider_payment_charge_id, messages,
+        amount=payment.total_amount, currency=payment.currency)
     if not fresh:
         log.info("successful_payment %s for order %d delivered again; already recorded",
                  payment.telegram_payment_charge_id, order.id)
+
+
+def late_payment_messages(reach: Reach, order: Order, shop: Shop, amount: int, currency: str) -> list[Outgoing]:
+    """Money arrived for a cancelled order: the owner is told plainly to send it back, the buyer
+    that it is on its way (pure: see notices.Reach)."""
+    buyer = buyer_messages(reach, lambda t: t("refund.paid_after_cancel_buyer", number=order.number,
+                                              shop=shop.name, amount=t.money(amount, currency)))
+    members = members_messages(reach, lambda t: {
+        "text": t("refund.paid_after_cancel_notice", number=order.number, amount=t.money(amount, currency)),
+        "parse_mode": "HTML", "reply_markup": settle_markup(t, order.id)})
+    return buyer + members
+
+
+async def on_settle_refund(update: Update, context: Context) -> None:
+    """"Refund sent": the owner marks the order's refunds due as settled; the buyer hears it."""
+    who = await actor(update, context)
+    data = context.button
+    svc = services(context)
+    order = await svc.store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    membership = await svc.store.shops.membership(who.id, order.shop_id) if order else None
+    if order is None or membership is None or not membership.is_owner:
+        await update.callback_query.answer(who.t.plain("refund.owner_only"), show_alert=True)
+        return
+    shop = membership.shop
+
+    reach = await reach_of(svc, shop, buyer_id=order.buyer_id)
+
+    def tell_buyer(refund):
+        return buyer_messages(reach, lambda t: t("refund.settled_buyer", number=order.number, shop=shop.name,
+                                                 amount=t.money(refund.amount, refund.currency)))
+
+    settled = await svc.store.refunds.settle_order(order.id, who.id, tell_buyer)
+    if not settled:
+        await update.callback_query.answer(who.t.plain("refund.nothing_open", number=order.number), show_alert=True)
+        return
+    total = sum(r.amount for r in settled)
+    await update.callback_query.answer(who.t.plain("refund.settled_toast", number=order.number,
+                                                   amount=who.t.money(total, settled[0].currency)))
+    await update.callback_query.edit_message_reply_markup(None)
 
 
 # ---------------------------------------------------------------- deadlines
@@ -225,47 +294,49 @@ class PaymentClock:
 
     def __init__(self, svc: Services, interval: float = 20.0) -> None:
         self._svc = svc
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="payment-clock")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("payment clock tick failed; trying again in %.0fs", self._interval)
-            await asyncio.sleep(self._interval)
+        # Run every `interval` seconds by the bot's jobs (runtime/jobs.py, which imports us).
+        self.interval = interval
 
     async def tick(self, now: float | None = None) -> None:
         svc = self._svc
         at = time.time() if now is None else now
+        # Each order's reach (buyer, shop members and their languages) is gathered before the
+        # storage call that changes it; the renderers below only format.
         for order_id in await svc.store.payments.due_reminders(at):
             order = await svc.store.orders.get(order_id)
+            reach = await reach_of(svc, None, buyer_id=order.buyer_id)
             minutes = max(1, round((order.payment_deadline - at) / 60))
-            await svc.store.payments.mark_reminded(order_id, lambda o: to_buyer(svc, o, lambda t: t(
-                "payment.reminder", number=o.number, amount=t.money(o.total, o.currency), minutes=minutes)))
+            await svc.store.payments.mark_reminded(order_id, lambda o, reach=reach, minutes=minutes: buyer_messages(
+                reach, lambda t: t("payment.reminder", number=o.number, amount=t.money(o.total, o.currency),
+                                   minutes=minutes)))
+        for order_id in await svc.store.payments.due_claim_reminders(at):
+            order = await svc.store.orders.get(order_id)
+            shop = await svc.store.shops.get(order.shop_id)
+            reach = await reach_of(svc, shop)
+            minutes = (await svc.store.payments.settings(shop.id)).timeout_minutes
+            await svc.store.payments.mark_claim_reminded(
+                order_id, lambda o, reach=reach, minutes=minutes: members_messages(reach, lambda t: {
+                    "text": t("payment.claim_overdue_notice", number=o.number, amount=t.money(o.total, o.currency),
+                              minutes=minutes),
+                    "parse_mode": "HTML",
+                    "reply_markup": keyboard([[button(t.plain("payment.button_received"), "pay.ok", o.id),
+                                               button(t.plain("payment.button_not_received"), "pay.no", o.id)]])}))
         for order_id in await svc.store.payments.overdue(at):
             order = await svc.store.orders.get(order_id)
             shop = await svc.store.shops.get(order.shop_id)
+            reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
+            claimed = order.payment_status == PaymentStatus.CLAIMED
 
-            async def messages(expired: Order, shop: Shop = shop):
-                buyer = await to_buyer(svc, expired, lambda t: t("payment.expired_buyer", number=expired.number,
-                                                                 shop=shop.name))
-                members = await to_members(svc, shop, lambda t: {
-                    "text": t("payment.expired_notice", number=expired.number), "parse_mode": "HTML"})
-                return buyer + members
+            def messages(expired: Order, shop: Shop = shop, claimed: bool = claimed, reach: Reach = reach):
+                buyer = buyer_messages(reach, lambda t: t(
+                    "payment.claim_expired_buyer" if claimed else "payment.expired_buyer",
+                    number=expired.number, shop=shop.name))
+                members = members_messages(reach, lambda t: {
+                    "text": t("payment.claim_expired_notice" if claimed else "payment.expired_notice",
+                              number=expired.number), "parse_mode": "HTML"})
+                return card_edits(reach, expired, shop) + buyer + members
 
-            await svc.store.payments.expire(order_id, messages)
+            await svc.store.payments.expire(order_id, messages, at=at)
 
 
 # ---------------------------------------------------------------- the shop's payment settings
@@ -297,22 +368,18 @@ async def show_payment_settings(update: Update, context: Context, who: Actor, sh
                                         bool(svc.config.payment_provider_token)), keyboard(rows))
 
 
-async def _owned_shop(update: Update, context: Context, who: Actor):
+async def _owned_shop(update: Update, context: Context) -> Shop | None:
     """The shop a settings button names (its first argument), if the user owns it."""
-    data = parse_callback(update)
-    shop_id = data.id(0) if data else None
-    membership = await services(context).store.shops.membership(who.id, shop_id) if shop_id else None
-    if membership is None or not membership.is_owner:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
-        return None
-    return membership.shop
+    button = context.button
+    membership = await shop_member(update, context, button.id(0) if button else None, owner=True)
+    return None if membership is None else membership.shop
 
 
 async def payments_command(update: Update, context: Context) -> None:
     """/payments (or the settings button): which payment methods the shop accepts."""
     who = await actor(update, context)
     if update.callback_query:
-        shop = await _owned_shop(update, context, who)
+        shop = await _owned_shop(update, context)
         if shop is None:
             return
         await update.callback_query.answer()
@@ -327,11 +394,11 @@ async def payments_command(update: Update, context: Context) -> None:
 
 async def on_toggle_method(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    shop = await _owned_shop(update, context, who)
+    shop = await _owned_shop(update, context)
     if shop is None:
         return
     try:
-        method = Method(parse_callback(update).args[1])
+        method = Method(context.button.args[1])
     except (IndexError, ValueError):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
@@ -348,10 +415,10 @@ async def on_toggle_method(update: Update, context: Context) -> None:
 
 async def on_timeout(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    shop = await _owned_shop(update, context, who)
+    shop = await _owned_shop(update, context)
     if shop is None:
         return
-    minutes = parse_callback(update).opt_int(1)
+    minutes = context.button.opt_int(1)
     if minutes not in TIMEOUT_CHOICES:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
@@ -362,7 +429,7 @@ async def on_timeout(update: Update, context: Context) -> None:
 
 async def on_upload_code(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    shop = await _owned_shop(update, context, who)
+    shop = await _owned_shop(update, context)
     if shop is None:
         return
     await update.callback_query.answer()
@@ -400,7 +467,3 @@ async def _holds_qr_code(context: Context, file_id: str) -> bool:
         log.warning("could not fetch a payment-code picture to check it: %s", exc)
         return False
     return bool(await asyncio.to_thread(qr_texts, data))
-
-
-register_flow(FLOW_PROOF, on_proof)
-register_flow(FLOW_PAY_SETTINGS, on_code_photo)

@@ -9,14 +9,13 @@ from telegram.ext import (
     Application, CallbackQueryHandler, CommandHandler, MessageHandler, PreCheckoutQueryHandler, TypeHandler, filters,
 )
 
-from handlers.common import Context, parse_callback
+from handlers.common import Context
 from handlers import (
-    abuse, bulk_ship, cart, catalog, checkout, desk, errors, export, flows, landing, live, my_orders, order_select,
-    payments, shop, staff,
-    start,
+    abuse, audience, bulk_ship, cart, catalog, checkout, deals, desk, errors, export, flows, landing, live, my_orders,
+    order_select, payments, shop, staff, start,
 )
-from handlers import settings, summaries
-from handlers import typed_quantity  # noqa: F401  (registers the product card's quiet conversation)
+from handlers import privacy, settings, summaries, typed_quantity, variants
+from core.i18n import N_
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -41,7 +40,7 @@ class ButtonRouter:
         self._routes[action] = callback
 
     async def __call__(self, update: Update, context: Context) -> None:
-        data = parse_callback(update)
+        data = context.button
         callback = self._routes.get(data.action, self._fallback) if data is not None else self._fallback
         await callback(update, context)
 
@@ -86,15 +85,22 @@ def register(app: Application) -> None:
     buttons.add("cat.vis", catalog.set_visibility)
     buttons.add("cat.del", catalog.ask_delete)
     buttons.add("cat.delok", catalog.confirm_delete)
+    buttons.add("var.view", variants.on_view)
+    buttons.add("var.add", variants.on_add)
+    buttons.add("var.edit", variants.on_start_edit)
+    buttons.add("var.vis", variants.on_visibility)
+    buttons.add("var.del", variants.on_ask_delete)
+    buttons.add("var.delok", variants.on_confirm_delete)
 
     # Live links, QR codes and sessions.
     app.add_handler(CommandHandler("live", live.live_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("deal", deals.deal_command, filters=PRIVATE))
     for action, callback in [
         ("live.board", live.board), ("live.slot", live.slot_menu), ("live.pick", live.pick_product),
         ("live.pin", live.pin_product), ("live.next", live.put_on_next_free), ("live.clear", live.clear_slot),
         ("live.swapfrom", live.swap_from), ("live.swap", live.swap_slots), ("live.qr", live.slot_qr),
         ("live.shopqr", live.shop_qr), ("live.sheet", live.qr_sheet), ("live.start", live.start_session),
-        ("live.end", live.end_session),
+        ("live.end", live.end_session), ("live.alert", live.on_alert),
     ]:
         buttons.add(action, callback)
 
@@ -102,17 +108,26 @@ def register(app: Application) -> None:
     start.set_payload_handler(landing.open_link)
     app.add_handler(CommandHandler("cart", cart.cart_command, filters=PRIVATE))
     app.add_handler(CommandHandler("myorders", my_orders.my_orders, filters=PRIVATE))
+    app.add_handler(CommandHandler("following", audience.following_command, filters=PRIVATE))
+    buttons.add(audience.FOLLOW_ON, audience.on_follow)
+    buttons.add(audience.FOLLOW_OFF, audience.on_follow)
     for action, callback in [
         ("b.shop", landing.on_catalog), ("b.p", landing.on_open_product), ("b.q", landing.on_quantity),
+        ("b.v", landing.on_pick_variant),
         ("b.noop", landing.on_noop), ("b.wait", landing.on_notify_when_back),
         ("b.now", checkout.on_buy_now), ("b.use", checkout.on_use_saved), ("b.chg", checkout.on_change_details),
-        ("b.note", checkout.on_add_note), ("b.rcp", checkout.on_change_recipient), ("b.x", checkout.on_cancel_checkout), ("b.ok", checkout.on_confirm),
+        ("b.note", checkout.on_add_note), ("b.rcp", checkout.on_change_recipient),
+        ("b.ph", checkout.on_change_phone), ("b.x", checkout.on_cancel_checkout), ("b.ok", checkout.on_confirm),
         ("b.cart", cart.on_add_to_cart), ("c.show", cart.on_show_cart), ("c.set", cart.on_set_quantity),
         ("c.go", cart.on_checkout),
         ("o.mine", my_orders.my_orders), ("o.cancel", my_orders.ask_cancel), ("o.cancelok", my_orders.confirm_cancel),
         ("o.recv", my_orders.confirm_received),
     ]:
         buttons.add(action, callback)
+    # A buyer erasing their personal data.
+    app.add_handler(CommandHandler("deletemydata", privacy.delete_my_data, filters=PRIVATE))
+    buttons.add("pv.ok", privacy.on_erase)
+    buttons.add("pv.no", privacy.on_keep)
 
     # The order desk: owner and staff.
     app.add_handler(CommandHandler("orders", desk.orders_command, filters=PRIVATE))
@@ -153,8 +168,26 @@ def register(app: Application) -> None:
         ("b.m", checkout.on_pick_method), ("pay.claim", payments.on_claim), ("pay.ok", payments.on_received),
         ("pay.no", payments.on_not_received), ("pay.set", payments.payments_command),
         ("pay.tog", payments.on_toggle_method), ("pay.tmo", payments.on_timeout), ("pay.code", payments.on_upload_code),
+        ("rf.ok", payments.on_settle_refund),
     ]:
         buttons.add(action, callback)
+
+    # Conversations: which handler takes what a user types or sends at each stored conversation
+    # (storage/flows.py keeps where they are, across restarts).
+    flows.add_flow(shop.FLOW_NEW_SHOP, shop.on_shop_name)
+    flows.add_flow(catalog.FLOW_ADD, catalog.on_add_input)
+    flows.add_flow(catalog.FLOW_EDIT, catalog.on_edit_input)
+    flows.add_flow(variants.FLOW, variants.on_input)
+    flows.add_flow(landing.FLOW_CARD, typed_quantity.on_typed_quantity, quiet=True)  # the card looked at
+    flows.add_flow(checkout.FLOW, checkout.on_input, interrupted=N_("checkout.cancelled"))
+    flows.add_flow(desk.FLOW_SHIP, desk.on_ship_input)
+    flows.add_flow(desk.FLOW_CANCEL, desk.on_cancel_input)
+    flows.add_flow(bulk_ship.FLOW_BULK_SHIP, bulk_ship.on_input)
+    flows.add_flow(order_select.FLOW_SELECT, order_select.on_typed, quiet=True)  # the check boxes of /orders
+    flows.add_flow(settings.FLOW_SETTINGS, settings.on_settings_input)
+    flows.add_flow(payments.FLOW_PROOF, payments.on_proof)
+    flows.add_flow(payments.FLOW_PAY_SETTINGS, payments.on_code_photo)
+    flows.set_photo_outside_flow(catalog.on_captioned_photo)  # a captioned photo adds a product
 
     # Anything else typed or sent continues the user's conversation.
     app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, flows.on_plain_message))

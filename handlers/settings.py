@@ -1,5 +1,6 @@
 """/settings: the shop owner's settings for the daily summary: its time, the shop's time zone,
-on or off, and from how many items left a product counts as low stock.
+on or off, and from how many items left a product counts as low stock; and how long Buy now holds
+the units for a buyer.
 
 Each can be changed with a button (then the value is asked for) or typed at once:
 /settings time 20:30, /settings tz Asia/Tokyo, /settings off, /settings on, /settings lowstock 3.
@@ -16,29 +17,32 @@ from telegram import Update
 
 from core.i18n import N_, Translator
 from core.summary import (
-    MAX_LOW_STOCK, MORNING_ENDS, SETTING_LOW_STOCK, SETTING_TIME, SETTING_TIMEZONE, SettingError, format_time_of_day,
-    parse_low_stock, parse_time_of_day, parse_timezone, setting_word,
+    MAX_HOLD_MINUTES, MAX_LOW_STOCK, MIN_HOLD_MINUTES, MORNING_ENDS, SETTING_LOW_STOCK, SETTING_TIME,
+    SETTING_TIMEZONE, SettingError, format_time_of_day, parse_hold_minutes, parse_low_stock, parse_time_of_day,
+    parse_timezone, setting_word,
 )
 from core.text import shorten
+from handlers.guards import CURRENT, _Current, shop_member
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, message_text, parse_callback, present, reply,
+    Actor, Context, actor, button, keyboard, message_text, present, reply,
     services,
 )
-from handlers.flows import register_flow
 from storage.models import Flow, Membership, Shop
 from storage.summaries import SummarySettings
 
 FLOW_SETTINGS = "settings"
 STEP_TIME, STEP_TIMEZONE, STEP_LOW_STOCK = SETTING_TIME, SETTING_TIMEZONE, SETTING_LOW_STOCK
+STEP_HOLD = "hold"
 INPUT_MAX = 64
 # Offered as buttons; any other IANA name or UTC offset can be typed.
 COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Kuala_Lumpur",
                 "Asia/Bangkok", "Asia/Tokyo", "Europe/London", "Europe/Berlin", "America/New_York",
                 "America/Los_Angeles", "Australia/Sydney")
 PROMPTS = {STEP_TIME: N_("settings.ask_time"), STEP_TIMEZONE: N_("settings.ask_tz"),
-           STEP_LOW_STOCK: N_("settings.ask_low")}
+           STEP_LOW_STOCK: N_("settings.ask_low"), STEP_HOLD: N_("settings.ask_hold")}
 PROBLEMS = {"time_format": N_("settings.time_invalid"), "time_range": N_("settings.time_out_of_range"),
-            "timezone": N_("settings.tz_invalid"), "low_stock": N_("settings.low_invalid")}
+            "timezone": N_("settings.tz_invalid"), "low_stock": N_("settings.low_invalid"),
+            "hold": N_("settings.hold_invalid")}
 
 
 def settings_text(t: Translator, shop: Shop, settings: SummarySettings) -> str:
@@ -47,7 +51,8 @@ def settings_text(t: Translator, shop: Shop, settings: SummarySettings) -> str:
         t("settings.summary_off")
     lines = [t("settings.title", shop=shop.name), summary,
              t("settings.timezone", timezone=shop.timezone, now=local_now.strftime("%H:%M")),
-             t("settings.low_stock", threshold=settings.low_stock), "", t("settings.hint")]
+             t("settings.low_stock", threshold=settings.low_stock), t("settings.hold", minutes=shop.hold_minutes),
+             "", t("settings.hint")]
     return "\n".join(lines)
 
 
@@ -58,25 +63,14 @@ def settings_markup(t: Translator, shop: Shop, settings: SummarySettings):
         [button(t.plain("settings.button_time"), "set.ask", shop.id, STEP_TIME),
          button(t.plain("settings.button_tz"), "set.ask", shop.id, STEP_TIMEZONE)],
         [toggle, button(t.plain("settings.button_low"), "set.ask", shop.id, STEP_LOW_STOCK)],
-        [button(t.plain("settings.button_payments"), "pay.set", shop.id)],
+        [button(t.plain("settings.button_hold"), "set.ask", shop.id, STEP_HOLD),
+         button(t.plain("settings.button_payments"), "pay.set", shop.id)],
     ])
 
 
-async def _owned(update: Update, context: Context, who: Actor, shop_id: int | None = None) -> Membership | None:
+async def _owned(update: Update, context: Context, shop_id: int | None | _Current = CURRENT) -> Membership | None:
     """The shop (named, or the current one) if the user owns it; otherwise say why not and None."""
-    store = services(context).store
-    membership = await store.shops.membership(who.id, shop_id) if shop_id is not None else \
-        await current_membership(who, context)
-    if membership is not None and membership.is_owner:
-        return membership
-    if update.callback_query:
-        await update.callback_query.answer(who.t.plain("settings.owner_only" if membership else "common.not_allowed"),
-                                           show_alert=True)
-    elif membership is None:
-        await reply(update, who.t("catalog.no_shop"), keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]))
-    else:
-        await reply(update, who.t("settings.owner_only"))
-    return None
+    return await shop_member(update, context, shop_id, owner=True, not_owner=N_("settings.owner_only"))
 
 
 async def show_settings(update: Update, context: Context, shop: Shop, who: Actor, notice: str | None = None) -> None:
@@ -88,7 +82,7 @@ async def show_settings(update: Update, context: Context, shop: Shop, who: Actor
 async def settings_command(update: Update, context: Context) -> None:
     """/settings, or /settings time|tz|on|off|lowstock [value]."""
     who = await actor(update, context)
-    membership = await _owned(update, context, who)
+    membership = await _owned(update, context)
     if membership is None:
         return
     args = context.args or []
@@ -110,7 +104,7 @@ async def settings_command(update: Update, context: Context) -> None:
 async def on_show(update: Update, context: Context) -> None:
     """The settings button under a summary."""
     who = await actor(update, context)
-    membership = await _owned(update, context, who)
+    membership = await _owned(update, context)
     if membership is None:
         return
     await update.callback_query.answer()
@@ -120,13 +114,13 @@ async def on_show(update: Update, context: Context) -> None:
 async def on_ask(update: Update, context: Context) -> None:
     """A settings button: ask for the new value."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     shop_id = data.id(0) if data else None
     step = data.args[1] if data and len(data.args) > 1 else None
     if shop_id is None or step not in PROMPTS:
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
-    membership = await _owned(update, context, who, shop_id)
+    membership = await _owned(update, context, shop_id)
     if membership is None:
         return
     await update.callback_query.answer()
@@ -142,19 +136,19 @@ async def _ask(update: Update, context: Context, who: Actor, shop: Shop, step: s
         picks = [button(zone, "set.tz", shop.id, i) for i, zone in enumerate(COMMON_ZONES)]
         markup = keyboard([picks[i:i + 2] for i in range(0, len(picks), 2)])
     local_now = datetime.now(ZoneInfo(shop.timezone)).strftime("%H:%M")  # the time there, to set it by
-    await reply(update, who.t(PROMPTS[step], timezone=shop.timezone, time=local_now, threshold=settings.low_stock),
-                markup)
+    await reply(update, who.t(PROMPTS[step], timezone=shop.timezone, time=local_now, threshold=settings.low_stock,
+                              minutes=shop.hold_minutes, min=MIN_HOLD_MINUTES, max=MAX_HOLD_MINUTES), markup)
 
 
 async def on_zone_picked(update: Update, context: Context) -> None:
     """A time zone button."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     shop_id, index = (data.id(0), data.opt_int(1)) if data else (None, None)
     if shop_id is None or index is None or not 0 <= index < len(COMMON_ZONES):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
-    membership = await _owned(update, context, who, shop_id)
+    membership = await _owned(update, context, shop_id)
     if membership is None:
         return
     await update.callback_query.answer()
@@ -165,12 +159,12 @@ async def on_zone_picked(update: Update, context: Context) -> None:
 async def on_toggle(update: Update, context: Context) -> None:
     """Turn the daily summary on or off (the button says which)."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     shop_id, wanted = (data.id(0), data.opt_int(1)) if data else (None, None)
     if shop_id is None or wanted not in (0, 1):
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
-    membership = await _owned(update, context, who, shop_id)
+    membership = await _owned(update, context, shop_id)
     if membership is None:
         return
     await update.callback_query.answer()
@@ -186,7 +180,7 @@ async def _set_enabled(update: Update, context: Context, who: Actor, shop: Shop,
 
 async def on_settings_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     """The value asked for: checked, applied, or refused with what to send instead."""
-    membership = await _owned(update, context, who, flow.data.get("shop"))
+    membership = await _owned(update, context, flow.data.get("shop"))
     if membership is None:
         await services(context).store.flows.clear(who.id)
         return
@@ -215,17 +209,20 @@ async def _apply(update: Update, context: Context, who: Actor, shop: Shop, what:
             shop = await store.shops.get(shop.id) or shop
             notice = t("settings.tz_set", timezone=zone, now=datetime.fromtimestamp(time.time(), ZoneInfo(zone))
                        .strftime("%H:%M"))
+        elif what == STEP_HOLD:
+            minutes = parse_hold_minutes(text)
+            await store.shops.set_hold_minutes(shop.id, minutes)
+            shop = await store.shops.get(shop.id) or shop
+            notice = t("settings.hold_set", minutes=minutes)
         else:
             threshold = parse_low_stock(text)
             await store.summaries.set_low_stock(shop.id, threshold)
             notice = t("settings.low_set", threshold=threshold)
     except SettingError as exc:
         # Refused: say what to send instead; the question stays open.
-        await reply(update, t(PROBLEMS[exc.reason], text=shorten(text, INPUT_MAX), max=MAX_LOW_STOCK))
+        top = MAX_HOLD_MINUTES if exc.reason == "hold" else MAX_LOW_STOCK
+        await reply(update, t(PROBLEMS[exc.reason], text=shorten(text, INPUT_MAX), min=MIN_HOLD_MINUTES, max=top))
         return
     if in_flow:
         await store.flows.clear(who.id)
     await show_settings(update, context, shop, who, notice)
-
-
-register_flow(FLOW_SETTINGS, on_settings_input)

@@ -7,9 +7,8 @@ from telegram import Update
 from core.links import shop_link
 from core.text import TextProblem, TextRefused, accept_text
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, parse_callback, reply, services, show,
+    Actor, Context, actor, button, current_membership, keyboard, reply, services, show,
 )
-from handlers.flows import register_flow
 from handlers.menu import refresh_commands_for
 from storage.models import Flow
 from storage.shops import TooManyShops
@@ -84,7 +83,7 @@ async def _show_card(update: Update, context: Context, who: Actor) -> None:
         role=who.t("shop.role_owner" if membership.is_owner else "shop.role_staff"),
         products=counts.products,
         orders=counts.orders,
-    )
+    ) + "\n" + who.t("shop.followers", followers=await svc.store.audience.follower_count(shop.id))
     others = [m for m in await svc.store.shops.memberships(who.id) if m.shop.id != shop.id]
     rows = []
     if membership.is_owner:
@@ -101,7 +100,7 @@ async def _show_card(update: Update, context: Context, who: Actor) -> None:
 async def on_switch_shop(update: Update, context: Context) -> None:
     """A "switch to shop X" button: only to a shop the user belongs to."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     svc = services(context)
     shop_id = data.id(0) if data else None
     membership = await svc.store.shops.membership(who.id, shop_id) if shop_id else None
@@ -112,6 +111,3 @@ async def on_switch_shop(update: Update, context: Context) -> None:
     await update.callback_query.answer(who.t.plain("shop.switched", shop=membership.shop.name))
     who = Actor(await svc.store.users.get(who.id), who.t)
     await _show_card(update, context, who)
-
-
-register_flow(FLOW_NEW_SHOP, on_shop_name)

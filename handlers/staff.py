@@ -9,7 +9,7 @@ from core.i18n import N_
 from core.links import invite_link
 from core.text import clean_text
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, parse_callback, present, reply, services,
+    Actor, Context, actor, button, current_membership, keyboard, present, reply, services,
     translator_for,
 )
 from handlers.menu import refresh_commands_for
@@ -34,7 +34,7 @@ async def staff_command(update: Update, context: Context) -> None:
         return
     store = services(context).store
     t = who.t
-    data = parse_callback(update) if update.callback_query else None
+    data = context.button if update.callback_query else None
     page = (data.page(0) or 0) if data and data.action == "st.show" else 0
     staff = []
     for user_id, role in await store.shops.members(membership.shop.id):
@@ -98,7 +98,7 @@ async def accept_invite(update: Update, context: Context, who: Actor, token: str
 
 async def on_remove(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     membership = await current_membership(who, context)
     user_id = data.id(0) if data else None
     if membership is None or not membership.is_owner or user_id is None:
@@ -119,7 +119,7 @@ async def on_remove(update: Update, context: Context) -> None:
 async def on_export_rule(update: Update, context: Context) -> None:
     """The owner decides whether staff may export every order, or only those waiting to ship."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     shop_id, allowed = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
     membership = await services(context).store.shops.membership(who.id, shop_id) if shop_id else None
     if membership is None or not membership.is_owner or allowed not in (0, 1):

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from core.i18n import LANGUAGES, N_
-from handlers.common import Context, actor, button, forget_actor, keyboard, parse_callback, reply, services, show
+from handlers.common import Context, actor, button, forget_actor, keyboard, reply, services, show
 from handlers.flows import REMOVE_KEYBOARD, is_quiet
 from handlers.menu import refresh_commands_for
 
@@ -46,7 +46,7 @@ async def help_command(update: Update, context: Context) -> None:
     shops = await services(context).store.shops.memberships(who.id)
     text = who.t("help.buyer")
     if shops:
-        text += "\n\n" + who.t("help.merchant") + "\n\n" + who.t("help.caption")
+        text += "\n\n" + "\n\n".join(who.t(key) for key in ("help.merchant", "help.caption", "help.caption_variants"))
     else:
         text += "\n\n" + who.t("help.become_merchant")
     await reply(update, text)
@@ -74,7 +74,7 @@ async def language(update: Update, context: Context) -> None:
 async def on_language_chosen(update: Update, context: Context) -> None:
     """A language button: remember it and confirm in the new language."""
     query = update.callback_query
-    data = parse_callback(update)
+    data = context.button
     who = await actor(update, context)
     if data is None or not data.args or data.args[0] not in LANGUAGES:
         await query.answer(who.t.plain("common.stale_button"))

@@ -4,9 +4,9 @@ all-shops summary (/admin, and daily for the admins named in the config).
 The daily summaries are made by `SummaryScheduler.tick`, which runs every minute and can be
 called directly with any `now`. For each shop whose local summary time has passed today and that
 has none for today yet, it records "made for date D" (a unique key) and, in the same
-transaction, hands the texts to the outbox, or keeps the chart to upload; the chart then goes out
-as a photo with the summary as its caption when that fits 1024 characters (else photo, then
-text). A restart never makes a second one; one missed while the bot was down is made when it
+transaction, hands its messages to the outbox: the chart as an upload with the summary as its
+caption when that fits 1024 characters (else photo, then text), retried and, if Telegram will not
+take it, replaced by the text by the outbox sender like any other message. A restart never makes a second one; one missed while the bot was down is made when it
 comes back the same day.
 """
 
@@ -23,7 +23,6 @@ from typing import Any
 
 from telegram import Bot, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from core.chart import ChartDay, ChartText, render_chart
 from core.config import Config
@@ -34,23 +33,22 @@ from core.summary import (
 )
 from core.text import shorten
 from handlers.common import (
-    Context, actor, button, chunks, current_membership, keyboard, parse_callback, reply, services, session_title,
+    Context, actor, button, chunks, current_membership, keyboard, reply, services, session_title,
     translator_for,
 )
 from storage import Store
 from storage.live import LiveSession, SlotFigures
 from storage.models import Shop
-from storage.outbox import Outgoing
+from storage.outbox import Outgoing, Upload
+from storage.refunds import RefundFigures
 from storage.summaries import (
     OPERATOR, SHOP, BusyLink, BusyShop, DayFigures, Opens, PendingShipments, PlatformFigures, ProductFigures,
-    StockFigures, SummaryRun,
+    StockFigures,
 )
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
-MAX_DELIVERY_ATTEMPTS = 6  # then the summary goes out as text, without its chart
-MAX_BACKOFF = 300.0
 PARALLEL_SHOPS = 4  # summaries made at once when many shops are due at the same minute
 NAME_MAX = 40
 TOP_PRODUCTS = 5
@@ -91,6 +89,8 @@ class ShopReport:
     stock: StockFigures
     low_stock: int
     days: tuple[tuple[Any, DayFigures, bool], ...]  # (local date, figures, still going on)
+    refunds: RefundFigures = RefundFigures()  # refunds due created in the period
+    followers: int = 0  # buyers who follow the shop now (handlers/audience.py)
 
 
 async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, now: float) -> ShopReport:
@@ -112,7 +112,8 @@ async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, 
                  for i, ((day, _, _), figures_of_day) in enumerate(zip(bounds, daily)))
     return ShopReport(shop, period, now, figures, tuple(comparisons), tuple(top), opens, tuple(sessions),
                       await summaries.pending_shipments(shop.id), await summaries.stock(shop.id, low_stock),
-                      low_stock, days)
+                      low_stock, days, await store.refunds.figures(shop.id, period.start, period.end),
+                      await store.audience.follower_count(shop.id))
 
 
 def period_title(t: Translator, period: Period) -> str:
@@ -176,6 +177,14 @@ def _stock_lines(t: Translator, r: ShopReport) -> list[str]:
     return [text]
 
 
+def _refund_lines(t: Translator, r: ShopReport) -> list[str]:
+    """Refunds due created in the period (what was owed back, and what is still to send)."""
+    if not r.refunds.count:
+        return []
+    return [t("summary.refunds", count=r.refunds.count, amount=t.money(r.refunds.amount, r.shop.currency),
+              open=r.refunds.open_count, open_amount=t.money(r.refunds.open_amount, r.shop.currency))]
+
+
 def _pending_line(t: Translator, r: ShopReport) -> str:
     if not r.pending.count:
         return t("summary.pending_none")
@@ -233,6 +242,7 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
         lines.append(t(NO_ORDERS[r.period.kind]))
         if f.cancelled:
             lines.append(t("summary.cancelled", cancelled=f.cancelled))
+        lines += _refund_lines(t, r)
         recent = r.days[-CHART_DAYS:]
         lines.append(t("summary.last_days", days=len(recent), orders=_orders(t, sum(d.orders for _, d, _ in recent)),
                        revenue=t.money(sum(d.revenue for _, d, _ in recent), currency)))
@@ -240,12 +250,14 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
         lines += _stock_lines(t, r)
         if r.pending.count:
             lines.append(_pending_line(t, r))
+        lines += _follower_lines(t, r)
         return lines + [""] + _tips(t, r)
     lines.append(t("summary.sales", orders=f.orders, revenue=t.money(f.revenue, currency)))
     lines.append(t("summary.units", units=f.units, average=t.money(f.average_order, currency)))
     lines.append(t("summary.buyers", buyers=f.buyers, new=f.new_buyers, returning=f.returning_buyers))
     if f.cancelled:
         lines.append(t("summary.cancelled", cancelled=f.cancelled))
+    lines += _refund_lines(t, r)
     lines += ["", t("summary.compare_title")]
     for c in r.comparisons:
         if c.figures.orders == 0 and c.figures.revenue == 0:  # no "▲ (none then)": say it plainly
@@ -257,12 +269,20 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
                        orders=_orders(t, c.figures.orders), revenue=t.money(c.figures.revenue, currency)))
     if r.top:
         lines += ["", t("summary.top_title")]
-        lines += [t("summary.top_line", rank=i, name=shorten(p.name, NAME_MAX), units=p.units,
-                    revenue=t.money(p.revenue, currency)) for i, p in enumerate(r.top, 1)]
+        for i, p in enumerate(r.top, 1):
+            lines.append(t("summary.top_line", rank=i, name=shorten(p.name, NAME_MAX), units=p.units,
+                           revenue=t.money(p.revenue, currency)))
+            if p.variants:  # a product sold in variants: how many of each
+                lines.append(t("summary.top_variants", variants="; ".join(
+                    f"{shorten(name, NAME_MAX)} ×{units}" for name, units in p.variants)))
     if r.opens.opens or r.sessions:
         lines += ["", *_funnel_lines(t, r)]
-    lines += ["", _pending_line(t, r), *_stock_lines(t, r)]
+    lines += ["", _pending_line(t, r), *_stock_lines(t, r), *_follower_lines(t, r)]
     return lines
+
+
+def _follower_lines(t: Translator, r: ShopReport) -> list[str]:
+    return [t("summary.followers", followers=r.followers)] if r.followers else []
 
 
 def has_chart(r: ShopReport) -> bool:
@@ -356,7 +376,7 @@ async def summary_command(update: Update, context: Context) -> None:
 async def on_period(update: Update, context: Context) -> None:
     """A period button under a summary: re-checks that the user belongs to that shop."""
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     store = services(context).store
     shop_id = data.id(0) if data else None
     kind = data.args[1] if data and len(data.args) > 1 else None
@@ -447,7 +467,7 @@ async def admin_command(update: Update, context: Context) -> None:
 
 async def on_admin_period(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = parse_callback(update)
+    data = context.button
     kind = data.args[0] if data and data.args else None
     if who.id not in services(context).config.admins or kind not in PERIODS:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
@@ -465,42 +485,22 @@ async def _send_operator(update: Update, context: Context, t: Translator, kind: 
 
 # ---------------------------------------------------------------- the daily schedule
 
-def _retry_after(exc: RetryAfter) -> float:
-    value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 class SummaryScheduler:
-    """Makes the daily summaries when they are due, once per shop and day, and delivers their charts."""
+    """Makes the daily summaries when they are due, once per shop and day, and queues them."""
 
-    def __init__(self, store: Store, bot: Bot, config: Config, interval: float = TICK_SECONDS) -> None:
+    def __init__(self, store: Store, config: Config, interval: float = TICK_SECONDS) -> None:
         self._store = store
-        self._bot = bot
         self._config = config
         self._interval = interval
         self._lock = asyncio.Lock()
         self._parallel = asyncio.Semaphore(PARALLEL_SHOPS)
-        self._task: asyncio.Task[None] | None = None
         self.ticks = 0  # completed ticks (tests wait for the first one after a start)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="summaries")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:  # the first tick runs at once: a summary missed while the bot was down goes out now
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("summary tick failed; trying again in %.0fs", self._interval)
-            await asyncio.sleep(self._interval)
+    @property
+    def interval(self) -> float:
+        """How often the bot's jobs (runtime/jobs.py) tick it; the first tick runs at once, so a
+        summary missed while the bot was down goes out now."""
+        return self._interval
 
     async def tick(self, now: float | None = None) -> int:
         """Make every summary due at `now` (default: the clock) and deliver pending charts.
@@ -535,24 +535,18 @@ class SummaryScheduler:
     async def _summarise_shop(self, shop_id: int, local_date: str, now: float) -> int:
         async with self._parallel:
             try:
-                made, run = await self._make_shop_summary(shop_id, local_date, now)
+                return await self._make_shop_summary(shop_id, local_date, now)
             except Exception:  # e.g. the database is busy: the shop is still due at the next tick
                 log.exception("could not record the daily summary of shop %d", shop_id)
                 return 0
-            if run is not None:
-                try:
-                    await self._deliver(run)
-                except Exception:  # recorded: the next tick delivers it
-                    log.exception("could not deliver the daily summary of shop %d yet", shop_id)
-            return made
 
-    async def _make_shop_summary(self, shop_id: int, local_date: str, now: float) -> tuple[int, SummaryRun | None]:
-        """Make and record the shop's summary for `local_date`: (1 if made, the run whose chart is
-        to be uploaded)."""
+    async def _make_shop_summary(self, shop_id: int, local_date: str, now: float) -> int:
+        """Make and record the shop's summary for `local_date`, its messages handed to the outbox in
+        the same transaction: 1 if made."""
         store = self._store
         shop = await store.shops.get(shop_id)
         if shop is None:
-            return 0, None
+            return 0
         owner = await store.users.get(shop.owner_id)
         try:
             if owner is None or owner.blocked_at:
@@ -565,21 +559,12 @@ class SummaryScheduler:
         except Exception:
             log.exception("could not make the daily summary of shop %d; skipping it for %s", shop_id, local_date)
             messages, error = SummaryMessages(None, None, ()), "failed"
-        async with store.db.write() as conn:
-            if messages.chart is not None:
-                run = await store.summaries.claim(conn, SHOP, shop.id, local_date, shop.owner_id,
-                                                  photo=messages.photo, follow_up=messages.texts, chart=messages.chart)
-            else:
-                run = await store.summaries.claim(conn, SHOP, shop.id, local_date, shop.owner_id, delivered=True,
-                                                  error=error)
-                if run is not None:
-                    for params in messages.texts:
-                        await store.outbox.enqueue(conn, Outgoing(shop.owner_id, "sendMessage", dict(params)))
-        if run is None:
-            return 0, None
-        pending = SummaryRun(run, SHOP, shop.id, local_date, shop.owner_id, messages.photo, messages.texts,
-                             messages.chart, 0) if messages.chart is not None else None
-        return (1 if error is None else 0), pending
+        async with store.transaction() as conn:
+            run = await store.summaries.claim(conn, SHOP, shop.id, local_date, shop.owner_id, delivered=True,
+                                              error=error)
+            if run is not None:
+                await queue_summary(store, conn, shop.owner_id, messages.photo, messages.chart, messages.texts)
+        return 1 if run is not None and error is None else 0
 
     async def _make_operator_summaries(self, now: float) -> int:
         config, store = self._config, self._store
@@ -598,7 +583,7 @@ class SummaryScheduler:
         for admin_id in waiting:
             admin = await store.users.get(admin_id)
             t = translator_for(admin, config) if admin is not None else translator(config.language)
-            async with store.db.write() as conn:
+            async with store.transaction() as conn:
                 run = await store.summaries.claim(conn, OPERATOR, admin_id, local.date, admin_id, delivered=True)
                 if run is not None:
                     for params in operator_texts(t, report):
@@ -607,45 +592,30 @@ class SummaryScheduler:
         return made
 
     async def _deliver_pending(self) -> None:
-        """Charts still to upload: after a failed try, or made before a restart."""
-        for run in await self._store.summaries.undelivered():
-            try:
-                await self._deliver(run)
-            except Exception:
-                log.exception("could not deliver summary run %d yet", run.id)
-
-    async def _deliver(self, run: SummaryRun) -> None:
-        """Upload the chart with its caption; then hand the texts to the outbox, atomically with
-        marking the run delivered. A chart Telegram will not take still leaves the text going out."""
+        """Runs made before the outbox carried charts (an upgrade while one waited to retry): handed
+        to the outbox now, like new ones."""
         store = self._store
-        try:
-            await self._bot.send_photo(run.chat_id, InputFile(run.chart or b"", filename="summary.png"),
-                                       **(run.photo or {}))
-        except RetryAfter as exc:
-            await store.summaries.retry_later(run.id, _retry_after(exc), "429")
-        except Forbidden as exc:
-            log.info("summary for chat %d not delivered: %s", run.chat_id, exc)
-            await store.users.mark_blocked(run.chat_id)
-            async with store.db.write() as conn:
-                await store.summaries.mark_delivered(conn, run.id, f"forbidden: {exc}")
-        except BadRequest as exc:
-            log.error("Telegram refused the summary chart for chat %d (%s); sending the text alone", run.chat_id, exc)
-            await self._finish(run, with_photo=False, error=f"chart_refused: {exc}")
-        except (NetworkError, TelegramError) as exc:
-            attempts = await store.summaries.retry_later(run.id, min(MAX_BACKOFF, 2.0 ** (run.attempts + 1)), str(exc))
-            if attempts >= MAX_DELIVERY_ATTEMPTS:
-                log.error("summary chart for chat %d failed %d times (%s); sending the text alone",
-                          run.chat_id, attempts, exc)
-                await self._finish(run, with_photo=False, error=f"chart_failed: {exc}")
-        else:
-            await self._finish(run, with_photo=True)
+        for run in await store.summaries.undelivered():
+            async with store.transaction() as conn:
+                await store.summaries.mark_delivered(conn, run.id)
+                await queue_summary(store, conn, run.chat_id, run.photo, run.chart, run.follow_up)
 
-    async def _finish(self, run: SummaryRun, *, with_photo: bool, error: str | None = None) -> None:
-        texts = list(run.follow_up)
-        if not with_photo and not texts and run.photo:  # the caption was the whole summary
-            texts = [{"text": run.photo.get("caption", ""), "parse_mode": ParseMode.HTML,
-                      **({"reply_markup": run.photo["reply_markup"]} if "reply_markup" in run.photo else {})}]
-        async with self._store.db.write() as conn:
-            await self._store.summaries.mark_delivered(conn, run.id, error)
-            for params in texts:
-                await self._store.outbox.enqueue(conn, Outgoing(run.chat_id, "sendMessage", params))
+
+async def queue_summary(store: Store, conn, chat_id: int, photo: dict[str, Any] | None, chart: bytes | None,
+                        texts: Sequence[dict[str, Any]]) -> None:
+    """Queue a summary in the caller's transaction: its chart (an upload the outbox sends, retries
+    and, when Telegram will not take it, replaces with the caption as text) and then its texts, each
+    after the one before, so they never overtake the chart."""
+    after = None
+    texts = list(texts)
+    if chart is not None and photo is not None:
+        caption_as_text = None
+        if not texts:  # the caption was the whole summary: without the chart it goes as a text
+            caption_as_text = ("sendMessage", {"text": photo.get("caption", ""), "parse_mode": ParseMode.HTML,
+                                               **({"reply_markup": photo["reply_markup"]}
+                                                  if "reply_markup" in photo else {})})
+        after = await store.outbox.enqueue(conn, Outgoing(chat_id, "sendPhoto", dict(photo),
+                                                          upload=Upload("photo", "summary.png", chart),
+                                                          fallback=caption_as_text))
+    for params in texts:
+        after = await store.outbox.enqueue(conn, Outgoing(chat_id, "sendMessage", dict(params), after=after))

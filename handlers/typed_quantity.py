@@ -11,18 +11,20 @@ from telegram import Update
 
 from core.quantity import parse_typed_quantity
 from handlers.common import Actor, Context, message_text, present, reply, services
-from handlers.flows import outside_flow, register_flow
-from handlers.landing import FLOW_CARD, MAX_QTY, buyer_card_buttons, buyer_card_text, max_quantity
+from handlers.flows import outside_flow
+from handlers.landing import (
+    MAX_QTY, buyer_card_buttons, buyer_card_text, card_flow, card_variants, max_quantity,
+)
 from storage.models import Flow
 from storage.products import Product
 
 
-def _cap_notice(who: Actor, product: Product, wanted: int, bound: int) -> str:
+def _cap_notice(who: Actor, product: Product, wanted: int, bound: int, stock: int, limit: int | None) -> str:
     """Why the quantity is less than the buyer typed."""
     t = who.t
-    if product.per_buyer_limit and bound < min(product.stock, MAX_QTY):
-        return t("buyer.qty_capped_limit", wanted=wanted, limit=product.per_buyer_limit, left=bound)
-    if bound < product.stock:
+    if limit and bound < min(stock, MAX_QTY):
+        return t("buyer.qty_capped_limit", wanted=wanted, limit=limit, left=bound)
+    if bound < stock:
         return t("buyer.qty_capped_max", wanted=wanted, max=bound)
     return t("buyer.qty_capped_stock", wanted=wanted, left=bound)
 
@@ -42,22 +44,28 @@ async def on_typed_quantity(update: Update, context: Context, who: Actor, flow: 
         return
     shop = await store.shops.get(product.shop_id)
     t = who.t
-    bound = await max_quantity(context, who, product)
+    variants, chosen = await card_variants(context, product, flow.data.get("variant"))
+    bound = await max_quantity(context, who, product, chosen)
     quantity = max(1, min(wanted, bound))
-    if product.stock < 1:
+    stock = chosen.stock if chosen is not None else (0 if variants else product.stock)
+    limit = (chosen.per_buyer_limit if chosen is not None else None) or product.per_buyer_limit
+    if stock < 1:
         notice = t("buyer.sold_out")
     elif bound < 1:
-        notice = t("buyer.qty_limit_used", limit=product.per_buyer_limit or 0)
+        notice = t("buyer.qty_limit_used", limit=limit or 0)
     elif wanted < 1:
         notice = t("buyer.qty_at_least_one")
     elif wanted > bound:
-        notice = _cap_notice(who, product, wanted, bound)
+        notice = _cap_notice(who, product, wanted, bound, stock, limit)
     else:
         notice = t("buyer.qty_set", quantity=quantity)
-    text = notice + "\n\n" + buyer_card_text(t, product, shop)
+    price = await store.deals.price_now(product)
+    following = await store.audience.is_following(who.id, shop.id)
+    text = notice + "\n\n" + buyer_card_text(t, product, shop, variants, chosen, price)
+    slot = flow.data.get("slot") or 0
     # A new card below the buyer's message (the old one may be far up the chat); both stay usable.
-    await present(update, text, buyer_card_buttons(t, product, shop, quantity, flow.data.get("slot") or 0),
+    await present(update, text, buyer_card_buttons(t, product, shop, quantity, slot, variants, chosen,
+                                                   following=following, price=price),
                   product.photo_file_id)
-
-
-register_flow(FLOW_CARD, on_typed_quantity, quiet=True)
+    if chosen is not None and flow.data.get("variant") != chosen.id:
+        await store.flows.offer(who.id, *card_flow(product, slot, chosen))

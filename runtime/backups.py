@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from core.config import BackupConfig
 from runtime import metrics
+from runtime.jobs import Job
 from storage.backup import (
     BackupError,
     BackupResult,
@@ -37,16 +38,13 @@ class BackupScheduler:
     def __init__(self, database: os.PathLike[str] | str, config: BackupConfig) -> None:
         self._database = database
         self._config = config
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        if self._config.every:
-            self._task = asyncio.create_task(self._run(), name="backups")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+    def job(self) -> Job | None:
+        """The scheduled backups as one of the bot's jobs (None when backups are off)."""
+        if not self._config.every:
+            return None
+        return Job("backups", self._back_up_when_due, every=self._config.every,
+                   after_failure=RETRY_AFTER_FAILURE, first_in=self.next_due_in())
 
     def next_due_in(self, now: float | None = None) -> float:
         """Seconds until the next backup is due (0: now)."""
@@ -75,18 +73,16 @@ class BackupScheduler:
                  result.path, result.orders, result.size // 1024, result.seconds, len(deleted), kept)
         return result
 
-    async def _run(self) -> None:
-        assert self._config.every
-        while True:
-            await asyncio.sleep(self.next_due_in())
+    async def _back_up_when_due(self) -> float:
+        """One run of the job: a backup if one is due; the seconds until the next is due. A failed
+        backup raises, and the job tries again after RETRY_AFTER_FAILURE."""
+        if self.next_due_in() <= 0:
             try:
                 await self.back_up_now()
             except BackupError as exc:
                 log.error("scheduled backup failed: %s; trying again in %.0f min", exc, RETRY_AFTER_FAILURE / 60)
-                await asyncio.sleep(RETRY_AFTER_FAILURE)
-            except Exception:
-                log.exception("scheduled backup failed; trying again in %.0f min", RETRY_AFTER_FAILURE / 60)
-                await asyncio.sleep(RETRY_AFTER_FAILURE)
+                return RETRY_AFTER_FAILURE
+        return self.next_due_in()
 
 
 T = TypeVar("T")

@@ -21,7 +21,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from runtime.pacing import Pacer
-from runtime.telegram_errors import retry_after_seconds
+from handlers.telegram_errors import retry_after_seconds
 from storage.outbox import Priority
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,11 @@ class LivecartRateLimiter(BaseRateLimiter[Any]):
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
                               rate_limit_args: Any) -> Any:
-        chat_id = data.get("chat_id")
-        counted = isinstance(chat_id, int) and is_message(endpoint)
+        chat = data.get("chat_id")
+        chat_id = chat if isinstance(chat, int) else None
+        counted = chat_id is not None and is_message(endpoint)
         if isinstance(rate_limit_args, OutboxSend):
-            if not counted:
+            if chat_id is None or not counted:
                 return await callback(*args, **kwargs)
             slack = self.pacer.slack(chat_id)
             try:
@@ -86,8 +87,12 @@ class LivecartRateLimiter(BaseRateLimiter[Any]):
                     raise
                 floods += 1
                 self.retried_429 += 1
+                learned = self.pacer.learned
                 paused = self.pacer.note_429(chat_id, Priority.ANSWER, retry, had_slack=slack)
-                log.warning("429 on %s to chat %s (%s budget): retrying in %.0fs", endpoint, chat_id, paused, retry)
+                if self.pacer.learned > learned:  # once per learning, not for every answer caught in it
+                    log.warning("Telegram answered 429 to chat %s within its own pace: pacing every message "
+                                "bot-wide for the next ten minutes", chat_id)
+                log.info("429 on %s to chat %s (%s budget): retrying in %.0fs", endpoint, chat_id, paused, retry)
                 await asyncio.sleep(retry)  # the retry_after is honoured even if the chat's pause was shorter
             except BadRequest as exc:
                 if endpoint == "answerCallbackQuery" and "query" in str(exc).lower():

@@ -20,15 +20,16 @@ from telegram.ext import Application, Defaults
 from telegram.request import BaseRequest
 
 from core.config import Config
-from handlers.common import Services
+from handlers.common import CONTEXT_TYPES, Services
 from handlers.menu import set_default_commands
-from handlers.notices import ORDER_NOTICE, digest_renderer, restock_notifier
+from handlers.notices import ORDER_NOTICE, digest_renderer, restock_renderer
 from handlers.order_card import card_recorder
 from handlers.payments import PaymentClock
 from handlers.registry import register
 from handlers.summaries import SummaryScheduler
 from runtime import metrics
 from runtime.backups import BackupScheduler
+from runtime.jobs import Job, Jobs
 from runtime.limiter import LivecartRateLimiter
 from runtime.outbox_sender import OutboxSender
 from runtime.pacing import Pacer
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 KEEP_HANDLED_SECONDS = 7 * 24 * 3600  # handled updates and sent messages are kept a week, for inquiries
 HOUSEKEEPING_SECONDS = 3600
+KEEP_ENDED_CARDS_SECONDS = 30 * 24 * 3600  # an ended order's card copies: nothing edits them after
 HOLD_CHECK_SECONDS = 5.0  # a hold taken meanwhile expires minutes later: looking this often is enough
 # A graceful stop gives handlers in flight this long, then the outbox's sends in flight this long:
 # together well inside bot.py's 10 s bound.
@@ -59,6 +61,7 @@ def build_application(config: Config, store: Store, request: BaseRequest | None 
         .base_url(config.api_base_url)
         .base_file_url(config.file_base_url)
         .updater(None)  # we fetch updates ourselves (runtime/polling.py), storing them first
+        .context_types(CONTEXT_TYPES)  # context.services, context.actor, context.button
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .rate_limiter(LivecartRateLimiter(pacer or Pacer(config.limits)))
     )
@@ -67,9 +70,9 @@ def build_application(config: Config, store: Store, request: BaseRequest | None 
         updates_request = updates_request or TelegramRequest(connection_pool_size=2)
     builder = builder.request(request).get_updates_request(updates_request or request)
     app = builder.build()
-    app.bot_data["services"] = Services(config=config, store=store)
+    app.bot_data["services"] = Services(config=config, store=store, told=metrics.buyer_told)
     register(app)
-    store.products.restock_listeners[:] = [restock_notifier(store, config)]
+    store.products.restock_renderer = restock_renderer(config)
     return app
 
 
@@ -149,9 +152,8 @@ class Livecart:
         self.summaries: SummaryScheduler | None = None  # the daily summaries
         self._poller: asyncio.Task[None] | None = None
         self.payment_clock: PaymentClock | None = None
-        self._housekeeping: asyncio.Task[None] | None = None
-        self._hold_clock: asyncio.Task[None] | None = None
-        self._webhook_server = None
+        self.jobs = Jobs()  # all periodic work (runtime/jobs.py), the outbox sender's included
+        self._webhook_server: uvicorn.Server | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self.ops: metrics.OpsApp | None = None  # /metrics and /healthz
         self.backups = BackupScheduler(config.database, config.backup)
@@ -173,14 +175,10 @@ class Livecart:
                                    folders={ORDER_NOTICE: digest_renderer(self.store, self.config)},
                                    pacer=self.pacer,
                                    on_sent={ORDER_NOTICE: card_recorder(self.app.bot_data["services"])})
-        self.outbox.start()
-        self.summaries = SummaryScheduler(self.store, self.app.bot, self.config)
-        self.summaries.start()
+        self.summaries = SummaryScheduler(self.store, self.config)
         self.payment_clock = PaymentClock(self.app.bot_data["services"])
-        self.payment_clock.start()
-        self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
-        self._hold_clock = asyncio.create_task(self._expire_holds(), name="hold-clock")
-        self.backups.start()
+        self._add_jobs()
+        self.jobs.start()
         self.pipeline = UpdatePipeline(self.app, self.store.inbox,
                                        max_concurrency=self.config.limits.concurrent_updates)
         await self.pipeline.start()
@@ -200,6 +198,7 @@ class Livecart:
 
     async def _serve_webhook(self, webhook) -> None:
         """Serve the webhook endpoint, then tell Telegram where it is (with our secret)."""
+        assert self.pipeline is not None and self.app is not None
         app = WebhookApp(self.pipeline, webhook.secret_token, urlsplit(webhook.url).path or "/", ops=self.ops)
         # Listening before Telegram is told to call.
         self._webhook_server, self._webhook_task = await _serve(app, webhook.listen, webhook.port, "webhook")
@@ -230,32 +229,44 @@ class Livecart:
         opens, invites = await self.prune_abuse_traces(now)
         if opens or invites:
             log.info("pruned %d old link open(s) and %d spent or expired staff invite(s)", opens, invites)
-        return {"updates": updates, "messages": messages, "link_opens": opens, "staff_invites": invites}
-
-    async def _keep_house(self) -> None:
-        while True:
-            try:
-                await self.keep_house_once()
-            except Exception:
-                log.exception("housekeeping failed; trying again in an hour")
-            await asyncio.sleep(HOUSEKEEPING_SECONDS)
-
-    async def _expire_holds(self) -> None:
-        """Give back held units when their checkout's time is up (storage/holds.py)."""
         assert self.store is not None
-        while True:
-            try:
-                next_at = await self.store.holds.next_expiry()
-                if next_at is not None and next_at <= time.time():
-                    units = await self.store.holds.expire()
-                    if units:
-                        log.info("%d held unit(s) returned to stock: their checkouts timed out", units)
-                    continue
-                delay = HOLD_CHECK_SECONDS if next_at is None else min(HOLD_CHECK_SECONDS, next_at - time.time())
-            except Exception:
-                log.exception("returning expired holds failed; trying again shortly")
-                delay = HOLD_CHECK_SECONDS
-            await asyncio.sleep(max(0.05, delay))
+        cards = await self.store.orders.prune_cards((time.time() if now is None else now) - KEEP_ENDED_CARDS_SECONDS)
+        if cards:
+            log.info("forgot %d card copy(ies) of orders that ended over a month ago", cards)
+        return {"updates": updates, "messages": messages, "link_opens": opens, "staff_invites": invites,
+                "order_cards": cards}
+
+    def _add_jobs(self) -> None:
+        assert self.outbox is not None and self.summaries is not None and self.payment_clock is not None
+        summaries, payment_clock = self.summaries, self.payment_clock
+
+        async def summarise() -> None:
+            await summaries.tick()
+
+        async def keep_house() -> None:
+            await self.keep_house_once()
+
+        self.jobs.add(self.outbox.job)
+        self.jobs.add(Job("summaries", summarise, every=summaries.interval))
+        self.jobs.add(Job("payment-clock", payment_clock.tick, every=payment_clock.interval))
+        self.jobs.add(Job("hold-clock", self._expire_holds, every=HOLD_CHECK_SECONDS))
+        self.jobs.add(Job("housekeeping", keep_house, every=HOUSEKEEPING_SECONDS))
+        backups = self.backups.job()
+        if backups is not None:
+            self.jobs.add(backups)
+
+    async def _expire_holds(self) -> float:
+        """Give back held units when their checkout's time is up (storage/holds.py); the seconds
+        until the next hold expires (looked at again within HOLD_CHECK_SECONDS: holds taken
+        meanwhile expire minutes later)."""
+        assert self.store is not None
+        next_at = await self.store.holds.next_expiry()
+        if next_at is not None and next_at <= time.time():
+            units = await self.store.holds.expire()
+            if units:
+                log.info("%d held unit(s) returned to stock: their checkouts timed out", units)
+            return 0.0
+        return HOLD_CHECK_SECONDS if next_at is None else max(0.05, min(HOLD_CHECK_SECONDS, next_at - time.time()))
 
     async def settle(self) -> None:
         """Wait until every stored update is handled and the outbox has nothing due (tests)."""
@@ -271,23 +282,16 @@ class Livecart:
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
-        if self._webhook_server is not None:
+        if self._webhook_server is not None and self._webhook_task is not None:
             self._webhook_server.should_exit = True
             await asyncio.gather(self._webhook_task, return_exceptions=True)
-        if self._ops_server is not None:
+        if self._ops_server is not None and self._ops_task is not None:
             self._ops_server.should_exit = True
             await asyncio.gather(self._ops_task, return_exceptions=True)
-        if self.summaries is not None:
-            await self.summaries.stop()
+        await self.jobs.stop("summaries")  # no new summary while the last updates finish
         if self.pipeline is not None:
             await self.pipeline.stop(grace=HANDLERS_STOP_GRACE)
-        if self.payment_clock is not None:
-            await self.payment_clock.stop()
-        await self.backups.stop()
-        for task in (self._housekeeping, self._hold_clock):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        await self.jobs.stop(*(name for name in self.jobs.names if name != "outbox"))
         if self.outbox is not None:
             await self.outbox.stop(grace=OUTBOX_STOP_GRACE)
         if self.app is not None:

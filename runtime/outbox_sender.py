@@ -17,21 +17,24 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Bot
+from telegram import InputFile
+from telegram.ext import ExtBot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from core.config import LimitsConfig
 from core.telegram_text import is_too_long_error, split_request
 from storage import Store
 from runtime import metrics
+from runtime.jobs import Job
 from runtime.limiter import OutboxSend
 from runtime.pacing import Pacer
-from runtime.telegram_errors import retry_after_seconds
+from handlers.telegram_errors import retry_after_seconds
 from storage.outbox import OutboxMessage, Outgoing, Priority
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
+FALLBACK_AFTER_ATTEMPTS = 6  # a message with a fallback (a chart) waits this many tries, then sends that
 
 
 # Renders one digest for several queued messages of a kind: (chat_id, shop_id, refs) -> message.
@@ -41,7 +44,7 @@ SentHook = Callable[[OutboxMessage, Any], Awaitable[None]]
 
 
 class OutboxSender:
-    def __init__(self, store: Store, bot: Bot, limits: LimitsConfig, folders: dict[str, Folder] | None = None,
+    def __init__(self, store: Store, bot: ExtBot[Any], limits: LimitsConfig, folders: dict[str, Folder] | None = None,
                  pacer: Pacer | None = None, on_sent: dict[str, SentHook] | None = None) -> None:
         self._store = store
         self._bot = bot
@@ -54,39 +57,23 @@ class OutboxSender:
         # Rows finished while a `due` query was in flight: that query's answer may still list them.
         self._finished_during_fetch: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
-        self._runner: asyncio.Task[None] | None = None
-        store.outbox.listen(self._wake.set)
+        # One job drains the outbox (runtime/jobs.py): woken by each commit that queued messages
+        # and by each send that finishes; otherwise it runs when the next message falls due.
+        self.job = Job("outbox", self._dispatch_due, every=30.0, after_failure=1.0)
+        store.outbox.listen(self.job.wake)
 
     def start(self) -> None:
-        self._runner = asyncio.create_task(self._run(), name="outbox-sender")
+        self.job.start()
 
     async def stop(self, grace: float = 3.0) -> None:
         """Start no new sends; let those in flight finish for up to `grace` seconds (one cut short
         may have reached Telegram and would go out again after a restart), then cancel the rest."""
-        if self._runner is not None:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
+        await self.job.stop()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=grace)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                delay = await self._dispatch_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox sender failed; retrying in 1s")
-                delay = 1.0
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
 
     async def _dispatch_due(self) -> float:
         """Start sends for what is due; return how long to sleep before looking again."""
@@ -122,7 +109,7 @@ class OutboxSender:
 
     async def _send_or_fold(self, message: OutboxMessage) -> None:
         folder = self._folders.get(message.kind or "")
-        if folder is not None and message.shop_id is not None:
+        if folder is not None and message.kind is not None and message.shop_id is not None:
             try:
                 burst = await self._store.outbox.foldable(message.chat_id, message.kind, message.shop_id)
                 if len(burst) > 1:
@@ -138,6 +125,9 @@ class OutboxSender:
         """Send `method(params)` to the message's chat on behalf of outbox rows `ids`."""
         outbox = self._store.outbox
         try:
+            upload = await outbox.upload_of(message) if message.upload_field else None
+            if upload is not None:  # a stored file (the daily summary's chart) goes as multipart
+                params = {**params, upload.field: InputFile(upload.data, filename=upload.filename)}
             result = await self._bot.do_api_request(method, api_kwargs={"chat_id": message.chat_id, **params},
                                                     rate_limit_args=OutboxSend(message.priority))
         except RetryAfter as exc:  # the limiter told the Pacer what to pause
@@ -154,6 +144,10 @@ class OutboxSender:
                 await outbox.mark_sent(ids)  # the chat already shows this
             elif is_too_long_error(str(exc)) and await self._split_refused(message, method, params, ids):
                 pass  # queued again as parts that fit; never dropped for its length
+            elif message.fallback is not None:
+                log.error("Telegram refused outbox message %s (%s to chat %d): %s; sending its fallback",
+                          ids, method, message.chat_id, exc)
+                await outbox.replace(ids, [message.fallback], f"refused, fallback sent: {exc}")
             else:
                 log.error("Telegram refused outbox message %s (%s to chat %d): %s; params=%s",
                           ids, method, message.chat_id, exc, params)
@@ -164,6 +158,12 @@ class OutboxSender:
             delay = min(MAX_BACKOFF, 2.0 ** message.attempts)
             log.warning("sending outbox message %d to chat %d failed (%s); retry in %.0fs",
                         message.id, message.chat_id, exc, delay)
+            if message.fallback is not None and message.attempts + 1 >= FALLBACK_AFTER_ATTEMPTS:
+                # e.g. a chart that keeps failing: the summary's text goes out without it
+                log.error("outbox message %d to chat %d failed %d times (%s); sending its fallback",
+                          message.id, message.chat_id, message.attempts + 1, exc)
+                await outbox.replace(ids, [message.fallback], f"failed, fallback sent: {exc}")
+                return
             for row in ids:
                 if not await outbox.retry_later(row, delay, str(exc)):
                     log.error("gave up on outbox message %d to chat %d after repeated failures", row, message.chat_id)
@@ -179,7 +179,7 @@ class OutboxSender:
         finally:
             self._finished_during_fetch.update(ids)
             self._busy_chats.discard(message.chat_id)
-            self._wake.set()
+            self.job.wake()
 
     async def _split_refused(self, message: OutboxMessage, method: str, params: dict, ids: list[int]) -> bool:
         """A text or caption Telegram refused as too long: queue it again cut into messages that
@@ -203,7 +203,7 @@ class OutboxSender:
             due = await self._store.outbox.due(limit=1, within=horizon)
             if not due and not self._tasks:
                 return
-            self._wake.set()
+            self.job.wake()
             await asyncio.sleep(0.01)
 
 

@@ -8,7 +8,9 @@ What Telegram documents, and what this keeps to:
 So a send is one of three kinds (storage.outbox.Priority): an ANSWER to what the user just did
 (the card, the checkout's edits, the receipt, a sold-out answer) waits only for its chat's pace;
 an OWNER notice and other BULK sends (restock notes, reminders, summaries, alerts) also take from
-the bulk budget, owners' first. A 429 pauses what it applies to and nothing else:
+the bulk budget, owners' first. Alerts the operator lets go as Telegram's paid broadcasts
+(PAID_BROADCAST, after everything else) take from their own budget of 1,000/s instead. A 429
+pauses what it applies to and nothing else:
 - on a bulk send: the bulk budget (and that chat) for retry_after;
 - on an answer to a chat that was over its own pace: that chat;
 - on an answer to a chat well within its own pace: Telegram is counting every message against a
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +39,8 @@ from storage.outbox import Priority
 CHAT_BURST = 3.0  # messages one chat may get at once before its 1/s pace applies
 GROUP_BURST = 3.0
 LEARNED_SECONDS = 600.0  # how long a bot-wide pace learned from a 429 stays on
+# Telegram's paid broadcasts: up to 1,000 messages a second, each past the free limit paid in Stars.
+PAID_BROADCASTS_PER_SECOND = 1000.0
 
 
 class TokenBucket:
@@ -92,10 +97,15 @@ class Pacer:
         rate = limits.sends_per_second
         self._bulk = TokenBucket(rate, max(1.0, rate), clock)
         self._bulk_paused_until = 0.0
+        # Paid broadcasts (Priority.PAID_BROADCAST) take from their own budget, not the bulk one.
+        self._paid = TokenBucket(PAID_BROADCASTS_PER_SECOND, PAID_BROADCASTS_PER_SECOND, clock)
         overall = limits.all_chats_per_second
         self._all = TokenBucket(overall, max(1.0, overall), clock)
         self._all_until = 0.0  # the learned bot-wide pace is on until then
-        self._answers_waiting = 0  # answers held by the bot-wide pace: bulk sends yield to them
+        # Answers waiting for the bot-wide budget, in arrival order: one releaser hands out its
+        # tokens (a thousand waiters each polling the bucket would cost more than the sends).
+        self._turns: deque[asyncio.Future[None]] = deque()
+        self._releaser: asyncio.Task[None] | None = None
         self.learned = 0  # how often a 429 showed a bot-wide budget (metrics, tests)
 
     # ------------------------------------------------------------ budgets
@@ -121,35 +131,60 @@ class Pacer:
         chat = max(self._chat(chat_id).wait_time(), self._paused_until.get(chat_id, 0.0) - now)
         waits = [Wait(chat, "chat")]
         if priority is not Priority.ANSWER:
-            waits.append(Wait(max(self._bulk.wait_time(), self._bulk_paused_until - now), "bulk"))
-            if self._answers_waiting:
+            budget = self._paid if priority is Priority.PAID_BROADCAST else self._bulk
+            waits.append(Wait(max(budget.wait_time(), self._bulk_paused_until - now), "bulk"))
+            if self._turns:
                 waits.append(Wait(1 / max(self._all.rate, 1.0), "bulk"))  # answers go first
         if now < self._all_until:
             waits.append(Wait(self._all.wait_time(), "all"))
         longest = max(waits, key=lambda w: w.seconds)
         return longest if longest.seconds > 0 else NOW
 
-    def take(self, chat_id: int, priority: Priority) -> None:
+    def take(self, chat_id: int, priority: Priority, *, bot_wide_reserved: bool = False) -> None:
         """Count a message as sent (after wait_time said it may go)."""
         self._chat(chat_id).take()
-        if priority is not Priority.ANSWER:
+        if priority is Priority.PAID_BROADCAST:
+            self._paid.take()
+        elif priority is not Priority.ANSWER:
             self._bulk.take()
-        if self._clock() < self._all_until:
+        if self._clock() < self._all_until and not bot_wide_reserved:
             self._all.take()
 
     async def acquire(self, chat_id: int, priority: Priority) -> None:
         """Wait until a message may go, then count it (direct answers)."""
-        waiting = False
-        try:
-            while wait := self.wait_time(chat_id, priority):
-                if priority is Priority.ANSWER and wait.scope == "all" and not waiting:
-                    waiting = True
-                    self._answers_waiting += 1
-                await asyncio.sleep(wait.seconds)
-            self.take(chat_id, priority)
-        finally:
-            if waiting:
-                self._answers_waiting -= 1
+        reserved = False
+        while wait := self.wait_time(chat_id, priority):
+            if wait.scope == "all" and not reserved:
+                await self._turn()  # in line for the bot-wide budget; its token is ours after
+                reserved = True
+                continue
+            if wait.scope == "all":  # our reserved token is counted already: only the chat's pace
+                chat_wait = max(self._chat(chat_id).wait_time(), self._paused_until.get(chat_id, 0.0) - self._clock())
+                if chat_wait <= 0:
+                    break
+                await asyncio.sleep(chat_wait)
+                continue
+            await asyncio.sleep(wait.seconds)
+        self.take(chat_id, priority, bot_wide_reserved=reserved)
+
+    async def _turn(self) -> None:
+        turn = asyncio.get_running_loop().create_future()
+        self._turns.append(turn)
+        if self._releaser is None or self._releaser.done():
+            self._releaser = asyncio.create_task(self._release_turns(), name="pacer-turns")
+        await turn
+
+    async def _release_turns(self) -> None:
+        """Hand the bot-wide budget's tokens to waiting answers, first come first served."""
+        while self._turns:
+            wait = self._all.wait_time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            turn = self._turns.popleft()
+            if not turn.done():  # a waiter that gave up (cancelled) gets nothing
+                self._all.take()
+                turn.set_result(None)
 
     # ------------------------------------------------------------ 429s
 

@@ -9,7 +9,7 @@ import warnings
 from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
-from runtime.telegram_errors import retry_after_seconds
+from handlers.telegram_errors import retry_after_seconds
 from runtime.updates import UpdatePipeline
 from storage.inbox import Inbox
 

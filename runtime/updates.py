@@ -20,6 +20,7 @@ from telegram.ext import Application
 
 from runtime import metrics
 from storage.inbox import Inbox, StoredUpdate
+from storage.journal import UpdateJournal, handling
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,18 @@ class UpdatePipeline:
         error = None
         started = metrics.handling_started()
         try:
+            # The journal makes the handling exactly once across a crash (storage/journal.py).
+            journal = UpdateJournal(stored.update_id,
+                                    await self._inbox.journal_rows(stored.update_id) if stored.replayed else [])
+            # A tap the first run answered cannot be answered again: the rate limiter logs that
+            # and the replay goes on to send the rest of its answer (runtime/limiter.py).
             update = Update.de_json(stored.payload, self._app.bot)
-            # Handler errors are caught by the Application and passed to our error handler.
-            await self._app.process_update(update)
+            with handling(journal):
+                # Handler errors are caught by the Application and passed to our error handler.
+                await self._app.process_update(update)
+            if journal.replayed_calls:
+                log.info("update %d replayed: %d store call(s) answered from its journal, none done twice",
+                         stored.update_id, journal.replayed_calls)
         except asyncio.CancelledError:
             raise  # shutting down: leave it unprocessed, it is replayed on the next start
         except Exception as exc:  # a malformed update must not stop the user's queue
@@ -129,16 +139,20 @@ class UpdatePipeline:
     def busy(self) -> bool:
         return not self._idle.is_set()
 
-    async def stop(self, grace: float = 5.0) -> None:
+    async def stop(self, grace: float = 5.0, *, record: bool = True) -> None:
         """Start no other update; give the handlers in flight `grace` seconds to finish; record them.
 
         Updates not started stay unprocessed in the inbox and are handled after the next start, once:
-        a graceful stop cuts no handler short unless one outlasts `grace`.
+        a graceful stop cuts no handler short unless one outlasts `grace`. `record=False` records
+        nothing more, as a crash would leave it (the crash tests).
         """
         self._stopping = True
+        if not record:
+            self._done.clear()
+            grace = 0.0
         waiting = sum(len(q) for q in self._queues.values())
         running = list(self._workers)
-        if running:
+        if running and grace > 0:
             await asyncio.wait(running, timeout=grace)
         cut_short = [w for w in self._workers if not w.done()]
         for worker in cut_short:
@@ -153,4 +167,7 @@ class UpdatePipeline:
         if self._flusher is not None:
             self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)
+        if not record:
+            self._done.clear()
         await self.flush()
+

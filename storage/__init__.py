@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from storage.db import Database
+from storage.audience import Audience
+from storage.db import Database, WriteTransaction
+from storage.deals import Deals
 from storage.flows import Flows
 from storage.holds import Holds
 from storage.inbox import Inbox
@@ -12,37 +15,55 @@ from storage.live import Live
 from storage.orders import Carts, Orders
 from storage.outbox import Outbox
 from storage.payments import Payments
+from storage.privacy import Privacy
 from storage.products import Products
+from storage.refunds import Refunds
 from storage.shops import Shops
 from storage.staff import Staff
 from storage.summaries import Summaries
 from storage.users import Users
+from storage.variants import Variants
 from storage.vitals import VitalSigns
 
 
 class Store:
     """One object that hands out the repositories over one database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, inbox: Inbox) -> None:
         self.db = db
         self.users = Users(db)
         self.shops = Shops(db)
         self.flows = Flows(db)
-        self.inbox = Inbox(db)
+        self.inbox = inbox  # a file of its own (storage/inbox.py)
         self.outbox = Outbox(db)
-        self.products = Products(db)
+        self.products = Products(db, self.outbox)
+        self.variants = Variants(db, self.products)
         self.live = Live(db)
         self.orders = Orders(db, self.products, self.outbox, on_user_changed=self.users.forget)
         self.carts = Carts(db)
         self.holds = Holds(db, self.products)
         self.staff = Staff(db, on_members_changed=self.shops.forget)
         self.payments = Payments(db, self.orders, self.outbox)
+        self.refunds = Refunds(db, self.outbox)
         self.summaries = Summaries(db)
-        self.vitals = VitalSigns(db)
+        self.vitals = VitalSigns(db, inbox.db)
+        self.privacy = Privacy(db)
+        self.audience = Audience(db, self.outbox)
+        self.deals = Deals(db)
+
+    def transaction(self) -> AbstractAsyncContextManager[WriteTransaction]:
+        """The one way for a handler or job to change several things together:
+        `async with store.transaction() as tx:`, then the repositories' methods that take `tx`
+        (`summaries.claim(tx, ...)`, `outbox.enqueue(tx, ...)`), each statement awaited. The body
+        runs only its own statements: no Bot API call, no other read, no handler code (storage/db.py
+        checks it). A single change has a repository method of its own, which opens one itself."""
+        return self.db.write()
 
     @classmethod
     async def open(cls, path: str | Path) -> "Store":
-        return cls(await Database(path).open())
+        db = await Database(path).open()
+        return cls(db, await Inbox.open(db))
 
     async def close(self) -> None:
+        await self.inbox.close()
         await self.db.close()

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from storage.db import Database, WriteTransaction, now
+from storage.journal import journaled_read, journaled_write
 from storage.models import Flow
 
 
@@ -13,6 +14,7 @@ class Flows:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @journaled_read
     async def get(self, user_id: int) -> Flow | None:
         row = await self._db.lookup_one("SELECT user_id, name, step, data FROM flows WHERE user_id = ?", (user_id,))
         if row is None:
@@ -25,6 +27,7 @@ class Flows:
         await self.save(flow)
         return flow
 
+    @journaled_write
     async def save(self, flow: Flow) -> None:
         async with self._db.write() as conn:
             await save_flow_in(conn, flow)
@@ -35,6 +38,7 @@ class Flows:
         async with self._db.write() as conn:
             await offer_in(conn, user_id, name, step, data)
 
+    @journaled_write
     async def clear(self, user_id: int) -> bool:
         """End the user's conversation; True when there was one."""
         async with self._db.write() as conn:

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import Database, WriteTransaction, fetch_one_in, now
+from storage.db import Database, WriteTransaction, now
+from storage.deals import give_back_deal_units_in, take_deal_units_in
 from storage.flows import save_flow_in
+from storage.journal import journaled_write
 from storage.models import Flow
-from storage.orders import LimitReached, SoldOut, Unavailable
+from storage.orders import Item, SoldOut, check_limits_in, item_parts, sellable_in
 from storage.products import Products
 
 
@@ -26,6 +28,8 @@ class Held:
     quantity: int
     wanted: int  # what the buyer asked for (quantity may be less: only that many were left)
     expires_at: float
+    variant_id: int | None = None
+    unit_price: int | None = None  # locked while the hold lasts (a flash deal's price); None: regular
 
 
 class Holds:
@@ -33,43 +37,42 @@ class Holds:
         self._db = db
         self._products = products
 
-    async def take(self, *, buyer_id: int, shop_id: int, token: str, items: Sequence[tuple[int, int]],
-                   expires_at: float, flow: Flow, allow_fewer: bool = False) -> list[Held]:
-        """Hold `items` [(product, quantity)] until `expires_at` and start the checkout `flow`, in one
+    @journaled_write
+    async def take(self, *, buyer_id: int, shop_id: int, token: str, items: Sequence[Item],
+                   expires_at: float, flow: Flow, allow_fewer: bool = False,
+                   seen_prices: dict[int, int] | None = None) -> list[Held]:
+        """Hold `items` [(product, quantity[, variant])] until `expires_at` and start the checkout `flow`, in one
         transaction; the buyer's earlier holds are returned first. All or nothing: SoldOut,
         Unavailable or LimitReached leave everything as it was. `allow_fewer` (one product, Buy
-        now) holds what is left when fewer than asked remain."""
+        now) holds what is left when fewer than asked remain. During a flash deal the units are
+        held at the deal's price, which the hold keeps until it expires (storage/deals.py);
+        `seen_prices` are the prices on the buttons tapped (the deal's end grace)."""
         held: list[Held] = []
         async with self._db.write() as conn:
             await self._release_in(conn, buyer_id)
-            for product_id, wanted in items:
-                product = await fetch_one_in(
-                    conn, "SELECT name, stock, per_buyer_limit, hidden, deleted_at, shop_id FROM products WHERE id = ?",
-                    (product_id,))
-                if product is None or product["shop_id"] != shop_id or product["hidden"] or product["deleted_at"]:
-                    raise Unavailable(product_id, product["name"] if product else "?")
-                quantity = min(wanted, product["stock"]) if allow_fewer else wanted
-                if product["per_buyer_limit"]:
-                    already = await _units_bought_in(conn, buyer_id, product_id)
-                    room = product["per_buyer_limit"] - already
-                    if room < 1 or (quantity > room and not allow_fewer):
-                        raise LimitReached(product_id, product["name"], product["per_buyer_limit"], already)
-                    quantity = min(quantity, room)
+            for product_id, wanted, variant_id in map(item_parts, items):
+                item = await sellable_in(conn, shop_id, product_id, variant_id)
+                quantity = min(wanted, item.stock) if allow_fewer else wanted
+                quantity = await check_limits_in(conn, buyer_id, item, quantity, allow_fewer=allow_fewer)
                 if quantity < 1:
-                    raise SoldOut(product_id, product["name"], 0)
-                cur = await conn.execute(
-                    "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?",
-                    (quantity, now(), product_id, quantity))
-                if cur.rowcount == 0:
-                    raise SoldOut(product_id, product["name"], product["stock"])
+                    raise SoldOut(product_id, item.name, 0)
+                if not await self._products.take_stock_in(conn, product_id, variant_id, quantity):
+                    raise SoldOut(product_id, item.name, item.stock)
+                deal_id, unit_price = None, item.price
+                if variant_id is None:  # deals are on products without variants (handlers/deals.py)
+                    deal_id, unit_price = await take_deal_units_in(
+                        conn, product_id, buyer_id, quantity, item.price, now(), (seen_prices or {}).get(product_id))
                 await conn.execute(
-                    "INSERT INTO holds (buyer_id, product_id, shop_id, token, quantity, expires_at, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (buyer_id, product_id, shop_id, token, quantity, expires_at, now()))
-                held.append(Held(product_id, quantity, wanted, expires_at))
+                    "INSERT INTO holds (buyer_id, product_id, variant_id, shop_id, token, quantity, expires_at,"
+                    " created_at, deal_id, unit_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (buyer_id, product_id, variant_id, shop_id, token, quantity, expires_at, now(), deal_id,
+                     unit_price if deal_id else None))
+                held.append(Held(product_id, quantity, wanted, expires_at, variant_id,
+                                 unit_price if deal_id else None))
             await save_flow_in(conn, flow)
         return held
 
+    @journaled_write
     async def release(self, buyer_id: int, token: str | None = None, *, end_conversation: bool = False) -> int:
         """Give back the buyer's held units (of checkout `token` only, when given); how many.
         `end_conversation` ends the buyer's conversation in the same transaction."""
@@ -81,37 +84,36 @@ class Holds:
     async def _release_in(self, conn: WriteTransaction, buyer_id: int, token: str | None = None) -> int:
         sql = "DELETE FROM holds WHERE buyer_id = ?" + (" AND token = ?" if token else "")
         params = (buyer_id, token) if token else (buyer_id,)
-        async with conn.execute(sql + " RETURNING product_id, quantity", params) as cur:
+        async with conn.execute(sql + " RETURNING product_id, quantity, variant_id, deal_id, buyer_id", params) as cur:
             rows = await cur.fetchall()
-        for product_id, quantity in rows:
-            await self._products.add_stock_in(conn, product_id, quantity)
-        return sum(q for _, q in rows)
+        for product_id, quantity, variant_id, deal_id, holder in rows:
+            await self._products.add_stock_in(conn, product_id, quantity, variant_id)
+            await give_back_deal_units_in(conn, deal_id, holder, quantity)
+        return sum(r[1] for r in rows)
 
     async def expire(self, at: float | None = None) -> int:
         """Give back every hold past its time; how many units came back."""
         async with self._db.write() as conn:
-            async with conn.execute("DELETE FROM holds WHERE expires_at <= ? RETURNING product_id, quantity",
-                                    (now() if at is None else at,)) as cur:
+            async with conn.execute(
+                    "DELETE FROM holds WHERE expires_at <= ? RETURNING product_id, quantity, variant_id, deal_id, buyer_id",
+                    (now() if at is None else at,)) as cur:
                 rows = await cur.fetchall()
-            for product_id, quantity in rows:
-                await self._products.add_stock_in(conn, product_id, quantity)
-        return sum(q for _, q in rows)
+            for product_id, quantity, variant_id, deal_id, holder in rows:
+                await self._products.add_stock_in(conn, product_id, quantity, variant_id)
+                await give_back_deal_units_in(conn, deal_id, holder, quantity)
+        return sum(r[1] for r in rows)
+
+    async def of_token(self, token: str) -> list[Held]:
+        """The units a checkout holds now (at a deal's price where one was taken)."""
+        rows = await self._db.lookup_all(
+            "SELECT product_id, quantity, expires_at, variant_id, unit_price FROM holds WHERE token = ? "
+            "ORDER BY product_id, variant_id", (token,))
+        return [Held(r[0], r[1], r[1], r[2], r[3], r[4]) for r in rows]
 
     async def next_expiry(self) -> float | None:
         return await self._db.lookup_value("SELECT min(expires_at) FROM holds")
 
-    async def of_token(self, token: str) -> list[Held]:
-        rows = await self._db.lookup_all(
-            "SELECT product_id, quantity, expires_at FROM holds WHERE token = ? ORDER BY product_id", (token,))
-        return [Held(r[0], r[1], r[1], r[2]) for r in rows]
 
     async def open_units(self) -> int:
         """Units held right now, over all shops (metrics)."""
         return await self._db.fetch_value("SELECT coalesce(sum(quantity), 0) FROM holds")
-
-
-async def _units_bought_in(conn: WriteTransaction, buyer_id: int, product_id: int) -> int:
-    row = await fetch_one_in(
-        conn, """SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
-                 WHERE o.buyer_id = ? AND i.product_id = ? AND o.status != 'cancelled'""", (buyer_id, product_id))
-    return row[0]

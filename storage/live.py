@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.db import Database, WriteTransaction, fetch_one_in, now, row_in
 from storage.flows import offer_in
+from storage.journal import journaled_read, journaled_write
 
 MAX_SLOTS = 50
 
@@ -67,6 +68,7 @@ class Live:
         )
         return [SlotPin(r[0], r[1]) for r in rows]
 
+    @journaled_read
     async def product_on(self, shop_id: int, slot: int) -> int | None:
         return await self._db.lookup_value(
             "SELECT product_id FROM link_slots WHERE shop_id = ? AND slot = ?", (shop_id, slot)
@@ -76,6 +78,7 @@ class Live:
         rows = await self._db.fetch_all("SELECT slot FROM link_slots WHERE product_id = ? ORDER BY slot", (product_id,))
         return [r[0] for r in rows]
 
+    @journaled_write
     async def pin(self, shop_id: int, slot: int, product_id: int | None) -> None:
         """Put a product on a slot (None clears it). The slot's link keeps its address."""
         if not 1 <= slot <= MAX_SLOTS:
@@ -83,6 +86,7 @@ class Live:
         async with self._db.write() as conn:
             await _set_pin(conn, shop_id, slot, product_id)
 
+    @journaled_write
     async def pin_next_free(self, shop_id: int, product_id: int) -> int:
         """Put the product on the lowest empty slot and return it; SlotTaken when all 50 are full."""
         async with self._db.write() as conn:
@@ -96,6 +100,7 @@ class Live:
             await _set_pin(conn, shop_id, free, product_id)
         return free
 
+    @journaled_write
     async def swap(self, shop_id: int, a: int, b: int) -> None:
         """Exchange what two slots show (e.g. move the hot product to link 1)."""
         async with self._db.write() as conn:
@@ -123,6 +128,7 @@ class Live:
         )
         return None if row is None else LiveSession(*row)
 
+    @journaled_write
     async def start_session(self, shop_id: int, title: str | None) -> tuple[LiveSession, bool]:
         """Open a session; if one is already open, return it and False."""
         async with self._db.write() as conn:
@@ -131,12 +137,13 @@ class Live:
                       "WHERE shop_id = ? AND ended_at IS NULL", (shop_id,))
             if row is not None:
                 return LiveSession(*row), False
-            row = await fetch_one_in(
+            row = await row_in(
                 conn, "INSERT INTO live_sessions (shop_id, title, started_at) VALUES (?, ?, ?) "
                       "RETURNING id, shop_id, title, started_at, ended_at", (shop_id, title, now()))
         self._current.pop(shop_id, None)
         return LiveSession(*row), True
 
+    @journaled_write
     async def end_session(self, shop_id: int) -> LiveSession | None:
         async with self._db.write() as conn:
             row = await fetch_one_in(
@@ -147,6 +154,7 @@ class Live:
 
     # ---- opens and the funnel
 
+    @journaled_write
     async def record_open(self, shop_id: int, kind: str, slot: int | None, product_id: int | None,
                           session_id: int | None, user_id: int,
                           card_flow: tuple[str, str, dict[str, Any]] | None = None) -> None:
@@ -196,6 +204,7 @@ class Live:
     async def image_file_id(self, content_key: str) -> str | None:
         return await self._db.lookup_value("SELECT file_id FROM sent_images WHERE content_key = ?", (content_key,))
 
+    @journaled_write
     async def remember_image(self, content_key: str, file_id: str) -> None:
         async with self._db.write() as conn:
             await conn.execute(

@@ -9,14 +9,17 @@ order instead of making another. Nothing is half-done: any item short rolls it a
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.orders import Status, steps_to
 from core.payments import Method, initial_status
-from storage.db import Database, fetch_one_in, WriteTransaction, now
-from storage.outbox import Outbox, Outgoing
+from storage.db import Database, fetch_one_in, row_in, WriteTransaction, now
+from storage.deals import give_back_deal_units_in
+from storage.journal import journaled_read, journaled_write
+from storage.outbox import Outbox, Outgoing, rendered
 from storage.products import Products
+from storage.refunds import BUYER_CANCELLED, SHOP_CANCELLED, add_refund_in
 
 _ORDER_COLUMNS = ("id, shop_id, number, buyer_id, status, currency, total, units, phone, recipient, address, "
                   "latitude, longitude, note, payment_method, slot, session_id, carrier, tracking_number, "
@@ -26,9 +29,11 @@ _ORDER_COLUMNS = ("id, shop_id, number, buyer_id, status, currency, total, units
 @dataclass(frozen=True)
 class OrderItem:
     product_id: int
-    name: str
+    name: str  # with the variant's name when it has one ("秭归脐橙 · 5斤")
     unit_price: int
     quantity: int
+    variant_id: int | None = None
+    variant_name: str | None = None
 
     @property
     def subtotal(self) -> int:
@@ -86,6 +91,78 @@ class CartLine:
     product_id: int
     quantity: int
     slot: int | None
+    variant_id: int | None = None
+
+
+# An item to hold or order: (product, quantity) or (product, quantity, variant or None).
+Item = tuple[int, int] | tuple[int, int, int | None]
+
+
+def item_parts(item: Item) -> tuple[int, int, int | None]:
+    """(product, quantity, variant) of an item, variant None for a product without variants."""
+    return (item[0], item[1], item[2] if len(item) > 2 else None)
+
+
+def line_name(product_name: str, variant_name: str | None) -> str:
+    """How an order line names what was bought: the product, and its variant when it has one."""
+    return f"{product_name} · {variant_name}" if variant_name else product_name
+
+
+@dataclass(frozen=True)
+class Sellable:
+    """What an item is, read inside the transaction that takes its units."""
+    product_id: int
+    variant_id: int | None
+    name: str  # line_name(...)
+    variant_name: str | None
+    price: int
+    stock: int
+    per_buyer_limit: int | None  # the product's: all its variants together
+    variant_limit: int | None  # the variant's own, when set
+
+
+async def sellable_in(conn: WriteTransaction, shop_id: int, product_id: int, variant_id: int | None) -> Sellable:
+    """The item as it is now; Unavailable when it cannot be bought (gone, hidden, another shop,
+    a variant missing, or no variant named for a product that has variants)."""
+    product = await fetch_one_in(
+        conn, "SELECT name, price, stock, per_buyer_limit, hidden, deleted_at, shop_id, variant_count "
+              "FROM products WHERE id = ?", (product_id,))
+    if product is None or product["shop_id"] != shop_id or product["hidden"] or product["deleted_at"]:
+        raise Unavailable(product_id, product["name"] if product else "?")
+    if variant_id is None:
+        if product["variant_count"]:
+            raise Unavailable(product_id, product["name"])
+        return Sellable(product_id, None, product["name"], None, product["price"], product["stock"],
+                        product["per_buyer_limit"], None)
+    variant = await fetch_one_in(
+        conn, "SELECT name, price, stock, per_buyer_limit, hidden, deleted_at FROM variants "
+              "WHERE id = ? AND product_id = ?", (variant_id, product_id))
+    name = line_name(product["name"], variant["name"] if variant else "?")
+    if variant is None or variant["hidden"] or variant["deleted_at"]:
+        raise Unavailable(product_id, name)
+    return Sellable(product_id, variant_id, name, variant["name"], variant["price"], variant["stock"],
+                    product["per_buyer_limit"], variant["per_buyer_limit"])
+
+
+async def check_limits_in(conn: WriteTransaction, buyer_id: int, item: Sellable, quantity: int,
+                          *, allow_fewer: bool = False) -> int:
+    """The quantity this buyer may still get of the item (the product's limit counts all its
+    variants; a variant's own limit counts that variant); LimitReached when it is less than
+    `quantity` (or nothing at all, with `allow_fewer`)."""
+    for limit, variant_only in ((item.per_buyer_limit, False), (item.variant_limit, True)):
+        if not limit:
+            continue
+        sql = """SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
+                 WHERE o.buyer_id = ? AND i.product_id = ? AND o.status != 'cancelled'"""
+        params: tuple = (buyer_id, item.product_id)
+        if variant_only:
+            sql, params = sql + " AND i.variant_id = ?", params + (item.variant_id,)
+        already = (await row_in(conn, sql, params))[0]
+        room = limit - already
+        if room < 1 or (quantity > room and not allow_fewer):
+            raise LimitReached(item.product_id, item.name, limit, already)
+        quantity = min(quantity, room)
+    return quantity
 
 
 # ---- why an order could not be placed (each has a clear message for the buyer)
@@ -127,12 +204,13 @@ class TooManyUnpaidUnits(OrderProblem):
 
 
 # Renders the messages an order change causes, stored with it in the outbox.
-Messages = Callable[[Order], Awaitable[Sequence[Outgoing]]]
+Messages = Callable[[Order], Sequence[Outgoing]]  # pure: see storage.outbox.rendered
 
 
 def _order(row: sqlite3.Row, items: Sequence[sqlite3.Row] = ()) -> Order:
     return Order(**{k: row[k] for k in row.keys()},
-                 items=tuple(OrderItem(r["product_id"], r["name"], r["unit_price"], r["quantity"]) for r in items))
+                 items=tuple(OrderItem(r["product_id"], r["name"], r["unit_price"], r["quantity"], r["variant_id"],
+                                       r["variant_name"]) for r in items))
 
 
 class Orders:
@@ -146,6 +224,7 @@ class Orders:
         # open_cod_units_per_buyer_per_shop, set at start-up); None: no cap.
         self.max_open_cod_units: int | None = None
 
+    @journaled_write
     async def place(self, *, token: str, shop_id: int, buyer_id: int, items: Sequence[tuple[int, int]],
                     delivery: Delivery, note: str | None, slot: int | None, session_id: int | None,
                     payment_method: str = "cod", payment_deadline: float | None = None, max_open_orders: int = 20,
@@ -154,63 +233,61 @@ class Orders:
         """Place the order, or return the one this token already placed (and False).
 
         `end_conversation` ends the buyer's checkout conversation in the same transaction."""
-        if not items or any(q <= 0 for _, q in items):
+        if not items or any(item_parts(i)[1] <= 0 for i in items):
             raise ValueError("an order needs items with positive quantities")
         async with self._db.write() as conn:
             existing = await fetch_one_in(conn, "SELECT id FROM orders WHERE checkout_token = ?", (token,))
             if existing is not None:
                 return await self._load(conn, existing["id"]), False
-            open_count = (await fetch_one_in(
+            open_count = (await row_in(
                 conn, "SELECT count(*) FROM orders WHERE buyer_id = ? AND shop_id = ? AND status IN ('placed', 'confirmed')",
                 (buyer_id, shop_id)))[0]
             if open_count >= max_open_orders:
                 raise TooManyOpenOrders(max_open_orders)
             if payment_method == Method.COD and self.max_open_cod_units is not None:
-                held = (await fetch_one_in(
+                held = (await row_in(
                     conn, "SELECT coalesce(sum(units), 0) FROM orders WHERE buyer_id = ? AND shop_id = ? "
                           "AND status IN ('placed', 'confirmed') AND payment_method = 'cod'", (buyer_id, shop_id)))[0]
-                if held + sum(q for _, q in items) > self.max_open_cod_units:
+                if held + sum(item_parts(i)[1] for i in items) > self.max_open_cod_units:
                     raise TooManyUnpaidUnits(self.max_open_cod_units, held)
             lines = []
-            for product_id, quantity in items:
-                product = await fetch_one_in(
-                    conn, "SELECT name, price, stock, per_buyer_limit, hidden, deleted_at, shop_id FROM products WHERE id = ?",
-                    (product_id,))
-                if product is None or product["shop_id"] != shop_id or product["hidden"] or product["deleted_at"]:
-                    raise Unavailable(product_id, product["name"] if product else "?")
-                if product["per_buyer_limit"]:
-                    already = (await fetch_one_in(
-                        conn, """SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
-                                 WHERE o.buyer_id = ? AND i.product_id = ? AND o.status != 'cancelled'""",
-                        (buyer_id, product_id)))[0]
-                    if already + quantity > product["per_buyer_limit"]:
-                        raise LimitReached(product_id, product["name"], product["per_buyer_limit"], already)
+            for product_id, quantity, variant_id in map(item_parts, items):
+                item = await sellable_in(conn, shop_id, product_id, variant_id)
+                await check_limits_in(conn, buyer_id, item, quantity)
                 # Units this checkout holds (storage/holds.py) are already taken from stock.
                 hold = await fetch_one_in(
-                    conn, "DELETE FROM holds WHERE buyer_id = ? AND product_id = ? AND token = ? RETURNING quantity",
-                    (buyer_id, product_id, token))
+                    conn, "DELETE FROM holds WHERE buyer_id = ? AND product_id = ? AND coalesce(variant_id, 0) = ? "
+                          "AND token = ? RETURNING quantity, deal_id, unit_price",
+                    (buyer_id, product_id, variant_id or 0, token))
                 missing = quantity - (hold[0] if hold else 0)
+                # A hold taken during a flash deal keeps the deal's price (storage/deals.py) for the
+                # units it holds; units it held beyond the order go back to the deal.
+                price = item.price
+                if hold is not None and hold[1] is not None:
+                    if missing <= 0:
+                        price = hold[2]
+                        await give_back_deal_units_in(conn, hold[1], buyer_id, -missing)
+                    else:  # more than was held at the deal price: the line is at the regular price
+                        await give_back_deal_units_in(conn, hold[1], buyer_id, hold[0])
                 if missing > 0:
                     # The conditional update is what makes overselling impossible.
-                    cur = await conn.execute(
-                        "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?",
-                        (missing, now(), product_id, missing))
-                    if cur.rowcount == 0:
-                        raise SoldOut(product_id, product["name"], product["stock"] + quantity - missing)
+                    if not await self._products.take_stock_in(conn, product_id, variant_id, missing):
+                        raise SoldOut(product_id, item.name, item.stock + quantity - missing)
                 elif missing < 0:
-                    await self._products.add_stock_in(conn, product_id, -missing)
-                lines.append((product_id, product["name"], product["price"], quantity))
-            async with conn.execute("DELETE FROM holds WHERE token = ? RETURNING product_id, quantity",
+                    await self._products.add_stock_in(conn, product_id, -missing, variant_id)
+                lines.append((product_id, variant_id, item.name, item.variant_name, price, quantity))
+            async with conn.execute("DELETE FROM holds WHERE token = ? RETURNING product_id, quantity, variant_id, deal_id",
                                     (token,)) as cur:
-                for product_id, quantity in await cur.fetchall():  # held, then left out of the order
-                    await self._products.add_stock_in(conn, product_id, quantity)
-            number_row = await fetch_one_in(
+                for product_id, quantity, variant_id, deal_id in await cur.fetchall():  # held, then left out
+                    await self._products.add_stock_in(conn, product_id, quantity, variant_id)
+                    await give_back_deal_units_in(conn, deal_id, buyer_id, quantity)
+            number_row = await row_in(
                 conn, "UPDATE shops SET next_order_number = next_order_number + 1 WHERE id = ? "
                       "RETURNING next_order_number - 1, currency", (shop_id,))
-            total = sum(price * qty for _, _, price, qty in lines)
+            total = sum(price * qty for *_, price, qty in lines)
             units = sum(qty for *_, qty in lines)
             t = now()
-            row = await fetch_one_in(
+            row = await row_in(
                 conn,
                 """INSERT INTO orders (shop_id, number, buyer_id, status, currency, total, units, phone, recipient,
                         address, latitude, longitude, note, payment_method, slot, session_id, checkout_token,
@@ -221,7 +298,8 @@ class Orders:
                  token, t, t, initial_status(Method(payment_method)).value, payment_deadline))
             order_id = row[0]
             await conn.executemany(
-                "INSERT INTO order_items (order_id, product_id, name, unit_price, quantity) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO order_items (order_id, product_id, variant_id, name, variant_name, unit_price, quantity)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(order_id, *line) for line in lines])
             await conn.execute(
                 "INSERT INTO order_events (order_id, from_status, to_status, actor_id, at) VALUES (?, NULL, 'placed', ?, ?)",
@@ -230,38 +308,51 @@ class Orders:
                 "UPDATE users SET phone = ?, recipient = ?, address = ?, updated_at = ? WHERE id = ?",
                 (delivery.phone, delivery.recipient, delivery.address, t, buyer_id))
             if clear_cart:
-                await conn.executemany("DELETE FROM cart_items WHERE buyer_id = ? AND shop_id = ? AND product_id = ?",
-                                       [(buyer_id, shop_id, pid) for pid, _ in items])
+                await conn.executemany(
+                    "DELETE FROM cart_items WHERE buyer_id = ? AND shop_id = ? AND product_id = ? "
+                    "AND coalesce(variant_id, 0) = ?",
+                    [(buyer_id, shop_id, pid, vid or 0) for pid, _, vid in map(item_parts, items)])
             if end_conversation:
                 await conn.execute("DELETE FROM flows WHERE user_id = ?", (buyer_id,))
             order = await self._load(conn, order_id)
             if messages is not None:
-                for message in await messages(order):
+                for message in rendered(messages(order)):
                     await self._outbox.enqueue(conn, message)
         self._on_user_changed(buyer_id)
         return order, True
 
     async def _load(self, conn: WriteTransaction, order_id: int) -> Order:
-        row = await fetch_one_in(conn, f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
-        async with conn.execute("SELECT product_id, name, unit_price, quantity FROM order_items WHERE order_id = ? "
+        row = await row_in(conn, f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
+        async with conn.execute("SELECT product_id, name, unit_price, quantity, variant_id, variant_name "
+                                "FROM order_items WHERE order_id = ? "
                                 "ORDER BY rowid", (order_id,)) as cur:
             items = await cur.fetchall()
         return _order(row, items)
 
+    @journaled_read
     async def get(self, order_id: int) -> Order | None:
         row = await self._db.lookup_one(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
         if row is None:
             return None
         items = await self._db.lookup_all(
-            "SELECT product_id, name, unit_price, quantity FROM order_items WHERE order_id = ? ORDER BY rowid", (order_id,))
+            "SELECT product_id, name, unit_price, quantity, variant_id, variant_name FROM order_items "
+            "WHERE order_id = ? ORDER BY rowid", (order_id,))
         return _order(row, items)
 
-    async def units_bought(self, buyer_id: int, product_id: int) -> int:
-        """Units of a product this buyer has ordered (not counting cancelled orders)."""
+    @journaled_read
+    async def units_bought(self, buyer_id: int, product_id: int, variant_id: int | None = None) -> int:
+        """Units of a product (of one of its variants, when given) this buyer has ordered (not
+        counting cancelled orders)."""
+        if variant_id is not None:
+            return await self._db.fetch_value(
+                """SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
+                   WHERE o.buyer_id = ? AND i.product_id = ? AND i.variant_id = ? AND o.status != 'cancelled'""",
+                (buyer_id, product_id, variant_id))
         return await self._db.fetch_value(
             """SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
                WHERE o.buyer_id = ? AND i.product_id = ? AND o.status != 'cancelled'""", (buyer_id, product_id))
 
+    @journaled_read
     async def by_token(self, token: str) -> Order | None:
         order_id = await self._db.lookup_value("SELECT id FROM orders WHERE checkout_token = ?", (token,))
         return None if order_id is None else await self.get(order_id)
@@ -270,24 +361,23 @@ class Orders:
         rows = await self._db.fetch_all(
             f"SELECT {_ORDER_COLUMNS} FROM orders WHERE buyer_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
             (buyer_id, limit))
-        return [await self.get(r["id"]) for r in rows]
+        return [order for r in rows if (order := await self.get(r["id"])) is not None]
 
     async def of_shop(self, shop_id: int, statuses: Sequence[str] | None, offset: int, limit: int) -> tuple[list[Order], int]:
         """A page of the shop's orders (newest first), optionally of some statuses, and the count."""
-        where, params = "shop_id = ?", [shop_id]
+        where, params = "shop_id = ?", [shop_id, *(statuses or ())]
         if statuses:
             where += f" AND status IN ({','.join('?' * len(statuses))})"
-            params += list(statuses)
         rows = await self._db.fetch_all(
             f"SELECT id FROM orders WHERE {where} ORDER BY number DESC LIMIT ? OFFSET ?", (*params, limit, offset))
         total = await self._db.fetch_value(f"SELECT count(*) FROM orders WHERE {where}", params)
-        return [await self.get(r[0]) for r in rows], total
+        return [order for r in rows if (order := await self.get(r[0])) is not None], total
 
     async def by_numbers(self, shop_id: int, first: int, last: int, limit: int = 50) -> list[Order]:
         rows = await self._db.fetch_all(
             "SELECT id FROM orders WHERE shop_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?",
             (shop_id, first, last, limit))
-        return [await self.get(r[0]) for r in rows]
+        return [order for r in rows if (order := await self.get(r[0])) is not None]
 
     async def by_number_list(self, shop_id: int, numbers: Sequence[int]) -> dict[int, Order]:
         """The shop's orders with these numbers, by number (bulk shipping: a waybill file)."""
@@ -314,7 +404,11 @@ class Orders:
                       o.latitude, o.longitude, o.note, o.units, o.total, o.currency, o.status, o.payment_method,
                       o.payment_status, o.carrier, o.tracking_number,
                       (SELECT group_concat(i.name || ' x' || i.quantity, '; ') FROM order_items i
-                       WHERE i.order_id = o.id) AS items
+                       WHERE i.order_id = o.id) AS items,
+                      (SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id) AS refunded,
+                      (SELECT count(*) FROM refunds r WHERE r.order_id = o.id AND r.settled_at IS NULL) AS refunds_open,
+                      (SELECT group_concat(i.variant_name || ' x' || i.quantity, '; ') FROM order_items i
+                       WHERE i.order_id = o.id AND i.variant_name IS NOT NULL) AS variants
                FROM orders o JOIN users u ON u.id = o.buyer_id
                WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ?{waiting}
                ORDER BY o.number""",
@@ -331,7 +425,7 @@ class Orders:
         ready = window + " AND o.payment_status IN ('cod', 'paid')"
         per_product = await self._db.fetch_all(
             f"""SELECT i.name, sum(i.quantity) AS units FROM order_items i JOIN orders o ON o.id = i.order_id
-                WHERE {ready} GROUP BY i.product_id ORDER BY units DESC, i.name""", params)
+                WHERE {ready} GROUP BY i.product_id, i.variant_id ORDER BY units DESC, i.name""", params)
         per_buyer = await self._db.fetch_all(
             f"""SELECT o.number, o.recipient, o.phone, o.address, o.latitude, o.longitude,
                        group_concat(i.name || ' x' || i.quantity, '; ') AS items
@@ -341,6 +435,7 @@ class Orders:
             f"SELECT count(*) FROM orders o WHERE {window} AND o.payment_status NOT IN ('cod', 'paid')", params)
         return PackList(per_product, per_buyer, unpaid)
 
+    @journaled_write
     async def transition(self, order_id: int, wanted: str, actor_id: int, *, note: str | None = None,
                          carrier: str | None = None, tracking_number: str | None = None,
                          cancel_reason: str | None = None, messages: Messages | None = None,
@@ -352,7 +447,8 @@ class Orders:
         `only_if_payment`: do nothing (return None) unless the payment state is one of these
         (an expiry must not cancel an order paid a moment ago)."""
         async with self._db.write() as conn:
-            row = await fetch_one_in(conn, "SELECT status, payment_status FROM orders WHERE id = ?", (order_id,))
+            row = await fetch_one_in(conn, "SELECT status, payment_status, buyer_id, shop_id, total, currency"
+                                           " FROM orders WHERE id = ?", (order_id,))
             if row is None:
                 raise LookupError(f"order {order_id} not found")
             if only_if_payment is not None and row["payment_status"] not in only_if_payment:
@@ -370,13 +466,17 @@ class Orders:
                 "INSERT INTO order_events (order_id, from_status, to_status, actor_id, note, at) VALUES (?, ?, ?, ?, ?, ?)",
                 [(order_id, current.value, step.value, actor_id, note or cancel_reason, t) for current, step in steps])
             if target is Status.CANCELLED:
-                async with conn.execute("SELECT product_id, quantity FROM order_items WHERE order_id = ?",
+                async with conn.execute("SELECT product_id, quantity, variant_id FROM order_items WHERE order_id = ?",
                                         (order_id,)) as cur:
-                    for product_id, quantity in await cur.fetchall():
-                        await self._products.add_stock_in(conn, product_id, quantity)
+                    for product_id, quantity, variant_id in await cur.fetchall():
+                        await self._products.add_stock_in(conn, product_id, quantity, variant_id)
+                if row["payment_status"] == "paid":  # money taken: a refund is due (a ledger row)
+                    await add_refund_in(conn, order_id=order_id, shop_id=row["shop_id"], amount=row["total"],
+                                        currency=row["currency"], created_by=actor_id,
+                                        reason=BUYER_CANCELLED if actor_id == row["buyer_id"] else SHOP_CANCELLED)
             order = await self._load(conn, order_id)
             if messages is not None:
-                for message in await messages(order):
+                for message in rendered(messages(order)):
                     await self._outbox.enqueue(conn, message)
         return order
 
@@ -393,9 +493,19 @@ class Orders:
         async with self._db.write() as conn:
             await conn.execute("DELETE FROM order_cards WHERE chat_id = ? AND message_id = ?", (chat_id, message_id))
 
+    async def prune_cards(self, older_than: float) -> int:
+        """Forget the card copies of orders that ended (delivered or cancelled) before `older_than`:
+        nothing will change them any more, and the table would otherwise grow with every order."""
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                """DELETE FROM order_cards WHERE order_id IN (
+                       SELECT id FROM orders WHERE status IN ('delivered', 'cancelled') AND updated_at < ?)""",
+                (older_than,))
+            return cur.rowcount
+
     async def cards(self, order_id: int) -> list[tuple[int, int]]:
-        """(chat id, message id) of every message showing the order's card. A lookup: callable
-        while building a transaction's messages."""
+        """(chat id, message id) of every message showing the order's card (a lookup by key,
+        gathered before the change that edits them: handlers/notices.Reach)."""
         rows = await self._db.lookup_all(
             "SELECT chat_id, message_id FROM order_cards WHERE order_id = ? ORDER BY shown_at", (order_id,))
         return [(r[0], r[1]) for r in rows]
@@ -413,30 +523,45 @@ class Carts:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, buyer_id: int, shop_id: int, product_id: int, quantity: int, slot: int | None) -> int:
-        """Add `quantity` (on top of what is there); returns the new quantity in the cart."""
+    @journaled_write
+    async def add(self, buyer_id: int, shop_id: int, product_id: int, quantity: int, slot: int | None,
+                  variant_id: int | None = None, at_most: int | None = None) -> int | None:
+        """Add `quantity` (on top of what is there); returns the new quantity in the cart, or None
+        (nothing added) when the cart would then hold more than `at_most`. Checked here, in the
+        transaction, so a replayed tap is judged by what the first one found."""
         async with self._db.write() as conn:
-            row = await fetch_one_in(
+            if at_most is not None:
+                held = await fetch_one_in(
+                    conn, "SELECT quantity FROM cart_items WHERE buyer_id = ? AND shop_id = ? AND product_id = ?"
+                          " AND coalesce(variant_id, 0) = ?", (buyer_id, shop_id, product_id, variant_id or 0))
+                if (held[0] if held else 0) + quantity > at_most:
+                    return None
+            row = await row_in(
                 conn,
-                """INSERT INTO cart_items (buyer_id, shop_id, product_id, quantity, slot, added_at) VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (buyer_id, shop_id, product_id) DO UPDATE SET quantity = quantity + excluded.quantity,
-                       slot = coalesce(excluded.slot, slot)
+                """INSERT INTO cart_items (buyer_id, shop_id, product_id, variant_id, quantity, slot, added_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (buyer_id, shop_id, product_id, coalesce(variant_id, 0))
+                   DO UPDATE SET quantity = quantity + excluded.quantity, slot = coalesce(excluded.slot, slot)
                    RETURNING quantity""",
-                (buyer_id, shop_id, product_id, quantity, slot, now()))
+                (buyer_id, shop_id, product_id, variant_id, quantity, slot, now()))
         return row[0]
 
-    async def set_quantity(self, buyer_id: int, shop_id: int, product_id: int, quantity: int) -> None:
+    @journaled_write
+    async def set_quantity(self, buyer_id: int, shop_id: int, product_id: int, quantity: int,
+                           variant_id: int | None = None) -> None:
+        line = "buyer_id = ? AND shop_id = ? AND product_id = ? AND coalesce(variant_id, 0) = ?"
+        key = (buyer_id, shop_id, product_id, variant_id or 0)
         async with self._db.write() as conn:
             if quantity <= 0:
-                await conn.execute("DELETE FROM cart_items WHERE buyer_id = ? AND shop_id = ? AND product_id = ?",
-                                   (buyer_id, shop_id, product_id))
+                await conn.execute(f"DELETE FROM cart_items WHERE {line}", key)
             else:
-                await conn.execute("UPDATE cart_items SET quantity = ? WHERE buyer_id = ? AND shop_id = ? AND product_id = ?",
-                                   (quantity, buyer_id, shop_id, product_id))
+                await conn.execute(f"UPDATE cart_items SET quantity = ? WHERE {line}", (quantity, *key))
 
+    @journaled_read
     async def lines(self, buyer_id: int, shop_id: int) -> list[CartLine]:
         rows = await self._db.fetch_all(
-            "SELECT product_id, quantity, slot FROM cart_items WHERE buyer_id = ? AND shop_id = ? ORDER BY added_at, product_id",
+            "SELECT product_id, quantity, slot, variant_id FROM cart_items WHERE buyer_id = ? AND shop_id = ? "
+            "ORDER BY added_at, product_id, variant_id",
             (buyer_id, shop_id))
         return [CartLine(*r) for r in rows]
 

@@ -8,12 +8,14 @@ limits and records each outcome here.
 from __future__ import annotations
 
 import enum
+import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Database, WriteTransaction, now
+from storage.journal import journaled_write
 
 MAX_ATTEMPTS = 25  # with capped exponential backoff, about two hours of trying
 
@@ -24,12 +26,27 @@ class Priority(enum.IntEnum):
     ANSWER = 0  # an answer to what the user just did (a receipt): only that chat's pace
     OWNER = 1  # a notice to a shop's owner or staff (a new order): the bulk budget, before the rest
     BULK = 2  # everything else proactive: status notes, restock notes, reminders, summaries, alerts
+    # Alerts sent as Telegram paid broadcasts (allow_paid_broadcast, where the operator allows it):
+    # their own budget of up to 1,000/s, paid in Stars, still after everything else.
+    PAID_BROADCAST = 3
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with a message: the parameter it goes in (e.g. "photo"), its name and bytes."""
+
+    field: str
+    filename: str
+    data: bytes
 
 
 @dataclass(frozen=True)
 class Outgoing:
     """A message to store: where, which Bot API method, its parameters; `kind`, `shop_id` and
-    `ref` mark the ones the sender may fold together (a burst of new-order notices)."""
+    `ref` mark the ones the sender may fold together (a burst of new-order notices). `upload` is a
+    file to send with it; `fallback` (method, params) goes instead when Telegram refuses it (a chart
+    it cannot take: the text still goes out); `after` is the id of an earlier message this one
+    follows once that is sent or given up."""
 
     chat_id: int
     method: str
@@ -38,6 +55,9 @@ class Outgoing:
     shop_id: int | None = None
     ref: int | None = None
     priority: Priority = Priority.BULK
+    upload: Upload | None = None
+    fallback: tuple[str, dict[str, Any]] | None = None
+    after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -51,18 +71,46 @@ class OutboxMessage:
     shop_id: int | None = None
     ref: int | None = None
     priority: Priority = Priority.BULK
+    upload_field: str | None = None  # "photo:summary.png": the row carries a file (read by `upload_of`)
+    raw_fallback: str | None = None
 
     @property
     def params(self) -> dict[str, Any]:
         return json.loads(self.raw_params) if isinstance(self.raw_params, str) else self.raw_params
 
+    @property
+    def fallback(self) -> Outgoing | None:
+        """The message to send in this one's place when Telegram refuses it."""
+        if self.raw_fallback is None:
+            return None
+        method, params = json.loads(self.raw_fallback)
+        return Outgoing(self.chat_id, method, params, priority=self.priority)
 
-_COLUMNS = "id, chat_id, method, params, attempts, kind, shop_id, ref, priority"
+
+# The upload's bytes are not among them: read only for the row being sent (`upload_of`), never for
+# every row a look at what is due returns.
+_COLUMNS = "id, chat_id, method, params, attempts, kind, shop_id, ref, priority, upload_field, fallback"
+# A message waits for the one it follows (`after_id`) until that one is sent or given up.
+_NOT_WAITING = ("(after_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.id = outbox.after_id"
+                " AND p.sent_at IS NULL AND p.failed_at IS NULL))")
 
 
 def _message(row: Any) -> OutboxMessage:
     return OutboxMessage(row["id"], row["chat_id"], row["method"], row["params"], row["attempts"],
-                         row["kind"], row["shop_id"], row["ref"], Priority(row["priority"]))
+                         row["kind"], row["shop_id"], row["ref"], Priority(row["priority"]), row["upload_field"],
+                         row["fallback"])
+
+
+def rendered(messages: Any) -> Sequence[Outgoing]:
+    """What a storage call's message renderer returned, checked: the renderer runs inside the
+    transaction, so it must be a plain function over data gathered before (no I/O, nothing to
+    await). An async renderer is refused loudly rather than left unawaited."""
+    if inspect.isawaitable(messages):
+        if inspect.iscoroutine(messages):
+            messages.close()
+        raise TypeError("a message renderer must be a plain function (gather what it needs before the "
+                        "storage call; a transaction body awaits nothing else: storage/db.py)")
+    return messages
 
 
 class Outbox:
@@ -78,17 +126,32 @@ class Outbox:
         for callback in self._listeners:
             callback()
 
-    async def enqueue(self, conn: WriteTransaction, message: Outgoing) -> None:
-        """Store a message inside the caller's transaction."""
+    async def enqueue(self, conn: WriteTransaction, message: Outgoing) -> int:
+        """Store a message inside the caller's transaction; its id (for a message to follow it)."""
         t = now()
-        await conn.execute(
-            "INSERT INTO outbox (chat_id, method, params, not_before, created_at, kind, shop_id, ref, priority)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (message.chat_id, message.method, json.dumps(message.params, ensure_ascii=False), t, t,
-             message.kind, message.shop_id, message.ref, int(message.priority)),
-        )
+        params = json.dumps(message.params, ensure_ascii=False)
+        if message.upload is None and message.fallback is None and message.after is None:
+            cur = await conn.execute(  # the common case, kept to the columns it needs
+                "INSERT INTO outbox (chat_id, method, params, not_before, created_at, kind, shop_id, ref, priority)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (message.chat_id, message.method, params, t, t, message.kind, message.shop_id, message.ref,
+                 int(message.priority)),
+            )
+        else:
+            upload = message.upload
+            cur = await conn.execute(
+                "INSERT INTO outbox (chat_id, method, params, not_before, created_at, kind, shop_id, ref, priority,"
+                " upload, upload_field, fallback, after_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (message.chat_id, message.method, params, t, t, message.kind, message.shop_id, message.ref,
+                 int(message.priority), None if upload is None else upload.data,
+                 None if upload is None else f"{upload.field}:{upload.filename}",
+                 None if message.fallback is None else json.dumps(list(message.fallback), ensure_ascii=False),
+                 message.after),
+            )
         self._db.after_commit(self._notify)
+        return cur.lastrowid
 
+    @journaled_write
     async def send_later(self, message: Outgoing) -> None:
         """Store a message in a transaction of its own."""
         async with self._db.write() as conn:
@@ -107,22 +170,31 @@ class Outbox:
         owners' notices, then the rest; oldest first within each."""
         rows = await self._db.fetch_all(
             f"""SELECT {_COLUMNS} FROM outbox
-               WHERE sent_at IS NULL AND failed_at IS NULL AND not_before <= ? ORDER BY priority, id LIMIT ?""",
+               WHERE sent_at IS NULL AND failed_at IS NULL AND not_before <= ? AND {_NOT_WAITING}
+               ORDER BY priority, id LIMIT ?""",
             (now() + within, limit),
         )
         return [_message(r) for r in rows]
 
     async def next_due_at(self) -> float | None:
         return await self._db.fetch_value(
-            "SELECT min(not_before) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+            f"SELECT min(not_before) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND {_NOT_WAITING}"
         )
+
+    async def upload_of(self, message: OutboxMessage) -> Upload | None:
+        """The file a message carries, read when it is sent."""
+        if message.upload_field is None:
+            return None
+        data = await self._db.fetch_value("SELECT upload FROM outbox WHERE id = ?", (message.id,))
+        field, _, filename = message.upload_field.partition(":")
+        return None if data is None else Upload(field, filename, bytes(data))
 
     async def pending_count(self) -> int:
         return await self._db.fetch_value("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
 
     async def mark_sent(self, message_ids: list[int]) -> None:
         async with self._db.write() as conn:
-            await conn.executemany("UPDATE outbox SET sent_at = ?, error = NULL WHERE id = ?",
+            await conn.executemany("UPDATE outbox SET sent_at = ?, error = NULL, upload = NULL WHERE id = ?",
                                    [(now(), i) for i in message_ids])
 
     async def retry_later(self, message_id: int, delay: float, error: str) -> bool:
@@ -141,14 +213,20 @@ class Outbox:
         """Stand `parts` in for rows `message_ids` (a text Telegram refused as too long, cut into
         messages that fit): the rows are closed with `note`, the parts queued, in one transaction."""
         async with self._db.write() as conn:
-            await conn.executemany("UPDATE outbox SET sent_at = ?, error = ? WHERE id = ?",
+            await conn.executemany("UPDATE outbox SET sent_at = ?, error = ?, upload = NULL WHERE id = ?",
                                    [(now(), note, i) for i in message_ids])
+            last = None
             for part in parts:
-                await self.enqueue(conn, part)
+                last = await self.enqueue(conn, part)
+            if last is not None:  # what followed the replaced rows now follows their stand-ins
+                marks = ", ".join("?" * len(message_ids))
+                await conn.execute(f"UPDATE outbox SET after_id = ? WHERE after_id IN ({marks})",
+                                   (last, *message_ids))
 
     async def give_up(self, message_id: int, error: str) -> None:
         async with self._db.write() as conn:
-            await conn.execute("UPDATE outbox SET failed_at = ?, error = ? WHERE id = ?", (now(), error, message_id))
+            await conn.execute("UPDATE outbox SET failed_at = ?, error = ?, upload = NULL WHERE id = ?",
+                               (now(), error, message_id))
 
     async def prune(self, older_than: float) -> int:
         """Forget messages sent or given up before `older_than` (keeps the table small)."""

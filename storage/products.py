@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.stock import StockChange
-from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.db import Database, fetch_one_in, row_in, WriteTransaction, now
+from storage.journal import journaled_read, journaled_write
+from storage.models import User
+from storage.outbox import Outbox, Outgoing
+from storage.users import USER_COLUMNS, user_from_row
 
 _COLUMNS = ("id, shop_id, name, price, stock, photo_file_id, description, per_buyer_limit, hidden, "
-            "deleted_at, updated_at")
+            "deleted_at, updated_at, variant_count")
 EDITABLE = frozenset({"name", "price", "photo_file_id", "description", "per_buyer_limit", "hidden"})
 
 
@@ -27,6 +31,13 @@ class Product:
     hidden: bool
     deleted: bool
     updated_at: float
+    # Live variants (storage/variants.py); 0: sold as one thing, as before variants existed.
+    # With variants, `stock` is the sum of theirs and `price` the lowest.
+    variant_count: int = 0
+
+    @property
+    def has_variants(self) -> bool:
+        return self.variant_count > 0
 
     @property
     def on_sale(self) -> bool:
@@ -40,6 +51,7 @@ def _product(row: sqlite3.Row) -> Product:
         photo_file_id=row["photo_file_id"], description=row["description"],
         per_buyer_limit=row["per_buyer_limit"], hidden=bool(row["hidden"]),
         deleted=row["deleted_at"] is not None, updated_at=row["updated_at"],
+        variant_count=row["variant_count"],
     )
 
 
@@ -49,17 +61,25 @@ class StockUpdate:
     before: int
 
 
-class Products:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        # Called inside the transaction when a product's stock comes back from zero.
-        self.restock_listeners: list[Callable[[WriteTransaction, Product], Awaitable[None]]] = []
+# The message telling one waiting buyer that a product (or one variant: its id and name) is back:
+# (product, variant id, variant name, shop name, buyer) -> message. Pure, with no I/O: it runs
+# inside the transaction that restocked, over what that transaction read itself.
+RestockRenderer = Callable[[Product, int | None, str | None, str, User], Outgoing]
 
+
+class Products:
+    def __init__(self, db: Database, outbox: Outbox) -> None:
+        self._db = db
+        self._outbox = outbox
+        # Set by the bot (handlers/notices.py); without it waiters are kept, not told.
+        self.restock_renderer: RestockRenderer | None = None
+
+    @journaled_write
     async def create(self, shop_id: int, name: str, price: int, stock: int,
                      photo_file_id: str | None = None, description: str | None = None) -> Product:
         t = now()
         async with self._db.write() as conn:
-            row = await fetch_one_in(
+            row = await row_in(
                 conn,
                 f"""INSERT INTO products (shop_id, name, price, stock, photo_file_id, description, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
@@ -67,8 +87,14 @@ class Products:
             )
         return _product(row)
 
+    @journaled_read
     async def get(self, product_id: int) -> Product | None:
         row = await self._db.lookup_one(f"SELECT {_COLUMNS} FROM products WHERE id = ?", (product_id,))
+        return None if row is None else _product(row)
+
+    async def get_in(self, conn: WriteTransaction, product_id: int) -> Product | None:
+        """The product as the caller's transaction sees it."""
+        row = await fetch_one_in(conn, f"SELECT {_COLUMNS} FROM products WHERE id = ?", (product_id,))
         return None if row is None else _product(row)
 
     async def page(self, shop_id: int, offset: int, limit: int, *, visible_only: bool = False) -> tuple[list[Product], int]:
@@ -81,6 +107,7 @@ class Products:
         total = await self._db.fetch_value(f"SELECT count(*) FROM products WHERE {where}", (shop_id,))
         return [_product(r) for r in rows], total
 
+    @journaled_write
     async def update(self, product_id: int, **fields: object) -> Product | None:
         """Change some of name, price, photo_file_id, description, per_buyer_limit, hidden."""
         unknown = set(fields) - EDITABLE
@@ -96,6 +123,7 @@ class Products:
             )
         return None if row is None else _product(row)
 
+    @journaled_write
     async def change_stock(self, product_id: int, change: StockChange) -> StockUpdate | None:
         """Apply +n / -n / =n atomically. StockError when it would go negative; None if gone."""
         async with self._db.write() as conn:
@@ -105,7 +133,7 @@ class Products:
                 return None
             before = row["stock"]
             after = change.apply(before)  # raises StockError; the transaction rolls back
-            updated = await fetch_one_in(
+            updated = await row_in(
                 conn, f"UPDATE products SET stock = ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
                 (after, now(), product_id),
             )
@@ -114,20 +142,73 @@ class Products:
                 await self._restocked(conn, product)
         return StockUpdate(product, before)
 
-    async def add_stock_in(self, conn: WriteTransaction, product_id: int, quantity: int) -> None:
+    async def take_stock_in(self, conn: WriteTransaction, product_id: int, variant_id: int | None,
+                            quantity: int) -> bool:
+        """Take units inside the caller's transaction, only if that many are left (the conditional
+        update that makes overselling impossible); False when they are not. A variant's units are
+        taken from the variant and from its product's sum together."""
+        if variant_id is not None:
+            cur = await conn.execute(
+                "UPDATE variants SET stock = stock - ?, updated_at = ? WHERE id = ? AND product_id = ? AND stock >= ?",
+                (quantity, now(), variant_id, product_id, quantity))
+            if cur.rowcount == 0:
+                return False
+        cur = await conn.execute("UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?",
+                                 (quantity, now(), product_id, quantity))
+        return cur.rowcount > 0
+
+    async def add_stock_in(self, conn: WriteTransaction, product_id: int, quantity: int,
+                           variant_id: int | None = None) -> None:
         """Put units back inside the caller's transaction (a cancelled order)."""
+        variant = None
+        if variant_id is not None:
+            variant = await fetch_one_in(
+                conn, "UPDATE variants SET stock = stock + ?, updated_at = ? WHERE id = ? RETURNING stock, name, hidden",
+                (quantity, now(), variant_id))
         row = await fetch_one_in(
             conn, f"UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
             (quantity, now(), product_id))
         if row is not None and row["stock"] - quantity == 0 and row["stock"] > 0:
             await self._restocked(conn, _product(row))
+        if row is not None and variant_id is not None and variant is not None \
+                and variant["stock"] - quantity == 0 and variant["stock"] > 0 and not variant["hidden"]:
+            await self.variant_restocked_in(conn, _product(row), variant_id, variant["name"])
+
+    async def variant_restocked_in(self, conn: WriteTransaction, product: Product, variant_id: int,
+                                   name: str) -> None:
+        """A variant's stock came back from zero: whoever waits for it hears it in this transaction."""
+        await self._tell_waiters(conn, product, variant_id, name)
+
+    async def restocked_in(self, conn: WriteTransaction, product_id: int) -> None:
+        """The product's stock came back from zero (its variants' sum): the product's waiters hear it."""
+        row = await fetch_one_in(conn, f"SELECT {_COLUMNS} FROM products WHERE id = ?", (product_id,))
+        if row is not None:
+            await self._restocked(conn, _product(row))
 
     async def _restocked(self, conn: WriteTransaction, product: Product) -> None:
-        """Stock came back from zero: whoever listens (buyers waiting) hears it in this transaction."""
-        if product.on_sale:
-            for listener in self.restock_listeners:
-                await listener(conn, product)
+        """Stock came back from zero: whoever waits for it hears it in this transaction."""
+        await self._tell_waiters(conn, product, None, None)
 
+    async def _tell_waiters(self, conn: WriteTransaction, product: Product, variant_id: int | None,
+                            variant_name: str | None) -> None:
+        """Queue the back-in-stock message to each buyer waiting (told once: they stop waiting),
+        rendered from what this transaction reads itself (the waiters with their languages)."""
+        render = self.restock_renderer
+        if not product.on_sale or render is None:
+            return
+        shop = await fetch_one_in(conn, "SELECT name FROM shops WHERE id = ?", (product.shop_id,))
+        async with conn.execute(
+                """DELETE FROM restock_waiters WHERE product_id = ? AND coalesce(variant_id, 0) = ?
+                    RETURNING user_id""", (product.id, variant_id or 0)) as cur:
+            waiting = [r[0] for r in await cur.fetchall()]
+        for user_id in waiting:
+            user = await fetch_one_in(conn, f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
+            if user is None or user["blocked_at"]:
+                continue
+            await self._outbox.enqueue(conn, render(product, variant_id, variant_name, shop["name"] if shop else "",
+                                                    user_from_row(user)))
+
+    @journaled_write
     async def soft_delete(self, product_id: int) -> bool:
         """Remove from sale and from live links; past orders keep what they recorded."""
         async with self._db.write() as conn:
@@ -141,16 +222,12 @@ class Products:
             await conn.execute("DELETE FROM restock_waiters WHERE product_id = ?", (product_id,))
             return cur.rowcount > 0
 
-    async def take_waiters(self, conn: WriteTransaction, product_id: int) -> list[int]:
-        """The buyers waiting for this product to be back, removed as they are returned (told once)."""
-        async with conn.execute("DELETE FROM restock_waiters WHERE product_id = ? RETURNING user_id",
-                                (product_id,)) as cur:
-            return [r[0] for r in await cur.fetchall()]
-
-    async def add_waiter(self, product_id: int, user_id: int) -> bool:
-        """Remember a buyer who wants to hear when the product is back; False if already waiting."""
+    @journaled_write
+    async def add_waiter(self, product_id: int, user_id: int, variant_id: int | None = None) -> bool:
+        """Remember a buyer who wants to hear when the product (or one variant) is back; False if
+        already waiting."""
         async with self._db.write() as conn:
             cur = await conn.execute(
-                "INSERT INTO restock_waiters (product_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                (product_id, user_id, now()))
+                "INSERT INTO restock_waiters (product_id, variant_id, user_id, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING", (product_id, variant_id, user_id, now()))
             return cur.rowcount > 0

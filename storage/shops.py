@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 import sqlite3
 
-from storage.db import Database, fetch_one_in, now
+from storage.db import Database, fetch_one_in, row_in, now
+from storage.journal import journaled_read, journaled_write
 from storage.models import Membership, Shop, ShopCounts
 
 _SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o/1/l: slugs get read aloud
@@ -48,6 +49,7 @@ class Shops:
         self._by_id.pop(shop_id, None)
         self._members.pop(shop_id, None)
 
+    @journaled_write
     async def create(self, owner_id: int, name: str, currency: str, timezone: str,
                      max_owned: int | None = None) -> Shop:
         """Open a shop owned by `owner_id` (the caller makes it their current shop); TooManyShops
@@ -55,7 +57,7 @@ class Shops:
         t = now()
         async with self._db.write() as conn:
             if max_owned is not None:
-                owned = (await fetch_one_in(conn, "SELECT count(*) FROM shops WHERE owner_id = ?", (owner_id,)))[0]
+                owned = (await row_in(conn, "SELECT count(*) FROM shops WHERE owner_id = ?", (owner_id,)))[0]
                 if owned >= max_owned:
                     raise TooManyShops(max_owned)
             while True:
@@ -91,20 +93,31 @@ class Shops:
             self._id_by_slug[slug] = row[0]
         return await self.get(self._id_by_slug[slug])
 
+    @journaled_write
     async def set_timezone(self, shop_id: int, timezone: str) -> None:
         """The shop's time zone (validated by the caller): summaries, exports and times use it."""
         async with self._db.write() as conn:
             await conn.execute("UPDATE shops SET timezone = ? WHERE id = ?", (timezone, shop_id))
         self.forget(shop_id)
 
+    @journaled_write
+    async def set_hold_minutes(self, shop_id: int, minutes: int) -> None:
+        """How long Buy now holds the units for a buyer (validated by the caller)."""
+        async with self._db.write() as conn:
+            await conn.execute("UPDATE shops SET hold_minutes = ? WHERE id = ?", (minutes, shop_id))
+        self.forget(shop_id)
+
+    @journaled_read
     async def staff_export_all(self, shop_id: int) -> bool:
         """Whether the owner lets staff export all of the shop's orders (not only those to ship)."""
         return bool(await self._db.lookup_value("SELECT staff_export_all FROM shops WHERE id = ?", (shop_id,)))
 
+    @journaled_write
     async def set_staff_export_all(self, shop_id: int, allowed: bool) -> None:
         async with self._db.write() as conn:
             await conn.execute("UPDATE shops SET staff_export_all = ? WHERE id = ?", (int(allowed), shop_id))
 
+    @journaled_read
     async def memberships(self, user_id: int) -> list[Membership]:
         """The shops a user owns or staffs, oldest first."""
         rows = await self._db.fetch_all(
@@ -114,6 +127,7 @@ class Shops:
         )
         return [Membership(_shop(r), r["role"]) for r in rows]
 
+    @journaled_read
     async def membership(self, user_id: int, shop_id: int) -> Membership | None:
         row = await self._db.lookup_one(
             f"""SELECT {_COLUMNS}, m.role FROM shop_members m JOIN shops s ON s.id = m.shop_id
@@ -132,7 +146,7 @@ class Shops:
         return list(self._members[shop_id])
 
     async def counts(self, shop_id: int) -> ShopCounts:
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             """SELECT (SELECT count(*) FROM products WHERE shop_id = :s AND deleted_at IS NULL) AS products,
                       (SELECT count(*) FROM orders WHERE shop_id = :s) AS orders""",
             {"s": shop_id},

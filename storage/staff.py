@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from storage.db import Database, fetch_one_in, now
+from storage.journal import journaled_write
 
 INVITE_SECONDS = 24 * 3600
 
@@ -30,6 +31,7 @@ class Staff:
         self._db = db
         self._on_members_changed = on_members_changed  # the shops cache
 
+    @journaled_write
     async def invite(self, shop_id: int, created_by: int) -> str:
         """A fresh one-time token, valid for 24 hours (letters and digits only: it goes in a link)."""
         token = secrets.token_hex(12)
@@ -40,6 +42,7 @@ class Staff:
                 (token, shop_id, created_by, t, t + INVITE_SECONDS))
         return token
 
+    @journaled_write
     async def accept(self, token: str, user_id: int) -> Joined:
         """Use an invite: the user joins the shop as staff (once; the token is then spent)."""
         async with self._db.write() as conn:
@@ -68,6 +71,7 @@ class Staff:
                 "DELETE FROM staff_invites WHERE coalesce(used_at, expires_at) < ?", (older_than,))
             return cur.rowcount
 
+    @journaled_write
     async def remove(self, shop_id: int, user_id: int) -> bool:
         """Remove a staff member (never the owner)."""
         async with self._db.write() as conn:

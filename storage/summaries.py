@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.summary import DEFAULT_LOW_STOCK, DEFAULT_SEND_AT, Figures
-from storage.db import Database, fetch_one_in, WriteTransaction, now
+from storage.db import Database, fetch_one_in, row_in, WriteTransaction, now
+from storage.journal import journaled_write
 from storage.live import LiveSession
 
 SHOP = "shop"
@@ -41,6 +42,8 @@ class ProductFigures:
     name: str
     units: int
     revenue: int
+    # For a product sold in variants: (variant name, units) of each, most sold first.
+    variants: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ class Summaries:
             return SummarySettings(shop_id)
         return SummarySettings(shop_id, bool(row["enabled"]), row["send_at"], row["low_stock"])
 
+    @journaled_write
     async def _set(self, shop_id: int, column: str, value: int) -> SummarySettings:
         assert column in ("enabled", "send_at", "low_stock")
         async with self._db.write() as conn:
@@ -155,9 +159,10 @@ class Summaries:
                     VALUES (:shop, 1, :send_at, :low_stock, :t)
                     ON CONFLICT (shop_id) DO NOTHING""",
                 {"shop": shop_id, "send_at": DEFAULT_SEND_AT, "low_stock": DEFAULT_LOW_STOCK, "t": now()})
-            await conn.execute(f"UPDATE summary_settings SET {column} = ?, updated_at = ? WHERE shop_id = ?",
-                               (value, now(), shop_id))
-        return await self.settings(shop_id)
+            row = await row_in(
+                conn, f"UPDATE summary_settings SET {column} = ?, updated_at = ? WHERE shop_id = ? "
+                      "RETURNING enabled, send_at, low_stock", (value, now(), shop_id))
+        return SummarySettings(shop_id, bool(row["enabled"]), row["send_at"], row["low_stock"])
 
     async def set_enabled(self, shop_id: int, enabled: bool) -> SummarySettings:
         return await self._set(shop_id, "enabled", int(enabled))
@@ -176,7 +181,7 @@ class Summaries:
 
     async def figures(self, shop_id: int, start: float, end: float, *, buyers: bool = True) -> Figures:
         """Orders, revenue, units, cancellations and (optionally) new and returning buyers."""
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             f"""SELECT coalesce(sum({_SOLD}), 0), coalesce(sum(CASE WHEN {_SOLD} THEN total END), 0),
                        coalesce(sum(CASE WHEN {_SOLD} THEN units END), 0), coalesce(sum(status = 'cancelled'), 0)
                 FROM orders WHERE shop_id = ? AND created_at >= ? AND created_at < ?""",
@@ -185,7 +190,7 @@ class Summaries:
         if not buyers or not orders:
             return Figures(orders, revenue, units, cancelled)
         # A buyer is new when this is their first order in the shop (cancelled ones don't count).
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             f"""SELECT count(*), coalesce(sum(NOT EXISTS (
                        SELECT 1 FROM orders p WHERE p.buyer_id = b.buyer_id AND p.created_at < :start
                        AND p.shop_id = :shop AND p.{_SOLD})), 0)
@@ -203,7 +208,22 @@ class Summaries:
                 WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ? AND o.{_SOLD}
                 GROUP BY i.product_id ORDER BY revenue DESC, units DESC, i.product_id LIMIT ?""",
             (shop_id, start, end, limit))
-        return [ProductFigures(*r) for r in rows]
+        top = [ProductFigures(*r) for r in rows]
+        if not top:
+            return top
+        # The same products by variant, in one more aggregate (nothing for products without them).
+        marks = ",".join("?" * len(top))
+        split = await self._db.fetch_all(
+            f"""SELECT i.product_id, i.variant_name, sum(i.quantity) AS units
+                FROM orders o JOIN order_items i ON i.order_id = o.id
+                WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ? AND o.{_SOLD}
+                      AND i.variant_id IS NOT NULL AND i.product_id IN ({marks})
+                GROUP BY i.product_id, i.variant_id ORDER BY units DESC, i.variant_name""",
+            (shop_id, start, end, *(p.product_id for p in top)))
+        by_product: dict[int, list[tuple[str, int]]] = {}
+        for product_id, name, units in split:
+            by_product.setdefault(product_id, []).append((name, units))
+        return [replace(p, variants=tuple(by_product.get(p.product_id, ()))) for p in top]
 
     async def daily(self, shop_id: int, days: Sequence[tuple[float, float]]) -> list[DayFigures]:
         """Orders and revenue for each [start, end) given (local days), in order."""
@@ -222,7 +242,7 @@ class Summaries:
         return [DayFigures(r[1], r[2]) for r in rows]
 
     async def opens(self, shop_id: int, start: float, end: float) -> Opens:
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             """SELECT count(*), count(DISTINCT user_id) FROM link_opens
                WHERE shop_id = ? AND opened_at >= ? AND opened_at < ?""",
             (shop_id, start, end))
@@ -239,7 +259,7 @@ class Summaries:
 
     async def pending_shipments(self, shop_id: int) -> PendingShipments:
         """Orders placed or confirmed but not shipped, and when the oldest was placed."""
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             """SELECT count(*), min(created_at),
                       coalesce(sum(payment_status IN ('awaiting', 'claimed')), 0),
                       coalesce(sum(CASE WHEN payment_status IN ('awaiting', 'claimed') THEN total END), 0)
@@ -249,7 +269,7 @@ class Summaries:
 
     async def stock(self, shop_id: int, threshold: int, limit: int = 8) -> StockFigures:
         """Products on sale, and those with `threshold` or fewer left (sold out first)."""
-        row = await self._db.fetch_one(
+        row = await self._db.fetch_row(
             """SELECT count(*), coalesce(sum(stock <= ?), 0) FROM products
                WHERE shop_id = ? AND deleted_at IS NULL AND hidden = 0""", (threshold, shop_id))
         low = await self._db.fetch_all(
@@ -279,7 +299,7 @@ class Summaries:
             marks = ", ".join("?" for _ in top)
             names = {r[0]: r[1] for r in await self._db.fetch_all(
                 f"SELECT id, name FROM shops WHERE id IN ({marks})", [r[0] for r in top])}
-        shops = await self._db.fetch_one(
+        shops = await self._db.fetch_row(
             "SELECT count(*), coalesce(sum(created_at >= ?), 0) FROM shops WHERE created_at < ?", (start, end))
         return PlatformFigures(shops[0], shops[1], len({r[0] for r in rows}), tuple(by_currency),
                                tuple(BusyShop(r[0], names.get(r[0], "?"), r[1], r[2], r[3]) for r in top))
@@ -376,14 +396,6 @@ class Summaries:
         """Inside the caller's transaction (which may also hand the follow-up to the outbox)."""
         await conn.execute("UPDATE summary_runs SET delivered_at = ?, chart = NULL, error = ? WHERE id = ?",
                            (now(), error, run_id))
-
-    async def retry_later(self, run_id: int, delay: float, error: str) -> int:
-        """Try the delivery again after `delay` seconds; returns the attempts so far."""
-        async with self._db.write() as conn:
-            row = await fetch_one_in(
-                conn, "UPDATE summary_runs SET attempts = attempts + 1, not_before = ?, error = ? WHERE id = ? "
-                      "RETURNING attempts", (now() + delay, error, run_id))
-        return 0 if row is None else row[0]
 
     async def runs(self, scope: str, target: int) -> list[tuple[str, float | None, str | None]]:
         """(local date, delivered at, error) of every run for one target, oldest first (tests, support)."""

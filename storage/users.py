@@ -5,13 +5,20 @@ from __future__ import annotations
 import sqlite3
 
 from storage.db import Database, now
+from storage.journal import journaled_read, journaled_write
 from storage.models import User
 
 _COLUMNS = "id, first_name, username, language_code, language, current_shop_id, blocked_at, phone, recipient, address"
 
 
-def _user(row: sqlite3.Row) -> User:
+USER_COLUMNS = _COLUMNS  # for another repository reading a user inside its own transaction
+
+
+def user_from_row(row: sqlite3.Row) -> User:
     return User(**{key: row[key] for key in row.keys()})
+
+
+_user = user_from_row
 
 
 class Users:
@@ -23,8 +30,9 @@ class Users:
         self._cache: dict[int, User] = {}
 
     def _remember(self, row: sqlite3.Row | None) -> User | None:
-        if row is None:
-            return None
+        return None if row is None else self._keep(row)
+
+    def _keep(self, row: sqlite3.Row) -> User:
         user = _user(row)
         self._cache[user.id] = user
         return user
@@ -33,13 +41,18 @@ class Users:
         """Record (or refresh) a user from an incoming update and return them.
 
         A user who talks to us again has evidently unblocked the bot, so blocked_at clears.
+        Every update names its sender, so a returning user costs a (journaled) read, not a write.
         """
-        known = self._cache.get(user_id) or await self.get(user_id)  # a lookup, not a write, after a restart
+        known = await self.get(user_id)  # the cache, or a lookup after a restart
         if (
             known is not None and known.blocked_at is None and known.first_name == first_name
             and known.username == username and known.language_code == language_code
         ):
             return known
+        return await self._record(user_id, first_name, username, language_code)
+
+    @journaled_write
+    async def _record(self, user_id: int, first_name: str, username: str | None, language_code: str | None) -> User:
         t = now()
         async with self._db.write() as conn:
             async with conn.execute(
@@ -52,14 +65,18 @@ class Users:
                 (user_id, first_name, username, language_code, t, t),
             ) as cur:
                 row = await cur.fetchone()
-        return self._remember(row)
+        if row is None:  # an upsert with RETURNING always has its row
+            raise LookupError(f"user {user_id} was not stored")
+        return self._keep(row)
 
+    @journaled_read
     async def get(self, user_id: int) -> User | None:
         if user_id in self._cache:
             return self._cache[user_id]
         row = await self._db.lookup_one(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
         return self._remember(row)
 
+    @journaled_write
     async def _update(self, user_id: int, assignments: str, params: tuple) -> User | None:
         async with self._db.write() as conn:
             async with conn.execute(

@@ -26,13 +26,14 @@ class Vitals:
 
 
 class VitalSigns:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, inbox_db: Database) -> None:
         self._db = db
+        self._inbox_db = inbox_db  # the inbox has a file of its own (storage/inbox.py)
 
     async def read(self) -> Vitals:
         t = now()
-        inbox = await self._db.fetch_value("SELECT count(*) FROM inbox WHERE processed_at IS NULL")
-        waiting = await self._db.fetch_one(
+        inbox = await self._inbox_db.fetch_value("SELECT count(*) FROM inbox WHERE processed_at IS NULL")
+        waiting = await self._db.fetch_row(
             "SELECT count(*), coalesce(sum(not_before <= ?), 0), min(created_at) FROM outbox"
             " WHERE sent_at IS NULL AND failed_at IS NULL", (t,))
         orders = await self._db.fetch_value("SELECT coalesce(max(id), 0) FROM orders")

@@ -9,7 +9,7 @@ from dataclasses import replace
 from core.config import LimitsConfig, parse_config
 from core.orders import Status
 from tests.harness import TEST_TOKEN
-from tests.stories import place_order, save_delivery, shop_with_product_on_link
+from tests.stories import place_order, save_delivery, shop_with_product_on_link, to_confirmation
 
 DAY = 24 * 3600
 
@@ -165,3 +165,22 @@ async def test_link_opens_are_kept_as_long_as_the_config_says(world):
     world.bot.config = replace(world.bot.config, limits=replace(world.bot.config.limits, keep_link_opens_days=10))
     assert (await world.bot.keep_house_once(now=time.time() + 9 * DAY))["link_opens"] == 0
     assert (await world.bot.keep_house_once(now=time.time() + 11 * DAY))["link_opens"] == 1
+
+
+async def test_card_copies_of_orders_that_ended_over_a_month_ago_are_forgotten_by_the_housekeeping(world):
+    # Every new-order notice is a remembered card copy: without pruning the table grows with every
+    # order for ever. An open order's copies stay (they are edited when it moves on).
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    for _ in range(2):
+        confirm = await to_confirmation(world, bob, shop)
+        await bob.tap("Confirm order", message=confirm)
+    await world.settle()
+    first, second = [o.id for o in sorted(await world.store.orders.of_buyer(bob.id), key=lambda o: o.number)]
+    assert await world.store.orders.cards(first) and await world.store.orders.cards(second)
+    async with world.store.db.write() as conn:
+        await conn.execute("UPDATE orders SET status = 'delivered', updated_at = ? WHERE id = ?",
+                           (time.time() - 31 * DAY, first))
+    assert (await world.bot.keep_house_once())["order_cards"] == 1
+    assert await world.store.orders.cards(first) == []
+    assert await world.store.orders.cards(second) != []

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from storage import Store
+from storage.inbox import Inbox
 from storage.backup import BackupError, backup_database, rotate, scheduled_backups, scheduled_name
 from storage.db import LATEST_VERSION, Database
 
@@ -39,7 +40,7 @@ def digest(path: Path) -> str:
 async def shop_database(path: Path, orders: int = 0, migrate_to: int | None = None) -> None:
     """A database with a shop (and `orders` orders written as the orders table stores them)."""
     db = await Database(path).open(migrate_to=migrate_to)
-    store = Store(db)
+    store = Store(db, await Inbox.open(db))
     try:
         await store.users.seen(1, "Ann", None, "en")
         shop = await store.shops.create(1, "Oranges", "CNY", "Asia/Shanghai")
@@ -50,7 +51,7 @@ async def shop_database(path: Path, orders: int = 0, migrate_to: int | None = No
                     " address, checkout_token, created_at, updated_at) VALUES (?, ?, 1, 'placed', 'CNY', 990, 1,"
                     " '+8613800138000', 'Ann', '8 Orchard Lane', ?, 0, 0)", (shop.id, 1001 + n, f"t{n}"))
     finally:
-        await db.close()
+        await store.close()
 
 
 def test_backup_of_a_missing_database_is_refused_and_creates_no_database(tmp_path):

@@ -22,7 +22,7 @@ async def test_opening_a_link_shows_the_product_card(world):
     await bob.send(f"/start l_{shop.slug}_1")
     card = bob.last
     assert "Oranges" in card.text and "CN¥39.90" in card.text and "In stock: 50" in card.text
-    assert card.buttons == [["−", "1", "+"], ["⚡ Buy now · CN¥39.90", "🛒 Add to cart"], ["🏪 Shop catalog"]]
+    assert card.buttons == [["−", "1", "+"], ["⚡ Buy now · CN¥39.90", "🛒 Add to cart"], ["🏪 Shop catalog", "☆ Follow shop"]]
 
 
 async def test_changing_the_quantity_edits_the_same_card(world):
@@ -133,10 +133,10 @@ async def test_empty_or_tiny_address_is_refused_with_the_reason(world):
 async def test_note_to_the_seller_appears_on_the_order(world):
     ann, shop, _ = await shop_with_product_on_link(world)
     bob = world.user("Bob")
-    await to_confirmation(world, bob, shop)
+    summary = await to_confirmation(world, bob, shop)
     await bob.tap("Add a note")
     await bob.send("Please ring twice <b>")
-    assert "Note: Please ring twice <b>" in bob.last.text
+    assert "Note: Please ring twice <b>" in bob.chat.get(summary.message_id).text  # the summary, edited
     await bob.tap("Confirm order")
     assert "Please ring twice <b>" in ann.last.text
 

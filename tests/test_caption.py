@@ -108,3 +108,45 @@ async def test_choosing_the_last_number_as_the_price_asks_for_the_stock(world):
     assert "How many of Kiwifruit 12 25" in ann.last.text
     await ann.send("30")
     assert "Published" in ann.last.text and "CN¥80.00" in ann.last.text and "In stock: 30" in ann.last.text
+
+
+_VARIANT_EXAMPLE = re.compile(r"<code>(?P<caption>[^<]+)</code> → (?P<result>.+)")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_variant_example_in_help_reads_as_help_says(language):
+    """The options table in /help: `name | option · price · stock | ...`, or a part refused."""
+    from core.stock import parse_stock
+
+    t = translator(language)
+    examples = [m for line in t("help.caption_variants").splitlines() if (m := _VARIANT_EXAMPLE.fullmatch(line))]
+    assert len(examples) >= 4
+    refused = 0
+    for example in examples:
+        caption, result = html.unescape(example["caption"]), example["result"]
+        read = parse_caption(caption, "CNY")
+        assert read.variants, caption
+        if "|" not in result:  # a part that does not read: named in the answer
+            bad = [v for v in read.variants if v.price is None or not _is_price(v.price)]
+            assert len(bad) == 1 and bad[0].written in result, caption
+            refused += 1
+            continue
+        name, *options = result.split(" | ")
+        assert read.reading.name == name, caption
+        assert [(v.name, t.money(parse_price(v.price, "CNY"), "CNY"), str(parse_stock(v.stock)))
+                for v in read.variants] == [tuple(o.split(" · ")) for o in options], caption
+    assert refused == 1
+
+
+def _is_price(text: str) -> bool:
+    try:
+        parse_price(text, "CNY")
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("caption", ["Oranges, large, 39.90, 200", "猕猴桃 12个装, 25 80", "Oranges, big 25 80",
+                                     "Tea, 88"])
+def test_captions_without_two_option_parts_are_read_as_before(caption):
+    assert parse_caption(caption, "CNY").variants == ()

@@ -179,7 +179,8 @@ async def test_editing_a_product_never_changes_past_orders(world):
             "INSERT INTO orders (shop_id, number, buyer_id, status, currency, total, units, phone, recipient, address,"
             " checkout_token, created_at, updated_at) VALUES (?, 1001, ?, 'placed', 'CNY', 3990, 1, '1', 'A', 'B',"
             " 't', 0, 0)", (shop.id, ann.id))
-        await conn.execute("INSERT INTO order_items VALUES (1, ?, 'Oranges', 3990, 1)", (product_id,))
+        await conn.execute("INSERT INTO order_items (order_id, product_id, name, unit_price, quantity) "
+                           "VALUES (1, ?, 'Oranges', 3990, 1)", (product_id,))
     await ann.tap("✏️ Price")
     await ann.send("10")
     await ann.tap("✏️ Name")

@@ -46,3 +46,42 @@ async def test_a_cancelled_waiter_does_not_swallow_the_turn():
     await asyncio.gather(first, return_exceptions=True)
     await asyncio.wait_for(second, 1)  # "second" still gets its turn
     assert got_in == ["second"]
+
+
+async def test_a_transaction_that_waits_on_something_else_is_caught(tmp_path):
+    # The check every test runs under (tests/conftest.py): a transaction body that lets the event
+    # loop run, or reads through another connection, is recorded with where it happened.
+    import asyncio
+
+    from storage import db as dbm
+    from storage.db import Database
+
+    database = await Database(tmp_path / "x.sqlite3").open()
+    try:
+        before = len(dbm.suspensions)
+        async with database.write() as conn:
+            await conn.execute("SELECT 1")  # its own statements: fine
+        await asyncio.sleep(0)
+        assert dbm.suspensions[before:] == []
+        async with database.write() as conn:
+            await asyncio.sleep(0)  # anything else that suspends: caught
+        async with database.write() as conn:
+            await database.lookup_one("SELECT 1")  # a read through another connection: caught
+        await asyncio.sleep(0)
+        caught = dbm.suspensions[before:]
+        assert len(caught) == 2 and "test_db_writes.py" in caught[0] and caught[1].startswith("lookup in a transaction")
+    finally:
+        del dbm.suspensions[before:]  # this test's own, on purpose
+        await database.close()
+
+
+async def test_a_storage_call_refuses_an_async_message_renderer():
+    import pytest as _pytest
+
+    from storage.outbox import rendered
+
+    async def renderer():
+        return []
+
+    with _pytest.raises(TypeError, match="plain function"):
+        rendered(renderer())

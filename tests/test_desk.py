@@ -264,7 +264,7 @@ async def test_pending_messages_survive_a_restart_and_arrive_exactly_once(world)
     await world.start()
     async with world.store.db.write() as conn:  # skip the backoff wait
         await conn.execute("UPDATE outbox SET not_before = 0 WHERE sent_at IS NULL")
-    world.bot.outbox._wake.set()
+    world.bot.outbox.job.wake()
     await world.settle()
     notices = [m for m in ann.chat.bot_messages if "New order #1001" in (m.text or "")]
     assert len(notices) == 1
@@ -554,7 +554,7 @@ async def test_a_notice_delivered_late_shows_the_order_as_it_is_by_then(world):
     world.tg.clear_faults()
     async with world.store.db.write() as conn:  # skip the backoff wait
         await conn.execute("UPDATE outbox SET not_before = 0 WHERE sent_at IS NULL")
-    world.bot.outbox._wake.set()
+    world.bot.outbox.job.wake()
     await world.settle()
     notice = next(m for m in ann.chat.bot_messages if "Order #1001" in (m.text or ""))
     assert notice.text.startswith("🚚 Order #1001")

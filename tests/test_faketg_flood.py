@@ -7,7 +7,7 @@ from telegram.error import RetryAfter
 
 from faketg import FakeTelegram
 from faketg.flood import FloodModel, counts_as_message
-from runtime.telegram_errors import retry_after_seconds
+from handlers.telegram_errors import retry_after_seconds
 from tests.test_faketg import make_bot
 
 

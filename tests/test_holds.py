@@ -186,3 +186,88 @@ async def test_cancel_or_another_command_during_checkout_gives_the_held_units_ba
     await bob.tap("Buy now")
     await bob.send("/myorders")
     assert await stock_of(world, product_id) == 2 and await held_units(world, product_id) == 0
+
+
+async def test_adding_a_note_edits_the_summary_in_place(world):
+    ann, shop, product_id = await shop_with_product_on_link(world, "Oranges, 9.90, 10")
+    bob = world.user("Bob")
+    await save_delivery(world, bob)
+    await bob.send(f"/start l_{shop.slug}_1")
+    await bob.tap("Buy now")
+    summary = bob.last
+    await bob.tap("Add a note")
+    await bob.send("Please call before delivery")
+    live = [m for m in bob.chat.bot_messages if any("Confirm order" in b for row in m.buttons for b in row)]
+    assert [m.message_id for m in live] == [summary.message_id], "one summary, edited, not a second copy"
+    assert "Please call before delivery" in bob.chat.get(summary.message_id).text
+    await bob.tap("Confirm order", message=bob.chat.get(summary.message_id))
+    assert "placed" in bob.chat.get(summary.message_id).text
+
+
+async def test_the_owner_sets_how_long_buy_now_holds_in_settings(world):
+    ann, shop, product_id = await shop_with_product_on_link(world, "Oranges, 9.90, 10")
+    await ann.send("/settings")
+    assert "holds the units for 3 min" in ann.last.text
+    await ann.tap("⏳ Hold time")
+    await ann.send("90")
+    assert "not a number of minutes" in ann.last.text and "1 to 30" in ann.last.text
+    await ann.send("10 min")
+    assert "holds the units for 10 min" in ann.last.text
+    bob = world.user("Bob")
+    await save_delivery(world, bob)
+    await bob.send(f"/start l_{shop.slug}_1")
+    before = time.time()
+    await bob.tap("Buy now")
+    expires = await world.store.db.fetch_value("SELECT expires_at FROM holds")
+    assert 9.5 * 60 <= expires - before <= 10.5 * 60
+
+
+async def test_the_hold_time_setting_reads_in_chinese(world):
+    ann, shop, product_id = await shop_with_product_on_link(world, "Oranges, 9.90, 10")
+    await world.store.users.set_language(ann.id, "zh")
+    await ann.send("/settings")
+    assert "保留 3 分钟" in ann.last.text
+    await ann.tap("⏳ 保留时长")
+    await ann.send("5分钟")
+    assert "保留 5 分钟" in ann.last.text
+
+
+async def test_200_buyers_with_holds_expiring_midway_never_get_more_than_the_stock(world):
+    ann, shop, product_id = await shop_with_product_on_link(world, "Flash oranges, 9.90, 50")
+    buyers = [world.user(f"Buyer{i}") for i in range(200)]
+    for buyer in buyers:
+        await save_delivery(world, buyer)
+    first, second = buyers[:100], buyers[100:]
+    await asyncio.gather(*(b.send(f"/start l_{shop.slug}_1") for b in buyers))
+    await asyncio.gather(*(b.tap("Buy now") for b in first))
+    holding = [b for b in first if "Please check your order" in (b.last.text or "")]
+    assert len(holding) == 50
+    # Half of them walk away: their holds run out while the second wave taps Buy now and everyone confirms.
+    walked_away, confirming = holding[:25], holding[25:]
+    async with world.store.db.write() as conn:
+        await conn.executemany("UPDATE holds SET expires_at = 0 WHERE buyer_id = ?", [(b.id,) for b in walked_away])
+    await asyncio.gather(world.store.holds.expire(), *(b.tap("Buy now") for b in second),
+                         *(b.tap("Confirm order") for b in confirming))
+    second_holding = [b for b in second if "Please check your order" in (b.last.text or "")]
+    await asyncio.gather(*(b.tap("Confirm order") for b in second_holding + walked_away))
+    units = await world.store.db.fetch_value("SELECT coalesce(sum(units), 0) FROM orders WHERE shop_id = ?", (shop.id,))
+    held = await held_units(world, product_id)
+    assert units + held + await stock_of(world, product_id) == 50
+    assert units <= 50 and await world.store.db.fetch_value("SELECT count(*) FROM products WHERE stock < 0") == 0
+
+
+async def test_a_failed_answer_after_the_order_is_committed_leaves_the_receipt_standing(world):
+    ann, shop, product_id = await shop_with_product_on_link(world, "Oranges, 9.90, 10")
+    bob = world.user("Bob")
+    await save_delivery(world, bob)
+    await bob.send(f"/start l_{shop.slug}_1")
+    await bob.tap("Buy now")
+    summary = bob.last
+    # The toast after the commit fails (Telegram refuses the answer): the order stands.
+    world.tg.fail_next("answerCallbackQuery", 400, "Bad Request: something went wrong")
+    query = await bob.tap("Confirm order")
+    assert not query.show_alert, f"the buyer was alerted: {query.answer_text!r}"
+    assert "Order #1001 placed" in bob.chat.get(summary.message_id).text
+    assert not any("went wrong" in (m.text or "") or "try again" in (m.text or "").lower()
+                   for m in bob.chat.bot_messages)
+    assert len(await world.store.orders.of_buyer(bob.id)) == 1

@@ -78,7 +78,7 @@ def test_the_codec_reads_numbers_only_within_their_fields_range():
     assert decode("d.list:new:10001").page(1) is None and decode("d.list:new:3").page(1) == 3
     assert decode("c.set:1:2:0").quantity(2, low=0) == 0 and decode("c.set:1:2:0").quantity(2) is None
     with pytest.raises(CallbackDataError):
-        decode("b.now:1:2:3").int(0, 5, 9)
+        decode("b.now:1:2:3").number(0, 5, 9)
 
 
 def test_the_codec_refuses_other_scripts_digits_and_trailing_newlines():

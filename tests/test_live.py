@@ -271,7 +271,7 @@ async def test_a_hidden_product_on_a_slot_shows_the_catalog_instead(world):
     bob = world.user("Bob")
     await bob.send(f"/start l_{shop.slug}_1")
     assert "Link 1 has nothing on it right now" in bob.last.text
-    assert bob.last.buttons == [["Oranges · CN¥39.90"]]
+    assert bob.last.buttons == [["Oranges · CN¥39.90"], ["☆ Follow shop"]]
     assert (await opens(world))[-1][2:4] == (1, tea)
 
 
@@ -283,7 +283,7 @@ async def test_a_deleted_product_on_a_slot_shows_the_catalog_instead(world):
     bob = world.user("Bob")
     await bob.send(f"/start l_{shop.slug}_1")
     assert "Link 1 has nothing on it right now" in bob.last.text
-    assert bob.last.buttons == [["Oranges · CN¥39.90"]]
+    assert bob.last.buttons == [["Oranges · CN¥39.90"], ["☆ Follow shop"]]
 
 
 async def test_a_sold_out_product_on_a_slot_shows_its_card_with_notify(world):

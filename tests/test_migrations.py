@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from storage.db import LATEST_VERSION, Database
 
 
@@ -62,6 +64,7 @@ async def test_failed_write_transaction_leaves_nothing_behind(tmp_path):
         await db.close()
 
 
+@pytest.mark.suspends_transactions
 async def test_concurrent_write_transactions_do_not_interleave(tmp_path):
     """Each transaction reads a counter and writes it back +1; interleaving would lose increments."""
     import asyncio

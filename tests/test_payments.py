@@ -43,7 +43,7 @@ async def test_cash_on_delivery_is_the_default_and_needs_no_choice(world):
     confirm = await to_confirmation(world, bob, shop)
     assert "cash on delivery" in confirm.text
     assert confirm.buttons == [["✅ Confirm order"], ["✏️ Change address", "👤 Recipient"],
-                               ["📝 Add a note", "✖ Cancel"]]
+                               ["📱 Phone", "📝 Add a note"], ["✖ Cancel"]]
     await bob.tap("Confirm order")
     order = (await world.store.orders.of_buyer(bob.id))[0]
     assert order.payment_method == "cod" and order.payment_status == "cod"
@@ -198,7 +198,7 @@ async def test_unpaid_order_gets_one_reminder_half_way_then_expires(world):
     assert (await world.store.orders.of_buyer(bob.id))[0].status == "cancelled"
 
 
-async def test_a_claimed_payment_does_not_expire_by_itself(world):
+async def test_a_claimed_payment_does_not_expire_at_the_deadline_while_the_shop_checks(world):
     ann, shop, product_id = await shop_taking_transfers(world)
     bob = world.user("Bob")
     await to_confirmation(world, bob, shop)
@@ -236,3 +236,36 @@ async def test_the_summary_counts_orders_awaiting_payment(world):
     await ann.send("/summary today")
     text = "\n".join(m.text or "" for m in ann.chat.bot_messages[-2:])
     assert "Awaiting payment" in text and "CN¥39.90" in text
+
+
+async def transfer_order_placed(world):
+    """Bob's order #1001 in a shop taking transfers: (owner, buyer, the owner's new-order notice)."""
+    ann, shop, _ = await shop_taking_transfers(world)
+    bob = world.user("Bob")
+    await to_confirmation(world, bob, shop)
+    await bob.tap("Confirm order")
+    await world.settle()
+    return ann, bob, next(m for m in reversed(ann.chat.bot_messages) if "#1001" in (m.text or ""))
+
+
+async def test_the_owners_order_card_follows_the_payment_from_awaiting_to_claimed_to_paid(world):
+    # The new-order notice is the order's card: it must not keep saying "awaiting payment" once
+    # the buyer says they paid and the shop confirms it (every copy is edited with the change).
+    ann, bob, notice = await transfer_order_placed(world)
+    assert "awaiting payment" in notice.text
+    await bob.tap("I have paid")
+    await world.settle()
+    assert "buyer says paid: please check" in ann.chat.get(notice.message_id).text
+    claim = next(m for m in reversed(ann.chat.bot_messages) if "says they paid" in (m.text or ""))
+    await ann.tap("Payment received", message=claim)
+    await world.settle()
+    card = ann.chat.get(notice.message_id).text
+    assert "paid" in card and "awaiting payment" not in card and "please check" not in card
+
+
+async def test_an_expired_payment_shows_on_the_owners_order_card(world):
+    ann, _, notice = await transfer_order_placed(world)
+    await world.bot.payment_clock.tick(now=time.time() + 31 * 60)
+    await world.settle()
+    card = ann.chat.get(notice.message_id).text
+    assert "awaiting payment" not in card and "cancelled" in card.lower()

@@ -45,7 +45,7 @@ async def test_an_update_stored_before_a_crash_is_handled_after_restart(world):
     await world.settle()
     assert "/myorders" in ann.last.text  # the /help answer
     store = world.store
-    assert await store.db.fetch_value("SELECT processed_at IS NOT NULL FROM inbox WHERE update_id = 777000") == 1
+    assert await store.inbox.db.fetch_value("SELECT processed_at IS NOT NULL FROM inbox WHERE update_id = 777000") == 1
 
 
 async def test_a_duplicate_update_id_is_handled_once(world):
@@ -140,7 +140,7 @@ async def test_outbox_rides_out_500s_and_timeouts_then_delivers_once(world):
     await place_order(world, world.user("Bob"), shop)
     async with world.store.db.write() as conn:  # skip the backoff wait
         await conn.execute("UPDATE outbox SET not_before = 0 WHERE sent_at IS NULL")
-    world.bot.outbox._wake.set()
+    world.bot.outbox.job.wake()
     await world.settle()
     assert len([m for m in ann.chat.bot_messages if "New order #1001" in (m.text or "")]) == 1
 
@@ -175,12 +175,12 @@ async def test_webhook_refuses_a_wrong_secret_and_stores_nothing(tmp_path):
             wrong = await client.post("/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
             missing = await client.post("/telegram", json=update)
             assert wrong.status_code == 403 and missing.status_code == 403
-            assert await world.store.db.fetch_value("SELECT count(*) FROM inbox WHERE update_id = 555000") == 0
+            assert await world.store.inbox.db.fetch_value("SELECT count(*) FROM inbox WHERE update_id = 555000") == 0
             bad = await client.post("/telegram", content=b"not json", headers={"X-Telegram-Bot-Api-Secret-Token": "s" * 32})
             assert bad.status_code == 400
             ok = await client.post("/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s" * 32})
             assert ok.status_code == 200
-            assert await world.store.db.fetch_value("SELECT count(*) FROM inbox WHERE update_id = 555000") == 1
+            assert await world.store.inbox.db.fetch_value("SELECT count(*) FROM inbox WHERE update_id = 555000") == 1
         await world.settle()
         assert "/myorders" in ann.last.text
     finally:
@@ -296,10 +296,10 @@ async def test_handled_updates_and_sent_messages_older_than_a_week_are_pruned(wo
     async with world.store.db.write() as conn:
         await conn.execute("INSERT INTO outbox (chat_id, method, params, not_before, created_at, sent_at)"
                            " VALUES (?, 'sendMessage', '{}', 0, 0, 0)", (ann.id,))
-    last = await world.store.db.fetch_value("SELECT max(update_id) FROM inbox")
+    last = await world.store.inbox.db.fetch_value("SELECT max(update_id) FROM inbox")
     updates, messages = await world.bot.prune(now=time.time() + 8 * 24 * 3600)
     assert updates >= 1 and messages == 1
     # The newest update stays: it is what the next getUpdates offset is counted from.
-    assert await world.store.db.fetch_value("SELECT max(update_id) FROM inbox") == last
+    assert await world.store.inbox.db.fetch_value("SELECT max(update_id) FROM inbox") == last
     assert await world.store.inbox.next_offset() == last + 1
     assert await world.bot.prune() == (0, 0)  # nothing recent is touched

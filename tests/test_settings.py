@@ -25,7 +25,7 @@ async def test_settings_show_the_defaults(world):
     assert "Low stock: 5 or fewer left" in text
     assert ann.last.buttons == [["🕘 Summary time", "🌏 Time zone"],
                                 ["🔕 Turn summary off", "⚠️ Low-stock level"],
-                                ["💳 Payment methods"]]
+                                ["⏳ Hold time", "💳 Payment methods"]]
 
 
 async def test_change_the_summary_time_with_the_button_refusing_bad_times_clearly(world):

@@ -27,7 +27,7 @@ async def test_sigterm_in_the_middle_of_a_flash_sale_stops_within_10s_and_handle
 
 
 def scalar(world, sql: str):
-    conn = sqlite3.connect(world.config.database)
+    conn = sqlite3.connect(world.bot.store.inbox.db.path if "inbox" in sql else world.config.database)
     try:
         return conn.execute(sql).fetchone()[0]
     finally:

@@ -91,3 +91,29 @@ async def test_a_dropped_connection_is_a_network_error():
     bot = bot_over(FakeTelegram(), Refusing())
     with pytest.raises(NetworkError, match="ConnectError"):
         await bot.get_me()
+
+
+def test_retry_after_is_read_through_ptbs_public_attribute_in_seconds():
+    # Fails when PTB changes what RetryAfter.retry_after returns in a way we do not read (the
+    # limiter, the outbox and the poller all pause by this number).
+    import warnings
+    from datetime import timedelta
+
+    from telegram.error import RetryAfter
+
+    from handlers.telegram_errors import retry_after_seconds
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB's own constructor reads the deprecated attribute
+        whole, delta = RetryAfter(7), RetryAfter(timedelta(seconds=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # our reader keeps PTB's deprecation warning quiet
+        assert retry_after_seconds(whole) == 7.0
+        assert retry_after_seconds(delta) == 3.0
+
+
+def test_the_request_class_uses_only_ptbs_public_request_interface():
+    # BaseRequest is PTB's public extension point; HTTPXRequest's client is private to it.
+    from telegram.request import BaseRequest, HTTPXRequest
+
+    assert issubclass(TelegramRequest, BaseRequest) and not issubclass(TelegramRequest, HTTPXRequest)

@@ -575,7 +575,8 @@
       if (S.lastSeen[p.key] === undefined || p.key === S.current) S.lastSeen[p.key] = p.bot_messages;
       else if (before !== undefined && p.bot_messages > before) {
         const who = S.byKey[p.key];
-        toast(`🔔 ${who.role_zh} ${who.name} 有新消息 · New message for ${who.role_en}`, () => switchPersona(p.key));
+        toast(`🔔 ${who.role_zh} ${who.name} 有新消息 · New message for ${who.role_en}`, () => switchPersona(p.key),
+              { notice: true });
       }
     }
     updateBadges();
@@ -812,8 +813,12 @@
 
   // ---------------------------------------------------------------- toasts and dialogs
 
-  function toast(text, onClick) {
+  // A notice about another persona's new message never covers what is on screen already (the bot's
+  // answer to a tap, say): the persona's badge still shows it.
+  function toast(text, onClick, { notice = false } = {}) {
     const node = $("toast");
+    if (notice && !node.hidden && !S.toastIsNotice) return;
+    S.toastIsNotice = notice;
     node.textContent = text;
     node.hidden = false;
     node.classList.toggle("clickable", Boolean(onClick));

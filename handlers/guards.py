@@ -1,0 +1,85 @@
+"""One way to ask "who is this and may they": a member of this shop, in this role.
+
+Every handler that acts on a shop, its products or its orders asks `shop_member` (directly, or
+through `order_for_member` / `product_for`, which look the row up first). A refusal is always said:
+an alert for a tap, a reply for a message, with a way to open a shop when the user has none.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from telegram import Update
+
+from core.i18n import N_
+from handlers.common import Actor, Context, actor, button, current_membership, keyboard, reply
+from storage.models import Membership
+from storage.orders import Order
+from storage.products import Product
+
+
+class _Current:
+    def __repr__(self) -> str:
+        return "CURRENT"
+
+
+CURRENT: Final = _Current()  # the user's current shop (the one /myshop shows)
+
+
+async def refuse(update: Update, who: Actor, key: str, *, open_shop: bool = False) -> None:
+    """Say why not: an alert on a tap, a reply to a message (with "Open a shop" when asked)."""
+    if update.callback_query:
+        await update.callback_query.answer(who.t.plain(key), show_alert=True)
+        return
+    markup = keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]) if open_shop else None
+    await reply(update, who.t(key), markup)
+
+
+async def shop_member(update: Update, context: Context, shop_id: int | None | _Current = CURRENT, *,
+                      owner: bool = False, not_owner: str = N_("common.not_allowed"),
+                      no_shop: str = N_("catalog.no_shop")) -> Membership | None:
+    """The user's membership of the shop if they are a member (the owner, with `owner`); otherwise
+    the refusal is said and None. `shop_id`: the shop a button or row names (None: it named none
+    we know, refused); by default the user's current shop, where having none at all is answered
+    with `no_shop` and a way to open one. `not_owner`: what staff are told where only the owner may."""
+    who = await actor(update, context)
+    if isinstance(shop_id, _Current):
+        membership = await current_membership(who, context)
+    else:
+        membership = await context.services.store.shops.membership(who.id, shop_id) if shop_id else None
+    if membership is not None and (membership.is_owner or not owner):
+        return membership
+    if membership is not None:
+        await refuse(update, who, not_owner)
+    elif isinstance(shop_id, _Current):
+        await refuse(update, who, no_shop, open_shop=True)
+    else:
+        await refuse(update, who, N_("common.not_allowed"))
+    return None
+
+
+async def order_for_member(update: Update, context: Context, order_id: int | None) -> tuple[Order, Membership] | None:
+    """The order, if the user is the owner or staff of its shop; otherwise refused and None."""
+    order = await context.services.store.orders.get(order_id) if order_id else None
+    if order is None:
+        await refuse(update, await actor(update, context), N_("common.not_allowed"))
+        return None
+    membership = await shop_member(update, context, order.shop_id)
+    return None if membership is None else (order, membership)
+
+
+async def product_for(update: Update, context: Context, product_id: int | None, *,
+                      manage: bool) -> tuple[Product, Membership] | None:
+    """The product, if the user is its shop's owner (or staff, only to view it); a deleted one is
+    refused as gone."""
+    product = await context.services.store.products.get(product_id) if product_id else None
+    if product is None:
+        await refuse(update, await actor(update, context), N_("common.not_allowed"))
+        return None
+    membership = await shop_member(update, context, product.shop_id, owner=manage)
+    if membership is None:
+        return None
+    if product.deleted:
+        await refuse(update, await actor(update, context), N_("catalog.product_gone"))
+        return None
+    return product, membership

@@ -1,0 +1,232 @@
+"""A product's variants, managed by its owner in chat from the product view.
+
+➕ Option asks for one line ("5斤 29.9 x200", read like a variant part of a caption); each variant
+has its own view with ✏️ Name / Price / Stock / Limit, Hide / Show and Delete. Deleting a variant
+with orders still to ship is refused with their numbers (hiding it is the way to stop selling it).
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from core.caption import parse_variant_line
+from core.i18n import N_, Translator
+from core.links import variant_link
+from core.stock import StockError, parse_stock_change
+from handlers.catalog import (
+    NAME_MAX, STOCK_PROBLEMS, Checked, _problem_text, check_name, check_price, check_stock,
+    show_product,
+)
+from handlers.guards import product_for
+from handlers.common import Actor, Context, actor, button, keyboard, message_text, reply, services, show
+from storage.models import Flow, Membership, Shop
+from storage.products import Product
+from storage.variants import MAX_VARIANTS, Offer, TooManyVariants, Variant, VariantHasOpenOrders
+
+FLOW = "variant"
+EDIT_PROMPTS = {"name": N_("catalog.edit_name"), "price": N_("catalog.edit_price"),
+                "stock": N_("catalog.edit_stock"), "limit": N_("catalog.edit_limit")}
+
+
+def variant_card(t: Translator, product: Product, variant: Variant, shop: Shop, bot_username: str) -> str:
+    lines = [t("variant.card_title", product=product.name, name=variant.name),
+             t("catalog.card_price", price=t.money(variant.price, shop.currency)),
+             t("catalog.card_stock", stock=variant.stock)]
+    if variant.per_buyer_limit:
+        lines.append(t("catalog.card_limit", limit=variant.per_buyer_limit))
+    if variant.hidden:
+        lines.append(t("catalog.card_hidden"))
+    # Its own link opens the product's card with this variant ticked ("the 10斤 link").
+    lines += ["", t("catalog.card_link", link=variant_link(bot_username, shop.slug, variant.id))]
+    return "\n".join(lines)
+
+
+def variant_buttons(t: Translator, variant: Variant):
+    v = variant.id
+    return keyboard([
+        [button(t.plain("catalog.button_name"), "var.edit", v, "name"),
+         button(t.plain("catalog.button_price"), "var.edit", v, "price"),
+         button(t.plain("catalog.button_stock"), "var.edit", v, "stock")],
+        [button(t.plain("catalog.button_limit"), "var.edit", v, "limit"),
+         button(t.plain("catalog.button_show" if variant.hidden else "catalog.button_hide"), "var.vis", v,
+                0 if variant.hidden else 1),
+         button(t.plain("catalog.button_delete"), "var.del", v)],
+        [button(t.plain("variant.button_back", ), "cat.view", variant.product_id)],
+    ])
+
+
+async def _variant_for(update: Update, context: Context, who: Actor, variant_id: int | None
+                       ) -> tuple[Variant, Product, Membership] | None:
+    """The variant named by a button, if the user owns its shop; otherwise answered and None."""
+    variant = await services(context).store.variants.get(variant_id) if variant_id else None
+    if variant is None or variant.deleted:
+        await _answer(update, who.t.plain("variant.gone"))
+        return None
+    found = await product_for(update, context, variant.product_id, manage=True)
+    return None if found is None else (variant, *found)
+
+
+async def _answer(update: Update, text: str) -> None:
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await reply(update, text)
+
+
+async def show_variant(update: Update, context: Context, who: Actor, variant: Variant, product: Product,
+                       shop: Shop, notice: str | None = None, *, edit: bool = True) -> None:
+    text = variant_card(who.t, product, variant, shop, services(context).bot_username)
+    if notice:
+        text = notice + "\n\n" + text
+    await (show if edit else reply)(update, text, variant_buttons(who.t, variant))
+
+
+async def on_view(update: Update, context: Context) -> None:
+    """A variant's button on the product view: its own view."""
+    who = await actor(update, context)
+    data = context.button
+    found = await _variant_for(update, context, who, data.id(0) if data else None)
+    if found is None:
+        return
+    await update.callback_query.answer()
+    variant, product, membership = found
+    await show_variant(update, context, who, variant, product, membership.shop)
+
+
+async def on_add(update: Update, context: Context) -> None:
+    """➕ Option on the product view: ask for the new variant in one line."""
+    who = await actor(update, context)
+    data = context.button
+    found = await product_for(update, context, data.id(0) if data else None, manage=True)
+    if found is None:
+        return
+    await update.callback_query.answer()
+    await services(context).store.flows.start(who.id, FLOW, "add", {"product": found[0].id})
+    await reply(update, who.t("variant.ask_line", max=MAX_VARIANTS))
+
+
+async def on_start_edit(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    data = context.button
+    field = data.args[1] if data and len(data.args) > 1 else None
+    if field not in EDIT_PROMPTS:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    found = await _variant_for(update, context, who, data.id(0))
+    if found is None:
+        return
+    variant, product, membership = found
+    await update.callback_query.answer()
+    await services(context).store.flows.start(who.id, FLOW, field, {"product": product.id, "variant": variant.id})
+    current = {"name": variant.name, "price": who.t.money(variant.price, membership.shop.currency),
+               "stock": str(variant.stock), "limit": str(variant.per_buyer_limit or "")}[field]
+    await reply(update, who.t(EDIT_PROMPTS[field], current=current, max=NAME_MAX))
+
+
+async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The new variant's line, or the new value of the field being edited."""
+    store = services(context).store
+    t = who.t
+    text = message_text(update)
+    found = await product_for(update, context, flow.data.get("product"), manage=True)
+    if found is None:
+        await store.flows.clear(who.id)
+        return
+    product, membership = found
+    shop = membership.shop
+    if flow.step == "add":
+        read = parse_variant_line(text, shop.currency)
+        checks = [check_name(read.name),
+                  check_price(read.price, shop.currency) if read.price else Checked(problem=N_("price.empty")),
+                  check_stock(read.stock) if read.stock else Checked(problem=N_("stock.empty"))]
+        problem = next((c.problem for c in checks if c.problem is not None), None)
+        if problem is not None:
+            await reply(update, t("variant.line_refused", part=read.written, problem=_problem_text(t, problem, shop)))
+            return
+        try:
+            await store.variants.add(product.id, [Offer(*(c.value for c in checks))])
+        except TooManyVariants:
+            await store.flows.clear(who.id)
+            await reply(update, t("catalog.too_many_variants", max=MAX_VARIANTS))
+            return
+        await store.flows.clear(who.id)
+        await show_product(update, context, who, await store.products.get(product.id), membership,
+                           notice=t("catalog.saved"))
+        return
+    variant_id = flow.data.get("variant")
+    field = flow.step
+    if field == "stock":
+        try:
+            updated = await store.variants.change_stock(variant_id, parse_stock_change(text))
+        except StockError as exc:
+            await reply(update, t("catalog.try_again", problem=t.plain(STOCK_PROBLEMS[exc.reason])))
+            return
+    elif field == "limit":
+        checked = Checked(None) if text in ("0", "-") else check_stock(text)
+        if checked.problem is not None or checked.value == 0:
+            await reply(update, t("catalog.limit_invalid"))
+            return
+        updated = await store.variants.update(variant_id, per_buyer_limit=checked.value)
+    else:
+        checked = check_name(text) if field == "name" else check_price(text, shop.currency)
+        if checked.problem is not None:
+            await reply(update, t("catalog.try_again", problem=_problem_text(t, checked.problem, shop)))
+            return
+        updated = await store.variants.update(variant_id, **{field: checked.value})
+    await store.flows.clear(who.id)
+    if updated is None:
+        await reply(update, t("variant.gone"))
+        return
+    await show_variant(update, context, who, updated, product, shop, t("catalog.saved"), edit=False)
+
+
+async def on_visibility(update: Update, context: Context) -> None:
+    """Hide / Show a variant: a hidden one is not on the card; its orders stand."""
+    who = await actor(update, context)
+    data = context.button
+    found = await _variant_for(update, context, who, data.id(0) if data else None)
+    hide = data.opt_int(1, 0, 1) if data else None
+    if found is None:
+        return
+    if hide not in (0, 1):
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    variant, product, membership = found
+    updated = await services(context).store.variants.update(variant.id, hidden=hide)
+    await update.callback_query.answer(who.t.plain("catalog.hidden_now" if hide else "catalog.shown_now"))
+    await show_variant(update, context, who, updated, product, membership.shop)
+
+
+async def on_ask_delete(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    data = context.button
+    found = await _variant_for(update, context, who, data.id(0) if data else None)
+    if found is None:
+        return
+    variant, product, _ = found
+    await update.callback_query.answer()
+    markup = keyboard([[button(who.t.plain("catalog.button_delete_yes"), "var.delok", variant.id),
+                        button(who.t.plain("catalog.button_delete_no"), "var.view", variant.id)]])
+    await show(update, who.t("variant.delete_confirm", product=product.name, name=variant.name), markup)
+
+
+async def on_confirm_delete(update: Update, context: Context) -> None:
+    """Delete a variant, unless orders of it still wait to ship (then say which)."""
+    who = await actor(update, context)
+    data = context.button
+    found = await _variant_for(update, context, who, data.id(0) if data else None)
+    if found is None:
+        return
+    variant, product, membership = found
+    store = services(context).store
+    try:
+        await store.variants.delete(variant.id)
+    except VariantHasOpenOrders as exc:
+        await update.callback_query.answer()
+        await show_variant(update, context, who, variant, product, membership.shop,
+                           who.t("variant.delete_refused", name=variant.name,
+                                 orders=", ".join(f"#{n}" for n in exc.numbers)))
+        return
+    await update.callback_query.answer(who.t.plain("catalog.deleted_toast"))
+    await show_product(update, context, who, await store.products.get(product.id), membership,
+                       notice=who.t("variant.deleted", name=variant.name))
