@@ -335,6 +335,8 @@ async def _list(update: Update, context: Context, who: Actor, shop: Shop, code: 
     if page + 1 < math.ceil(total / PAGE):
         nav.append(button("▶", "d.list", code, page + 1))
     rows.append(nav)
+    if total:  # several orders at once: handlers/order_select.py
+        rows.append([button(t.plain("desk.button_select"), "d.sel", code, page, 1)])
     filters = [button(("• " if c == code else "") + t.plain(FILTER_NAMES[c]), "d.list", c, 0) for c in FILTERS]
     rows += [filters[:3], filters[3:]]
     text = t("desk.list_title", shop=shop.name, filter=t.plain(FILTER_NAMES[code]), total=total)
@@ -344,6 +346,11 @@ async def _list(update: Update, context: Context, who: Actor, shop: Shop, code: 
     message = update.callback_query.message if update.callback_query else None
     if message is not None:  # a card went back to being the list: no order's copy any more
         await services(context).store.orders.forget_card(message.chat.id, message.message_id)
+
+
+async def show_list(update: Update, context: Context, who: Actor, shop: Shop, code: str, page: int) -> None:
+    """The shop's orders of one filter, a page at a time (also where a selection returns)."""
+    await _list(update, context, who, shop, code, page)
 
 
 LIST_RECIPIENT_MAX = 20  # a recipient typed as "Bob · CN¥0.01 · delivered" must not read as the bot's words

@@ -12,8 +12,7 @@ from telegram.ext import (
 from handlers.common import Context
 from handlers import (
     abuse, audience, bulk_ship, cart, catalog, checkout, deals, desk, errors, export, flows, landing, live, my_orders,
-    payments, shop, staff,
-    start,
+    order_select, payments, shop, staff, start,
 )
 from handlers import operator, privacy, settings, summaries, typed_quantity, variants
 from core.i18n import N_
@@ -135,6 +134,10 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("ship", bulk_ship.ship_command, filters=PRIVATE))
     buttons.add("bs.go", bulk_ship.on_confirm)
     buttons.add("bs.no", bulk_ship.on_cancel)
+    buttons.add("d.sel", order_select.on_select)
+    buttons.add("d.tog", order_select.on_toggle)
+    buttons.add("d.selgo", order_select.on_apply)
+    buttons.add("d.sel0", order_select.on_leave)
     app.add_handler(CommandHandler("staff", staff.staff_command, filters=PRIVATE))
     app.add_handler(CommandHandler("export", export.export_command, filters=PRIVATE))
     app.add_handler(CommandHandler("packlist", export.packlist_command, filters=PRIVATE))
@@ -180,6 +183,7 @@ def register(app: Application) -> None:
     flows.add_flow(desk.FLOW_SHIP, desk.on_ship_input)
     flows.add_flow(desk.FLOW_CANCEL, desk.on_cancel_input)
     flows.add_flow(bulk_ship.FLOW_BULK_SHIP, bulk_ship.on_input)
+    flows.add_flow(order_select.FLOW_SELECT, order_select.on_typed, quiet=True)  # the check boxes of /orders
     flows.add_flow(settings.FLOW_SETTINGS, settings.on_settings_input)
     flows.add_flow(payments.FLOW_PROOF, payments.on_proof)
     flows.add_flow(payments.FLOW_PAY_SETTINGS, payments.on_code_photo)
