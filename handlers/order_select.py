@@ -132,7 +132,7 @@ async def on_apply(update: Update, context: Context) -> None:
             done.append(f"#{changed.number}")
         except IllegalTransition as exc:
             refused.append(desk.refusal(t, order, wanted, exc))
-    lines = [t("desk.select_result", count=len(done), status=status_text(t, wanted.value),
+    lines = [t.plural("desk.select_result", len(done), status=status_text(t, wanted.value),
                numbers=", ".join(done) or "—")]
     lines += [t("desk.select_refused_line", reason=reason) for reason in refused]
     await show(update, "\n".join(lines), keyboard([[button(t.plain("desk.button_back_to_list"), "d.list", code, 0)]]))

@@ -37,7 +37,7 @@ async def test_ship_these_ships_what_may_ship_and_names_the_rest(world):
     result = ann.last
     data = result.callback_data("🚚 Ship these (2)")
     await ann.tap("🚚 Ship these (2)")
-    assert "1 orders (#1001)" in result.text and "#1002" in result.text and "payment" in result.text
+    assert "1 order (#1001)" in result.text and "#1002" in result.text and "payment" in result.text
     assert [(await world.store.orders.get(o.id)).status for o in orders] == ["shipped", "placed"]
     query = await ann.send_callback(data, result)  # a second tap: nothing ticked any more
     assert query.show_alert
