@@ -34,6 +34,7 @@ MERCHANT_COMMANDS = [
     ("live", N_("command.live")),
     ("deal", N_("command.deal")),
     ("orders", N_("command.orders")),
+    ("tell", N_("command.tell")),
     ("export", N_("command.export")),
     ("packlist", N_("command.packlist")),
     ("summary", N_("command.summary")),

@@ -383,6 +383,22 @@ class Orders:
         total = await self._db.fetch_value(f"SELECT count(*) FROM orders WHERE {where}", params)
         return [order for r in rows if (order := await self.get(r[0])) is not None], total
 
+    @journaled_read
+    async def buyers_of_session(self, session_id: int) -> list[int]:
+        """Who ordered (and did not cancel) during a live session."""
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT buyer_id FROM orders WHERE session_id = ? AND status != 'cancelled' ORDER BY buyer_id",
+            (session_id,))
+        return [r[0] for r in rows]
+
+    @journaled_read
+    async def buyers_waiting(self, shop_id: int) -> list[int]:
+        """Who has an order of the shop waiting to ship (placed or confirmed)."""
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT buyer_id FROM orders WHERE shop_id = ? AND status IN ('placed', 'confirmed')"
+            " ORDER BY buyer_id", (shop_id,))
+        return [r[0] for r in rows]
+
     async def by_numbers(self, shop_id: int, first: int, last: int, limit: int = 50) -> list[Order]:
         rows = await self._db.fetch_all(
             "SELECT id FROM orders WHERE shop_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?",

@@ -152,6 +152,14 @@ class Outbox:
         return cur.lastrowid
 
     @journaled_write
+    async def send_all_later(self, messages: list[Outgoing]) -> int:
+        """Store many messages in one transaction (a shop's message to its buyers): all or none."""
+        async with self._db.write() as conn:
+            for message in messages:
+                await self.enqueue(conn, message)
+        return len(messages)
+
+    @journaled_write
     async def send_later(self, message: Outgoing) -> None:
         """Store a message in a transaction of its own."""
         async with self._db.write() as conn:
