@@ -119,6 +119,8 @@ def order_desk_buttons(t: Translator, order: Order, *, back: str | None = None):
     row = [button(t.plain(DESK_BUTTONS[step][0]), DESK_BUTTONS[step][1], order.id)
            for step in next_steps(order.status, order.payment_status)]
     rows = [row]
+    if order.status in ("placed", "confirmed"):  # before it ships, the details can be corrected
+        rows.append([button(t.plain("desk.button_fix"), "d.fix", order.id)])
     if back is not None:
         rows.append([button(t.plain("desk.button_back_to_list"), "d.list", back, 0)])
     return keyboard(rows)

@@ -14,7 +14,7 @@ from handlers import (
     abuse, audience, bulk_ship, cart, catalog, checkout, deals, desk, errors, export, flows, landing, live, my_orders,
     order_select, payments, shop, staff, start,
 )
-from handlers import operator, privacy, settings, summaries, tell, typed_quantity, variants
+from handlers import corrections, operator, privacy, settings, summaries, tell, typed_quantity, variants
 from core.i18n import N_
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
@@ -139,6 +139,8 @@ def register(app: Application) -> None:
     buttons.add("d.selgo", order_select.on_apply)
     buttons.add("d.sel0", order_select.on_leave)
     app.add_handler(CommandHandler("tell", tell.tell_command, filters=PRIVATE))
+    buttons.add("d.fix", corrections.on_fix)
+    buttons.add("d.fixf", corrections.on_field)
     buttons.add("tl.to", tell.on_audience)
     buttons.add("tl.go", tell.on_send)
     buttons.add("tl.no", tell.on_cancel)
@@ -188,6 +190,7 @@ def register(app: Application) -> None:
     flows.add_flow(desk.FLOW_CANCEL, desk.on_cancel_input)
     flows.add_flow(bulk_ship.FLOW_BULK_SHIP, bulk_ship.on_input)
     flows.add_flow(tell.FLOW, tell.on_input)
+    flows.add_flow(corrections.FLOW, corrections.on_input)
     flows.add_flow(order_select.FLOW_SELECT, order_select.on_typed, quiet=True)  # the check boxes of /orders
     flows.add_flow(settings.FLOW_SETTINGS, settings.on_settings_input)
     flows.add_flow(payments.FLOW_PROOF, payments.on_proof)

@@ -185,6 +185,20 @@ class Unavailable(OrderProblem):
         self.product_id, self.name = product_id, name
 
 
+CORRECTABLE = ("recipient", "phone", "address")
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """One correction of an order's delivery details: which, before, after, by whom, when."""
+
+    field: str
+    before: str
+    after: str
+    by_user: int
+    at: float
+
+
 class ShopSuspended(OrderProblem):
     """The operator suspended the shop: it takes no orders for now."""
 
@@ -505,6 +519,34 @@ class Orders:
                 for message in rendered(messages(order)):
                     await self._outbox.enqueue(conn, message)
         return order
+
+    @journaled_write
+    async def correct(self, order_id: int, field: str, value: str, by_user: int, *,
+                      messages: Messages | None = None) -> Order | None:
+        """Correct the recipient, phone or address of an order not yet shipped, recorded with who
+        and when (order_changes); the messages (the buyer told, the cards) go with it. None when
+        the order has shipped or ended meanwhile, or the value is the same."""
+        assert field in CORRECTABLE
+        async with self._db.write() as conn:
+            row = await fetch_one_in(conn, f"SELECT {field} FROM orders WHERE id = ? AND status IN ('placed', 'confirmed')",
+                                     (order_id,))
+            if row is None or row[0] == value:
+                return None
+            t = now()
+            await conn.execute(f"UPDATE orders SET {field} = ?, updated_at = ? WHERE id = ?", (value, t, order_id))
+            await conn.execute("INSERT INTO order_changes (order_id, field, before, after, by_user, at)"
+                               " VALUES (?, ?, ?, ?, ?, ?)", (order_id, field, row[0], value, by_user, t))
+            order = await self._load(conn, order_id)
+            if messages is not None:
+                for message in rendered(messages(order)):
+                    await self._outbox.enqueue(conn, message)
+        return order
+
+    @journaled_read
+    async def changes(self, order_id: int) -> list[OrderChange]:
+        rows = await self._db.fetch_all(
+            "SELECT field, before, after, by_user, at FROM order_changes WHERE order_id = ? ORDER BY id", (order_id,))
+        return [OrderChange(*r) for r in rows]
 
     async def remember_card(self, order_id: int, chat_id: int, message_id: int) -> None:
         """A message in a member's chat now shows this order's card."""

@@ -20,7 +20,7 @@ async def test_new_order_reaches_the_owner_with_confirm_ship_cancel(world):
     notice = ann.last
     assert "New order #1001" in notice.text and "Bob @bob88" in notice.text and "138 0013 8000" in notice.text
     assert "8 Orchard Lane" in notice.text and "From link 1" in notice.text
-    assert notice.buttons == [["✅ Confirm", "🚚 Ship", "✖ Cancel"]]
+    assert notice.buttons == [["✅ Confirm", "🚚 Ship", "✖ Cancel"], ["✏️ Correct details"]]
 
 
 async def test_confirm_ship_with_tracking_and_delivered_each_tell_the_buyer(world):
@@ -30,7 +30,7 @@ async def test_confirm_ship_with_tracking_and_delivered_each_tell_the_buyer(worl
     card = ann.last
     await ann.tap("✅ Confirm")
     assert card.text.startswith("👍 Order #1001") and "confirmed" in card.text
-    assert card.buttons == [["🚚 Ship", "✖ Cancel"], ["📋 Back to orders"]]
+    assert card.buttons == [["🚚 Ship", "✖ Cancel"], ["✏️ Correct details"], ["📋 Back to orders"]]
     assert "confirmed your order #1001" in bob.last.text
     await ann.tap("🚚 Ship")
     assert "tracking number" in ann.last.text
@@ -126,7 +126,7 @@ async def test_a_tapped_old_copy_that_could_not_be_edited_is_brought_up_to_date(
     await ann.tap("🚚 Ship")
     await ann.tap("Ship without tracking number")
     world.tg.clear_faults()
-    assert stale.buttons == [["✅ Confirm", "🚚 Ship", "✖ Cancel"]]  # Telegram kept the old copy
+    assert stale.buttons == [["✅ Confirm", "🚚 Ship", "✖ Cancel"], ["✏️ Correct details"]]  # the old copy
     query = await pat.tap("✖ Cancel", message=stale)
     assert query.show_alert and "shipped" in query.answer_text
     # Pat's copy now shows the order as it is, and offers only what it allows.
@@ -378,9 +378,9 @@ async def test_prepaid_order_awaiting_payment_offers_no_ship_and_a_forged_ship_s
     await set_payment(world, order.id, "code", "awaiting")
     await ann.send("/orders")
     await ann.tap("#1001")
-    assert ann.last.buttons == [["✅ Confirm", "✖ Cancel"], ["📋 Back to orders"]]
+    assert ann.last.buttons == [["✅ Confirm", "✖ Cancel"], ["✏️ Correct details"], ["📋 Back to orders"]]
     await ann.tap("✅ Confirm")
-    assert ann.last.buttons == [["✖ Cancel"], ["📋 Back to orders"]]  # confirmed, still no Ship
+    assert ann.last.buttons == [["✖ Cancel"], ["✏️ Correct details"], ["📋 Back to orders"]]  # still no Ship
     query = await ann.send_callback(f"d.ship:{order.id}", ann.last)
     assert query.show_alert and "waiting for its payment" in query.answer_text
     assert "can't become" not in query.answer_text
@@ -389,7 +389,7 @@ async def test_prepaid_order_awaiting_payment_offers_no_ship_and_a_forged_ship_s
     await ann.send("/orders")
     await ann.tap("Confirmed")
     await ann.tap("#1001")
-    assert ann.last.buttons == [["🚚 Ship", "✖ Cancel"], ["📋 Back to orders"]]
+    assert ann.last.buttons == [["🚚 Ship", "✖ Cancel"], ["✏️ Correct details"], ["📋 Back to orders"]]
 
 
 async def test_no_button_of_any_state_leads_to_cant_become(world):
