@@ -42,13 +42,14 @@ async def on_erase(update: Update, context: Context) -> None:
     store = context.services.store
     t = who.t  # the answer is in their language, though their user row goes
     await store.holds.release(who.id, end_conversation=True)  # units held at Buy now go back to stock
+    texts = await store.privacy.identifying_texts(who.id)
     try:
         erased = await store.privacy.erase_buyer(who.id)
     except ErasureRefused as refusal:  # an order placed meanwhile, say
         await query.answer(refusal_text(t, refusal, plain=True), show_alert=True)
         return
     store.users.forget(who.id)
-    await store.privacy.forget_journals(await store.inbox.scrub_user(who.id))
+    await store.privacy.forget_journals(await store.inbox.scrub_user(who.id, texts))
     await store.inbox.prune_journals()  # others' handled updates read their orders too
     await store.db.checkpoint()
     await store.inbox.db.checkpoint()

@@ -11,7 +11,7 @@ handler's own transactions (storage/journal.py), so nothing needs both files at 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,14 +151,19 @@ class Inbox:
         await self.prune_journals()
         return pruned
 
-    async def scrub_user(self, user_id: int) -> list[int]:
+    async def scrub_user(self, user_id: int, texts: Sequence[str] = ()) -> list[int]:
         """Reduce every stored update the user sent to its id (/deletemydata: the updates held their
-        names, typed phone and address); returns those ids. Not journaled: the inbox is its own
-        file, and doing it again changes nothing."""
+        names, typed phone and address), and every handled update of others that quotes one of
+        `texts` (a tap carries the message tapped: an order card with their address); returns the
+        user's own update ids. Not journaled: the inbox is its own file; doing it again is a no-op."""
         async with self._db.write() as conn:
             rows = await (await conn.execute(
                 "UPDATE inbox SET payload = json_object('update_id', update_id) WHERE user_key = ? RETURNING update_id",
                 (user_id,))).fetchall()
+            for text in texts:
+                for form in {text, json.dumps(text)[1:-1]}:  # as sent, and as JSON escapes it
+                    await conn.execute("UPDATE inbox SET payload = json_object('update_id', update_id)"
+                                       " WHERE processed_at IS NOT NULL AND instr(payload, ?) > 0", (form,))
         return [r[0] for r in rows]
 
     async def prune_journals(self) -> int:

@@ -17,6 +17,8 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import phonenumbers
+
 from core.contact import display_phone, phone_region
 from storage.db import Database, fetch_one_in, now
 from storage.journal import journaled_write
@@ -39,6 +41,17 @@ class Erased:
     messages: int  # stored messages to or about them deleted
 
 
+def phone_forms(phone: str, currency: str) -> set[str]:
+    """A stored number as it may stand in a message: E.164, without its +, as shown to the shop,
+    and as typed at home (its national digits)."""
+    forms = {phone, phone.lstrip("+"), display_phone(phone, phone_region(currency))}
+    try:
+        forms.add(str(phonenumbers.parse(phone, None).national_number))
+    except phonenumbers.NumberParseException:
+        pass
+    return {f for f in forms if len(f) >= 5}
+
+
 class Privacy:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -53,6 +66,13 @@ class Privacy:
         if await self._db.fetch_value("SELECT 1 FROM shop_members WHERE user_id = ?", (user_id,)):
             return ErasureRefused("shop_member")
         return None
+
+    async def identifying_texts(self, user_id: int) -> list[str]:
+        """The texts that identify the buyer (for scrubbing copies elsewhere: other people's stored
+        updates carry the messages they tapped, an order card among them), read before erasing."""
+        async with self._db.write() as conn:  # a read of several tables at one moment
+            needles = await self._what_names_them(conn, user_id)
+        return sorted(needles)
 
     @journaled_write
     async def erase_buyer(self, user_id: int) -> Erased:
@@ -69,6 +89,9 @@ class Privacy:
             t = now()
             await conn.execute("INSERT OR IGNORE INTO users (id, first_name, created_at, updated_at) VALUES (?, '', ?, ?)",
                                (ANONYMOUS, t, t))
+            await conn.execute(  # corrections recorded their delivery details before and after
+                "UPDATE order_changes SET before = '', after = '' WHERE order_id IN"
+                " (SELECT id FROM orders WHERE buyer_id = ?)", (user_id,))
             orders = (await conn.execute(
                 """UPDATE orders SET buyer_id = ?, phone = '', recipient = '', address = '', latitude = NULL,
                        longitude = NULL, note = NULL WHERE buyer_id = ?""", (ANONYMOUS, user_id))).rowcount
@@ -87,20 +110,26 @@ class Privacy:
         return Erased(orders, messages)
 
     async def _what_names_them(self, conn, user_id: int) -> set[str]:
-        """The texts that identify the buyer in a stored message: phones (as stored and as shown),
-        recipients and addresses of their orders and of their saved delivery details."""
+        """The texts that identify the buyer in a stored message: phones (as stored, as shown and
+        as typed nationally), recipients and addresses: of their orders, of their saved delivery
+        details, and the values corrections of their orders replaced or set."""
         rows = await (await conn.execute(
             """SELECT o.phone, o.recipient, o.address, s.currency FROM orders o JOIN shops s ON s.id = o.shop_id
                WHERE o.buyer_id = ?
                UNION ALL SELECT phone, recipient, address, NULL FROM users WHERE id = ?""",
             (user_id, user_id))).fetchall()
+        changes = await (await conn.execute(
+            """SELECT c.field, c.before, c.after, s.currency FROM order_changes c JOIN orders o ON o.id = c.order_id
+               JOIN shops s ON s.id = o.shop_id WHERE o.buyer_id = ?""", (user_id,))).fetchall()
+        values: list[tuple[str | None, tuple[str | None, ...], str | None]] = [
+            (phone, (recipient, address), currency) for phone, recipient, address, currency in rows]
+        for field, before, after, currency in changes:
+            values += [(v, (), currency) if field == "phone" else (None, (v,), currency) for v in (before, after)]
         needles: set[str] = set()
-        for phone, recipient, address, currency in rows:
+        for phone, texts, currency in values:
             if phone:
-                needles.add(phone)
-                needles.add(display_phone(phone, phone_region(currency or "CNY")))
-                needles.add(phone.lstrip("+"))
-            for text in (recipient, address):
+                needles.update(phone_forms(phone, currency or "CNY"))
+            for text in texts:
                 if text and len(text) >= 4:  # a short name alone would match unrelated messages
                     needles.update({text, html.escape(text, quote=False)})  # as typed, and as shown
         return needles

@@ -10,6 +10,7 @@ from core.orders import Status
 from tests.stories import place_order, save_delivery, shop_with_product_on_link
 
 PHONE_TYPED, PHONE_SHOWN, ADDRESS, NAME = "13912345678", "139 1234 5678", "12 Secret Lane, Yichang", "Roberta"
+CORRECTED_PHONE = "13700001111"
 
 
 async def new_buyer_orders(world, shop):
@@ -37,10 +38,14 @@ def store_files(world) -> list[Path]:
 async def test_a_buyer_erases_their_data_and_no_phone_address_or_name_of_theirs_remains(world):
     ann, shop, _ = await shop_with_product_on_link(world)
     roberta, order = await new_buyer_orders(world, shop)
+    await ann.tap("✏️ Correct details")  # a correction records the phone before and after
+    await ann.tap("📱 Phone")
+    await ann.send(CORRECTED_PHONE)
     await deliver(world, order, ann.id)
     await world.settle()
     everything = b"".join(p.read_bytes() for p in store_files(world))
     assert PHONE_TYPED.encode() in everything and ADDRESS.encode() in everything  # the test can see them
+    assert CORRECTED_PHONE.encode() in everything
 
     await roberta.send("/deletemydata")
     assert "Erase your personal data?" in roberta.last.text and "cannot be undone" in roberta.last.text
@@ -50,7 +55,7 @@ async def test_a_buyer_erases_their_data_and_no_phone_address_or_name_of_theirs_
 
     for path in store_files(world):
         data = path.read_bytes()
-        for secret in (PHONE_TYPED, PHONE_SHOWN, ADDRESS, NAME):
+        for secret in (PHONE_TYPED, PHONE_SHOWN, ADDRESS, NAME, CORRECTED_PHONE, "+86" + CORRECTED_PHONE):
             assert secret.encode() not in data, f"{secret!r} still in {path.name}"
     kept = await world.store.orders.get(order.id)
     assert (kept.number, kept.total, kept.units, kept.items) == (order.number, order.total, order.units, order.items)
