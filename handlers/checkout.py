@@ -262,38 +262,37 @@ def remember_summary(update: Update, data: dict) -> dict:
     return data
 
 
-async def on_change_recipient(update: Update, context: Context) -> None:
-    """The recipient's name on the confirmation: type another."""
+async def _ask_on_confirmation(update: Update, context: Context, step: str) -> Actor | None:
+    """A detail of the confirmation to give again (recipient, phone, note): the checkout moves to
+    that step, remembering the summary the answer will edit in place; None when stale (answered)."""
     who = await actor(update, context)
     flow = await checkout_of_tap(update, context, who, "confirm")
     if flow is None:
-        return
+        return None
     await update.callback_query.answer()
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "recipient",
-                                                  remember_summary(update, flow.data)))
-    await reply(update, who.t("checkout.ask_recipient_typed"))
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, step, remember_summary(update, flow.data)))
+    return who
+
+
+async def on_change_recipient(update: Update, context: Context) -> None:
+    """The recipient's name on the confirmation: type another."""
+    who = await _ask_on_confirmation(update, context, "recipient")
+    if who is not None:
+        await reply(update, who.t("checkout.ask_recipient_typed"))
 
 
 async def on_change_phone(update: Update, context: Context) -> None:
     """The phone on the confirmation: share or type another (a returning buyer whose number
     changed need not retype the address)."""
-    who = await actor(update, context)
-    flow = await checkout_of_tap(update, context, who, "confirm")
-    if flow is None:
-        return
-    await update.callback_query.answer()
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "phone", remember_summary(update, flow.data)))
-    await ask_phone(update, who)
+    who = await _ask_on_confirmation(update, context, "phone")
+    if who is not None:
+        await ask_phone(update, who)
 
 
 async def on_add_note(update: Update, context: Context) -> None:
-    who = await actor(update, context)
-    flow = await checkout_of_tap(update, context, who, "confirm")
-    if flow is None:
-        return
-    await update.callback_query.answer()
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "note", remember_summary(update, flow.data)))
-    await reply(update, who.t("checkout.ask_note"))
+    who = await _ask_on_confirmation(update, context, "note")
+    if who is not None:
+        await reply(update, who.t("checkout.ask_note"))
 
 
 async def on_cancel_checkout(update: Update, context: Context) -> None:

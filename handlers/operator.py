@@ -52,12 +52,20 @@ async def _find_shop(context: Context, text: str) -> Shop | None:
     return shop
 
 
+async def _shop_or_say(update: Update, context: Context, text: str) -> Shop | None:
+    """The shop named by its link name or id; or None, having said none is called that."""
+    shop = await _find_shop(context, text)
+    if shop is None:
+        who = await actor(update, context)
+        await reply(update, who.t("admin.shop_not_found", text=shorten(text, 40)))
+    return shop
+
+
 async def _show_shop(update: Update, context: Context, text: str) -> None:
     who = await actor(update, context)
     store = context.services.store
-    shop = await _find_shop(context, text)
+    shop = await _shop_or_say(update, context, text)
     if shop is None:
-        await reply(update, who.t("admin.shop_not_found", text=shorten(text, 40)))
         return
     owner = await store.users.get(shop.owner_id)
     counts = await store.shops.counts(shop.id)
@@ -84,9 +92,8 @@ async def _shop_suspension(update: Update, context: Context, text: str, reason: 
                            suspend: bool) -> None:
     who = await actor(update, context)
     store = context.services.store
-    shop = await _find_shop(context, text)
+    shop = await _shop_or_say(update, context, text)
     if shop is None:
-        await reply(update, who.t("admin.shop_not_found", text=shorten(text, 40)))
         return
     if suspend:
         assert reason is not None
