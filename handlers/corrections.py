@@ -9,9 +9,9 @@ from telegram import Update
 from core.contact import ContactError, check_address, check_recipient, display_phone, normalize_phone, phone_region
 from core.i18n import N_
 from handlers.checkout import CONTACT_PROBLEMS
-from handlers.common import Actor, Context, actor, button, keyboard, message_text, reply
+from handlers.common import Actor, Context, actor, button, keyboard, message_text, reply, show
 from handlers.guards import order_for_member
-from handlers.notices import buyer_messages, reach_of
+from handlers.notices import buyer_messages, members_messages, reach_of
 from handlers.order_card import card_edits
 from storage.models import Flow
 from storage.orders import CORRECTABLE
@@ -58,8 +58,7 @@ async def on_field(update: Update, context: Context) -> None:
     field = CORRECTABLE[index]
     await query.answer()
     await context.services.store.flows.start(who.id, FLOW, field, {"order": order.id})
-    now_value = display_phone(order.phone, phone_region(membership.shop.currency)) if field == "phone" \
-        else getattr(order, field)
+    now_value = _shown(field, membership.shop.currency)(getattr(order, field))
     await reply(update, who.t("desk.fix_ask", field=who.t.plain(FIELD_NAMES[field]), number=order.number,
                               value=now_value))
 
@@ -72,20 +71,15 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
         await store.flows.clear(who.id)
         return
     order, membership = found
-    shop, field, text = membership.shop, flow.step, message_text(update)
+    shop, field = membership.shop, flow.step
     try:
-        if field == "phone":
-            value = normalize_phone(text, phone_region(shop.currency))
-        elif field == "recipient":
-            value = check_recipient(text)
-        else:
-            value = check_address(text)
+        value = _checked(field, message_text(update), shop.currency)
     except ContactError as exc:
         await reply(update, who.t("checkout.try_again", problem=who.t.plain(CONTACT_PROBLEMS[exc.problem])))
         return
     await store.flows.clear(who.id)
     reach = await reach_of(context.services, shop, buyer_id=order.buyer_id, order_id=order.id)
-    shown = (lambda v: display_phone(v, phone_region(shop.currency))) if field == "phone" else (lambda v: v)
+    shown = _shown(field, shop.currency)
     before = getattr(order, field)
 
     def messages(changed):
@@ -99,3 +93,135 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
         return
     await reply(update, who.t("desk.fix_done", number=order.number, field=who.t.plain(FIELD_NAMES[field]),
                               before=shown(before), after=shown(value)))
+
+
+# ---------------------------------------------------------------- the buyer asks, the shop decides
+
+BUYER_FLOW = "askfix"
+
+
+async def on_buyer_fix(update: Update, context: Context) -> None:
+    """"✏️ Fix #1001" in /myorders: which detail?"""
+    who = await actor(update, context)
+    query = update.callback_query
+    assert query is not None
+    data = context.button
+    order = await context.services.store.orders.get(data.id(0)) if data and data.id(0) else None
+    if order is None or order.buyer_id != who.id:
+        await query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        return
+    if order.status not in ("placed", "confirmed"):
+        await query.answer(who.t.plain("desk.fix_too_late", number=order.number), show_alert=True)
+        return
+    await query.answer()
+    await reply(update, who.t("myorders.fix_which", number=order.number),
+                keyboard([[button(who.t.plain(FIELD_LABELS[f]), "o.fixf", order.id, i)
+                           for i, f in enumerate(CORRECTABLE)]]))
+
+
+async def on_buyer_field(update: Update, context: Context) -> None:
+    who = await actor(update, context)
+    query = update.callback_query
+    assert query is not None
+    data = context.button
+    order = await context.services.store.orders.get(data.id(0)) if data and data.id(0) else None
+    index = data.opt_int(1, 0, len(CORRECTABLE) - 1) if data else None
+    if order is None or order.buyer_id != who.id or index is None:
+        await query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        return
+    field = CORRECTABLE[index]
+    await query.answer()
+    await context.services.store.flows.start(who.id, BUYER_FLOW, field, {"order": order.id})
+    await reply(update, who.t("myorders.fix_ask", field=who.t.plain(FIELD_NAMES[field]), number=order.number))
+
+
+async def on_buyer_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The corrected value: checked, then the shop is asked to apply it."""
+    store = context.services.store
+    order = await store.orders.get(flow.data.get("order"))
+    if order is None or order.buyer_id != who.id:
+        await store.flows.clear(who.id)
+        return
+    shop = await store.shops.get(order.shop_id)
+    assert shop is not None
+    field = flow.step
+    try:
+        value = _checked(field, message_text(update), shop.currency)
+    except ContactError as exc:
+        await reply(update, who.t("checkout.try_again", problem=who.t.plain(CONTACT_PROBLEMS[exc.problem])))
+        return
+    await store.flows.clear(who.id)
+    reach = await reach_of(context.services, shop)
+    shown = _shown(field, shop.currency)
+    before = getattr(order, field)
+
+    def messages(request):
+        return members_messages(reach, lambda t: {
+            "text": t("desk.fix_requested", number=order.number, field=t.plain(FIELD_NAMES[field]),
+                      before=shown(before), after=shown(request.value)),
+            "parse_mode": "HTML",
+            "reply_markup": keyboard([[button(t.plain("desk.button_apply_fix"), "d.rqok", request.id),
+                                       button(t.plain("desk.button_decline_fix"), "d.rqno", request.id)]])})
+
+    request = await store.orders.request_correction(order.id, field, value, messages=messages)
+    if request is None:
+        await reply(update, who.t("desk.fix_too_late", number=order.number))
+        return
+    await reply(update, who.t("myorders.fix_sent", number=order.number, shop=shop.name))
+
+
+async def on_apply(update: Update, context: Context) -> None:
+    await _decide(update, context, apply=True)
+
+
+async def on_decline(update: Update, context: Context) -> None:
+    await _decide(update, context, apply=False)
+
+
+async def _decide(update: Update, context: Context, *, apply: bool) -> None:
+    who = await actor(update, context)
+    query = update.callback_query
+    assert query is not None
+    store = context.services.store
+    data = context.button
+    request = await store.orders.correction_request(data.id(0)) if data and data.id(0) else None
+    found = await order_for_member(update, context, request.order_id if request else None)
+    if request is None or found is None:
+        return
+    order, membership = found
+    shop = membership.shop
+    reach = await reach_of(context.services, shop, buyer_id=order.buyer_id, order_id=order.id)
+    shown = _shown(request.field, shop.currency)
+    before = getattr(order, request.field)
+
+    def messages(changed):
+        key = "myorders.fix_applied" if apply else "myorders.fix_declined"
+        told = buyer_messages(reach, lambda t: t(key, shop=shop.name, number=changed.number,
+                                                 field=t.plain(FIELD_NAMES[request.field]),
+                                                 before=shown(before), after=shown(request.value)))
+        return (card_edits(reach, changed, shop) if apply else []) + told
+
+    changed = await store.orders.decide_correction(request.id, apply, who.id, messages=messages)
+    if changed is None:
+        await query.answer(who.t.plain("desk.fix_request_done"), show_alert=True)
+        return
+    await query.answer()
+    await show(update, who.t("desk.fix_request_applied" if apply else "desk.fix_request_declined",
+                             number=order.number, field=who.t.plain(FIELD_NAMES[request.field]),
+                             after=shown(request.value)))
+
+
+def _checked(field: str, text: str | None, currency: str) -> str:
+    """The value as the buyer's own checkout would take it (ContactError otherwise)."""
+    if field == "phone":
+        return normalize_phone(text or "", phone_region(currency))
+    if field == "recipient":
+        return check_recipient(text or "")
+    return check_address(text or "")
+
+
+def _shown(field: str, currency: str):
+    """How a value reads in a message: a phone as people there write it."""
+    if field == "phone":
+        return lambda value: display_phone(value, phone_region(currency))
+    return lambda value: value

@@ -61,7 +61,8 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
         used += 2 + visible_length(block)
         blocks.append(block)
         if buyer_may(order.status, Status.CANCELLED):
-            rows.append([button(t.plain("myorders.button_cancel", number=order.number), "o.cancel", order.id)])
+            rows.append([button(t.plain("myorders.button_cancel", number=order.number), "o.cancel", order.id),
+                         button(t.plain("myorders.button_fix", number=order.number), "o.fix", order.id)])
         if buyer_may(order.status, Status.DELIVERED):
             rows.append([button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id)])
     await present(update, "\n\n".join(blocks), keyboard(rows))

@@ -141,6 +141,10 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("tell", tell.tell_command, filters=PRIVATE))
     buttons.add("d.fix", corrections.on_fix)
     buttons.add("d.fixf", corrections.on_field)
+    buttons.add("o.fix", corrections.on_buyer_fix)
+    buttons.add("o.fixf", corrections.on_buyer_field)
+    buttons.add("d.rqok", corrections.on_apply)
+    buttons.add("d.rqno", corrections.on_decline)
     buttons.add("tl.to", tell.on_audience)
     buttons.add("tl.go", tell.on_send)
     buttons.add("tl.no", tell.on_cancel)
@@ -191,6 +195,7 @@ def register(app: Application) -> None:
     flows.add_flow(bulk_ship.FLOW_BULK_SHIP, bulk_ship.on_input)
     flows.add_flow(tell.FLOW, tell.on_input)
     flows.add_flow(corrections.FLOW, corrections.on_input)
+    flows.add_flow(corrections.BUYER_FLOW, corrections.on_buyer_input)
     flows.add_flow(order_select.FLOW_SELECT, order_select.on_typed, quiet=True)  # the check boxes of /orders
     flows.add_flow(settings.FLOW_SETTINGS, settings.on_settings_input)
     flows.add_flow(payments.FLOW_PROOF, payments.on_proof)

@@ -186,6 +186,22 @@ class Unavailable(OrderProblem):
 
 
 CORRECTABLE = ("recipient", "phone", "address")
+_REQUEST_COLUMNS = "id, order_id, field, value, status"
+
+
+@dataclass(frozen=True)
+class CorrectionRequest:
+    """A buyer's request to correct a delivery detail of their order, waiting for the shop."""
+
+    id: int
+    order_id: int
+    field: str
+    value: str
+    status: str  # pending, applied, declined
+
+
+class _Undo(Exception):
+    """Roll the transaction back: the decision could not be carried out."""
 
 
 @dataclass(frozen=True)
@@ -526,17 +542,76 @@ class Orders:
         """Correct the recipient, phone or address of an order not yet shipped, recorded with who
         and when (order_changes); the messages (the buyer told, the cards) go with it. None when
         the order has shipped or ended meanwhile, or the value is the same."""
+        async with self._db.write() as conn:
+            order = await self._correct_in(conn, order_id, field, value, by_user)
+            if order is not None and messages is not None:
+                for message in rendered(messages(order)):
+                    await self._outbox.enqueue(conn, message)
+        return order
+
+    async def _correct_in(self, conn: WriteTransaction, order_id: int, field: str, value: str,
+                          by_user: int) -> Order | None:
+        assert field in CORRECTABLE
+        row = await fetch_one_in(conn, f"SELECT {field} FROM orders WHERE id = ? AND status IN ('placed', 'confirmed')",
+                                 (order_id,))
+        if row is None or row[0] == value:
+            return None
+        t = now()
+        await conn.execute(f"UPDATE orders SET {field} = ?, updated_at = ? WHERE id = ?", (value, t, order_id))
+        await conn.execute("INSERT INTO order_changes (order_id, field, before, after, by_user, at)"
+                           " VALUES (?, ?, ?, ?, ?, ?)", (order_id, field, row[0], value, by_user, t))
+        return await self._load(conn, order_id)
+
+    @journaled_write
+    async def request_correction(self, order_id: int, field: str, value: str, *,
+                                 messages: Callable[[CorrectionRequest], Sequence[Outgoing]] | None = None
+                                 ) -> CorrectionRequest | None:
+        """The buyer asks for a correction (the shop is asked, with `messages`); None when the
+        order has shipped or ended."""
         assert field in CORRECTABLE
         async with self._db.write() as conn:
-            row = await fetch_one_in(conn, f"SELECT {field} FROM orders WHERE id = ? AND status IN ('placed', 'confirmed')",
-                                     (order_id,))
-            if row is None or row[0] == value:
+            if not await fetch_one_in(conn, "SELECT 1 FROM orders WHERE id = ? AND status IN ('placed', 'confirmed')",
+                                      (order_id,)):
                 return None
-            t = now()
-            await conn.execute(f"UPDATE orders SET {field} = ?, updated_at = ? WHERE id = ?", (value, t, order_id))
-            await conn.execute("INSERT INTO order_changes (order_id, field, before, after, by_user, at)"
-                               " VALUES (?, ?, ?, ?, ?, ?)", (order_id, field, row[0], value, by_user, t))
-            order = await self._load(conn, order_id)
+            row = await row_in(
+                conn, f"INSERT INTO correction_requests (order_id, field, value, created_at) VALUES (?, ?, ?, ?)"
+                      f" RETURNING {_REQUEST_COLUMNS}", (order_id, field, value, now()))
+            request = CorrectionRequest(*row)
+            if messages is not None:
+                for message in rendered(messages(request)):
+                    await self._outbox.enqueue(conn, message)
+        return request
+
+    @journaled_read
+    async def correction_request(self, request_id: int) -> CorrectionRequest | None:
+        row = await self._db.lookup_one(f"SELECT {_REQUEST_COLUMNS} FROM correction_requests WHERE id = ?",
+                                        (request_id,))
+        return None if row is None else CorrectionRequest(*row)
+
+    @journaled_write
+    async def decide_correction(self, request_id: int, apply: bool, by_user: int, *,
+                                messages: Messages | None = None) -> Order | None:
+        """Apply or decline a pending request, once: the order as it is after; None when the
+        request was decided already or (applying) the order shipped meanwhile, nothing changed."""
+        try:
+            return await self._decide_in_one(request_id, apply, by_user, messages)
+        except _Undo:
+            return None
+
+    async def _decide_in_one(self, request_id: int, apply: bool, by_user: int, messages: Messages | None) -> Order:
+        async with self._db.write() as conn:
+            row = await fetch_one_in(
+                conn, "UPDATE correction_requests SET status = ?, decided_by = ?, decided_at = ?"
+                      " WHERE id = ? AND status = 'pending' RETURNING order_id, field, value",
+                ("applied" if apply else "declined", by_user, now(), request_id))
+            if row is None:
+                raise _Undo()
+            if apply:
+                order = await self._correct_in(conn, row[0], row[1], row[2], by_user)
+                if order is None:  # shipped meanwhile, or nothing to change: the request stays pending
+                    raise _Undo()
+            else:
+                order = await self._load(conn, row[0])
             if messages is not None:
                 for message in rendered(messages(order)):
                     await self._outbox.enqueue(conn, message)

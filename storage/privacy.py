@@ -92,6 +92,8 @@ class Privacy:
             await conn.execute(  # corrections recorded their delivery details before and after
                 "UPDATE order_changes SET before = '', after = '' WHERE order_id IN"
                 " (SELECT id FROM orders WHERE buyer_id = ?)", (user_id,))
+            await conn.execute("UPDATE correction_requests SET value = '' WHERE order_id IN"
+                               " (SELECT id FROM orders WHERE buyer_id = ?)", (user_id,))
             orders = (await conn.execute(
                 """UPDATE orders SET buyer_id = ?, phone = '', recipient = '', address = '', latitude = NULL,
                        longitude = NULL, note = NULL WHERE buyer_id = ?""", (ANONYMOUS, user_id))).rowcount
@@ -120,7 +122,10 @@ class Privacy:
             (user_id, user_id))).fetchall()
         changes = await (await conn.execute(
             """SELECT c.field, c.before, c.after, s.currency FROM order_changes c JOIN orders o ON o.id = c.order_id
-               JOIN shops s ON s.id = o.shop_id WHERE o.buyer_id = ?""", (user_id,))).fetchall()
+               JOIN shops s ON s.id = o.shop_id WHERE o.buyer_id = ?
+               UNION ALL SELECT r.field, r.value, r.value, s.currency FROM correction_requests r
+               JOIN orders o ON o.id = r.order_id JOIN shops s ON s.id = o.shop_id WHERE o.buyer_id = ?""",
+            (user_id, user_id))).fetchall()
         values: list[tuple[str | None, tuple[str | None, ...], str | None]] = [
             (phone, (recipient, address), currency) for phone, recipient, address, currency in rows]
         for field, before, after, currency in changes:

@@ -87,3 +87,76 @@ async def test_correcting_in_chinese(world):
     await world.settle()
     assert "修改了你的订单 #1001：收件人" in wang.last.text
     assert (await world.store.orders.get(order.id)).recipient == "王小明"
+
+
+async def test_a_buyer_asks_for_a_correction_and_the_shop_applies_it(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    order = await place_order(world, bob, shop)
+    await bob.send("/myorders")
+    await bob.tap("✏️ Fix #1001")
+    await bob.tap("📍 Address")
+    assert "the shop confirms it" in bob.last.text
+    await bob.send("20 River Road, Yichang")
+    assert "Sent to Green Hill Oranges" in bob.last.text
+    await world.settle()
+    request = ann.last
+    assert "asks to correct the address: 8 Orchard Lane, Yichang → 20 River Road, Yichang" in request.text
+    assert (await world.store.orders.get(order.id)).address == "8 Orchard Lane, Yichang"  # not before the shop says
+    await ann.tap("✅ Apply", message=request)
+    assert "address is now 20 River Road, Yichang" in ann.last.text
+    await world.settle()
+    assert "corrected your order #1001 as you asked" in bob.last.text
+    assert (await world.store.orders.get(order.id)).address == "20 River Road, Yichang"
+    [change] = await world.store.orders.changes(order.id)
+    assert change.by_user == ann.id
+    again = await ann.send_callback(request.history[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+                                    if request.history else "", request)
+    assert again.show_alert and "decided already" in again.answer_text  # a second tap changes nothing
+    assert len(await world.store.orders.changes(order.id)) == 1
+
+
+async def test_the_shop_declines_a_requested_correction_and_the_buyer_is_told(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    order = await place_order(world, bob, shop)
+    await bob.send("/myorders")
+    await bob.tap("✏️ Fix #1001")
+    await bob.tap("👤 Recipient")
+    await bob.send("Robert Smith")
+    await world.settle()
+    await ann.tap("✖ Decline")
+    await world.settle()
+    assert "could not change the recipient of order #1001 to Robert Smith" in bob.last.text
+    assert (await world.store.orders.get(order.id)).recipient == "Bob"
+
+
+async def test_only_the_shop_decides_a_request_and_only_the_buyer_asks(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob, eve = world.user("Bob"), world.user("Eve")
+    order = await place_order(world, bob, shop)
+    await eve.send("/start")
+    query = await eve.send_callback(f"o.fix:{order.id}", eve.last)
+    assert query.show_alert and "can't do that" in query.answer_text
+    await bob.send("/myorders")
+    await bob.tap("✏️ Fix #1001")
+    await bob.tap("📍 Address")
+    await bob.send("20 River Road, Yichang")
+    await world.settle()
+    request_id = (ann.last.callback_data("✅ Apply")).split(":")[1]
+    for person in (eve, bob):
+        query = await person.send_callback(f"d.rqok:{request_id}", person.last)
+        assert query.show_alert and "can't do that" in query.answer_text
+    assert (await world.store.orders.get(order.id)).address == "8 Orchard Lane, Yichang"
+
+
+async def test_asking_for_a_correction_in_chinese(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    wang = world.user("小王")
+    await place_order(world, wang, shop)
+    await world.store.users.set_language(wang.id, "zh")
+    await wang.send("/myorders")
+    await wang.tap("✏️ 修改 #1001")
+    await wang.tap("📱 电话")
+    await wang.send("13912345678")
+    assert "已发给 Green Hill Oranges" in wang.last.text
