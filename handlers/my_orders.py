@@ -65,6 +65,7 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
                          button(t.plain("myorders.button_fix", number=order.number), "o.fix", order.id)])
         if buyer_may(order.status, Status.DELIVERED):
             rows.append([button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id)])
+        rows.append([button(t.plain("chat.button_ask", number=order.number), "o.ask", order.id)])
     await present(update, "\n\n".join(blocks), keyboard(rows))
 
 

@@ -14,7 +14,7 @@ from handlers import (
     abuse, audience, bulk_ship, cart, catalog, checkout, deals, desk, errors, export, flows, landing, live, my_orders,
     order_select, payments, shop, staff, start,
 )
-from handlers import corrections, operator, privacy, settings, summaries, tell, typed_quantity, variants
+from handlers import conversations, corrections, operator, privacy, settings, summaries, tell, typed_quantity, variants
 from core.i18n import N_
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
@@ -142,6 +142,8 @@ def register(app: Application) -> None:
     buttons.add("d.fix", corrections.on_fix)
     buttons.add("d.fixf", corrections.on_field)
     buttons.add("o.fix", corrections.on_buyer_fix)
+    buttons.add("o.ask", conversations.on_buyer_ask)
+    buttons.add("d.ans", conversations.on_shop_answer)
     buttons.add("o.fixf", corrections.on_buyer_field)
     buttons.add("d.rqok", corrections.on_apply)
     buttons.add("d.rqno", corrections.on_decline)
@@ -196,6 +198,8 @@ def register(app: Application) -> None:
     flows.add_flow(tell.FLOW, tell.on_input)
     flows.add_flow(corrections.FLOW, corrections.on_input)
     flows.add_flow(corrections.BUYER_FLOW, corrections.on_buyer_input)
+    flows.add_flow(conversations.BUYER_FLOW, conversations.on_buyer_message)
+    flows.add_flow(conversations.SHOP_FLOW, conversations.on_shop_message)
     flows.add_flow(order_select.FLOW_SELECT, order_select.on_typed, quiet=True)  # the check boxes of /orders
     flows.add_flow(settings.FLOW_SETTINGS, settings.on_settings_input)
     flows.add_flow(payments.FLOW_PROOF, payments.on_proof)

@@ -91,6 +91,7 @@ class ShopReport:
     days: tuple[tuple[Any, DayFigures, bool], ...]  # (local date, figures, still going on)
     refunds: RefundFigures = RefundFigures()  # refunds due created in the period
     followers: int = 0  # buyers who follow the shop now (handlers/audience.py)
+    unanswered: tuple[int, ...] = ()  # numbers of orders whose buyer wrote and got no answer yet
 
 
 async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, now: float) -> ShopReport:
@@ -113,7 +114,8 @@ async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, 
     return ShopReport(shop, period, now, figures, tuple(comparisons), tuple(top), opens, tuple(sessions),
                       await summaries.pending_shipments(shop.id), await summaries.stock(shop.id, low_stock),
                       low_stock, days, await store.refunds.figures(shop.id, period.start, period.end),
-                      await store.audience.follower_count(shop.id))
+                      await store.audience.follower_count(shop.id),
+                      tuple(await store.conversations.unanswered_orders(shop.id)))
 
 
 def period_title(t: Translator, period: Period) -> str:
@@ -250,7 +252,7 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
         lines += _stock_lines(t, r)
         if r.pending.count:
             lines.append(_pending_line(t, r))
-        lines += _follower_lines(t, r)
+        lines += _unanswered_lines(t, r) + _follower_lines(t, r)
         return lines + [""] + _tips(t, r)
     lines.append(t("summary.sales", orders=f.orders, revenue=t.money(f.revenue, currency)))
     lines.append(t("summary.units", units=f.units, average=t.money(f.average_order, currency)))
@@ -277,8 +279,15 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
                     f"{shorten(name, NAME_MAX)} ×{units}" for name, units in p.variants)))
     if r.opens.opens or r.sessions:
         lines += ["", *_funnel_lines(t, r)]
-    lines += ["", _pending_line(t, r), *_stock_lines(t, r), *_follower_lines(t, r)]
+    lines += ["", _pending_line(t, r), *_unanswered_lines(t, r), *_stock_lines(t, r), *_follower_lines(t, r)]
     return lines
+
+
+def _unanswered_lines(t: Translator, r: ShopReport) -> list[str]:
+    if not r.unanswered:
+        return []
+    shown = ", ".join(f"#{n}" for n in r.unanswered[:10]) + (" …" if len(r.unanswered) > 10 else "")
+    return [t("summary.unanswered", orders=shown)]
 
 
 def _follower_lines(t: Translator, r: ShopReport) -> list[str]:

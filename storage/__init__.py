@@ -6,6 +6,7 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from storage.audience import Audience
+from storage.conversations import Conversations
 from storage.db import Database, WriteTransaction
 from storage.deals import Deals
 from storage.flows import Flows
@@ -50,6 +51,7 @@ class Store:
         self.vitals = VitalSigns(db, inbox.db)
         self.privacy = Privacy(db)
         self.operator = Operator(db)
+        self.conversations = Conversations(db, self.outbox)
         self.audience = Audience(db, self.outbox)
         self.deals = Deals(db)
 

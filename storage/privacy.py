@@ -92,6 +92,8 @@ class Privacy:
             await conn.execute(  # corrections recorded their delivery details before and after
                 "UPDATE order_changes SET before = '', after = '' WHERE order_id IN"
                 " (SELECT id FROM orders WHERE buyer_id = ?)", (user_id,))
+            await conn.execute("DELETE FROM order_messages WHERE order_id IN (SELECT id FROM orders WHERE buyer_id = ?)",
+                               (user_id,))
             await conn.execute("UPDATE correction_requests SET value = '' WHERE order_id IN"
                                " (SELECT id FROM orders WHERE buyer_id = ?)", (user_id,))
             orders = (await conn.execute(
