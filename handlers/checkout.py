@@ -563,7 +563,8 @@ def receipt_text(t: Translator, order: Order, shop: Shop) -> str:
 
 
 def receipt_buttons(t: Translator, order: Order, *, following: bool = False):
-    return keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine"),
+    return keyboard([[button(t.plain("chat.button_ask", number=order.number), "o.ask", order.id)],
+                     [button(t.plain("checkout.button_my_orders"), "o.mine"),
                       follow_button(t, order.shop_id, following)]])
 
 

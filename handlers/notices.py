@@ -119,8 +119,8 @@ def order_desk_buttons(t: Translator, order: Order, *, back: str | None = None):
     row = [button(t.plain(DESK_BUTTONS[step][0]), DESK_BUTTONS[step][1], order.id)
            for step in next_steps(order.status, order.payment_status)]
     rows = [row]
-    if order.status in ("placed", "confirmed"):  # before it ships, the details can be corrected
-        rows.append([button(t.plain("desk.button_fix"), "d.fix", order.id)])
+    extra = [button(t.plain("desk.button_fix"), "d.fix", order.id)] if order.status in ("placed", "confirmed") else []
+    rows.append(extra + [button(t.plain("chat.button_write_buyer"), "d.ans", order.id)])  # a fix before it ships
     if back is not None:
         rows.append([button(t.plain("desk.button_back_to_list"), "d.list", back, 0)])
     return keyboard(rows)
@@ -218,8 +218,9 @@ def buyer_status_message(reach: Reach, order: Order, shop: Shop) -> list[Outgoin
         text += "\n" + tracking
     if refund_due(order):
         text += "\n" + t("refund.due_buyer", amount=t.money(order.total, order.currency), shop=shop.name)
-    markup = keyboard([[button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id)]]) \
-        if order.status == Status.SHIPPED else keyboard([[button(t.plain("checkout.button_my_orders"), "o.mine")]])
+    first = button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id) \
+        if order.status == Status.SHIPPED else button(t.plain("checkout.button_my_orders"), "o.mine")
+    markup = keyboard([[first], [button(t.plain("chat.button_ask", number=order.number), "o.ask", order.id)]])
     return [Outgoing(order.buyer_id, "sendMessage", {"text": text, "parse_mode": "HTML",
                                                       "reply_markup": markup})]
 

@@ -81,3 +81,30 @@ async def test_asking_the_shop_in_chinese(world):
     await wang.tap("💬 咨询 #1001")
     await wang.send("请问什么时候发货？")
     assert "已发给 Green Hill Oranges" in wang.last.text
+
+
+async def test_the_receipt_and_the_order_card_open_the_conversation_too(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    await place_order(world, bob, shop)
+    receipt = next(m for m in reversed(bob.chat.bot_messages) if "placed" in (m.text or ""))
+    await bob.tap("💬 Ask about #1001", message=receipt)
+    await bob.send("Is it sweet?")
+    await world.settle()
+    await ann.send("/orders")
+    await ann.tap("#1001")
+    await ann.tap("💬 Write to buyer")
+    await ann.send("Very sweet.")
+    await world.settle()
+    assert bob.last.text.endswith("Very sweet.")
+    assert await world.store.conversations.unanswered_orders(shop.id) == []
+
+
+async def test_another_shops_owner_cannot_answer_for_this_shop(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    order = await place_order(world, world.user("Bob"), shop)
+    olga = world.user("Olga")
+    await olga.send("/newshop")
+    await olga.send("Other shop")
+    query = await olga.send_callback(f"d.ans:{order.id}", olga.last)
+    assert query.show_alert and "can't do that" in query.answer_text
