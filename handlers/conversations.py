@@ -12,6 +12,7 @@ from telegram import Update
 from core.text import TextRefused, accept_text
 from handlers.common import Actor, Context, actor, button, keyboard, largest_photo, message_text, reply
 from handlers.guards import order_for_member
+from handlers.my_orders import own_order_of_tap
 from handlers.notices import members_messages, reach_of
 from storage.models import Flow
 from storage.outbox import Outgoing, Priority
@@ -23,14 +24,11 @@ TEXT_MAX = 1000
 async def on_buyer_ask(update: Update, context: Context) -> None:
     """"💬 Ask about #1001": the buyer's next message goes to the shop."""
     who = await actor(update, context)
-    query = update.callback_query
-    assert query is not None
-    data = context.button
-    order = await context.services.store.orders.get(data.id(0)) if data and data.id(0) else None
-    if order is None or order.buyer_id != who.id:
-        await query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+    order = await own_order_of_tap(update, context)
+    if order is None:
         return
-    await query.answer()
+    assert update.callback_query is not None
+    await update.callback_query.answer()
     await context.services.store.flows.start(who.id, BUYER_FLOW, "message", {"order": order.id})
     await reply(update, who.t("chat.ask_buyer", number=order.number))
 

@@ -11,6 +11,7 @@ from core.i18n import N_
 from handlers.checkout import CONTACT_PROBLEMS
 from handlers.common import Actor, Context, actor, button, keyboard, message_text, reply, show
 from handlers.guards import order_for_member
+from handlers.my_orders import own_order_of_tap
 from handlers.notices import buyer_messages, members_messages, reach_of
 from handlers.order_card import card_edits
 from storage.models import Flow
@@ -105,10 +106,8 @@ async def on_buyer_fix(update: Update, context: Context) -> None:
     who = await actor(update, context)
     query = update.callback_query
     assert query is not None
-    data = context.button
-    order = await context.services.store.orders.get(data.id(0)) if data and data.id(0) else None
-    if order is None or order.buyer_id != who.id:
-        await query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+    order = await own_order_of_tap(update, context)
+    if order is None:
         return
     if order.status not in ("placed", "confirmed"):
         await query.answer(who.t.plain("desk.fix_too_late", number=order.number), show_alert=True)

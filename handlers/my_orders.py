@@ -69,7 +69,8 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
     await present(update, "\n\n".join(blocks), keyboard(rows))
 
 
-async def _own_order(update: Update, context: Context) -> Order | None:
+async def own_order_of_tap(update: Update, context: Context) -> Order | None:
+    """The order the tapped button names, if it is the user's own; otherwise refused and None."""
     who = await actor(update, context)
     data = context.button
     order = await services(context).store.orders.get(data.id(0)) if data and data.id(0) else None
@@ -81,7 +82,7 @@ async def _own_order(update: Update, context: Context) -> Order | None:
 
 async def ask_cancel(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    order = await _own_order(update, context)
+    order = await own_order_of_tap(update, context)
     if order is None:
         return
     if not buyer_may(order.status, Status.CANCELLED):
@@ -105,7 +106,7 @@ async def confirm_received(update: Update, context: Context) -> None:
 
 async def _buyer_step(update: Update, context: Context, wanted: Status, done_key: str) -> None:
     who = await actor(update, context)
-    order = await _own_order(update, context)
+    order = await own_order_of_tap(update, context)
     if order is None:
         return
     if not buyer_may(order.status, wanted):
