@@ -66,3 +66,23 @@ async def test_with_nobody_to_tell_the_owner_is_told_so(world):
     ann, shop, _ = await shop_with_product_on_link(world)
     await ann.send("/tell")
     assert "No buyers to message yet" in ann.last.text and not ann.last.buttons
+
+
+async def test_staff_and_another_shops_owner_cannot_message_this_shops_buyers(world):
+    from tests.test_desk import add_staff
+
+    ann, shop, _ = await shop_with_product_on_link(world)
+    pat = await add_staff(world, ann, "Pat")
+    bob = world.user("Bob")
+    await place_order(world, bob, shop)
+    await pat.send("/tell")
+    assert pat.last.text == "Only the shop's owner can message its buyers."
+    olga = world.user("Olga")
+    await olga.send("/newshop")
+    await olga.send("Other shop")
+    query = await olga.send_callback(f"tl.to:{shop.id}:1", olga.last)
+    assert query.show_alert and "can't do that" in query.answer_text
+    query = await olga.send_callback(f"tl.go:{shop.id}", olga.last)
+    assert query.show_alert
+    await world.settle()
+    assert not any("📣" in (m.text or "") for m in bob.chat.bot_messages)
