@@ -149,6 +149,7 @@ class Figures:
     cancelled: int = 0
     buyers: int = 0
     new_buyers: int = 0
+    shipping: int = 0  # the part of revenue that is shipping fees
 
     @property
     def returning_buyers(self) -> int:

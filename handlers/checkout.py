@@ -24,18 +24,24 @@ from core.contact import (
 from core.i18n import N_, Safe, Translator
 from core.payments import PREPAID, Method, PaymentStatus
 from core.telegram_text import fit_lines
+from core.regions import region_name
+from core.shipping import Parcel
 from handlers.audience import follow_button
+from handlers.delivery_region import (
+    Shipping, confirmation_lines, picked_region, picker, refusal_text, settled_region, shipping_for,
+)
+from handlers.shipping import home_of
 from handlers.common import (
     Actor, Context, actor, button, edit_message, keyboard, message_text, reply, services, show,
 )
 from handlers.flows import REMOVE_KEYBOARD
 from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants, tapped_product, tapped_variant
-from handlers.notices import method_name, new_order_notices, reach_of
+from handlers.notices import method_name, new_order_notices, shipping_lines, reach_of
 from handlers.payments import available_methods, payment_messages
 from storage.models import Flow, Shop
 from storage.outbox import Outgoing, Priority
 from storage.orders import (
-    Delivery, LimitReached, Order, OrderProblem, ShopSuspended, SoldOut, TooManyOpenOrders, TooManyUnpaidUnits,
+    Delivery, LimitReached, NotServed, Order, OrderProblem, ShopSuspended, SoldOut, TooManyOpenOrders, TooManyUnpaidUnits,
     Unavailable,
     line_name,
 )
@@ -134,6 +140,8 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
     returning = user.has_delivery
     if returning:
         data.update(phone=user.phone, recipient=user.recipient, address=user.address)
+        if user.region:  # picked from buttons for this address last time
+            data["region"] = user.region
     flow = Flow(who.id, FLOW, "confirm" if returning else "phone", data)
     try:
         held = await store.holds.take(buyer_id=who.id, shop_id=shop_id, token=token,
@@ -330,6 +338,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
             data["recipient"] = check_recipient(message_text(update))
             next_step = "confirm" if data.get("address") else "address"
         elif flow.step == "address":
+            data.pop("region", None)  # a new address: its region is read again
             if message is not None and message.location is not None:
                 data["lat"], data["lon"] = message.location.latitude, message.location.longitude
                 await store.flows.save(Flow(flow.user_id, FLOW, "address", data))
@@ -361,8 +370,8 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
 
 # ---------------------------------------------------------------- confirmation and placing
 
-async def _lines(context: Context, items: list[list]) -> list[tuple[str, str, int, int]]:
-    """The checkout's items as they are now: (seen-price key, name, unit price, quantity)."""
+async def _lines(context: Context, items: list[list]) -> list[tuple[str, str, int, int, int]]:
+    """The checkout's items as they are now: (seen-price key, name, unit price, quantity, grams a unit)."""
     store = services(context).store
     lines = []
     for item in items:
@@ -371,12 +380,12 @@ async def _lines(context: Context, items: list[list]) -> list[tuple[str, str, in
         if product is None:
             continue
         if variant_id is None:
-            lines.append((_seen_key(product_id, None), product.name, product.price, quantity))
+            lines.append((_seen_key(product_id, None), product.name, product.price, quantity, 0))
             continue
         variant = await store.variants.get(variant_id)
         if variant is not None:
             lines.append((_seen_key(product_id, variant_id), line_name(product.name, variant.name), variant.price,
-                          quantity))
+                          quantity, variant.weight_grams or 0))
     return lines
 
 
@@ -391,18 +400,25 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
     store = services(context).store
     shop = await store.shops.get(flow.data["shop"])
     t = who.t
-    current = await _lines(context, flow.data["items"])
+    weighed = await _lines(context, flow.data["items"])
     # Units held during a flash deal keep its price until the hold expires (storage/deals.py).
     locked = {_seen_key(h.product_id, h.variant_id): h.unit_price
               for h in await store.holds.of_token(flow.data["token"]) if h.unit_price is not None}
-    current = [(key, name, locked.get(key, price), qty) for key, name, price, qty in current]
+    current = [(key, name, locked.get(key, price), qty) for key, name, price, qty, _grams in weighed]
     lines = [(name, price, qty) for _, name, price, qty in current]
-    total = sum(price * qty for _, price, qty in lines)
+    goods = sum(price * qty for _, price, qty in lines)
     d = flow.data
     token = d["token"]
+    parcel = Parcel(goods, sum(qty for *_, qty in lines), sum(grams * qty for *_, qty, grams in weighed))
+    shipping = await shipping_for(context, who, shop, d, parcel)
+    if shipping.choices or shipping.refused:
+        await _ask_region_or_refuse(update, context, who, flow, shop, shipping, edit=edit)
+        return
     methods = await _methods(context, shop.id)
     chosen = d.get("method") if d.get("method") in methods else methods[0].value
-    text = t("checkout.confirm", items=Safe(items_text(t, lines, shop.currency)), total=t.money(total, shop.currency),
+    shown_items = items_text(t, lines, shop.currency)
+    shown_items = "\n".join([shown_items, *confirmation_lines(t, shipping, shop.currency)])
+    text = t("checkout.confirm", items=Safe(shown_items), total=t.money(goods + shipping.fee, shop.currency),
              recipient=d["recipient"], phone=display_phone(d["phone"], phone_region(shop.currency)),
              address=d["address"],
              payment=method_name(t, chosen), shop=shop.name)
@@ -440,6 +456,44 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
         await edit_message(update, summary[0], text, markup, captioned=summary[1])
     else:
         await reply(update, text, markup)
+
+
+async def _ask_region_or_refuse(update: Update, context: Context, who: Actor, flow: Flow, shop: Shop,
+                                shipping: Shipping, *, edit: bool) -> None:
+    """Instead of the confirmation: which region the address is in (buttons), or that the shop
+    does not ship there (Change address, Cancel). No Confirm until it is settled and served."""
+    t = who.t
+    token = flow.data["token"]
+    if shipping.choices:
+        data = {k: v for k, v in flow.data.items() if k != "summary"}
+        data["region_choices"] = list(shipping.choices)
+        await services(context).store.flows.save(Flow(flow.user_id, FLOW, "region", data))
+        text, markup = t("checkout.ask_region", address=flow.data.get("address") or ""), picker(t, shipping.choices,
+                                                                                              token)
+    else:
+        text = refusal_text(t, shipping, shop)
+        markup = keyboard([[button(t.plain("checkout.button_change_address"), "b.chg", token),
+                            button(t.plain("checkout.button_cancel"), "b.x", token)]])
+    if edit:
+        await show(update, text, markup)
+    else:
+        await reply(update, text, markup)
+
+
+async def on_pick_region(update: Update, context: Context) -> None:
+    """A region button under "which region is this address in?": remembered with the address."""
+    who = await actor(update, context)
+    flow = await checkout_of_tap(update, context, who, "region")
+    if flow is None:
+        return
+    region = picked_region(update, context, flow.data)
+    if region is None:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return
+    await update.callback_query.answer()
+    flow = Flow(flow.user_id, FLOW, "confirm", {**flow.data, "region": region})
+    await services(context).store.flows.save(flow)
+    await show_confirmation(update, context, who, flow, edit=True)
 
 
 async def on_pick_method(update: Update, context: Context) -> None:
@@ -486,6 +540,8 @@ async def on_confirm(update: Update, context: Context) -> None:
     payment_settings = await store.payments.settings(shop.id)
     deadline = time.time() + 60 * payment_settings.timeout_minutes if method in PREPAID else None
     reach = await reach_of(svc, shop)  # who hears of the order, gathered before it is placed
+    rules = await store.shipping.of_shop(shop.id, home_of(shop))
+    region = settled_region(rules, d)
 
     # Following the shop: a button on every receipt; a buyer's first order offers it in words, once.
     following = await store.audience.is_following(who.id, shop.id)
@@ -509,7 +565,8 @@ async def on_confirm(update: Update, context: Context) -> None:
             note=d.get("note"), slot=slot, session_id=session.id if session else None,
             max_open_orders=svc.config.limits.open_orders_per_buyer_per_shop,
             payment_method=method.value, payment_deadline=deadline,
-            messages=messages, clear_cart=d.get("from_cart", False), end_conversation=True)
+            messages=messages, clear_cart=d.get("from_cart", False), end_conversation=True,
+            shipping=rules, region=region)
     except OrderProblem as problem:  # nothing ordered: the checkout ends and its held units go back
         await store.holds.release(who.id, token, end_conversation=True)
         await query.answer()
@@ -544,14 +601,18 @@ def problem_text(t: Translator, problem: OrderProblem, *, plain: bool = False) -
         return say("checkout.too_many_open", limit=problem.limit)
     if isinstance(problem, TooManyUnpaidUnits):
         return say("checkout.too_many_cod_units", limit=problem.limit, held=problem.already)
+    if isinstance(problem, NotServed):
+        where = region_name(problem.region, t.language) if problem.region else t.plain("shipping.there")
+        return say("shipping.not_served_now", region=where)
     assert isinstance(problem, Unavailable)
     return say("checkout.unavailable", name=problem.name)
 
 
 def receipt_text(t: Translator, order: Order, shop: Shop) -> str:
     lines = [(i.name, i.unit_price, i.quantity) for i in order.items]
+    items = "\n".join([items_text(t, lines, order.currency), *shipping_lines(t, order)])
     text = t("checkout.receipt", number=order.number, shop=shop.name,
-             items=Safe(items_text(t, lines, order.currency)), total=t.money(order.total, order.currency),
+             items=Safe(items), total=t.money(order.total, order.currency),
              recipient=order.recipient, phone=display_phone(order.phone, phone_region(shop.currency)),
              address=order.address,
              payment=method_name(t, order.payment_method))

@@ -357,10 +357,13 @@ LIST_RECIPIENT_MAX = 20  # a recipient typed as "Bob · CN¥0.01 · delivered" m
 
 
 def _order_buttons(t: Translator, orders: list[Order], code: str = "new") -> list[list]:
-    return [[button(t.plain("desk.list_item", number=o.number,
-                            recipient=shorten(clean_text(o.recipient), LIST_RECIPIENT_MAX),
-                            total=t.money(o.total, o.currency), status=status_text(t, o.status)), "d.view", o.id, code)]
-            for o in orders]
+    def label(o: Order) -> str:
+        text = t.plain("desk.list_item", number=o.number, recipient=shorten(clean_text(o.recipient), LIST_RECIPIENT_MAX),
+                       total=t.money(o.total, o.currency), status=status_text(t, o.status))
+        # packed in one box with an earlier order of the same buyer
+        return text + t.plain("desk.list_item_parcel", number=o.parcel_number) if o.parcel_number else text
+
+    return [[button(label(o), "d.view", o.id, code)] for o in orders]
 
 
 async def on_range(update: Update, context: Context) -> None:

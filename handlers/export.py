@@ -18,6 +18,7 @@ from core.geo import map_link
 from core.i18n import LANGUAGES, N_, Translator, translator
 from core.orders import Status
 from core.payments import Method, PaymentStatus
+from core.regions import region_name
 from core.sheet import home_region, money_cell, phone_cell, safe_row
 from handlers.common import Context, actor, chunks, current_membership, reply, services, session_title
 from handlers.notices import STATUS_NAMES, method_name
@@ -33,7 +34,8 @@ CSV_HEADERS = [N_("export.col_number"), N_("export.col_time"), N_("export.col_bu
                N_("export.col_variants"),
                N_("export.col_units"), N_("export.col_total"), N_("export.col_currency"), N_("export.col_status"),
                N_("export.col_payment"), N_("export.col_payment_status"), N_("export.col_carrier"),
-               N_("export.col_tracking"), N_("export.col_note"), N_("export.col_refund")]
+               N_("export.col_tracking"), N_("export.col_note"), N_("export.col_refund"), N_("export.col_shipping"),
+               N_("export.col_region"), N_("export.col_parcel")]
 # Status words for a spreadsheet: no emoji, so a filter or a pivot table reads them as they are.
 STATUS_WORDS = {Status.PLACED: N_("export.status_placed"), Status.CONFIRMED: N_("export.status_confirmed"),
                 Status.SHIPPED: N_("export.status_shipped"), Status.DELIVERED: N_("export.status_delivered"),
@@ -71,7 +73,8 @@ def render_csv(t: Translator, rows, timezone: str, currency: str = "CNY") -> byt
             map_link(r["latitude"], r["longitude"], t.language), r["items"], r["variants"], r["units"],
             money_cell(r["total"], r["currency"]), r["currency"], t.plain(STATUS_WORDS[Status(r["status"])]),
             method_name(t, r["payment_method"]), paid, r["carrier"], r["tracking_number"], r["note"],
-            _refund_cell(t, r),
+            _refund_cell(t, r), money_cell(r["shipping_fee"], r["currency"]),
+            region_name(r["region"], t.language) if r["region"] else "", r["parcel_number"] or "",
         ]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -112,6 +115,15 @@ async def export_command(update: Update, context: Context) -> None:
     await update.effective_chat.send_document(InputFile(data, filename=name), caption=caption)
 
 
+def parcels(rows) -> list[list]:
+    """The pack list's orders grouped by parcel (storage: one buyer's orders to one address, not
+    shipped yet, go in one box), in the order their first order was placed."""
+    grouped: dict[int, list] = {}
+    for row in rows:
+        grouped.setdefault(row["parcel"], []).append(row)
+    return list(grouped.values())
+
+
 async def packlist_command(update: Update, context: Context) -> None:
     """/packlist: units to pack per product and per buyer for every order waiting to ship;
     `/packlist live`: only the orders of the current (or last) live session."""
@@ -142,9 +154,11 @@ async def packlist_command(update: Update, context: Context) -> None:
         lines += [t("packlist.product_line", name=r["name"], units=r["units"]) for r in packing.per_product]
         lines.append("")
         lines.append(t("packlist.per_buyer"))
-        for r in packing.per_buyer:
-            lines.append(t("packlist.buyer_line", number=r["number"], recipient=r["recipient"], phone=r["phone"],
-                           address=r["address"], items=r["items"]))
+        for parcel in parcels(packing.per_buyer):
+            r = parcel[0]
+            number = " + #".join(str(p["number"]) for p in parcel)  # one parcel: packed as one box
+            lines.append(t("packlist.buyer_line", number=number, recipient=r["recipient"], phone=r["phone"],
+                           address=r["address"], items="; ".join(p["items"] for p in parcel)))
             link = map_link(r["latitude"], r["longitude"], t.language)
             if link:
                 lines.append(t("notice.location", link=link))

@@ -41,6 +41,7 @@ MERCHANT_COMMANDS = [
     ("settings", N_("command.settings")),
     ("staff", N_("command.staff")),
     ("payments", N_("command.payments")),
+    ("shipping", N_("command.shipping")),
     ("newshop", N_("command.newshop")),
     *BUYER_COMMANDS,
 ]

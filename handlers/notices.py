@@ -13,6 +13,7 @@ from core.i18n import N_, Translator
 from core.geo import map_link
 from core.orders import Status, next_steps
 from core.payments import Method, PaymentStatus
+from core.regions import region_name
 from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
 from core.text import clean_text
 from handlers.common import Services, button, keyboard, translator_for
@@ -84,7 +85,7 @@ def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | N
 
     def render(item_lines: Sequence[str]) -> str:
         head = title if title is not None else t("notice.order_head", number=order.number, shop=shop.name)
-        lines = [head, *item_lines,
+        lines = [head, *item_lines, *shipping_lines(t, order),
                  t("notice.order_total", total=t.money(order.total, order.currency)), payment]
         if order.slot:
             lines.append(t("notice.source_link", slot=order.slot))
@@ -95,6 +96,19 @@ def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | N
         budget = limit - visible_length(render([])) - 1
         items = fit_lines(order_item_lines(t, order), budget, lambda n: t("notice.items_more", count=n))
     return render(items)
+
+
+def shipping_lines(t: Translator, order: Order) -> list[str]:
+    """The shipping of a placed order, for the receipt, the shop's notice and the order card:
+    nothing for an order of a shop without shipping rules."""
+    if not order.shipping_fee and order.region is None and order.parcel_of is None:
+        return []
+    fee = t.money(order.shipping_fee, order.currency)
+    lines = [t("shipping.line_region", region=region_name(order.region, t.language), fee=fee) if order.region
+             else t("shipping.line", fee=fee)]
+    if order.parcel_number is not None:
+        lines.append(t("shipping.packed_with", number=order.parcel_number))
+    return lines
 
 
 def tracking_line(t: Translator, carrier: str | None, number: str | None) -> str | None:

@@ -79,7 +79,11 @@ def payment_messages(config: Config, settings: PaymentSettings, order: Order, sh
             "payload": invoice_payload(order.id),
             "provider_token": config.payment_provider_token,
             "currency": order.currency,
-            "prices": [{"label": f"{i.name[:28]} ×{i.quantity}", "amount": i.subtotal} for i in order.items],
+            # The shipping fee is a line of its own; the address is known already, so the invoice
+            # asks for none (no need_shipping_address) and the pre-checkout check compares the total.
+            "prices": [{"label": f"{i.name[:28]} ×{i.quantity}", "amount": i.subtotal} for i in order.items]
+            + ([{"label": t.plain("payment.invoice_shipping"), "amount": order.shipping_fee}]
+               if order.shipping_fee else []),
         })]
     return []
 

@@ -15,6 +15,7 @@ from handlers import (
     order_select, payments, shop, staff, start,
 )
 from handlers import conversations, corrections, operator, privacy, settings, summaries, tell, typed_quantity, variants
+from handlers import shipping
 from core.i18n import N_
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
@@ -118,6 +119,7 @@ def register(app: Application) -> None:
         ("b.now", checkout.on_buy_now), ("b.use", checkout.on_use_saved), ("b.chg", checkout.on_change_details),
         ("b.note", checkout.on_add_note), ("b.rcp", checkout.on_change_recipient),
         ("b.ph", checkout.on_change_phone), ("b.x", checkout.on_cancel_checkout), ("b.ok", checkout.on_confirm),
+        ("b.rg", checkout.on_pick_region),
         ("b.cart", cart.on_add_to_cart), ("c.show", cart.on_show_cart), ("c.set", cart.on_set_quantity),
         ("c.go", cart.on_checkout),
         ("o.mine", my_orders.my_orders), ("o.cancel", my_orders.ask_cancel), ("o.cancelok", my_orders.confirm_cancel),
@@ -166,9 +168,11 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("summary", summaries.summary_command, filters=PRIVATE))
     app.add_handler(CommandHandler("settings", settings.settings_command, filters=PRIVATE))
     app.add_handler(CommandHandler("admin", operator.admin_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("shipping", shipping.shipping_command, filters=PRIVATE))
     for action, callback in [
         ("sum.p", summaries.on_period), ("adm.p", summaries.on_admin_period), ("set.show", settings.on_show),
         ("set.ask", settings.on_ask), ("set.tz", settings.on_zone_picked), ("set.onoff", settings.on_toggle),
+        ("sh.pre", shipping.on_preset), ("sh.ask", shipping.on_ask), ("sh.off", shipping.on_off),
     ]:
         buttons.add(action, callback)
 
@@ -202,6 +206,7 @@ def register(app: Application) -> None:
     flows.add_flow(conversations.SHOP_FLOW, conversations.on_shop_message)
     flows.add_flow(order_select.FLOW_SELECT, order_select.on_typed, quiet=True)  # the check boxes of /orders
     flows.add_flow(settings.FLOW_SETTINGS, settings.on_settings_input)
+    flows.add_flow(shipping.FLOW, shipping.on_input)
     flows.add_flow(payments.FLOW_PROOF, payments.on_proof)
     flows.add_flow(payments.FLOW_PAY_SETTINGS, payments.on_code_photo)
     flows.set_photo_outside_flow(catalog.on_captioned_photo)  # a captioned photo adds a product

@@ -255,6 +255,9 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
         lines += _unanswered_lines(t, r) + _follower_lines(t, r)
         return lines + [""] + _tips(t, r)
     lines.append(t("summary.sales", orders=f.orders, revenue=t.money(f.revenue, currency)))
+    if f.shipping:  # revenue with and without the shipping fees collected
+        lines.append(t("summary.shipping", goods=t.money(f.revenue - f.shipping, currency),
+                       shipping=t.money(f.shipping, currency)))
     lines.append(t("summary.units", units=f.units, average=t.money(f.average_order, currency)))
     lines.append(t("summary.buyers", buyers=f.buyers, new=f.new_buyers, returning=f.returning_buyers))
     if f.cancelled:

@@ -20,6 +20,7 @@ from storage.operator import Operator
 from storage.privacy import Privacy
 from storage.products import Products
 from storage.refunds import Refunds
+from storage.shipping import ShippingRules
 from storage.shops import Shops
 from storage.staff import Staff
 from storage.summaries import Summaries
@@ -47,6 +48,7 @@ class Store:
         self.staff = Staff(db, on_members_changed=self.shops.forget)
         self.payments = Payments(db, self.orders, self.outbox)
         self.refunds = Refunds(db, self.outbox)
+        self.shipping = ShippingRules(db)
         self.summaries = Summaries(db)
         self.vitals = VitalSigns(db, inbox.db)
         self.privacy = Privacy(db)

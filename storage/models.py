@@ -18,6 +18,7 @@ class User:
     phone: str | None = None  # saved delivery details, offered at the next checkout
     recipient: str | None = None
     address: str | None = None
+    region: str | None = None  # the saved address's region, when the buyer picked it (core/regions.py)
 
     @property
     def has_delivery(self) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from core.orders import Status, steps_to
 from core.payments import Method, initial_status
+from core.shipping import Parcel, Rules, quote
 from storage.db import Database, fetch_one_in, row_in, WriteTransaction, now
 from storage.deals import give_back_deal_units_in
 from storage.journal import journaled_read, journaled_write
@@ -23,7 +24,9 @@ from storage.refunds import BUYER_CANCELLED, SHOP_CANCELLED, add_refund_in
 
 _ORDER_COLUMNS = ("id, shop_id, number, buyer_id, status, currency, total, units, phone, recipient, address, "
                   "latitude, longitude, note, payment_method, slot, session_id, carrier, tracking_number, "
-                  "cancel_reason, created_at, updated_at, payment_status, payment_deadline, paid_at")
+                  "cancel_reason, created_at, updated_at, payment_status, payment_deadline, paid_at, "
+                  "shipping_fee, region, parcel_of, weight_grams, "
+                  "(SELECT p.number FROM orders p WHERE p.id = orders.parcel_of) AS parcel_number")
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,23 @@ class Order:
     payment_status: str = "cod"
     payment_deadline: float | None = None
     paid_at: float | None = None
+    shipping_fee: int = 0  # part of total
+    region: str | None = None  # where the parcel goes (core/regions.py), when known
+    parcel_of: int | None = None  # the first order of the parcel this one is packed with
+    weight_grams: int = 0
+    parcel_number: int | None = None  # that order's number
     items: tuple[OrderItem, ...] = ()
+
+    @property
+    def goods(self) -> int:
+        """What the items cost, without shipping."""
+        return self.total - self.shipping_fee
 
 
 @dataclass(frozen=True)
 class PackList:
     per_product: list[sqlite3.Row]  # name, units
-    per_buyer: list[sqlite3.Row]    # number, recipient, phone, address, latitude, longitude, items
+    per_buyer: list[sqlite3.Row]    # number, recipient, phone, address, latitude, longitude, parcel, items
     awaiting_payment: int           # orders waiting to ship that still wait for their money
 
 
@@ -119,6 +132,7 @@ class Sellable:
     stock: int
     per_buyer_limit: int | None  # the product's: all its variants together
     variant_limit: int | None  # the variant's own, when set
+    weight_grams: int = 0  # a variant's weight, for a fee per kg
 
 
 async def sellable_in(conn: WriteTransaction, shop_id: int, product_id: int, variant_id: int | None) -> Sellable:
@@ -137,13 +151,13 @@ async def sellable_in(conn: WriteTransaction, shop_id: int, product_id: int, var
         return Sellable(product_id, None, product["name"], None, product["price"], product["stock"],
                         product["per_buyer_limit"], None)
     variant = await fetch_one_in(
-        conn, "SELECT name, price, stock, per_buyer_limit, hidden, deleted_at FROM variants "
+        conn, "SELECT name, price, stock, per_buyer_limit, hidden, deleted_at, weight_grams FROM variants "
               "WHERE id = ? AND product_id = ?", (variant_id, product_id))
     name = line_name(product["name"], variant["name"] if variant else "?")
     if variant is None or variant["hidden"] or variant["deleted_at"]:
         raise Unavailable(product_id, name)
     return Sellable(product_id, variant_id, name, variant["name"], variant["price"], variant["stock"],
-                    product["per_buyer_limit"], variant["per_buyer_limit"])
+                    product["per_buyer_limit"], variant["per_buyer_limit"], variant["weight_grams"] or 0)
 
 
 async def check_limits_in(conn: WriteTransaction, buyer_id: int, item: Sellable, quantity: int,
@@ -229,6 +243,14 @@ class LimitReached(OrderProblem):
         self.product_id, self.name, self.limit, self.already = product_id, name, limit, already
 
 
+class NotServed(OrderProblem):
+    """The shop does not ship to the address's region."""
+
+    def __init__(self, region: str | None) -> None:
+        super().__init__(f"not served: {region}")
+        self.region = region
+
+
 class TooManyOpenOrders(OrderProblem):
     def __init__(self, limit: int) -> None:
         super().__init__(f"at most {limit} open orders per shop")
@@ -245,6 +267,15 @@ class TooManyUnpaidUnits(OrderProblem):
 
 # Renders the messages an order change causes, stored with it in the outbox.
 Messages = Callable[[Order], Sequence[Outgoing]]  # pure: see storage.outbox.rendered
+
+
+# One parcel per buyer: the first open order of this buyer at this shop to the same address
+# (placed or confirmed: not shipped yet), and what the parcel it starts holds so far.
+_PARCEL_MATE = ("SELECT id, number FROM orders WHERE buyer_id = ? AND shop_id = ? AND address = ? "
+                "AND status IN ('placed', 'confirmed') AND parcel_of IS NULL ORDER BY id LIMIT 1")
+_PARCEL_SO_FAR = ("SELECT coalesce(sum(total - shipping_fee), 0), coalesce(sum(units), 0), "
+                  "coalesce(sum(weight_grams), 0), coalesce(sum(shipping_fee), 0) FROM orders "
+                  "WHERE (id = ? OR parcel_of = ?) AND status IN ('placed', 'confirmed')")
 
 
 def _order(row: sqlite3.Row, items: Sequence[sqlite3.Row] = ()) -> Order:
@@ -269,10 +300,14 @@ class Orders:
                     delivery: Delivery, note: str | None, slot: int | None, session_id: int | None,
                     payment_method: str = "cod", payment_deadline: float | None = None, max_open_orders: int = 20,
                     messages: Messages | None = None, clear_cart: bool = False,
-                    end_conversation: bool = False) -> tuple[Order, bool]:
+                    end_conversation: bool = False, shipping: Rules | None = None,
+                    region: str | None = None) -> tuple[Order, bool]:
         """Place the order, or return the one this token already placed (and False).
 
-        `end_conversation` ends the buyer's checkout conversation in the same transaction."""
+        `shipping`: the shop's rules, read before; the fee is worked out here, from the prices the
+        order is placed at and the buyer's earlier parcel (core/shipping.py), and NotServed raised
+        for a region the rules refuse. `end_conversation` ends the buyer's checkout conversation in
+        the same transaction."""
         if not items or any(item_parts(i)[1] <= 0 for i in items):
             raise ValueError("an order needs items with positive quantities")
         async with self._db.write() as conn:
@@ -291,6 +326,7 @@ class Orders:
                 if held + sum(item_parts(i)[1] for i in items) > self.max_open_cod_units:
                     raise TooManyUnpaidUnits(self.max_open_cod_units, held)
             lines = []
+            grams = 0
             for product_id, quantity, variant_id in map(item_parts, items):
                 item = await sellable_in(conn, shop_id, product_id, variant_id)
                 await check_limits_in(conn, buyer_id, item, quantity)
@@ -316,6 +352,7 @@ class Orders:
                 elif missing < 0:
                     await self._products.add_stock_in(conn, product_id, -missing, variant_id)
                 lines.append((product_id, variant_id, item.name, item.variant_name, price, quantity))
+                grams += item.weight_grams * quantity
             async with conn.execute("DELETE FROM holds WHERE token = ? RETURNING product_id, quantity, variant_id, deal_id",
                                     (token,)) as cur:
                 for product_id, quantity, variant_id, deal_id in await cur.fetchall():  # held, then left out
@@ -324,18 +361,25 @@ class Orders:
             number_row = await row_in(
                 conn, "UPDATE shops SET next_order_number = next_order_number + 1 WHERE id = ? "
                       "RETURNING next_order_number - 1, currency", (shop_id,))
-            total = sum(price * qty for *_, price, qty in lines)
+            goods = sum(price * qty for *_, price, qty in lines)
             units = sum(qty for *_, qty in lines)
+            fee, parcel_of = 0, None
+            if shipping is not None and shipping.configured:
+                fee, parcel_of = await self._shipping_fee_in(conn, shipping, region, buyer_id, shop_id,
+                                                             delivery.address, Parcel(goods, units, grams))
             t = now()
             row = await row_in(
                 conn,
                 """INSERT INTO orders (shop_id, number, buyer_id, status, currency, total, units, phone, recipient,
                         address, latitude, longitude, note, payment_method, slot, session_id, checkout_token,
-                        created_at, updated_at, payment_status, payment_deadline)
-                    VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-                (shop_id, number_row[0], buyer_id, number_row[1], total, units, delivery.phone, delivery.recipient,
-                 delivery.address, delivery.latitude, delivery.longitude, note, payment_method, slot, session_id,
-                 token, t, t, initial_status(Method(payment_method)).value, payment_deadline))
+                        created_at, updated_at, payment_status, payment_deadline, shipping_fee, region, parcel_of,
+                        weight_grams)
+                    VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    RETURNING id""",
+                (shop_id, number_row[0], buyer_id, number_row[1], goods + fee, units, delivery.phone,
+                 delivery.recipient, delivery.address, delivery.latitude, delivery.longitude, note, payment_method,
+                 slot, session_id, token, t, t, initial_status(Method(payment_method)).value, payment_deadline,
+                 fee, region, parcel_of, grams))
             order_id = row[0]
             await conn.executemany(
                 "INSERT INTO order_items (order_id, product_id, variant_id, name, variant_name, unit_price, quantity)"
@@ -345,8 +389,8 @@ class Orders:
                 "INSERT INTO order_events (order_id, from_status, to_status, actor_id, at) VALUES (?, NULL, 'placed', ?, ?)",
                 (order_id, buyer_id, t))
             await conn.execute(
-                "UPDATE users SET phone = ?, recipient = ?, address = ?, updated_at = ? WHERE id = ?",
-                (delivery.phone, delivery.recipient, delivery.address, t, buyer_id))
+                "UPDATE users SET phone = ?, recipient = ?, address = ?, region = ?, updated_at = ? WHERE id = ?",
+                (delivery.phone, delivery.recipient, delivery.address, region, t, buyer_id))
             if clear_cart:
                 await conn.executemany(
                     "DELETE FROM cart_items WHERE buyer_id = ? AND shop_id = ? AND product_id = ? "
@@ -360,6 +404,32 @@ class Orders:
                     await self._outbox.enqueue(conn, message)
         self._on_user_changed(buyer_id)
         return order, True
+
+    async def _shipping_fee_in(self, conn: WriteTransaction, rules: Rules, region: str | None, buyer_id: int,
+                               shop_id: int, address: str, parcel: Parcel) -> tuple[int, int | None]:
+        """(fee, the parcel it joins) for a new order: as part of the buyer's parcel to the same
+        address that has not shipped yet, if there is one, else alone."""
+        mate = await fetch_one_in(conn, _PARCEL_MATE, (buyer_id, shop_id, address))
+        if mate is None:
+            q = quote(rules, region, parcel)
+        else:
+            earlier = await row_in(conn, _PARCEL_SO_FAR, (mate[0], mate[0]))
+            q = quote(rules, region, parcel, earlier=Parcel(earlier[0], earlier[1], earlier[2]),
+                      earlier_fee=earlier[3])
+        if not q.served:
+            raise NotServed(region)
+        return q.fee, (mate[0] if mate is not None else None)
+
+    @journaled_read
+    async def parcel_so_far(self, buyer_id: int, shop_id: int, address: str) -> tuple[int, Parcel, int] | None:
+        """The buyer's open parcel to this address: (its first order's number, what is in it, the
+        fee it paid), for the confirmation to show the fee an order joining it will pay."""
+        mate = await self._db.lookup_one(_PARCEL_MATE, (buyer_id, shop_id, address))
+        if mate is None:
+            return None
+        earlier = await self._db.lookup_one(_PARCEL_SO_FAR, (mate[0], mate[0]))
+        assert earlier is not None
+        return mate[1], Parcel(earlier[0], earlier[1], earlier[2]), earlier[3]
 
     async def _load(self, conn: WriteTransaction, order_id: int) -> Order:
         row = await row_in(conn, f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
@@ -464,7 +534,8 @@ class Orders:
                       (SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id) AS refunded,
                       (SELECT count(*) FROM refunds r WHERE r.order_id = o.id AND r.settled_at IS NULL) AS refunds_open,
                       (SELECT group_concat(i.variant_name || ' x' || i.quantity, '; ') FROM order_items i
-                       WHERE i.order_id = o.id AND i.variant_name IS NOT NULL) AS variants
+                       WHERE i.order_id = o.id AND i.variant_name IS NOT NULL) AS variants,
+                      o.shipping_fee, o.region, (SELECT p.number FROM orders p WHERE p.id = o.parcel_of) AS parcel_number
                FROM orders o JOIN users u ON u.id = o.buyer_id
                WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ?{waiting}
                ORDER BY o.number""",
@@ -484,6 +555,7 @@ class Orders:
                 WHERE {ready} GROUP BY i.product_id, i.variant_id ORDER BY units DESC, i.name""", params)
         per_buyer = await self._db.fetch_all(
             f"""SELECT o.number, o.recipient, o.phone, o.address, o.latitude, o.longitude,
+                       coalesce(o.parcel_of, o.id) AS parcel,
                        group_concat(i.name || ' x' || i.quantity, '; ') AS items
                 FROM orders o JOIN order_items i ON i.order_id = o.id WHERE {ready}
                 GROUP BY o.id ORDER BY o.number""", params)

@@ -183,12 +183,13 @@ class Summaries:
         """Orders, revenue, units, cancellations and (optionally) new and returning buyers."""
         row = await self._db.fetch_row(
             f"""SELECT coalesce(sum({_SOLD}), 0), coalesce(sum(CASE WHEN {_SOLD} THEN total END), 0),
-                       coalesce(sum(CASE WHEN {_SOLD} THEN units END), 0), coalesce(sum(status = 'cancelled'), 0)
+                       coalesce(sum(CASE WHEN {_SOLD} THEN units END), 0), coalesce(sum(status = 'cancelled'), 0),
+                       coalesce(sum(CASE WHEN {_SOLD} THEN shipping_fee END), 0)
                 FROM orders WHERE shop_id = ? AND created_at >= ? AND created_at < ?""",
             (shop_id, start, end))
-        orders, revenue, units, cancelled = row
+        orders, revenue, units, cancelled, shipping = row
         if not buyers or not orders:
-            return Figures(orders, revenue, units, cancelled)
+            return Figures(orders, revenue, units, cancelled, shipping=shipping)
         # A buyer is new when this is their first order in the shop (cancelled ones don't count).
         row = await self._db.fetch_row(
             f"""SELECT count(*), coalesce(sum(NOT EXISTS (
@@ -197,7 +198,7 @@ class Summaries:
                 FROM (SELECT DISTINCT buyer_id FROM orders
                       WHERE shop_id = :shop AND created_at >= :start AND created_at < :end AND {_SOLD}) b""",
             {"shop": shop_id, "start": start, "end": end})
-        return Figures(orders, revenue, units, cancelled, row[0], row[1])
+        return Figures(orders, revenue, units, cancelled, row[0], row[1], shipping)
 
     async def top_products(self, shop_id: int, start: float, end: float, limit: int = 5) -> list[ProductFigures]:
         """The best sellers of a period by revenue (then units), named as they are now."""

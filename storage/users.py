@@ -8,7 +8,7 @@ from storage.db import Database, now
 from storage.journal import journaled_read, journaled_write
 from storage.models import User
 
-_COLUMNS = "id, first_name, username, language_code, language, current_shop_id, blocked_at, phone, recipient, address"
+_COLUMNS = "id, first_name, username, language_code, language, current_shop_id, blocked_at, phone, recipient, address, region"
 
 
 USER_COLUMNS = _COLUMNS  # for another repository reading a user inside its own transaction

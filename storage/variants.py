@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.stock import StockChange
+from core.weights import weight_in_name
 from storage.db import Database, WriteTransaction, fetch_one_in, row_in, now
 from storage.journal import journaled_read, journaled_write
 from storage.products import Products
@@ -114,9 +115,10 @@ class Variants:
             added = []
             for i, offer in enumerate(offers, start=1):
                 added.append(_variant(await row_in(
-                    conn, f"""INSERT INTO variants (product_id, name, price, stock, position, created_at, updated_at)
-                              VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
-                    (product_id, offer.name, offer.price, offer.stock, last + i, t, t))))
+                    conn, f"""INSERT INTO variants (product_id, name, price, stock, position, created_at, updated_at,
+                                                        weight_grams)
+                              VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
+                    (product_id, offer.name, offer.price, offer.stock, last + i, t, t, weight_in_name(offer.name)))))
             await _sync_product_in(conn, product_id)
         return added
 
@@ -134,9 +136,10 @@ class Variants:
                 (shop_id, name, min(o.price for o in offers), photo_file_id, t, t))
             product_id = row[0]
             await conn.executemany(
-                "INSERT INTO variants (product_id, name, price, stock, position, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(product_id, o.name, o.price, o.stock, i, t, t) for i, o in enumerate(offers, start=1)])
+                "INSERT INTO variants (product_id, name, price, stock, position, created_at, updated_at, weight_grams)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(product_id, o.name, o.price, o.stock, i, t, t, weight_in_name(o.name))
+                 for i, o in enumerate(offers, start=1)])
             await _sync_product_in(conn, product_id)
         return product_id
 
@@ -146,6 +149,8 @@ class Variants:
         unknown = set(fields) - EDITABLE
         if unknown or not fields:
             raise ValueError(f"cannot edit {sorted(unknown) or 'nothing'}")
+        if "name" in fields and "weight_grams" not in fields:  # a renamed "5斤" -> "10斤" weighs again
+            fields["weight_grams"] = weight_in_name(str(fields["name"]))
         assignments = ", ".join(f"{name} = ?" for name in fields)
         async with self._db.write() as conn:
             row = await fetch_one_in(

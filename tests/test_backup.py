@@ -42,7 +42,9 @@ async def shop_database(path: Path, orders: int = 0, migrate_to: int | None = No
     db = await Database(path).open(migrate_to=migrate_to)
     store = Store(db, await Inbox.open(db))
     try:
-        await store.users.seen(1, "Ann", None, "en")
+        async with db.write() as conn:  # as every schema stores a user (the repository reads today's columns)
+            await conn.execute("INSERT INTO users (id, first_name, language_code, created_at, updated_at)"
+                               " VALUES (1, 'Ann', 'en', 0, 0)")
         shop = await store.shops.create(1, "Oranges", "CNY", "Asia/Shanghai")
         async with db.write() as conn:
             for n in range(orders):
