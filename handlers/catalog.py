@@ -20,6 +20,7 @@ from core.money import PriceError, PriceProblem, parse_price
 from core.stock import StockError, StockProblem, parse_stock, parse_stock_change
 from core.text import TextProblem, TextRefused, accept_text
 from handlers.guards import product_for, refuse
+from handlers.presale import card_line, presale_buttons
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, present, reply, services,
 )
@@ -145,6 +146,9 @@ def merchant_card(t: Translator, product: Product, shop: Shop, bot_username: str
                   t("catalog.card_stock", stock=product.stock)]
     if product.per_buyer_limit:
         lines.append(t("catalog.card_limit", limit=product.per_buyer_limit))
+    presale = card_line(t, product)
+    if presale:
+        lines.append(presale)
     if product.hidden:
         lines.append(t("catalog.card_hidden"))
     if product.description:
@@ -177,6 +181,7 @@ def merchant_buttons(t: Translator, product: Product, owner: bool, variants: lis
         [button(t.plain("catalog.button_show" if product.hidden else "catalog.button_hide"), "cat.vis", p,
                 0 if product.hidden else 1),
          button(t.plain("catalog.button_delete"), "cat.del", p)],
+        presale_buttons(t, product),
         [button(t.plain("catalog.button_put_on_link"), "live.next", p)],
         back,
     ])

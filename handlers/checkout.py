@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -25,18 +25,19 @@ from core.i18n import N_, Safe, Translator
 from core.payments import PREPAID, Method, PaymentStatus
 from core.telegram_text import fit_lines
 from core.regions import region_name
-from core.shipping import Parcel
+from core.shipping import Parcel, Quote
 from handlers.audience import follow_button
 from handlers.delivery_region import (
-    Shipping, confirmation_lines, picked_region, picker, refusal_text, settled_region, shipping_for,
+    Shipping, confirmation_lines, picked_region, picker, order_regions, refusal_text, shipping_for,
 )
+from handlers.presale import ship_date_of, ship_text
 from handlers.shipping import home_of
 from handlers.common import (
     Actor, Context, actor, button, edit_message, keyboard, message_text, reply, services, show,
 )
 from handlers.flows import REMOVE_KEYBOARD
 from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants, tapped_product, tapped_variant
-from handlers.notices import method_name, new_order_notices, shipping_lines, reach_of
+from handlers.notices import method_name, new_order_notices, reach_of, ship_date_lines, shipping_lines
 from handlers.payments import available_methods, payment_messages
 from storage.models import Flow, Shop
 from storage.outbox import Outgoing, Priority
@@ -370,8 +371,24 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
 
 # ---------------------------------------------------------------- confirmation and placing
 
-async def _lines(context: Context, items: list[list]) -> list[tuple[str, str, int, int, int]]:
-    """The checkout's items as they are now: (seen-price key, name, unit price, quantity, grams a unit)."""
+@dataclass(frozen=True)
+class _Line:
+    """A checkout item as it is now."""
+    key: str  # its seen-price key
+    name: str
+    price: int
+    quantity: int
+    grams: int = 0  # a unit's weight, when its variant has one
+    ships: tuple[str | None, str | None] = (None, None)  # its pre-sale date, if any
+    item: tuple = ()  # the checkout item it came from
+
+    @property
+    def subtotal(self) -> int:
+        return self.price * self.quantity
+
+
+async def _lines(context: Context, items: list[list]) -> list[_Line]:
+    """The checkout's items as they are now (those gone since are left out)."""
     store = services(context).store
     lines = []
     for item in items:
@@ -380,13 +397,23 @@ async def _lines(context: Context, items: list[list]) -> list[tuple[str, str, in
         if product is None:
             continue
         if variant_id is None:
-            lines.append((_seen_key(product_id, None), product.name, product.price, quantity, 0))
+            lines.append(_Line(_seen_key(product_id, None), product.name, product.price, quantity,
+                               ships=ship_date_of(product), item=tuple(item)))
             continue
         variant = await store.variants.get(variant_id)
         if variant is not None:
-            lines.append((_seen_key(product_id, variant_id), line_name(product.name, variant.name), variant.price,
-                          quantity, variant.weight_grams or 0))
+            lines.append(_Line(_seen_key(product_id, variant_id), line_name(product.name, variant.name),
+                               variant.price, quantity, variant.weight_grams or 0, ship_date_of(product, variant),
+                               tuple(item)))
     return lines
+
+
+def _by_ship_date(lines: list[_Line]) -> list[list[_Line]]:
+    """The lines as the orders they are placed as: one per ship date, in stock first."""
+    groups: dict[tuple, list[_Line]] = {}
+    for line in sorted(lines, key=lambda line: (line.ships[0] or "", line.ships[1] or "")):
+        groups.setdefault(line.ships, []).append(line)
+    return list(groups.values())
 
 
 async def _methods(context: Context, shop_id: int) -> list[Method]:
@@ -400,39 +427,50 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
     store = services(context).store
     shop = await store.shops.get(flow.data["shop"])
     t = who.t
-    weighed = await _lines(context, flow.data["items"])
     # Units held during a flash deal keep its price until the hold expires (storage/deals.py).
     locked = {_seen_key(h.product_id, h.variant_id): h.unit_price
               for h in await store.holds.of_token(flow.data["token"]) if h.unit_price is not None}
-    current = [(key, name, locked.get(key, price), qty) for key, name, price, qty, _grams in weighed]
-    lines = [(name, price, qty) for _, name, price, qty in current]
-    goods = sum(price * qty for _, price, qty in lines)
+    current = [replace(line, price=locked.get(line.key, line.price))
+               for line in await _lines(context, flow.data["items"])]
+    lines = [(line.name, line.price, line.quantity) for line in current]
+    goods = sum(line.subtotal for line in current)
     d = flow.data
     token = d["token"]
-    parcel = Parcel(goods, sum(qty for *_, qty in lines), sum(grams * qty for *_, qty, grams in weighed))
-    shipping = await shipping_for(context, who, shop, d, parcel)
-    if shipping.choices or shipping.refused:
-        await _ask_region_or_refuse(update, context, who, flow, shop, shipping, edit=edit)
+    groups = _by_ship_date(current)
+    # Each order (one per ship date) is a parcel of its own; the region question is the same for all.
+    shipped = [await shipping_for(context, who, shop, d, Parcel(sum(x.subtotal for x in g),
+                                                                sum(x.quantity for x in g),
+                                                                sum(x.grams * x.quantity for x in g)),
+                                  ships_from=g[0].ships[0]) for g in groups]
+    asking = next((x for x in shipped if x.choices or x.refused), None)
+    if asking is not None:
+        await _ask_region_or_refuse(update, context, who, flow, shop, asking, edit=edit)
         return
+    shipping = shipped[0] if len(shipped) == 1 else replace(shipped[0], parcel_number=None,
+                                                             quote=_summed(shipped))
+    extra = [t("checkout.presale_line", name=line.name, ships=ship_text(t, *line.ships))
+             for line in current if line.ships[0]]
+    if len(groups) > 1:
+        extra.append(t("checkout.split_orders", n=len(groups)))
     methods = await _methods(context, shop.id)
     chosen = d.get("method") if d.get("method") in methods else methods[0].value
     shown_items = items_text(t, lines, shop.currency)
-    shown_items = "\n".join([shown_items, *confirmation_lines(t, shipping, shop.currency)])
+    shown_items = "\n".join([shown_items, *confirmation_lines(t, shipping, shop.currency), *extra])
     text = t("checkout.confirm", items=Safe(shown_items), total=t.money(goods + shipping.fee, shop.currency),
              recipient=d["recipient"], phone=display_phone(d["phone"], phone_region(shop.currency)),
              address=d["address"],
              payment=method_name(t, chosen), shop=shop.name)
     seen = d.get("seen") or {}
-    for key, name, price, _qty in current:
-        was = seen.get(key)
-        if was is not None and was != price:  # the price changed since the buyer tapped
-            text += "\n" + t("checkout.price_changed", name=name, now=t.money(price, shop.currency),
+    for line in current:
+        was = seen.get(line.key)
+        if was is not None and was != line.price:  # the price changed since the buyer tapped
+            text += "\n" + t("checkout.price_changed", name=line.name, now=t.money(line.price, shop.currency),
                              was=t.money(was, shop.currency))
     fewer = d.get("fewer") or {}
-    for key, name, _price, qty in current:
-        wanted = fewer.get(key)
-        if wanted is not None and wanted != qty:  # the rest were held by others at Buy now
-            text += "\n" + t("checkout.fewer_held", name=name, held=qty, wanted=wanted)
+    for line in current:
+        wanted = fewer.get(line.key)
+        if wanted is not None and wanted != line.quantity:  # the rest were held by others at Buy now
+            text += "\n" + t("checkout.fewer_held", name=line.name, held=line.quantity, wanted=wanted)
     if d.get("note"):
         text += "\n" + t("checkout.confirm_note", note=d["note"])
     if d.get("held_until"):
@@ -456,6 +494,11 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
         await edit_message(update, summary[0], text, markup, captioned=summary[1])
     else:
         await reply(update, text, markup)
+
+
+def _summed(shipped: list[Shipping]) -> Quote:
+    """The shipping of several orders as one line: their fees added."""
+    return Quote(True, sum(x.fee for x in shipped))
 
 
 async def _ask_region_or_refuse(update: Update, context: Context, who: Actor, flow: Flow, shop: Shop,
@@ -541,43 +584,67 @@ async def on_confirm(update: Update, context: Context) -> None:
     deadline = time.time() + 60 * payment_settings.timeout_minutes if method in PREPAID else None
     reach = await reach_of(svc, shop)  # who hears of the order, gathered before it is placed
     rules = await store.shipping.of_shop(shop.id, home_of(shop))
-    region = settled_region(rules, d)
+    region, priced_as = order_regions(rules, d)
 
     # Following the shop: a button on every receipt; a buyer's first order offers it in words, once.
     following = await store.audience.is_following(who.id, shop.id)
     offer_follow = not following and not await store.audience.has_ordered_from(who.id, shop.id)
 
-    def messages(order: Order):
-        receipt = receipt_text(who.t, order, shop)
-        if offer_follow:
-            receipt += "\n\n" + who.t("follow.offer", shop=shop.name)
-        params = {"message_id": message.message_id, "parse_mode": "HTML",
-                  "reply_markup": receipt_buttons(who.t, order, following=following)}
-        params["caption" if receipt_method == "editMessageCaption" else "text"] = receipt
-        answers = [Outgoing(who.id, receipt_method, params),
-                   *payment_messages(svc.config, payment_settings, order, shop, who.t)]
-        return [replace(m, priority=Priority.ANSWER) for m in answers] + new_order_notices(reach, order, shop, who.user)
+    def messages_for(first: bool):
+        def messages(order: Order):
+            receipt = receipt_text(who.t, order, shop)
+            if offer_follow and first:
+                receipt += "\n\n" + who.t("follow.offer", shop=shop.name)
+            params = {"parse_mode": "HTML", "reply_markup": receipt_buttons(who.t, order, following=following)}
+            if first:  # the confirmation becomes the receipt; another order's receipt is a message of its own
+                params["message_id"] = message.message_id
+                params["caption" if receipt_method == "editMessageCaption" else "text"] = receipt
+                answer = Outgoing(who.id, receipt_method, params)
+            else:
+                answer = Outgoing(who.id, "sendMessage", {**params, "text": receipt})
+            answers = [answer, *payment_messages(svc.config, payment_settings, order, shop, who.t)]
+            return [replace(m, priority=Priority.ANSWER) for m in answers] + new_order_notices(reach, order, shop,
+                                                                                                who.user)
+        return messages
 
+    # One order per ship date (a pre-sale ships when its harvest is in); a lone item needs no look.
+    groups = [d["items"]] if len(d["items"]) == 1 else _split_by_ship_date(d["items"], await _lines(context, d["items"]))
+    placed: list[Order] = []
+    for i, group in enumerate(groups):
+        last = i == len(groups) - 1
+        try:
+            order, _created = await store.orders.place(
+                token=token if i == 0 else f"{token}.{i}", hold_token=token, release_rest=last,
+                shop_id=shop.id, buyer_id=who.id, items=held_items(group),
+                delivery=Delivery(d["phone"], d["recipient"], d["address"], d.get("lat"), d.get("lon")),
+                note=d.get("note"), slot=slot, session_id=session.id if session else None,
+                max_open_orders=svc.config.limits.open_orders_per_buyer_per_shop,
+                payment_method=method.value, payment_deadline=deadline,
+                messages=messages_for(i == 0), clear_cart=d.get("from_cart", False), end_conversation=last,
+                shipping=rules, region=region, priced_as=priced_as)
+        except OrderProblem as problem:  # nothing (more) ordered: the checkout ends and its held units go back
+            await store.holds.release(who.id, token, end_conversation=True)
+            await query.answer()
+            count_sold_out(context, problem)
+            markup = keyboard([[button(who.t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]])
+            # After an order of this checkout was placed, its receipt takes the confirmation's place.
+            await (reply if placed else show)(update, problem_text(who.t, problem), markup)
+            return
+        placed.append(order)
     try:
-        order, _created = await store.orders.place(
-            token=token, shop_id=shop.id, buyer_id=who.id, items=held_items(d["items"]),
-            delivery=Delivery(d["phone"], d["recipient"], d["address"], d.get("lat"), d.get("lon")),
-            note=d.get("note"), slot=slot, session_id=session.id if session else None,
-            max_open_orders=svc.config.limits.open_orders_per_buyer_per_shop,
-            payment_method=method.value, payment_deadline=deadline,
-            messages=messages, clear_cart=d.get("from_cart", False), end_conversation=True,
-            shipping=rules, region=region)
-    except OrderProblem as problem:  # nothing ordered: the checkout ends and its held units go back
-        await store.holds.release(who.id, token, end_conversation=True)
-        await query.answer()
-        count_sold_out(context, problem)
-        await show(update, problem_text(who.t, problem), keyboard([[button(who.t.plain("buyer.button_catalog"),
-                                                                           "b.shop", shop.id, 0)]]))
-        return
-    try:
-        await query.answer(who.t.plain("checkout.placed_toast", number=order.number))
+        await query.answer(who.t.plain("checkout.placed_toast", number=" #".join(str(o.number) for o in placed)))
     except TelegramError as exc:  # the order stands and its receipt is in the outbox: say nothing else
-        log.warning("order #%d placed, but its toast could not be shown: %s", order.number, exc)
+        log.warning("order #%d placed, but its toast could not be shown: %s", placed[0].number, exc)
+
+
+def _split_by_ship_date(items: list[list], lines: list[_Line]) -> list[list[list]]:
+    """The checkout's items as the orders they are placed as: one per ship date, in stock first
+    (an item gone since stays in the first, whose placing then says so)."""
+    ships = {line.item: line.ships for line in lines}
+    groups: dict[tuple, list[list]] = {}
+    for item in items:
+        groups.setdefault(ships.get(tuple(item), (None, None)), []).append(item)
+    return [groups[key] for key in sorted(groups, key=lambda key: (key[0] or "", key[1] or ""))]
 
 
 def count_sold_out(context: Context, problem: OrderProblem) -> None:
@@ -610,7 +677,7 @@ def problem_text(t: Translator, problem: OrderProblem, *, plain: bool = False) -
 
 def receipt_text(t: Translator, order: Order, shop: Shop) -> str:
     lines = [(i.name, i.unit_price, i.quantity) for i in order.items]
-    items = "\n".join([items_text(t, lines, order.currency), *shipping_lines(t, order)])
+    items = "\n".join([items_text(t, lines, order.currency), *shipping_lines(t, order), *ship_date_lines(t, order)])
     text = t("checkout.receipt", number=order.number, shop=shop.name,
              items=Safe(items), total=t.money(order.total, order.currency),
              recipient=order.recipient, phone=display_phone(order.phone, phone_region(shop.currency)),

@@ -42,8 +42,10 @@ class Shipping:
         return self.quote.fee if self.quote is not None and self.quote.served else 0
 
 
-async def shipping_for(context: Context, who: Actor, shop: Shop, data: dict, parcel: Parcel) -> Shipping:
-    """The shipping of a checkout: its region (settled, or the choices to offer) and its fee."""
+async def shipping_for(context: Context, who: Actor, shop: Shop, data: dict, parcel: Parcel, *,
+                       ships_from: str | None = None) -> Shipping:
+    """The shipping of a checkout's order (`ships_from`: its pre-sale date): its region (settled,
+    or the choices to offer) and its fee."""
     store = services(context).store
     rules = await store.shipping.of_shop(shop.id, home_of(shop))
     if not rules.configured:
@@ -54,11 +56,12 @@ async def shipping_for(context: Context, who: Actor, shop: Shop, data: dict, par
         choices = found.candidates or all_choices(rules)
         if outcomes_differ(rules, choices, parcel):
             return Shipping(rules, choices=choices)
-    earlier = await store.orders.parcel_so_far(who.id, shop.id, data.get("address") or "")
+    priced = pricing_region(rules, found)
+    earlier = await store.orders.parcel_so_far(who.id, shop.id, data.get("address") or "", ships_from)
     if earlier is None:
-        return Shipping(rules, region, quote(rules, region, parcel))
+        return Shipping(rules, region, quote(rules, priced, parcel))
     number, so_far, paid = earlier
-    return Shipping(rules, region, quote(rules, region, parcel, earlier=so_far, earlier_fee=paid), number)
+    return Shipping(rules, region, quote(rules, priced, parcel, earlier=so_far, earlier_fee=paid), number)
 
 
 def region_of(rules: Rules, data: dict) -> Found:
@@ -72,10 +75,18 @@ def region_of(rules: Rules, data: dict) -> Found:
     return found
 
 
-def settled_region(rules: Rules, data: dict) -> str | None:
-    """The region an order is placed with (None: unsettled, which the confirmation has shown
-    does not change the fee)."""
-    return region_of(rules, data).region if rules.configured else None
+def pricing_region(rules: Rules, found: Found) -> str:
+    """The region whose rule prices the parcel: the settled one, else any of those it could be
+    (the confirmation asks the buyer whenever they would price it differently)."""
+    return found.region or (found.candidates or all_choices(rules))[0]
+
+
+def order_regions(rules: Rules, data: dict) -> tuple[str | None, str | None]:
+    """(the region an order is placed with, None when unsettled; the region pricing it)."""
+    if not rules.configured:
+        return None, None
+    found = region_of(rules, data)
+    return found.region, pricing_region(rules, found)
 
 
 def all_choices(rules: Rules) -> tuple[str, ...]:

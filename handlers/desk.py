@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import math
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.error import BadRequest
 
 from core.i18n import N_, Translator, escape
+from core.presale import week_end
 from core.orders import OPEN, AwaitingPayment, IllegalTransition, Status, may_ship, next_steps
 from core.text import TextRefused, accept_text, clean_text, shorten
 from core.tracking import parse_shipment
@@ -31,13 +34,15 @@ PAGE = 8
 FLOW_SHIP = "ship"
 FLOW_CANCEL = "cancelorder"
 FILTERS = {  # button code -> statuses shown
-    "new": ("placed",), "conf": ("confirmed",), "ship": ("shipped",), "done": ("delivered",),
-    "canc": ("cancelled",), "all": (),
+    "new": ("placed",), "conf": ("confirmed",), "wk": ("placed", "confirmed"), "ship": ("shipped",),
+    "done": ("delivered",), "canc": ("cancelled",), "all": (),
 }
 FILTER_NAMES = {
-    "new": N_("desk.filter_new"), "conf": N_("desk.filter_confirmed"), "ship": N_("desk.filter_shipped"),
-    "done": N_("desk.filter_delivered"), "canc": N_("desk.filter_cancelled"), "all": N_("desk.filter_all"),
+    "new": N_("desk.filter_new"), "conf": N_("desk.filter_confirmed"), "wk": N_("desk.filter_this_week"),
+    "ship": N_("desk.filter_shipped"), "done": N_("desk.filter_delivered"), "canc": N_("desk.filter_cancelled"),
+    "all": N_("desk.filter_all"),
 }
+THIS_WEEK = "wk"  # to ship this week: in stock, or a pre-sale shipping by Sunday
 REASON_MAX = 200
 TRACKING_MAX = 100
 log = logging.getLogger(__name__)
@@ -327,7 +332,8 @@ async def on_list(update: Update, context: Context) -> None:
 
 async def _list(update: Update, context: Context, who: Actor, shop: Shop, code: str, page: int) -> None:
     t = who.t
-    orders, total = await services(context).store.orders.of_shop(shop.id, FILTERS[code], page * PAGE, PAGE)
+    by = week_end(datetime.now(ZoneInfo(shop.timezone)).date()).isoformat() if code == THIS_WEEK else None
+    orders, total = await services(context).store.orders.of_shop(shop.id, FILTERS[code], page * PAGE, PAGE, by)
     rows = _order_buttons(t, orders, code)
     nav = []
     if page > 0:
@@ -338,7 +344,7 @@ async def _list(update: Update, context: Context, who: Actor, shop: Shop, code: 
     if total:  # several orders at once: handlers/order_select.py
         rows.append([button(t.plain("desk.button_select"), "d.sel", code, page, 1)])
     filters = [button(("• " if c == code else "") + t.plain(FILTER_NAMES[c]), "d.list", c, 0) for c in FILTERS]
-    rows += [filters[:3], filters[3:]]
+    rows += [filters[:3], filters[3:5], filters[5:]]  # new, confirmed, this week / shipped, delivered / …
     text = t("desk.list_title", shop=shop.name, filter=t.plain(FILTER_NAMES[code]), total=total)
     if total == 0:
         text += "\n" + t("desk.list_empty")

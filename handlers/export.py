@@ -18,6 +18,7 @@ from core.geo import map_link
 from core.i18n import LANGUAGES, N_, Translator, translator
 from core.orders import Status
 from core.payments import Method, PaymentStatus
+from core.presale import ShipDate, format_ship_date, week_end
 from core.regions import region_name
 from core.sheet import home_region, money_cell, phone_cell, safe_row
 from handlers.common import Context, actor, chunks, current_membership, reply, services, session_title
@@ -29,6 +30,9 @@ EXPORT_PERIOD_NAMES = {"today": N_("export.period_today"), "yesterday": N_("expo
 # `/packlist live` in either language (a Chinese merchant types /packlist 直播).
 LIVE_KEYWORDS = frozenset(translator(language).plain("packlist.keyword_live").lower()
                           for language in LANGUAGES) | {"live"}
+# `/packlist week` (本周): orders in stock and pre-sales shipping by this Sunday.
+WEEK_KEYWORDS = frozenset(translator(language).plain("packlist.keyword_week").lower()
+                          for language in LANGUAGES) | {"week"}
 CSV_HEADERS = [N_("export.col_number"), N_("export.col_time"), N_("export.col_buyer"), N_("export.col_recipient"),
                N_("export.col_phone"), N_("export.col_address"), N_("export.col_map"), N_("export.col_items"),
                N_("export.col_variants"),
@@ -143,6 +147,10 @@ async def packlist_command(update: Update, context: Context) -> None:
         packing = await store.orders.pack_list(shop.id, session.started_at, session.ended_at)
         title = t("packlist.heading", title=session_title(t, session.title),
                   start=t.datetime(session.started_at, shop.timezone))
+    elif context.args and context.args[0].lower() in WEEK_KEYWORDS:  # what to pack this week
+        by = week_end(datetime.now(ZoneInfo(shop.timezone)).date())
+        packing = await store.orders.pack_list(shop.id, ship_by=by.isoformat())
+        title = t("packlist.title_ship_by", shop=shop.name, date=format_ship_date(ShipDate(by), t.locale))
     else:
         packing = await store.orders.pack_list(shop.id)
         title = t("packlist.title_waiting", shop=shop.name)

@@ -16,6 +16,7 @@ from core.i18n import Translator
 from core.links import LinkTarget, PayloadError, decode
 from handlers.audience import follow_button
 from handlers.staff import accept_invite
+from handlers.presale import card_line
 from handlers.common import (
     Actor, Context, Keyboard, actor, button, keyboard, present, reply, services, show,
 )
@@ -59,7 +60,11 @@ def buyer_card_text(t: Translator, product: Product, shop: Shop, variants: Seque
     else:
         lines.append(t("buyer.card_price", price=t.money(product.price, shop.currency)))
         stock = product.stock
-    lines.append(t("buyer.card_stock", stock=stock) if stock > 0 else t("buyer.card_sold_out"))
+    presale = card_line(t, product, chosen)
+    if presale:  # when it ships; a pre-sale closed early takes no more orders
+        lines.append(presale)
+    if not product.presale_closed:
+        lines.append(t("buyer.card_stock", stock=stock) if stock > 0 else t("buyer.card_sold_out"))
     if product.per_buyer_limit:
         lines.append(t("buyer.card_limit", limit=product.per_buyer_limit))
     if chosen is not None and chosen.per_buyer_limit:
@@ -81,6 +86,8 @@ def buyer_card_buttons(t: Translator, product: Product, shop: Shop, quantity: in
     p = product.id
     picker = [[button(_variant_label(t, v, chosen, shop.currency), "b.v", p, v.id, slot)
                for v in variants[i:i + VARIANTS_PER_ROW]] for i in range(0, len(variants), VARIANTS_PER_ROW)]
+    if product.presale_closed:
+        return keyboard([*picker, catalog])
     if variants and (chosen is None or chosen.stock <= 0):
         if all(v.stock <= 0 for v in variants):
             return keyboard([*picker, [button(t.plain("buyer.button_notify"), "b.wait", product.id)], catalog])

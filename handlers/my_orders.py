@@ -8,7 +8,9 @@ from core.i18n import N_, Safe, Translator
 from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
 from core.orders import IllegalTransition, Status, buyer_may
 from handlers.common import Context, actor, button, keyboard, present, services
-from handlers.notices import members_messages, order_item_lines, payment_line, reach_of, refund_due, settle_markup
+from handlers.notices import (
+    members_messages, order_item_lines, payment_line, reach_of, refund_due, settle_markup, ship_date_lines,
+)
 from storage.orders import Order
 
 ORDER_ITEMS_BUDGET = 600  # characters of item lines per order in the list; the order's receipt has them all
@@ -52,6 +54,8 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
                   total=t.money(order.total, order.currency))
         if order.payment_method != "cod":
             block += "\n" + payment_line(t, order)
+        for line in ship_date_lines(t, order) if order.status in ("placed", "confirmed") else ():
+            block += "\n" + line  # a pre-sale: when it ships
         if order.tracking_number or order.carrier:  # a carrier alone ("顺丰") is worth telling too
             block += "\n" + t("myorders.tracking", carrier=order.carrier or "", tracking=order.tracking_number or "")
         # Ten long orders would pass Telegram's 4,096 characters: the newest that fit are shown.

@@ -85,7 +85,7 @@ def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | N
 
     def render(item_lines: Sequence[str]) -> str:
         head = title if title is not None else t("notice.order_head", number=order.number, shop=shop.name)
-        lines = [head, *item_lines, *shipping_lines(t, order),
+        lines = [head, *item_lines, *shipping_lines(t, order), *ship_date_lines(t, order),
                  t("notice.order_total", total=t.money(order.total, order.currency)), payment]
         if order.slot:
             lines.append(t("notice.source_link", slot=order.slot))
@@ -96,6 +96,13 @@ def merchant_order_text(t: Translator, order: Order, shop: Shop, buyer: User | N
         budget = limit - visible_length(render([])) - 1
         items = fit_lines(order_item_lines(t, order), budget, lambda n: t("notice.items_more", count=n))
     return render(items)
+
+
+def ship_date_lines(t: Translator, order: Order) -> list[str]:
+    """When a pre-sale order ships (receipt, notices, order card, /myorders); nothing otherwise."""
+    from handlers.presale import ship_text  # (it imports the guards, which come after this module)
+    when = ship_text(t, order.ships_from, order.ships_until)
+    return [t("presale.card_line", ships=when)] if when else []
 
 
 def shipping_lines(t: Translator, order: Order) -> list[str]:

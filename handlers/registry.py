@@ -15,7 +15,7 @@ from handlers import (
     order_select, payments, shop, staff, start,
 )
 from handlers import conversations, corrections, operator, privacy, settings, summaries, tell, typed_quantity, variants
-from handlers import shipping
+from handlers import presale, shipping
 from core.i18n import N_
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
@@ -89,6 +89,9 @@ def register(app: Application) -> None:
     buttons.add("var.view", variants.on_view)
     buttons.add("var.add", variants.on_add)
     buttons.add("var.edit", variants.on_start_edit)
+    for action, callback in [("ps.set", presale.on_set), ("ps.now", presale.on_in_stock), ("ps.close", presale.on_close),
+                             ("ps.keep", presale.on_keep)]:
+        buttons.add(action, callback)
     buttons.add("var.vis", variants.on_visibility)
     buttons.add("var.del", variants.on_ask_delete)
     buttons.add("var.delok", variants.on_confirm_delete)
@@ -207,6 +210,7 @@ def register(app: Application) -> None:
     flows.add_flow(order_select.FLOW_SELECT, order_select.on_typed, quiet=True)  # the check boxes of /orders
     flows.add_flow(settings.FLOW_SETTINGS, settings.on_settings_input)
     flows.add_flow(shipping.FLOW, shipping.on_input)
+    flows.add_flow(presale.FLOW, presale.on_input)
     flows.add_flow(payments.FLOW_PROOF, payments.on_proof)
     flows.add_flow(payments.FLOW_PAY_SETTINGS, payments.on_code_photo)
     flows.set_photo_outside_flow(catalog.on_captioned_photo)  # a captioned photo adds a product

@@ -17,9 +17,10 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, InputFile, Update
 from telegram.constants import ParseMode
@@ -32,6 +33,7 @@ from core.summary import (
     local_clock, parse_period, percent_change, period_for, short_date, weekday_name, weekday_short,
 )
 from core.text import shorten
+from handlers.presale import ship_text
 from handlers.common import (
     Context, actor, button, chunks, current_membership, keyboard, reply, services, session_title,
     translator_for,
@@ -40,6 +42,7 @@ from storage import Store
 from storage.live import LiveSession, SlotFigures
 from storage.models import Shop
 from storage.outbox import Outgoing, Upload
+from storage.presale import Overdue
 from storage.refunds import RefundFigures
 from storage.summaries import (
     OPERATOR, SHOP, BusyLink, BusyShop, DayFigures, Opens, PendingShipments, PlatformFigures, ProductFigures,
@@ -92,6 +95,7 @@ class ShopReport:
     refunds: RefundFigures = RefundFigures()  # refunds due created in the period
     followers: int = 0  # buyers who follow the shop now (handlers/audience.py)
     unanswered: tuple[int, ...] = ()  # numbers of orders whose buyer wrote and got no answer yet
+    overdue: tuple[Overdue, ...] = ()  # pre-sales past their date with orders not shipped
 
 
 async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, now: float) -> ShopReport:
@@ -115,7 +119,19 @@ async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, 
                       await summaries.pending_shipments(shop.id), await summaries.stock(shop.id, low_stock),
                       low_stock, days, await store.refunds.figures(shop.id, period.start, period.end),
                       await store.audience.follower_count(shop.id),
-                      tuple(await store.conversations.unanswered_orders(shop.id)))
+                      tuple(await store.conversations.unanswered_orders(shop.id)),
+                      tuple(await store.presales.overdue(shop.id, _today(shop, now))))
+
+
+def _today(shop: Shop, now: float) -> str:
+    """The shop's local date, ISO, as pre-sale dates are kept."""
+    return datetime.fromtimestamp(now, ZoneInfo(shop.timezone)).date().isoformat()
+
+
+def _overdue_lines(t: Translator, r: ShopReport) -> list[str]:
+    """First in the summary: pre-sales whose day has passed with orders still to ship."""
+    return [t("summary.presale_overdue", name=o.name, ships=ship_text(t, o.ships_from), count=o.orders)
+            for o in r.overdue]
 
 
 def period_title(t: Translator, period: Period) -> str:
@@ -239,7 +255,7 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
     """The summary's lines (Telegram HTML); a day without orders gets a short, practical one."""
     currency = r.shop.currency
     f = r.figures
-    lines = [t("summary.title", shop=r.shop.name, period=period_title(t, r.period))]
+    lines = [t("summary.title", shop=r.shop.name, period=period_title(t, r.period)), *_overdue_lines(t, r)]
     if f.orders == 0:
         lines.append(t(NO_ORDERS[r.period.kind]))
         if f.cancelled:

@@ -18,6 +18,7 @@ from handlers.catalog import (
     show_product,
 )
 from handlers.guards import product_for
+from handlers.presale import presale_buttons, ship_text
 from handlers.common import Actor, Context, actor, button, keyboard, message_text, reply, services, show
 from storage.models import Flow, Membership, Shop
 from storage.products import Product
@@ -36,12 +37,15 @@ def variant_card(t: Translator, product: Product, variant: Variant, shop: Shop, 
         lines.append(t("catalog.card_limit", limit=variant.per_buyer_limit))
     if variant.hidden:
         lines.append(t("catalog.card_hidden"))
+    own_date = ship_text(t, variant.ships_from, variant.ships_until)
+    if own_date:
+        lines.append(t("presale.card_line", ships=own_date))
     # Its own link opens the product's card with this variant ticked ("the 10斤 link").
     lines += ["", t("catalog.card_link", link=variant_link(bot_username, shop.slug, variant.id))]
     return "\n".join(lines)
 
 
-def variant_buttons(t: Translator, variant: Variant):
+def variant_buttons(t: Translator, variant: Variant, product: Product):
     v = variant.id
     return keyboard([
         [button(t.plain("catalog.button_name"), "var.edit", v, "name"),
@@ -51,6 +55,7 @@ def variant_buttons(t: Translator, variant: Variant):
          button(t.plain("catalog.button_show" if variant.hidden else "catalog.button_hide"), "var.vis", v,
                 0 if variant.hidden else 1),
          button(t.plain("catalog.button_delete"), "var.del", v)],
+        presale_buttons(t, product, variant),
         [button(t.plain("variant.button_back", ), "cat.view", variant.product_id)],
     ])
 
@@ -78,7 +83,7 @@ async def show_variant(update: Update, context: Context, who: Actor, variant: Va
     text = variant_card(who.t, product, variant, shop, services(context).bot_username)
     if notice:
         text = notice + "\n\n" + text
-    await (show if edit else reply)(update, text, variant_buttons(who.t, variant))
+    await (show if edit else reply)(update, text, variant_buttons(who.t, variant, product))
 
 
 async def on_view(update: Update, context: Context) -> None:

@@ -25,7 +25,7 @@ from storage.refunds import BUYER_CANCELLED, SHOP_CANCELLED, add_refund_in
 _ORDER_COLUMNS = ("id, shop_id, number, buyer_id, status, currency, total, units, phone, recipient, address, "
                   "latitude, longitude, note, payment_method, slot, session_id, carrier, tracking_number, "
                   "cancel_reason, created_at, updated_at, payment_status, payment_deadline, paid_at, "
-                  "shipping_fee, region, parcel_of, weight_grams, "
+                  "shipping_fee, region, parcel_of, weight_grams, ships_from, ships_until, "
                   "(SELECT p.number FROM orders p WHERE p.id = orders.parcel_of) AS parcel_number")
 
 
@@ -74,6 +74,8 @@ class Order:
     region: str | None = None  # where the parcel goes (core/regions.py), when known
     parcel_of: int | None = None  # the first order of the parcel this one is packed with
     weight_grams: int = 0
+    ships_from: str | None = None  # a pre-sale order's ship date (ISO), and the range's last day
+    ships_until: str | None = None
     parcel_number: int | None = None  # that order's number
     items: tuple[OrderItem, ...] = ()
 
@@ -133,15 +135,18 @@ class Sellable:
     per_buyer_limit: int | None  # the product's: all its variants together
     variant_limit: int | None  # the variant's own, when set
     weight_grams: int = 0  # a variant's weight, for a fee per kg
+    ships_from: str | None = None  # on pre-sale: the variant's date, else the product's
+    ships_until: str | None = None
 
 
 async def sellable_in(conn: WriteTransaction, shop_id: int, product_id: int, variant_id: int | None) -> Sellable:
     """The item as it is now; Unavailable when it cannot be bought (gone, hidden, another shop,
     a variant missing, or no variant named for a product that has variants)."""
     product = await fetch_one_in(
-        conn, "SELECT name, price, stock, per_buyer_limit, hidden, deleted_at, shop_id, variant_count "
-              "FROM products WHERE id = ?", (product_id,))
-    if product is None or product["shop_id"] != shop_id or product["hidden"] or product["deleted_at"]:
+        conn, "SELECT name, price, stock, per_buyer_limit, hidden, deleted_at, shop_id, variant_count, ships_from, "
+              "ships_until, presale_closed_at FROM products WHERE id = ?", (product_id,))
+    if product is None or product["shop_id"] != shop_id or product["hidden"] or product["deleted_at"] \
+            or product["presale_closed_at"]:
         raise Unavailable(product_id, product["name"] if product else "?")
     if await fetch_one_in(conn, "SELECT 1 FROM suspended_shops WHERE shop_id = ?", (shop_id,)):
         raise ShopSuspended(shop_id)
@@ -149,15 +154,18 @@ async def sellable_in(conn: WriteTransaction, shop_id: int, product_id: int, var
         if product["variant_count"]:
             raise Unavailable(product_id, product["name"])
         return Sellable(product_id, None, product["name"], None, product["price"], product["stock"],
-                        product["per_buyer_limit"], None)
+                        product["per_buyer_limit"], None, 0, product["ships_from"], product["ships_until"])
     variant = await fetch_one_in(
-        conn, "SELECT name, price, stock, per_buyer_limit, hidden, deleted_at, weight_grams FROM variants "
+        conn, "SELECT name, price, stock, per_buyer_limit, hidden, deleted_at, weight_grams, ships_from, ships_until "
+              "FROM variants "
               "WHERE id = ? AND product_id = ?", (variant_id, product_id))
     name = line_name(product["name"], variant["name"] if variant else "?")
     if variant is None or variant["hidden"] or variant["deleted_at"]:
         raise Unavailable(product_id, name)
     return Sellable(product_id, variant_id, name, variant["name"], variant["price"], variant["stock"],
-                    product["per_buyer_limit"], variant["per_buyer_limit"], variant["weight_grams"] or 0)
+                    product["per_buyer_limit"], variant["per_buyer_limit"], variant["weight_grams"] or 0,
+                    *((variant["ships_from"], variant["ships_until"]) if variant["ships_from"]
+                      else (product["ships_from"], product["ships_until"])))
 
 
 async def check_limits_in(conn: WriteTransaction, buyer_id: int, item: Sellable, quantity: int,
@@ -271,7 +279,9 @@ Messages = Callable[[Order], Sequence[Outgoing]]  # pure: see storage.outbox.ren
 
 # One parcel per buyer: the first open order of this buyer at this shop to the same address
 # (placed or confirmed: not shipped yet), and what the parcel it starts holds so far.
+# A pre-sale order ships when its harvest is in: a parcel of its own, unless of the same date.
 _PARCEL_MATE = ("SELECT id, number FROM orders WHERE buyer_id = ? AND shop_id = ? AND address = ? "
+                "AND coalesce(ships_from, '') = ? "
                 "AND status IN ('placed', 'confirmed') AND parcel_of IS NULL ORDER BY id LIMIT 1")
 _PARCEL_SO_FAR = ("SELECT coalesce(sum(total - shipping_fee), 0), coalesce(sum(units), 0), "
                   "coalesce(sum(weight_grams), 0), coalesce(sum(shipping_fee), 0) FROM orders "
@@ -301,13 +311,19 @@ class Orders:
                     payment_method: str = "cod", payment_deadline: float | None = None, max_open_orders: int = 20,
                     messages: Messages | None = None, clear_cart: bool = False,
                     end_conversation: bool = False, shipping: Rules | None = None,
-                    region: str | None = None) -> tuple[Order, bool]:
+                    region: str | None = None, priced_as: str | None = None, hold_token: str | None = None,
+                    release_rest: bool = True) -> tuple[Order, bool]:
         """Place the order, or return the one this token already placed (and False).
 
         `shipping`: the shop's rules, read before; the fee is worked out here, from the prices the
         order is placed at and the buyer's earlier parcel (core/shipping.py), and NotServed raised
-        for a region the rules refuse. `end_conversation` ends the buyer's checkout conversation in
-        the same transaction."""
+        for a region the rules refuse; `region` is stored with the order (None when the address
+        did not settle it), `priced_as` the region whose rule prices it (by default `region`).
+        `end_conversation` ends the buyer's checkout conversation in the same transaction.
+        A checkout placed as several orders (one per pre-sale ship date) gives each its own `token`
+        and the checkout's `hold_token`; all but the last keep the checkout's other held units
+        (`release_rest` False)."""
+        held_by = hold_token or token
         if not items or any(item_parts(i)[1] <= 0 for i in items):
             raise ValueError("an order needs items with positive quantities")
         async with self._db.write() as conn:
@@ -327,6 +343,7 @@ class Orders:
                     raise TooManyUnpaidUnits(self.max_open_cod_units, held)
             lines = []
             grams = 0
+            ships: tuple[str | None, str | None] | None = None  # the items' ship date (one per order)
             for product_id, quantity, variant_id in map(item_parts, items):
                 item = await sellable_in(conn, shop_id, product_id, variant_id)
                 await check_limits_in(conn, buyer_id, item, quantity)
@@ -334,7 +351,7 @@ class Orders:
                 hold = await fetch_one_in(
                     conn, "DELETE FROM holds WHERE buyer_id = ? AND product_id = ? AND coalesce(variant_id, 0) = ? "
                           "AND token = ? RETURNING quantity, deal_id, unit_price",
-                    (buyer_id, product_id, variant_id or 0, token))
+                    (buyer_id, product_id, variant_id or 0, held_by))
                 missing = quantity - (hold[0] if hold else 0)
                 # A hold taken during a flash deal keeps the deal's price (storage/deals.py) for the
                 # units it holds; units it held beyond the order go back to the deal.
@@ -353,11 +370,14 @@ class Orders:
                     await self._products.add_stock_in(conn, product_id, -missing, variant_id)
                 lines.append((product_id, variant_id, item.name, item.variant_name, price, quantity))
                 grams += item.weight_grams * quantity
-            async with conn.execute("DELETE FROM holds WHERE token = ? RETURNING product_id, quantity, variant_id, deal_id",
-                                    (token,)) as cur:
-                for product_id, quantity, variant_id, deal_id in await cur.fetchall():  # held, then left out
-                    await self._products.add_stock_in(conn, product_id, quantity, variant_id)
-                    await give_back_deal_units_in(conn, deal_id, buyer_id, quantity)
+                if not ships:
+                    ships = (item.ships_from, item.ships_until)
+            if release_rest:
+                async with conn.execute("DELETE FROM holds WHERE token = ? "
+                                        "RETURNING product_id, quantity, variant_id, deal_id", (held_by,)) as cur:
+                    for product_id, quantity, variant_id, deal_id in await cur.fetchall():  # held, then left out
+                        await self._products.add_stock_in(conn, product_id, quantity, variant_id)
+                        await give_back_deal_units_in(conn, deal_id, buyer_id, quantity)
             number_row = await row_in(
                 conn, "UPDATE shops SET next_order_number = next_order_number + 1 WHERE id = ? "
                       "RETURNING next_order_number - 1, currency", (shop_id,))
@@ -365,21 +385,22 @@ class Orders:
             units = sum(qty for *_, qty in lines)
             fee, parcel_of = 0, None
             if shipping is not None and shipping.configured:
-                fee, parcel_of = await self._shipping_fee_in(conn, shipping, region, buyer_id, shop_id,
-                                                             delivery.address, Parcel(goods, units, grams))
+                fee, parcel_of = await self._shipping_fee_in(conn, shipping, priced_as or region, buyer_id, shop_id,
+                                                             delivery.address, Parcel(goods, units, grams),
+                                                             ships[0] if ships else None)
             t = now()
             row = await row_in(
                 conn,
                 """INSERT INTO orders (shop_id, number, buyer_id, status, currency, total, units, phone, recipient,
                         address, latitude, longitude, note, payment_method, slot, session_id, checkout_token,
                         created_at, updated_at, payment_status, payment_deadline, shipping_fee, region, parcel_of,
-                        weight_grams)
-                    VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        weight_grams, ships_from, ships_until)
+                    VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     RETURNING id""",
                 (shop_id, number_row[0], buyer_id, number_row[1], goods + fee, units, delivery.phone,
                  delivery.recipient, delivery.address, delivery.latitude, delivery.longitude, note, payment_method,
                  slot, session_id, token, t, t, initial_status(Method(payment_method)).value, payment_deadline,
-                 fee, region, parcel_of, grams))
+                 fee, region, parcel_of, grams, *(ships or (None, None))))
             order_id = row[0]
             await conn.executemany(
                 "INSERT INTO order_items (order_id, product_id, variant_id, name, variant_name, unit_price, quantity)"
@@ -406,10 +427,11 @@ class Orders:
         return order, True
 
     async def _shipping_fee_in(self, conn: WriteTransaction, rules: Rules, region: str | None, buyer_id: int,
-                               shop_id: int, address: str, parcel: Parcel) -> tuple[int, int | None]:
+                               shop_id: int, address: str, parcel: Parcel,
+                               ships_from: str | None) -> tuple[int, int | None]:
         """(fee, the parcel it joins) for a new order: as part of the buyer's parcel to the same
-        address that has not shipped yet, if there is one, else alone."""
-        mate = await fetch_one_in(conn, _PARCEL_MATE, (buyer_id, shop_id, address))
+        address that has not shipped yet and ships at the same time, if there is one, else alone."""
+        mate = await fetch_one_in(conn, _PARCEL_MATE, (buyer_id, shop_id, address, ships_from or ""))
         if mate is None:
             q = quote(rules, region, parcel)
         else:
@@ -421,10 +443,11 @@ class Orders:
         return q.fee, (mate[0] if mate is not None else None)
 
     @journaled_read
-    async def parcel_so_far(self, buyer_id: int, shop_id: int, address: str) -> tuple[int, Parcel, int] | None:
-        """The buyer's open parcel to this address: (its first order's number, what is in it, the
-        fee it paid), for the confirmation to show the fee an order joining it will pay."""
-        mate = await self._db.lookup_one(_PARCEL_MATE, (buyer_id, shop_id, address))
+    async def parcel_so_far(self, buyer_id: int, shop_id: int, address: str,
+                            ships_from: str | None = None) -> tuple[int, Parcel, int] | None:
+        """The buyer's open parcel to this address shipping then: (its first order's number, what
+        is in it, the fee it paid), for the confirmation to show the fee an order joining it pays."""
+        mate = await self._db.lookup_one(_PARCEL_MATE, (buyer_id, shop_id, address, ships_from or ""))
         if mate is None:
             return None
         earlier = await self._db.lookup_one(_PARCEL_SO_FAR, (mate[0], mate[0]))
@@ -473,11 +496,15 @@ class Orders:
             (buyer_id, limit))
         return [order for r in rows if (order := await self.get(r["id"])) is not None]
 
-    async def of_shop(self, shop_id: int, statuses: Sequence[str] | None, offset: int, limit: int) -> tuple[list[Order], int]:
-        """A page of the shop's orders (newest first), optionally of some statuses, and the count."""
+    async def of_shop(self, shop_id: int, statuses: Sequence[str] | None, offset: int, limit: int,
+                      ship_by: str | None = None) -> tuple[list[Order], int]:
+        """A page of the shop's orders (newest first), optionally of some statuses, and the count.
+        `ship_by` (ISO date): only those in stock or whose pre-sale ships by then."""
         where, params = "shop_id = ?", [shop_id, *(statuses or ())]
         if statuses:
             where += f" AND status IN ({','.join('?' * len(statuses))})"
+        if ship_by is not None:
+            where, params = where + " AND (ships_from IS NULL OR ships_from <= ?)", [*params, ship_by]
         rows = await self._db.fetch_all(
             f"SELECT id FROM orders WHERE {where} ORDER BY number DESC LIMIT ? OFFSET ?", (*params, limit, offset))
         total = await self._db.fetch_value(f"SELECT count(*) FROM orders WHERE {where}", params)
@@ -541,14 +568,16 @@ class Orders:
                ORDER BY o.number""",
             (shop_id, since if since is not None else 0.0, until if until is not None else 1e18))
 
-    async def pack_list(self, shop_id: int, since: float | None = None, until: float | None = None
-                        ) -> PackList:
+    async def pack_list(self, shop_id: int, since: float | None = None, until: float | None = None,
+                        ship_by: str | None = None) -> PackList:
         """What is left to pack: units per product and the orders per buyer, for every order
         waiting to ship whose money is settled (cash on delivery, or paid), optionally only those
-        placed in a time window (a live session); and how many more wait for their payment."""
+        placed in a time window (a live session) or due to ship by a day (`ship_by`, ISO: in
+        stock, or a pre-sale shipping by then); and how many more wait for their payment."""
         window = ("o.shop_id = ? AND o.status IN ('placed', 'confirmed') AND o.created_at >= ? "
-                  "AND o.created_at < ?")
-        params = (shop_id, since if since is not None else 0.0, until if until is not None else 1e18)
+                  "AND o.created_at < ? AND (o.ships_from IS NULL OR o.ships_from <= ?)")
+        params = (shop_id, since if since is not None else 0.0, until if until is not None else 1e18,
+                  ship_by or "9999-12-31")
         ready = window + " AND o.payment_status IN ('cod', 'paid')"
         per_product = await self._db.fetch_all(
             f"""SELECT i.name, sum(i.quantity) AS units FROM order_items i JOIN orders o ON o.id = i.order_id

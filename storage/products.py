@@ -14,7 +14,7 @@ from storage.outbox import Outbox, Outgoing
 from storage.users import USER_COLUMNS, user_from_row
 
 _COLUMNS = ("id, shop_id, name, price, stock, photo_file_id, description, per_buyer_limit, hidden, "
-            "deleted_at, updated_at, variant_count")
+            "deleted_at, updated_at, variant_count, ships_from, ships_until, presale_closed_at")
 EDITABLE = frozenset({"name", "price", "photo_file_id", "description", "per_buyer_limit", "hidden"})
 
 
@@ -34,6 +34,14 @@ class Product:
     # Live variants (storage/variants.py); 0: sold as one thing, as before variants existed.
     # With variants, `stock` is the sum of theirs and `price` the lowest.
     variant_count: int = 0
+    # Pre-sale (core/presale.py): ships from this ISO date (until the other, for a range).
+    ships_from: str | None = None
+    ships_until: str | None = None
+    presale_closed: bool = False
+
+    @property
+    def on_presale(self) -> bool:
+        return self.ships_from is not None
 
     @property
     def has_variants(self) -> bool:
@@ -51,7 +59,8 @@ def _product(row: sqlite3.Row) -> Product:
         photo_file_id=row["photo_file_id"], description=row["description"],
         per_buyer_limit=row["per_buyer_limit"], hidden=bool(row["hidden"]),
         deleted=row["deleted_at"] is not None, updated_at=row["updated_at"],
-        variant_count=row["variant_count"],
+        variant_count=row["variant_count"], ships_from=row["ships_from"], ships_until=row["ships_until"],
+        presale_closed=row["presale_closed_at"] is not None,
     )
 
 

@@ -22,7 +22,7 @@ from storage.products import Products
 MAX_VARIANTS = 20  # per product (issue 20)
 
 _COLUMNS = ("id, product_id, name, price, stock, photo_file_id, per_buyer_limit, weight_grams, position, hidden, "
-            "deleted_at")
+            "deleted_at, ships_from, ships_until")
 EDITABLE = frozenset({"name", "price", "stock", "photo_file_id", "per_buyer_limit", "weight_grams", "hidden"})
 
 
@@ -39,6 +39,8 @@ class Variant:
     position: int
     hidden: bool
     deleted: bool
+    ships_from: str | None = None  # its own pre-sale date, else the product's (core/presale.py)
+    ships_until: str | None = None
 
     @property
     def on_sale(self) -> bool:
@@ -71,7 +73,8 @@ def _variant(row: sqlite3.Row) -> Variant:
     return Variant(id=row["id"], product_id=row["product_id"], name=row["name"], price=row["price"],
                    stock=row["stock"], photo_file_id=row["photo_file_id"], per_buyer_limit=row["per_buyer_limit"],
                    weight_grams=row["weight_grams"], position=row["position"], hidden=bool(row["hidden"]),
-                   deleted=row["deleted_at"] is not None)
+                   deleted=row["deleted_at"] is not None, ships_from=row["ships_from"],
+                   ships_until=row["ships_until"])
 
 
 class Variants:

@@ -365,3 +365,23 @@ async def test_an_address_that_names_no_region_asks_among_all_regions(world):
     await bob.tap("Change address")
     await bob.send("湖北省宜昌市夷陵区")
     assert "Shipping to Hubei: CN¥0.00" in bob.last.text
+
+
+async def test_ambiguous_address_whose_candidates_price_alike_is_charged_their_fee_without_a_question(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    await world.store.shipping.save(shop.id, Rules(default_fee=800, regions={"CN-11": 2000, "CN-22": 2000}))
+    bob = world.user("Bob")
+    confirm = await _buy(world, bob, shop, "朝阳区建国路88号")
+    assert "🚚 Shipping: CN¥20.00" in confirm.text and "Total: CN¥59.90" in confirm.text
+    await bob.tap("Confirm order")
+    order = (await world.store.orders.of_buyer(bob.id))[0]
+    assert (order.shipping_fee, order.region) == (2000, None)
+
+
+async def test_ambiguous_address_whose_candidates_are_all_not_served_is_refused(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    await world.store.shipping.save(shop.id, Rules(default_fee=800, regions={"CN-33": None, "CN-50": None}))
+    bob = world.user("Bob")
+    refused = await _buy(world, bob, shop, "江北区建新路1号")
+    assert "does not ship to this address" in refused.text
+    assert "Confirm order" not in str(refused.buttons)
