@@ -7,6 +7,7 @@ and stable: a printed QR code for "link 1" keeps working while products rotate t
     l_<slug>_<slot>      live link slot 1..50 of the shop
     p_<slug>_<id>        one product, permanently
     v_<slug>_<id>        one variant of a product (the card opens with it ticked), permanently
+    o_<slug>_<number>    an order of the shop, from the QR on its packing slip (its buyer sees it)
     j_<token>            a one-time staff invite
 """
 
@@ -24,8 +25,8 @@ _TOKEN_RE = re.compile(r"[a-f0-9]{16,48}")
 _NUMBER_RE = re.compile(r"[1-9]\d{0,17}")
 MAX_NUMBER = 10**18 - 1  # what _NUMBER_RE reads; SQLite ids stay far below in practice
 
-Kind = Literal["shop", "slot", "product", "variant", "join"]
-_PREFIX = {"shop": "s", "slot": "l", "product": "p", "variant": "v", "join": "j"}
+Kind = Literal["shop", "slot", "product", "variant", "order", "join"]
+_PREFIX = {"shop": "s", "slot": "l", "product": "p", "variant": "v", "order": "o", "join": "j"}
 _KIND = {v: k for k, v in _PREFIX.items()}
 
 
@@ -104,6 +105,10 @@ def product_link(bot_username: str, slug: str, product_id: int) -> str:
 
 def variant_link(bot_username: str, slug: str, variant_id: int) -> str:
     return url(bot_username, LinkTarget("variant", slug, variant_id))
+
+
+def order_link(bot_username: str, slug: str, number: int) -> str:
+    return url(bot_username, LinkTarget("order", slug, number))
 
 
 def invite_link(bot_username: str, token: str) -> str:

@@ -161,6 +161,12 @@ def _qr_image(matrix: list[list[bool]], box: int) -> Image.Image:
     return img.resize((n * box, n * box), Image.Resampling.NEAREST)
 
 
+def qr_image(url: str, box: int = 8) -> Image.Image:
+    """A plain QR code of `url` (medium error correction, quiet zone included), for documents
+    that lay it out themselves (core/slips.py)."""
+    return _qr_image(_qr_matrix(url, ERROR_CORRECT_M), box)
+
+
 # --------------------------------------------------------------------------
 # Text helpers
 # --------------------------------------------------------------------------

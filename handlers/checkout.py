@@ -26,7 +26,9 @@ from core.payments import PREPAID, Method, PaymentStatus
 from core.telegram_text import fit_lines
 from core.regions import region_name
 from core.shipping import Parcel, Quote
+from core.claims import Policy
 from handlers.audience import follow_button
+from handlers.claim_policy import claim_promise
 from handlers.delivery_region import (
     Shipping, confirmation_lines, picked_region, picker, order_regions, refusal_text, shipping_for,
 )
@@ -183,7 +185,8 @@ async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop
             store = services(context).store
             variants, chosen = await card_variants(context, product)  # another variant may be left
             price = await store.deals.price_now(product)
-            await show(update, buyer_card_text(who.t, product, shop, variants, chosen, price),
+            await show(update, buyer_card_text(who.t, product, shop, variants, chosen, price,
+                                               claims=await store.claims.policy(shop.id)),
                        buyer_card_buttons(who.t, product, shop, 1, card_slot, variants, chosen, price=price,
                                           following=await store.audience.is_following(who.id, shop.id)))
             return
@@ -585,6 +588,7 @@ async def on_confirm(update: Update, context: Context) -> None:
     reach = await reach_of(svc, shop)  # who hears of the order, gathered before it is placed
     rules = await store.shipping.of_shop(shop.id, home_of(shop))
     region, priced_as = order_regions(rules, d)
+    claims = await store.claims.policy(shop.id)  # its promise is on the receipt
 
     # Following the shop: a button on every receipt; a buyer's first order offers it in words, once.
     following = await store.audience.is_following(who.id, shop.id)
@@ -592,7 +596,7 @@ async def on_confirm(update: Update, context: Context) -> None:
 
     def messages_for(first: bool):
         def messages(order: Order):
-            receipt = receipt_text(who.t, order, shop)
+            receipt = receipt_text(who.t, order, shop, claims)
             if offer_follow and first:
                 receipt += "\n\n" + who.t("follow.offer", shop=shop.name)
             params = {"parse_mode": "HTML", "reply_markup": receipt_buttons(who.t, order, following=following)}
@@ -675,7 +679,7 @@ def problem_text(t: Translator, problem: OrderProblem, *, plain: bool = False) -
     return say("checkout.unavailable", name=problem.name)
 
 
-def receipt_text(t: Translator, order: Order, shop: Shop) -> str:
+def receipt_text(t: Translator, order: Order, shop: Shop, claims: Policy | None = None) -> str:
     lines = [(i.name, i.unit_price, i.quantity) for i in order.items]
     items = "\n".join([items_text(t, lines, order.currency), *shipping_lines(t, order), *ship_date_lines(t, order)])
     text = t("checkout.receipt", number=order.number, shop=shop.name,
@@ -685,6 +689,8 @@ def receipt_text(t: Translator, order: Order, shop: Shop) -> str:
              payment=method_name(t, order.payment_method))
     if order.note:
         text += "\n" + t("checkout.confirm_note", note=order.note)
+    if claims is not None and claims.enabled:
+        text += "\n" + claim_promise(t, claims)
     if order.payment_status == PaymentStatus.AWAITING:
         return text + "\n\n" + t("checkout.next_steps_prepaid", minutes=round((order.payment_deadline - order.created_at) / 60))
     return text + "\n\n" + t("checkout.next_steps", shop=shop.name)

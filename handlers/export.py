@@ -23,6 +23,7 @@ from core.regions import region_name
 from core.sheet import home_region, money_cell, phone_cell, safe_row
 from handlers.common import Context, actor, chunks, current_membership, reply, services, session_title
 from handlers.notices import STATUS_NAMES, method_name
+from handlers.slips import WEEK_KEYWORDS, pack_slip_buttons
 
 PERIODS = EXPORT_PERIODS
 EXPORT_PERIOD_NAMES = {"today": N_("export.period_today"), "yesterday": N_("export.period_yesterday"),
@@ -30,9 +31,6 @@ EXPORT_PERIOD_NAMES = {"today": N_("export.period_today"), "yesterday": N_("expo
 # `/packlist live` in either language (a Chinese merchant types /packlist 直播).
 LIVE_KEYWORDS = frozenset(translator(language).plain("packlist.keyword_live").lower()
                           for language in LANGUAGES) | {"live"}
-# `/packlist week` (本周): orders in stock and pre-sales shipping by this Sunday.
-WEEK_KEYWORDS = frozenset(translator(language).plain("packlist.keyword_week").lower()
-                          for language in LANGUAGES) | {"week"}
 CSV_HEADERS = [N_("export.col_number"), N_("export.col_time"), N_("export.col_buyer"), N_("export.col_recipient"),
                N_("export.col_phone"), N_("export.col_address"), N_("export.col_map"), N_("export.col_items"),
                N_("export.col_variants"),
@@ -172,5 +170,6 @@ async def packlist_command(update: Update, context: Context) -> None:
                 lines.append(t("notice.location", link=link))
     if packing.awaiting_payment:
         lines += ["", t.plural("packlist.awaiting_payment", packing.awaiting_payment)]
-    for text in chunks(lines):
-        await reply(update, text)
+    parts = chunks(lines)
+    for i, text in enumerate(parts):  # the slips for the boxes, under the last part
+        await reply(update, text, pack_slip_buttons(t, shop) if i == len(parts) - 1 and packing.per_buyer else None)

@@ -7,6 +7,8 @@ an alert for a tap, a reply for a message, with a way to open a shop when the us
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from typing import Final
 
 from telegram import Update
@@ -83,3 +85,22 @@ async def product_for(update: Update, context: Context, product_id: int | None, 
         await refuse(update, await actor(update, context), N_("catalog.product_gone"))
         return None
     return product, membership
+
+
+async def owner_step_of_tap(update: Update, context: Context, steps: Collection[str], *,
+                            not_owner: str) -> tuple[Membership, str] | None:
+    """A settings button "<action>:<shop>:<step>" (/settings, /shipping, /claims): the shop, if the
+    user owns it, and the step, if it is one of `steps`; the tap is answered either way, and None
+    when it is refused (stale or forged data, or not the owner: `not_owner` says why)."""
+    who = await actor(update, context)
+    data = context.button
+    shop_id = data.id(0) if data else None
+    step = data.args[1] if data and len(data.args) > 1 else None
+    if shop_id is None or step not in steps:
+        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        return None
+    membership = await shop_member(update, context, shop_id, owner=True, not_owner=not_owner)
+    if membership is None:
+        return None
+    await update.callback_query.answer()
+    return membership, step

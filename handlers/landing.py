@@ -17,6 +17,8 @@ from core.links import LinkTarget, PayloadError, decode
 from handlers.audience import follow_button
 from handlers.staff import accept_invite
 from handlers.presale import card_line
+from handlers.claim_policy import claim_promise
+from core.claims import Policy
 from handlers.common import (
     Actor, Context, Keyboard, actor, button, keyboard, present, reply, services, show,
 )
@@ -33,7 +35,8 @@ FLOW_CARD = "card"
 # ---------------------------------------------------------------- the product card
 
 def buyer_card_text(t: Translator, product: Product, shop: Shop, variants: Sequence[Variant] = (),
-                    chosen: Variant | None = None, price: PriceNow | None = None) -> str:
+                    chosen: Variant | None = None, price: PriceNow | None = None, *,
+                    claims: Policy | None = None) -> str:
     """The card's text. A product with variants shows its price range, and the chosen variant's
     name, price and stock (`variants`: those on sale, see card_variants). `price` is the price in
     force (storage.deals.Deals.price_now): during a flash deal (products without variants only)
@@ -69,6 +72,8 @@ def buyer_card_text(t: Translator, product: Product, shop: Shop, variants: Seque
         lines.append(t("buyer.card_limit", limit=product.per_buyer_limit))
     if chosen is not None and chosen.per_buyer_limit:
         lines.append(t("buyer.card_limit", limit=chosen.per_buyer_limit))
+    if claims is not None and claims.enabled:  # 坏果包赔: the shop pays back what arrives damaged
+        lines.append(claim_promise(t, claims))
     if product.description:
         lines += ["", t("catalog.card_description", description=product.description)]
     lines += ["", t("buyer.card_shop", shop=shop.name)]
@@ -158,7 +163,8 @@ async def show_card(update: Update, context: Context, who: Actor, product: Produ
     store = services(context).store
     variants, chosen = await card_variants(context, product, variant_id)
     price = await store.deals.price_now(product)
-    text = buyer_card_text(who.t, product, shop, variants, chosen, price)
+    text = buyer_card_text(who.t, product, shop, variants, chosen, price,
+                           claims=await services(context).store.claims.policy(shop.id))
     if notice:
         text = notice + "\n\n" + text
     following = await store.audience.is_following(who.id, shop.id)
@@ -189,6 +195,10 @@ async def open_link(update: Update, context: Context, payload: str) -> None:
         return
     if await store.operator.shop_suspension(shop.id) is not None:  # the operator paused it
         await reply(update, who.t("landing.shop_paused", shop=shop.name))
+        return
+    if target.kind == "order":  # the QR on a packing slip
+        from handlers.slips import open_box  # (it builds on the buyer's views, which import this module)
+        await open_box(update, context, who, shop, target.number or 0)
         return
     session = await store.live.current_session(shop.id)
     product, slot = await _resolve(context, target, shop)
@@ -335,7 +345,8 @@ async def on_pick_variant(update: Update, context: Context) -> None:
         await update.callback_query.answer()
     shop = await store.shops.get(product.shop_id)
     variants, chosen = await card_variants(context, product, variant.id if variant else None)
-    await show(update, buyer_card_text(who.t, product, shop, variants, chosen),
+    await show(update, buyer_card_text(who.t, product, shop, variants, chosen,
+                                       claims=await services(context).store.claims.policy(shop.id)),
                buyer_card_buttons(who.t, product, shop, 1, slot, variants, chosen))
     await store.flows.offer(who.id, *card_flow(product, slot, chosen))
 

@@ -37,11 +37,13 @@ MERCHANT_COMMANDS = [
     ("tell", N_("command.tell")),
     ("export", N_("command.export")),
     ("packlist", N_("command.packlist")),
+    ("slips", N_("command.slips")),
     ("summary", N_("command.summary")),
     ("settings", N_("command.settings")),
     ("staff", N_("command.staff")),
     ("payments", N_("command.payments")),
     ("shipping", N_("command.shipping")),
+    ("claims", N_("command.claims")),
     ("newshop", N_("command.newshop")),
     *BUYER_COMMANDS,
 ]

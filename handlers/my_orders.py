@@ -9,7 +9,8 @@ from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
 from core.orders import IllegalTransition, Status, buyer_may
 from handlers.common import Context, actor, button, keyboard, present, services
 from handlers.notices import (
-    members_messages, order_item_lines, payment_line, reach_of, refund_due, settle_markup, ship_date_lines,
+    damage_button, members_messages, order_item_lines, payment_line, reach_of, refund_due, settle_markup,
+    ship_date_lines,
 )
 from storage.orders import Order
 
@@ -69,6 +70,8 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
                          button(t.plain("myorders.button_fix", number=order.number), "o.fix", order.id)])
         if buyer_may(order.status, Status.DELIVERED):
             rows.append([button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id)])
+        if order.status in (Status.SHIPPED, Status.DELIVERED) and (await store.claims.policy(order.shop_id)).enabled:
+            rows.append([damage_button(t, order)])
         rows.append([button(t.plain("chat.button_ask", number=order.number), "o.ask", order.id)])
     await present(update, "\n\n".join(blocks), keyboard(rows))
 

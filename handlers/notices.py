@@ -142,8 +142,10 @@ def order_desk_buttons(t: Translator, order: Order, *, back: str | None = None):
     rows = [row]
     extra = [button(t.plain("desk.button_fix"), "d.fix", order.id)] if order.status in ("placed", "confirmed") else []
     rows.append(extra + [button(t.plain("chat.button_write_buyer"), "d.ans", order.id)])  # a fix before it ships
-    if back is not None:
-        rows.append([button(t.plain("desk.button_back_to_list"), "d.list", back, 0)])
+    if back is not None:  # the order card: its packing slip while it waits to ship, and the way back
+        ready = order.status in ("placed", "confirmed") and order.payment_status in ("cod", "paid")
+        slip = [button(t.plain("slip.button_order"), "d.slip", order.id)] if ready else []
+        rows.append(slip + [button(t.plain("desk.button_back_to_list"), "d.list", back, 0)])
     return keyboard(rows)
 
 
@@ -157,6 +159,7 @@ class Reach:
     members: tuple[User, ...] = ()  # the shop's owner and staff who can be reached, owner first
     buyer: User | None = None  # the order's buyer (also when blocked: a card still names them)
     cards: tuple[tuple[int, int], ...] = ()  # (chat, message) of each copy of the order's card
+    claims: bool = False  # the shop takes damaged-goods claims (a shipped order's notice offers one)
 
     def t(self, user: User) -> Translator:
         return translator_for(user, self.config)
@@ -177,7 +180,8 @@ async def reach_of(svc: Services, shop: Shop | None, *, buyer_id: int | None = N
                 members.append(member)
     buyer = await svc.store.users.get(buyer_id) if buyer_id is not None else None
     cards = tuple(await svc.store.orders.cards(order_id)) if order_id is not None else ()
-    return Reach(svc.config, tuple(members), buyer, cards)
+    claims = buyer_id is not None and shop is not None and (await svc.store.claims.policy(shop.id)).enabled
+    return Reach(svc.config, tuple(members), buyer, cards, claims)
 
 
 def members_messages(reach: Reach, render: Callable[[Translator], Outgoing | dict]) -> list[Outgoing]:
@@ -226,6 +230,11 @@ def settle_markup(t: Translator, order_id: int):
     return keyboard([[button(t.plain("refund.button_settle"), "rf.ok", order_id)]])
 
 
+def damage_button(t: Translator, order: Order):
+    """⚠️ Something arrived damaged (handlers/claims.py)."""
+    return button(t.plain("claim.button_damaged", number=order.number), "o.dmg", order.id)
+
+
 def buyer_status_message(reach: Reach, order: Order, shop: Shop) -> list[Outgoing]:
     """Tell the buyer, in their language, what happened to their order (pure: see Reach)."""
     key = BUYER_STATUS_NOTICES.get(Status(order.status))
@@ -241,7 +250,10 @@ def buyer_status_message(reach: Reach, order: Order, shop: Shop) -> list[Outgoin
         text += "\n" + t("refund.due_buyer", amount=t.money(order.total, order.currency), shop=shop.name)
     first = button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id) \
         if order.status == Status.SHIPPED else button(t.plain("checkout.button_my_orders"), "o.mine")
-    markup = keyboard([[first], [button(t.plain("chat.button_ask", number=order.number), "o.ask", order.id)]])
+    rows = [[first], [button(t.plain("chat.button_ask", number=order.number), "o.ask", order.id)]]
+    if reach.claims and order.status in (Status.SHIPPED, Status.DELIVERED):
+        rows.append([damage_button(t, order)])
+    markup = keyboard(rows)
     return [Outgoing(order.buyer_id, "sendMessage", {"text": text, "parse_mode": "HTML",
                                                       "reply_markup": markup})]
 

@@ -15,7 +15,7 @@ from handlers import (
     order_select, payments, shop, staff, start,
 )
 from handlers import conversations, corrections, operator, privacy, settings, summaries, tell, typed_quantity, variants
-from handlers import presale, shipping
+from handlers import claims, presale, shipping, slips
 from core.i18n import N_
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
@@ -172,10 +172,17 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("settings", settings.settings_command, filters=PRIVATE))
     app.add_handler(CommandHandler("admin", operator.admin_command, filters=PRIVATE))
     app.add_handler(CommandHandler("shipping", shipping.shipping_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("slips", slips.slips_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("claims", claims.claims_command, filters=PRIVATE))
     for action, callback in [
         ("sum.p", summaries.on_period), ("adm.p", summaries.on_admin_period), ("set.show", settings.on_show),
         ("set.ask", settings.on_ask), ("set.tz", settings.on_zone_picked), ("set.onoff", settings.on_toggle),
         ("sh.pre", shipping.on_preset), ("sh.ask", shipping.on_ask), ("sh.off", shipping.on_off),
+        ("slip.p", slips.on_pack_slips), ("d.slip", slips.on_order_slip), ("o.again", slips.on_order_again),
+        # Damaged-goods claims: the policy, the buyer's claim, the shop's decision.
+        ("clp.on", claims.on_policy_toggle), ("clp.ask", claims.on_policy_ask), ("o.dmg", claims.on_damage),
+        ("cl.l", claims.on_line), ("cl.u", claims.on_units), ("cl.send", claims.on_send), ("cl.x", claims.on_cancel),
+        ("cl.ok", claims.on_approve), ("cl.amt", claims.on_ask_amount), ("cl.no", claims.on_reject),
     ]:
         buttons.add(action, callback)
 
@@ -211,6 +218,9 @@ def register(app: Application) -> None:
     flows.add_flow(settings.FLOW_SETTINGS, settings.on_settings_input)
     flows.add_flow(shipping.FLOW, shipping.on_input)
     flows.add_flow(presale.FLOW, presale.on_input)
+    flows.add_flow(claims.FLOW, claims.on_input)
+    flows.add_flow(claims.SHOP_FLOW, claims.on_decision_input)
+    flows.add_flow(claims.POLICY_FLOW, claims.on_policy_input)
     flows.add_flow(payments.FLOW_PROOF, payments.on_proof)
     flows.add_flow(payments.FLOW_PAY_SETTINGS, payments.on_code_photo)
     flows.set_photo_outside_flow(catalog.on_captioned_photo)  # a captioned photo adds a product

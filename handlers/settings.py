@@ -22,7 +22,7 @@ from core.summary import (
     parse_timezone, setting_word,
 )
 from core.text import shorten
-from handlers.guards import CURRENT, _Current, shop_member
+from handlers.guards import CURRENT, _Current, owner_step_of_tap, shop_member
 from handlers.common import (
     Actor, Context, actor, button, keyboard, message_text, present, reply,
     services,
@@ -113,18 +113,10 @@ async def on_show(update: Update, context: Context) -> None:
 
 async def on_ask(update: Update, context: Context) -> None:
     """A settings button: ask for the new value."""
-    who = await actor(update, context)
-    data = context.button
-    shop_id = data.id(0) if data else None
-    step = data.args[1] if data and len(data.args) > 1 else None
-    if shop_id is None or step not in PROMPTS:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
-        return
-    membership = await _owned(update, context, shop_id)
-    if membership is None:
-        return
-    await update.callback_query.answer()
-    await _ask(update, context, who, membership.shop, step)
+    tapped = await owner_step_of_tap(update, context, PROMPTS, not_owner=N_("settings.owner_only"))
+    if tapped is not None:
+        membership, step = tapped
+        await _ask(update, context, await actor(update, context), membership.shop, step)
 
 
 async def _ask(update: Update, context: Context, who: Actor, shop: Shop, step: str) -> None:

@@ -21,7 +21,7 @@ from core.shipping import (
 )
 from core.text import shorten
 from handlers.common import Actor, Context, actor, button, keyboard, message_text, present, reply, services
-from handlers.guards import CURRENT, _Current, shop_member
+from handlers.guards import CURRENT, _Current, owner_step_of_tap, shop_member
 from storage.models import Flow, Membership, Shop
 
 FLOW = "shipping"
@@ -134,18 +134,12 @@ async def on_off(update: Update, context: Context) -> None:
 
 
 async def on_ask(update: Update, context: Context) -> None:
+    tapped = await owner_step_of_tap(update, context, PROMPTS, not_owner=N_("shipping.owner_only"))
+    if tapped is None:
+        return
+    membership, step = tapped
     who = await actor(update, context)
-    data = context.button
-    shop_id = data.id(0) if data else None
-    step = data.args[1] if data and len(data.args) > 1 else None
-    if shop_id is None or step not in PROMPTS:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
-        return
-    membership = await _owned(update, context, shop_id)
-    if membership is None:
-        return
-    await update.callback_query.answer()
-    await services(context).store.flows.start(who.id, FLOW, step, {"shop": shop_id})
+    await services(context).store.flows.start(who.id, FLOW, step, {"shop": membership.shop.id})
     await reply(update, who.t(PROMPTS[step], currency=membership.shop.currency))
 
 

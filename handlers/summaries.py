@@ -27,6 +27,7 @@ from telegram.constants import ParseMode
 
 from core.chart import ChartDay, ChartText, render_chart
 from core.config import Config
+from core.regions import region_name
 from core.i18n import N_, Safe, Translator, translator
 from core.summary import (
     CHART_DAYS, PERIODS, Figures, Period, age, axis_date, compact_money, conversion, daily_period, fits_caption,
@@ -42,6 +43,7 @@ from storage import Store
 from storage.live import LiveSession, SlotFigures
 from storage.models import Shop
 from storage.outbox import Outgoing, Upload
+from storage.claims import ClaimFigures
 from storage.presale import Overdue
 from storage.refunds import RefundFigures
 from storage.summaries import (
@@ -96,6 +98,10 @@ class ShopReport:
     followers: int = 0  # buyers who follow the shop now (handlers/audience.py)
     unanswered: tuple[int, ...] = ()  # numbers of orders whose buyer wrote and got no answer yet
     overdue: tuple[Overdue, ...] = ()  # pre-sales past their date with orders not shipped
+    claims: ClaimFigures = ClaimFigures(0, 0, 0, 0)  # damage claims filed in the period
+    claims_waiting: tuple[int, ...] = ()  # orders whose claim waits for a decision
+    damage: tuple[tuple[str, int, int], ...] = ()  # (product, units claimed damaged, units sold)
+    damage_regions: tuple[tuple[str, int, int], ...] = ()  # (shipping region, damaged, sold)
 
 
 async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, now: float) -> ShopReport:
@@ -120,12 +126,36 @@ async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, 
                       low_stock, days, await store.refunds.figures(shop.id, period.start, period.end),
                       await store.audience.follower_count(shop.id),
                       tuple(await store.conversations.unanswered_orders(shop.id)),
-                      tuple(await store.presales.overdue(shop.id, _today(shop, now))))
+                      tuple(await store.presales.overdue(shop.id, _today(shop, now))),
+                      await store.claims.figures(shop.id, period.start, period.end),
+                      tuple(await store.claims.waiting(shop.id)),
+                      tuple(await store.claims.damage_rates(shop.id, period.start, period.end)),
+                      tuple(await store.claims.damage_by_region(shop.id, period.start, period.end)))
 
 
 def _today(shop: Shop, now: float) -> str:
     """The shop's local date, ISO, as pre-sale dates are kept."""
     return datetime.fromtimestamp(now, ZoneInfo(shop.timezone)).date().isoformat()
+
+
+def _claim_lines(t: Translator, r: ShopReport) -> list[str]:
+    """Damage claims of the period, the damage rate by product, and claims waiting for a decision."""
+    lines = []
+    c = r.claims
+    if c.claims:
+        lines.append(t("summary.claims", claims=c.claims, approved=c.approved,
+                       refunded=t.money(c.refunded, r.shop.currency)))
+    if r.damage:
+        rates = ", ".join(f"{shorten(name, NAME_MAX)} {damaged}/{sold} ({_percent(round(damaged * 100 / sold))})"
+                          for name, damaged, sold in r.damage if sold)
+        lines.append(t("summary.damage_rate", lines=rates))
+    if r.damage_regions:
+        rates = ", ".join(f"{region_name(region, t.language)} {damaged}/{sold} ({_percent(round(damaged * 100 / sold))})"
+                          for region, damaged, sold in r.damage_regions if sold)
+        lines.append(t("summary.damage_by_region", lines=rates))
+    if r.claims_waiting:
+        lines.append(t("summary.claims_open", orders=", ".join(f"#{n}" for n in r.claims_waiting)))
+    return lines
 
 
 def _overdue_lines(t: Translator, r: ShopReport) -> list[str]:
@@ -268,7 +298,7 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
         lines += _stock_lines(t, r)
         if r.pending.count:
             lines.append(_pending_line(t, r))
-        lines += _unanswered_lines(t, r) + _follower_lines(t, r)
+        lines += _unanswered_lines(t, r) + _claim_lines(t, r) + _follower_lines(t, r)
         return lines + [""] + _tips(t, r)
     lines.append(t("summary.sales", orders=f.orders, revenue=t.money(f.revenue, currency)))
     if f.shipping:  # revenue with and without the shipping fees collected
@@ -298,7 +328,8 @@ def render_shop_summary(t: Translator, r: ShopReport) -> list[str]:
                     f"{shorten(name, NAME_MAX)} ×{units}" for name, units in p.variants)))
     if r.opens.opens or r.sessions:
         lines += ["", *_funnel_lines(t, r)]
-    lines += ["", _pending_line(t, r), *_unanswered_lines(t, r), *_stock_lines(t, r), *_follower_lines(t, r)]
+    lines += ["", _pending_line(t, r), *_unanswered_lines(t, r), *_claim_lines(t, r), *_stock_lines(t, r),
+              *_follower_lines(t, r)]
     return lines
 
 

@@ -61,7 +61,8 @@ async def on_typed_quantity(update: Update, context: Context, who: Actor, flow: 
         notice = t("buyer.qty_set", quantity=quantity)
     price = await store.deals.price_now(product)
     following = await store.audience.is_following(who.id, shop.id)
-    text = notice + "\n\n" + buyer_card_text(t, product, shop, variants, chosen, price)
+    text = notice + "\n\n" + buyer_card_text(t, product, shop, variants, chosen, price,
+                                             claims=await services(context).store.claims.policy(shop.id))
     slot = flow.data.get("slot") or 0
     # A new card below the buyer's message (the old one may be far up the chat); both stay usable.
     await present(update, text, buyer_card_buttons(t, product, shop, quantity, slot, variants, chosen,

@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import InputFile
+from telegram import InputFile, InputMediaPhoto
 from telegram.ext import ExtBot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -128,6 +128,9 @@ class OutboxSender:
             upload = await outbox.upload_of(message) if message.upload_field else None
             if upload is not None:  # a stored file (the daily summary's chart) goes as multipart
                 params = {**params, upload.field: InputFile(upload.data, filename=upload.filename)}
+            if method == "sendMediaGroup":  # stored as Bot API JSON; PTB wants InputMedia objects here
+                params = {**params, "media": [InputMediaPhoto(m["media"], caption=m.get("caption"))
+                                              for m in params["media"]]}
             result = await self._bot.do_api_request(method, api_kwargs={"chat_id": message.chat_id, **params},
                                                     rate_limit_args=OutboxSend(message.priority))
         except RetryAfter as exc:  # the limiter told the Pacer what to pause
@@ -167,6 +170,11 @@ class OutboxSender:
             for row in ids:
                 if not await outbox.retry_later(row, delay, str(exc)):
                     log.error("gave up on outbox message %d to chat %d after repeated failures", row, message.chat_id)
+        except Exception as exc:  # a message we cannot even hand to Telegram (our bug) must not stall its chat
+            log.exception("outbox message %s (%s to chat %d) could not be sent; given up", ids, method,
+                          message.chat_id)
+            for row in ids:
+                await outbox.give_up(row, f"not sendable: {exc!r}")
         else:
             metrics.outbox_sent(len(ids))
             await outbox.mark_sent(ids)

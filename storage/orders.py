@@ -592,6 +592,15 @@ class Orders:
             f"SELECT count(*) FROM orders o WHERE {window} AND o.payment_status NOT IN ('cod', 'paid')", params)
         return PackList(per_product, per_buyer, unpaid)
 
+    async def ready_to_pack(self, shop_id: int, ship_by: str | None = None, limit: int = 500) -> list[Order]:
+        """The orders waiting to ship whose money is settled (cash on delivery, or paid), oldest
+        first, as the pack list has them (`ship_by`: in stock or shipping by that ISO day)."""
+        rows = await self._db.fetch_all(
+            "SELECT id FROM orders WHERE shop_id = ? AND status IN ('placed', 'confirmed') "
+            "AND payment_status IN ('cod', 'paid') AND (ships_from IS NULL OR ships_from <= ?) "
+            "ORDER BY number LIMIT ?", (shop_id, ship_by or "9999-12-31", limit))
+        return [order for r in rows if (order := await self.get(r[0])) is not None]
+
     @journaled_write
     async def transition(self, order_id: int, wanted: str, actor_id: int, *, note: str | None = None,
                          carrier: str | None = None, tracking_number: str | None = None,

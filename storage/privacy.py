@@ -92,6 +92,9 @@ class Privacy:
             await conn.execute(  # corrections recorded their delivery details before and after
                 "UPDATE order_changes SET before = '', after = '' WHERE order_id IN"
                 " (SELECT id FROM orders WHERE buyer_id = ?)", (user_id,))
+            # A damage claim keeps its line, units and amounts (the refund ledger needs them), not
+            # the buyer's photos and words.
+            await conn.execute("UPDATE claims SET photos = '[]', note = NULL WHERE buyer_id = ?", (user_id,))
             await conn.execute("DELETE FROM order_messages WHERE order_id IN (SELECT id FROM orders WHERE buyer_id = ?)",
                                (user_id,))
             await conn.execute("UPDATE correction_requests SET value = '' WHERE order_id IN"

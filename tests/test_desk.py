@@ -30,7 +30,8 @@ async def test_confirm_ship_with_tracking_and_delivered_each_tell_the_buyer(worl
     card = ann.last
     await ann.tap("✅ Confirm")
     assert card.text.startswith("👍 Order #1001") and "confirmed" in card.text
-    assert card.buttons == [["🚚 Ship", "✖ Cancel"], ["✏️ Correct details", "💬 Write to buyer"], ["📋 Back to orders"]]
+    assert card.buttons == [["🚚 Ship", "✖ Cancel"], ["✏️ Correct details", "💬 Write to buyer"],
+                            ["🧾 Slip", "📋 Back to orders"]]
     assert "confirmed your order #1001" in bob.last.text
     await ann.tap("🚚 Ship")
     assert "tracking number" in ann.last.text
@@ -390,7 +391,8 @@ async def test_prepaid_order_awaiting_payment_offers_no_ship_and_a_forged_ship_s
     await ann.send("/orders")
     await ann.tap("Confirmed")
     await ann.tap("#1001")
-    assert ann.last.buttons == [["🚚 Ship", "✖ Cancel"], ["✏️ Correct details", "💬 Write to buyer"], ["📋 Back to orders"]]
+    assert ann.last.buttons == [["🚚 Ship", "✖ Cancel"], ["✏️ Correct details", "💬 Write to buyer"],
+                                ["🧾 Slip", "📋 Back to orders"]]
 
 
 async def test_no_button_of_any_state_leads_to_cant_become(world):

@@ -19,6 +19,7 @@ targets = st.one_of(
     st.builds(LinkTarget, st.just("shop"), slugs),
     st.builds(LinkTarget, st.just("slot"), slugs, st.integers(1, MAX_SLOT)),
     st.builds(LinkTarget, st.just("product"), slugs, st.integers(1, MAX_PRODUCT_ID)),
+    st.builds(LinkTarget, st.just("order"), slugs, st.integers(1, MAX_PRODUCT_ID)),
 )
 
 # Strings built from the payload's own pieces, so that decode's every branch is exercised (random text
@@ -28,7 +29,7 @@ _number = st.one_of(st.none(), st.integers(-3, 10**19).map(str),
 _slugish = st.one_of(slugs, st.text(alphabet="abcdxyz0129ABZ-_é", max_size=20))
 near_payloads = st.builds(
     lambda kind, slug, number: f"{kind}_{slug}" + ("" if number is None else f"_{number}"),
-    st.sampled_from(["s", "l", "p", "q", "S", "", "ll"]), _slugish, _number)
+    st.sampled_from(["s", "l", "p", "o", "q", "S", "", "ll"]), _slugish, _number)
 any_text = st.one_of(st.text(), st.text(alphabet="sSlLpP_-0123456789abcxyz", max_size=70), near_payloads)
 
 
@@ -39,7 +40,7 @@ def is_valid_target(target: LinkTarget) -> bool:
         return target.number is None
     if target.kind == "slot":
         return target.number is not None and 1 <= target.number <= MAX_SLOT
-    return target.kind == "product" and target.number is not None and target.number >= 1
+    return target.kind in ("product", "order") and target.number is not None and target.number >= 1
 
 
 @given(targets)

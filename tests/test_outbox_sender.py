@@ -7,7 +7,8 @@ import asyncio
 from core.config import LimitsConfig
 from runtime.outbox_sender import OutboxSender
 from runtime.pacing import TokenBucket
-from storage.outbox import OutboxMessage
+from storage.outbox import OutboxMessage, Outgoing
+from tests.harness import start_world
 
 
 class FakeClock:
@@ -99,3 +100,22 @@ async def test_a_row_finished_while_the_due_query_ran_is_not_sent_again():
     await second
     await asyncio.gather(*sender._tasks)
     assert bot.calls == 1 and store.outbox.sent == [1]
+
+
+async def test_a_message_that_cannot_be_handed_to_telegram_is_given_up_and_does_not_stall_its_chat(tmp_path):
+    """A row our own code cannot turn into a request (a bug in its parameters) used to crash the
+    sending task and leave the chat's queue waiting forever; it is given up, logged, and the next
+    message to that chat goes out."""
+    world = await start_world(tmp_path)
+    try:
+        bob = world.user("Bob")
+        await bob.send("/start")
+        store = world.bot.store
+        async with store.db.write() as conn:
+            await store.outbox.enqueue(conn, Outgoing(bob.id, "sendMediaGroup", {"media": [{"no": "media"}]}))
+            await store.outbox.enqueue(conn, Outgoing(bob.id, "sendMessage", {"text": "after the broken one"}))
+        await world.settle()
+        assert bob.last.text == "after the broken one"
+        assert await store.outbox.due() == []
+    finally:
+        await world.stop()
