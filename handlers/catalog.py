@@ -181,7 +181,7 @@ def merchant_buttons(t: Translator, product: Product, owner: bool, variants: lis
         [button(t.plain("catalog.button_show" if product.hidden else "catalog.button_hide"), "cat.vis", p,
                 0 if product.hidden else 1),
          button(t.plain("catalog.button_delete"), "cat.del", p)],
-        presale_buttons(t, product),
+        *presale_buttons(t, product),
         [button(t.plain("catalog.button_put_on_link"), "live.next", p)],
         back,
     ])

@@ -183,7 +183,7 @@ async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop
         if product is not None:
             await query.answer(who.t.plain("buyer.sold_out_toast", name=problem.name))
             store = services(context).store
-            variants, chosen = await card_variants(context, product)  # another variant may be left
+            variants, chosen = await card_variants(context, product, slot=card_slot)  # another may be left
             price = await store.deals.price_now(product)
             await show(update, buyer_card_text(who.t, product, shop, variants, chosen, price,
                                                claims=await store.claims.policy(shop.id)),

@@ -200,6 +200,22 @@ async def edit_message(update: Update, message_id: int, text: str, markup: Any =
         await reply(update, text, markup)
 
 
+async def edit_photo(update: Update, photo: str, caption: str, markup: Any = None) -> None:
+    """Change the tapped photo card's picture and caption in one call (a variant with a picture
+    of its own); its caption alone when the picture cannot be changed."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and query.message is not None and chat is not None
+    media = {"type": "photo", "media": photo, "caption": caption, "parse_mode": ParseMode.HTML}
+    try:
+        await _call(update, "editMessageMedia", {"chat_id": chat.id, "message_id": query.message.message_id,
+                                                 "media": media, "reply_markup": markup})
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            log.info("could not change the card's picture (%s); its caption changes", exc)
+            await show(update, caption, markup)
+
+
 async def present(update: Update, text: str, markup: Any = None, photo: str | None = None) -> None:
     """Show a card that may have a photo: edit the tapped message when its kind matches
     (text for text, photo for photo), otherwise send a new one."""

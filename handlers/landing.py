@@ -20,6 +20,7 @@ from handlers.presale import card_line
 from handlers.claim_policy import claim_promise
 from core.claims import Policy
 from handlers.common import (
+    edit_photo,
     Actor, Context, Keyboard, actor, button, keyboard, present, reply, services, show,
 )
 from storage.models import Shop
@@ -123,13 +124,18 @@ def _variant_label(t: Translator, variant: Variant, chosen: Variant | None, curr
     return mark + t.plain("buyer.variant_button", name=variant.name, price=t.money(variant.price, currency))
 
 
-async def card_variants(context: Context, product: Product, variant_id: int | None = None
+async def card_variants(context: Context, product: Product, variant_id: int | None = None, slot: int | None = None
                         ) -> tuple[list[Variant], Variant | None]:
     """A product's variants on sale and the chosen one: `variant_id` if it is on sale, else the
-    first one in stock. A product without variants costs no query."""
+    first one in stock; on a live link (`slot`) that shows one variant alone, only that one. A
+    product without variants costs no query."""
     if not product.has_variants:
         return [], None
-    variants = await services(context).store.variants.of_product(product.id, on_sale_only=True)
+    store = services(context).store
+    variants = await store.variants.of_product(product.id, on_sale_only=True)
+    pinned = await store.live.variant_on(product.shop_id, slot) if slot else None
+    if pinned is not None and any(v.id == pinned for v in variants):
+        variants, variant_id = [v for v in variants if v.id == pinned], pinned
     chosen = next((v for v in variants if v.id == variant_id), None)
     if chosen is None:
         chosen = next((v for v in variants if v.stock > 0), None)
@@ -161,7 +167,7 @@ def card_flow(product: Product, slot: int, variant: Variant | None = None) -> tu
 async def show_card(update: Update, context: Context, who: Actor, product: Product, shop: Shop, slot: int,
                     notice: str | None = None, *, remembered: bool = False, variant_id: int | None = None) -> None:
     store = services(context).store
-    variants, chosen = await card_variants(context, product, variant_id)
+    variants, chosen = await card_variants(context, product, variant_id, slot)
     price = await store.deals.price_now(product)
     text = buyer_card_text(who.t, product, shop, variants, chosen, price,
                            claims=await services(context).store.claims.policy(shop.id))
@@ -170,7 +176,7 @@ async def show_card(update: Update, context: Context, who: Actor, product: Produ
     following = await store.audience.is_following(who.id, shop.id)
     await present(update, text, buyer_card_buttons(who.t, product, shop, 1, slot, variants, chosen,
                                                    following=following, price=price),
-                  product.photo_file_id)
+                  card_photo(product, chosen))
     if not remembered:
         await services(context).store.flows.offer(who.id, *card_flow(product, slot, chosen))
 
@@ -344,11 +350,22 @@ async def on_pick_variant(update: Update, context: Context) -> None:
     else:
         await update.callback_query.answer()
     shop = await store.shops.get(product.shop_id)
-    variants, chosen = await card_variants(context, product, variant.id if variant else None)
-    await show(update, buyer_card_text(who.t, product, shop, variants, chosen,
-                                       claims=await services(context).store.claims.policy(shop.id)),
-               buyer_card_buttons(who.t, product, shop, 1, slot, variants, chosen))
+    variants, chosen = await card_variants(context, product, variant.id if variant else None, slot)
+    text = buyer_card_text(who.t, product, shop, variants, chosen,
+                           claims=await services(context).store.claims.policy(shop.id))
+    markup = buyer_card_buttons(who.t, product, shop, 1, slot, variants, chosen)
+    message = update.callback_query.message
+    if any(v.photo_file_id for v in variants) and message is not None and getattr(message, "photo", None):
+        # Options with pictures of their own: the card shows the chosen one's (or the product's).
+        await edit_photo(update, card_photo(product, chosen) or "", text, markup)
+    else:
+        await show(update, text, markup)
     await store.flows.offer(who.id, *card_flow(product, slot, chosen))
+
+
+def card_photo(product: Product, chosen: Variant | None) -> str | None:
+    """The card's picture: the chosen variant's own, else the product's."""
+    return (chosen.photo_file_id if chosen is not None else None) or product.photo_file_id
 
 
 async def on_quantity(update: Update, context: Context) -> None:
@@ -373,7 +390,7 @@ async def on_quantity(update: Update, context: Context) -> None:
         minus_at_one = wanted == 1 and shown_quantity(update) == 1
         await update.callback_query.answer(who.t.plain("buyer.qty_minus_at_one") if minus_at_one else None)
     shop = await store.shops.get(product.shop_id)
-    variants, chosen = await card_variants(context, product, variant.id if variant else None)
+    variants, chosen = await card_variants(context, product, variant.id if variant else None, slot)
     markup = buyer_card_buttons(who.t, product, shop, wanted, slot, variants, chosen,
                                 following=await store.audience.is_following(who.id, shop.id),
                                 price=await store.deals.price_now(product))

@@ -7,6 +7,7 @@ the slot shows. All actions work on the user's current shop and re-check that th
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import partial
 
 from telegram import Update
@@ -26,7 +27,9 @@ from handlers.images import send_image
 from storage.audience import AlertRefused
 from storage.live import MAX_SLOTS, SlotTaken
 from storage.models import Membership, Shop
+from storage.orders import line_name
 from storage.products import Product
+from storage.variants import Variant
 
 PICK_PAGE = 8
 MIN_BOARD_SLOTS = 3
@@ -55,21 +58,52 @@ async def _slot_tap(update: Update, context: Context) -> tuple[Actor, Membership
     return who, membership, slot
 
 
-async def _products_on_slots(context: Context, shop: Shop) -> dict[int, Product | None]:
+@dataclass(frozen=True)
+class OnSlot:
+    """What a live link shows: a product, or one of its variants alone ("link 3 = 10斤 only")."""
+    product: Product
+    variant: Variant | None = None
+
+    @property
+    def name(self) -> str:
+        return line_name(self.product.name, self.variant.name) if self.variant else self.product.name
+
+    @property
+    def price(self) -> int:
+        return self.variant.price if self.variant else self.product.price
+
+    @property
+    def stock(self) -> int:
+        return self.variant.stock if self.variant else self.product.stock
+
+    @property
+    def on_sale(self) -> bool:
+        return self.product.on_sale and (self.variant is None or self.variant.on_sale)
+
+
+async def _on_slot(context: Context, product_id: int | None, variant_id: int | None) -> OnSlot | None:
     store = services(context).store
-    pins = await store.live.pins(shop.id)
-    return {pin.slot: await store.products.get(pin.product_id) for pin in pins}
-
-
-def _slot_line(t: Translator, shop: Shop, slot: int, product: Product | None) -> str:
+    product = await store.products.get(product_id) if product_id else None
     if product is None:
+        return None
+    variant = await store.variants.get(variant_id) if variant_id else None
+    return OnSlot(product, variant if variant is not None and variant.product_id == product.id else None)
+
+
+async def _products_on_slots(context: Context, shop: Shop) -> dict[int, OnSlot | None]:
+    pins = await services(context).store.live.pins(shop.id)
+    return {pin.slot: await _on_slot(context, pin.product_id, pin.variant_id) for pin in pins}
+
+
+def _slot_line(t: Translator, shop: Shop, slot: int, shown: OnSlot | None) -> str:
+    if shown is None:
         return t("live.slot_empty", slot=slot)
-    name = shorten(product.name, BOARD_NAME_MAX)
-    if not product.on_sale:
+    name = shorten(shown.name, BOARD_NAME_MAX)
+    if not shown.on_sale:
         return t("live.slot_hidden", slot=slot, name=name)
-    if product.stock == 0:
-        return t("live.slot_sold_out", slot=slot, name=name, price=t.money(product.price, shop.currency))
-    return t("live.slot_line", slot=slot, name=name, price=t.money(product.price, shop.currency), stock=product.stock)
+    if shown.stock == 0:
+        return t("live.slot_sold_out", slot=slot, name=name, price=t.money(shown.price, shop.currency))
+    return t("live.slot_line", slot=slot, name=name, price=t.money(shown.price, shop.currency), stock=shown.stock)
 
 
 # ---------------------------------------------------------------- the board
@@ -130,9 +164,9 @@ async def slot_menu(update: Update, context: Context) -> None:
     await update.callback_query.answer()
     shop = membership.shop
     t = who.t
-    product_id = await services(context).store.live.product_on(shop.id, slot)
-    product = await services(context).store.products.get(product_id) if product_id else None
-    text = t("live.slot_title", slot=slot) + "\n" + _slot_line(t, shop, slot, product) + "\n" + \
+    live = services(context).store.live
+    shown = await _on_slot(context, await live.product_on(shop.id, slot), await live.variant_on(shop.id, slot))
+    text = t("live.slot_title", slot=slot) + "\n" + _slot_line(t, shop, slot, shown) + "\n" + \
         t("live.slot_link", link=slot_link(services(context).bot_username, shop.slug, slot))
     rows = [
         [button(t.plain("live.button_put"), "live.pick", slot, 0), button(t.plain("live.button_swap"), "live.swapfrom", slot)],
@@ -194,22 +228,40 @@ async def put_on_next_free(update: Update, context: Context) -> None:
     data = context.button
     store = services(context).store
     product = await store.products.get(data.id(0)) if data and data.id(0) else None
+    await _put_next(update, context, who, product, None)
+
+
+async def put_variant_on_next_free(update: Update, context: Context) -> None:
+    """From a variant's view: put that variant alone on the lowest empty link ("link 3 = 10斤 only")."""
+    who = await actor(update, context)
+    data = context.button
+    store = services(context).store
+    variant = await store.variants.get(data.id(0)) if data and data.id(0) else None
+    product = await store.products.get(variant.product_id) if variant is not None and variant.on_sale else None
+    await _put_next(update, context, who, product, variant)
+
+
+async def _put_next(update: Update, context: Context, who: Actor, product: Product | None,
+                    variant: Variant | None) -> None:
+    store = services(context).store
     membership = await store.shops.membership(who.id, product.shop_id) if product else None
     if product is None or product.deleted or membership is None or not membership.is_owner:
         await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
-    existing = await store.live.slots_of(product.id)
+    existing = [pin.slot for pin in await store.live.pins(product.shop_id) if pin.product_id == product.id
+                and pin.variant_id == (variant.id if variant else None)]
     if existing:
         await update.callback_query.answer(who.t.plain("live.already_on", slot=existing[0]), show_alert=True)
         return
     try:
-        slot = await store.live.pin_next_free(product.shop_id, product.id)
+        slot = await store.live.pin_next_free(product.shop_id, product.id, variant.id if variant else None)
     except SlotTaken:
         await update.callback_query.answer(who.t.plain("live.all_full", max=MAX_SLOTS), show_alert=True)
         return
-    await update.callback_query.answer(who.t.plain("live.pinned", slot=slot, name=product.name))
+    name = OnSlot(product, variant).name
+    await update.callback_query.answer(who.t.plain("live.pinned", slot=slot, name=name))
     await store.users.set_current_shop(who.id, product.shop_id)
-    await reply(update, who.t("live.pinned_with_link", slot=slot, name=product.name,
+    await reply(update, who.t("live.pinned_with_link", slot=slot, name=name,
                               link=slot_link(services(context).bot_username, membership.shop.slug, slot)),
                 keyboard([[button(who.t.plain("button.live_board"), "live.board")]]))
 

@@ -62,17 +62,18 @@ def card_line(t: Translator, product: Product, variant: Variant | None = None) -
     return t("presale.card_line", ships=when) if when else None
 
 
-def presale_buttons(t: Translator, product: Product, variant: Variant | None = None) -> list:
-    """The owner's pre-sale row on a product's (or a variant's) view."""
+def presale_buttons(t: Translator, product: Product, variant: Variant | None = None) -> list[list]:
+    """The owner's pre-sale rows on a product's (or a variant's) view: two buttons a row, so
+    their labels fit a phone."""
     p, v = product.id, variant.id if variant is not None else 0
     on = variant.ships_from if variant is not None else product.ships_from
     if not on:
-        return [button(t.plain("presale.button_start"), "ps.set", p, v)]
-    row = [button(t.plain("presale.button_move"), "ps.set", p, v),
-           button(t.plain("presale.button_in_stock"), "ps.now", p, v)]
+        return [[button(t.plain("presale.button_start"), "ps.set", p, v)]]
+    rows = [[button(t.plain("presale.button_move"), "ps.set", p, v),
+             button(t.plain("presale.button_in_stock"), "ps.now", p, v)]]
     if variant is None and not product.presale_closed:
-        row.append(button(t.plain("presale.button_close"), "ps.close", p))
-    return row
+        rows.append([button(t.plain("presale.button_close"), "ps.close", p)])
+    return rows
 
 
 async def _tapped(update: Update, context: Context) -> tuple[Product, Variant | None, Shop] | None:

@@ -102,6 +102,7 @@ def register(app: Application) -> None:
     for action, callback in [
         ("live.board", live.board), ("live.slot", live.slot_menu), ("live.pick", live.pick_product),
         ("live.pin", live.pin_product), ("live.next", live.put_on_next_free), ("live.clear", live.clear_slot),
+        ("live.nextv", live.put_variant_on_next_free),
         ("live.swapfrom", live.swap_from), ("live.swap", live.swap_slots), ("live.qr", live.slot_qr),
         ("live.shopqr", live.shop_qr), ("live.sheet", live.qr_sheet), ("live.start", live.start_session),
         ("live.end", live.end_session), ("live.alert", live.on_alert),

@@ -44,7 +44,7 @@ async def on_typed_quantity(update: Update, context: Context, who: Actor, flow: 
         return
     shop = await store.shops.get(product.shop_id)
     t = who.t
-    variants, chosen = await card_variants(context, product, flow.data.get("variant"))
+    variants, chosen = await card_variants(context, product, flow.data.get("variant"), flow.data.get("slot"))
     bound = await max_quantity(context, who, product, chosen)
     quantity = max(1, min(wanted, bound))
     stock = chosen.stock if chosen is not None else (0 if variants else product.stock)

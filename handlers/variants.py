@@ -19,14 +19,17 @@ from handlers.catalog import (
 )
 from handlers.guards import product_for
 from handlers.presale import presale_buttons, ship_text
-from handlers.common import Actor, Context, actor, button, keyboard, message_text, reply, services, show
+from handlers.common import (
+    Actor, Context, actor, button, keyboard, largest_photo, message_text, reply, services, show,
+)
 from storage.models import Flow, Membership, Shop
 from storage.products import Product
 from storage.variants import MAX_VARIANTS, Offer, TooManyVariants, Variant, VariantHasOpenOrders
 
 FLOW = "variant"
 EDIT_PROMPTS = {"name": N_("catalog.edit_name"), "price": N_("catalog.edit_price"),
-                "stock": N_("catalog.edit_stock"), "limit": N_("catalog.edit_limit")}
+                "stock": N_("catalog.edit_stock"), "limit": N_("catalog.edit_limit"),
+                "photo": N_("variant.edit_photo")}
 
 
 def variant_card(t: Translator, product: Product, variant: Variant, shop: Shop, bot_username: str) -> str:
@@ -51,11 +54,13 @@ def variant_buttons(t: Translator, variant: Variant, product: Product):
         [button(t.plain("catalog.button_name"), "var.edit", v, "name"),
          button(t.plain("catalog.button_price"), "var.edit", v, "price"),
          button(t.plain("catalog.button_stock"), "var.edit", v, "stock")],
-        [button(t.plain("catalog.button_limit"), "var.edit", v, "limit"),
-         button(t.plain("catalog.button_show" if variant.hidden else "catalog.button_hide"), "var.vis", v,
+        [button(t.plain("catalog.button_photo"), "var.edit", v, "photo"),
+         button(t.plain("catalog.button_limit"), "var.edit", v, "limit")],
+        [button(t.plain("catalog.button_show" if variant.hidden else "catalog.button_hide"), "var.vis", v,
                 0 if variant.hidden else 1),
          button(t.plain("catalog.button_delete"), "var.del", v)],
-        presale_buttons(t, product, variant),
+        *presale_buttons(t, product, variant),
+        [button(t.plain("variant.button_own_link"), "live.nextv", v)],
         [button(t.plain("variant.button_back", ), "cat.view", variant.product_id)],
     ])
 
@@ -124,7 +129,7 @@ async def on_start_edit(update: Update, context: Context) -> None:
     await update.callback_query.answer()
     await services(context).store.flows.start(who.id, FLOW, field, {"product": product.id, "variant": variant.id})
     current = {"name": variant.name, "price": who.t.money(variant.price, membership.shop.currency),
-               "stock": str(variant.stock), "limit": str(variant.per_buyer_limit or "")}[field]
+               "stock": str(variant.stock), "limit": str(variant.per_buyer_limit or ""), "photo": ""}[field]
     await reply(update, who.t(EDIT_PROMPTS[field], current=current, max=NAME_MAX))
 
 
@@ -166,6 +171,12 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
         except StockError as exc:
             await reply(update, t("catalog.try_again", problem=t.plain(STOCK_PROBLEMS[exc.reason])))
             return
+    elif field == "photo":  # the variant's own picture: the card shows it while it is chosen
+        photo = largest_photo(update)
+        if photo is None and text.strip() != "-":
+            await reply(update, t("variant.photo_expected"))
+            return
+        updated = await store.variants.update(variant_id, photo_file_id=photo)
     elif field == "limit":
         checked = Checked(None) if text in ("0", "-") else check_stock(text)
         if checked.problem is not None or checked.value == 0:

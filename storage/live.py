@@ -16,6 +16,7 @@ MAX_SLOTS = 50
 class SlotPin:
     slot: int
     product_id: int | None
+    variant_id: int | None = None  # one variant only ("link 3 = 10斤 only")
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,13 @@ class SlotTaken(Exception):
     """Every slot of the shop is in use."""
 
 
-async def _set_pin(conn: WriteTransaction, shop_id: int, slot: int, product_id: int | None) -> None:
+async def _set_pin(conn: WriteTransaction, shop_id: int, slot: int, product_id: int | None,
+                   variant_id: int | None = None) -> None:
     await conn.execute(
-        """INSERT INTO link_slots (shop_id, slot, product_id, updated_at) VALUES (?, ?, ?, ?)
+        """INSERT INTO link_slots (shop_id, slot, product_id, variant_id, updated_at) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (shop_id, slot) DO UPDATE SET product_id = excluded.product_id,
-               updated_at = excluded.updated_at""",
-        (shop_id, slot, product_id, now()),
+               variant_id = excluded.variant_id, updated_at = excluded.updated_at""",
+        (shop_id, slot, product_id, variant_id if product_id is not None else None, now()),
     )
 
 
@@ -63,15 +65,22 @@ class Live:
     async def pins(self, shop_id: int) -> list[SlotPin]:
         """The shop's filled slots, in slot order."""
         rows = await self._db.fetch_all(
-            "SELECT slot, product_id FROM link_slots WHERE shop_id = ? AND product_id IS NOT NULL ORDER BY slot",
-            (shop_id,),
+            "SELECT slot, product_id, variant_id FROM link_slots WHERE shop_id = ? AND product_id IS NOT NULL "
+            "ORDER BY slot", (shop_id,),
         )
-        return [SlotPin(r[0], r[1]) for r in rows]
+        return [SlotPin(r[0], r[1], r[2]) for r in rows]
 
     @journaled_read
     async def product_on(self, shop_id: int, slot: int) -> int | None:
         return await self._db.lookup_value(
             "SELECT product_id FROM link_slots WHERE shop_id = ? AND slot = ?", (shop_id, slot)
+        )
+
+    @journaled_read
+    async def variant_on(self, shop_id: int, slot: int) -> int | None:
+        """The one variant a slot shows, when it was put there alone."""
+        return await self._db.lookup_value(
+            "SELECT variant_id FROM link_slots WHERE shop_id = ? AND slot = ?", (shop_id, slot)
         )
 
     async def slots_of(self, product_id: int) -> list[int]:
@@ -87,8 +96,9 @@ class Live:
             await _set_pin(conn, shop_id, slot, product_id)
 
     @journaled_write
-    async def pin_next_free(self, shop_id: int, product_id: int) -> int:
-        """Put the product on the lowest empty slot and return it; SlotTaken when all 50 are full."""
+    async def pin_next_free(self, shop_id: int, product_id: int, variant_id: int | None = None) -> int:
+        """Put the product (or one of its variants alone) on the lowest empty slot and return it;
+        SlotTaken when all 50 are full."""
         async with self._db.write() as conn:
             async with conn.execute(
                 "SELECT slot FROM link_slots WHERE shop_id = ? AND product_id IS NOT NULL", (shop_id,)
@@ -97,17 +107,19 @@ class Live:
             free = next((s for s in range(1, MAX_SLOTS + 1) if s not in used), None)
             if free is None:
                 raise SlotTaken()
-            await _set_pin(conn, shop_id, free, product_id)
+            await _set_pin(conn, shop_id, free, product_id, variant_id)
         return free
 
     @journaled_write
     async def swap(self, shop_id: int, a: int, b: int) -> None:
         """Exchange what two slots show (e.g. move the hot product to link 1)."""
         async with self._db.write() as conn:
-            pa = await fetch_one_in(conn, "SELECT product_id FROM link_slots WHERE shop_id = ? AND slot = ?", (shop_id, a))
-            pb = await fetch_one_in(conn, "SELECT product_id FROM link_slots WHERE shop_id = ? AND slot = ?", (shop_id, b))
-            await _set_pin(conn, shop_id, a, pb[0] if pb else None)
-            await _set_pin(conn, shop_id, b, pa[0] if pa else None)
+            pa = await fetch_one_in(conn, "SELECT product_id, variant_id FROM link_slots WHERE shop_id = ? AND slot = ?",
+                                    (shop_id, a))
+            pb = await fetch_one_in(conn, "SELECT product_id, variant_id FROM link_slots WHERE shop_id = ? AND slot = ?",
+                                    (shop_id, b))
+            await _set_pin(conn, shop_id, a, *(pb if pb else (None, None)))
+            await _set_pin(conn, shop_id, b, *(pa if pa else (None, None)))
 
     # ---- sessions
 

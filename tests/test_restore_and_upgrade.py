@@ -178,3 +178,31 @@ async def test_the_current_bot_starts_on_a_database_of_the_previous_schema_and_b
     # Opening it again does not back it up again: it is current now.
     await (await Database(database).open()).close()
     assert len(list(tmp_path.glob("livecart.sqlite3.v*.backup"))) == 1
+
+
+async def test_orders_and_products_from_before_shipping_presale_and_claims_carry_over_unchanged(tmp_path):
+    """A database as it was before shipping fees, pre-sales, claims and one-variant links (version
+    19): its orders keep their totals with no fee, region or ship date, its products are in stock,
+    and a new order from it gets the new features."""
+    from faketg import FakeTelegram
+    from tests.harness import make_config
+
+    database = tmp_path / "livecart.sqlite3"
+    tg = FakeTelegram()
+    ann, bob = tg.user("Ann"), tg.user("Bob")
+    await old_shop_database(database, 19, ann.id, bob.id)
+    world = World(tg, make_config(tmp_path), None)  # type: ignore[arg-type]
+    await world.start()
+    try:
+        orders = await world.store.orders.of_buyer(bob.id)
+        assert [(o.total, o.shipping_fee, o.region, o.ships_from, o.parcel_of) for o in orders] == \
+            [(3990, 0, None, None, None)] * 2
+        product = await world.store.products.get(1)
+        assert product.ships_from is None and not product.presale_closed
+        assert not (await world.store.shipping.of_shop(1, "CN")).configured
+        assert not (await world.store.claims.policy(1)).enabled
+        await ann.send("/orders")
+        await ann.tap("#1001")
+        assert "Shipping" not in ann.last.text and "Total: CN¥39.90" in ann.last.text
+    finally:
+        await world.stop()

@@ -381,3 +381,38 @@ async def test_a_checkout_held_before_the_product_got_options_is_refused_and_the
     assert "no longer for sale" in bob.last.text
     assert await world.store.orders.of_buyer(bob.id) == []
     assert (await world.store.products.get(product_id)).stock == 4
+
+
+async def test_a_live_link_can_show_one_variant_alone(world):
+    ann, shop, product_id = await shop_with_variants_on_link(world)  # link 1: the whole product
+    await ann.tap("⚙️ 10斤")
+    await ann.tap("🔴 This option alone on the next free link")
+    assert "link 2" in ann.last.text.lower() and "秭归脐橙 · 10斤" in ann.last.text
+    bob = world.user("Bob")
+    await bob.send(f"/start l_{shop.slug}_2")
+    assert bob.last.buttons[0] == ["✅ 10斤 · CN¥49.90"]  # 5斤 is not offered on this link
+    await bob.tap("+")
+    assert bob.last.buttons[0] == ["✅ 10斤 · CN¥49.90"]
+    await bob.send(f"/start l_{shop.slug}_1")
+    assert bob.last.buttons[0] == ["✅ 5斤 · CN¥29.90", "10斤 · CN¥49.90"]
+    await ann.send("/live")
+    assert "2 · 秭归脐橙 · 10斤 · CN¥49.90" in ann.last.text
+
+
+async def test_a_variant_has_its_own_photo_shown_while_it_is_chosen(world):
+    ann = await merchant_with_shop(world)
+    await ann.send_photo(caption="秭归脐橙, 5斤 29.9 x200, 10斤 49.9 x100")
+    shop = await current_shop(world, ann)
+    product = (await world.store.products.page(shop.id, 0, 10))[0][0]
+    await ann.tap("⚙️ 10斤")
+    await ann.tap("🖼 Photo")
+    await ann.send_photo()
+    variant = (await variants_of(world, product.id))["10斤"]
+    assert variant.photo_file_id is not None
+    bob = world.user("Bob")
+    await bob.send(f"/start p_{shop.slug}_{product.id}")
+    card = bob.last
+    first_photo = card.photo.file_id
+    await bob.tap("10斤 · CN¥49.90")
+    changed = bob.chat.get(card.message_id)  # the same card, its picture changed
+    assert changed.photo.file_id != first_photo and "Chosen: 10斤" in changed.caption
