@@ -14,11 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.links import MAX_SLOT  # live links per shop; 0 on a buyer's button means "not from a link"
+from core.links import MAX_QUANTITY, MAX_SLOT  # MAX_SLOT: live links per shop; 0 on a buyer's button: none
 
 MAX_BYTES = 64
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what SQLite stores as an integer
-MAX_QUANTITY = 99  # units of one product in one tap, one cart line or one order line
 MAX_PAGE = 10_000  # pages of a list; more than any shop has, small enough for OFFSET arithmetic
 # Used with fullmatch, and ASCII digits only: `$` would accept a trailing newline, `\d` any script's digits.
 _ACTION_RE = re.compile(r"[a-z][a-z0-9_.]{0,31}")

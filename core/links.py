@@ -5,6 +5,7 @@ and stable: a printed QR code for "link 1" keeps working while products rotate t
 
     s_<slug>             the shop's catalog
     l_<slug>_<slot>      live link slot 1..50 of the shop
+    l_<slug>_<slot>_<n>  the same with n units ready to buy (an order typed in the shop's group)
     p_<slug>_<id>        one product, permanently
     v_<slug>_<id>        one variant of a product (the card opens with it ticked), permanently
     o_<slug>_<number>    an order of the shop, from the QR on its packing slip (its buyer sees it)
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 MAX_SLOT = 50
+MAX_QUANTITY = 99  # units of one product in one tap, link, cart line or order line
 # Used with fullmatch: `$` would also accept a trailing newline.
 _PAYLOAD_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SLUG_RE = re.compile(r"[a-z0-9]{4,16}")
@@ -39,6 +41,7 @@ class LinkTarget:
     kind: Kind
     slug: str  # the shop's slug; for an invite, its token
     number: int | None = None  # the slot, or the product or variant id
+    quantity: int | None = None  # a slot link's units to buy, 2..MAX_QUANTITY (None: one)
 
     def payload(self) -> str:
         return encode(self)
@@ -61,6 +64,10 @@ def encode(target: LinkTarget) -> str:
         if target.kind == "slot" and target.number > MAX_SLOT:
             raise ValueError(f"slots go up to {MAX_SLOT}")
         payload = f"{_PREFIX[target.kind]}_{target.slug}_{target.number}"
+        if target.quantity is not None:
+            if target.kind != "slot" or not 2 <= target.quantity <= MAX_QUANTITY:
+                raise ValueError(f"a quantity 2..{MAX_QUANTITY} goes only on a slot link")
+            payload += f"_{target.quantity}"
     return payload
 
 
@@ -79,12 +86,17 @@ def decode(payload: str) -> LinkTarget:
         if len(parts) != 2 or not _SLUG_RE.fullmatch(parts[1]):
             raise PayloadError("malformed shop link")
         return LinkTarget("shop", parts[1])
+    quantity = None
+    if kind == "slot" and len(parts) == 4:  # units ready to buy
+        if len(parts[3]) > 3 or not _NUMBER_RE.fullmatch(parts[3]) or not 2 <= int(parts[3]) <= MAX_QUANTITY:
+            raise PayloadError("malformed quantity")
+        quantity, parts = int(parts[3]), parts[:3]
     if len(parts) != 3 or not _SLUG_RE.fullmatch(parts[1]) or not _NUMBER_RE.fullmatch(parts[2]):
         raise PayloadError(f"malformed {kind} link")
     number = int(parts[2])
     if kind == "slot" and number > MAX_SLOT:
         raise PayloadError("no such slot")
-    return LinkTarget(cast(Kind, kind), parts[1], number)  # one of the kinds: checked above
+    return LinkTarget(cast(Kind, kind), parts[1], number, quantity)  # one of the kinds: checked above
 
 
 def url(bot_username: str, target: LinkTarget) -> str:
@@ -97,6 +109,11 @@ def shop_link(bot_username: str, slug: str) -> str:
 
 def slot_link(bot_username: str, slug: str, slot: int) -> str:
     return url(bot_username, LinkTarget("slot", slug, slot))
+
+
+def slot_quantity_link(bot_username: str, slug: str, slot: int, quantity: int) -> str:
+    """Link `slot` with `quantity` units ready to buy (one: the plain slot link)."""
+    return url(bot_username, LinkTarget("slot", slug, slot, quantity if quantity > 1 else None))
 
 
 def product_link(bot_username: str, slug: str, product_id: int) -> str:

@@ -179,6 +179,7 @@ class FakeChat:
     reply_keyboard: dict[str, Any] | None = None  # the custom keyboard currently shown
     actions: list[str] = field(default_factory=list)  # sendChatAction history
     members: list[FakeUser] = field(default_factory=list)
+    bot_admin: bool = False  # an administrator bot reads every message of a group (no privacy mode)
     _last_message_id: int = 0
 
     def next_message_id(self) -> int:

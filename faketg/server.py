@@ -376,7 +376,7 @@ class FakeTelegram:
 
     def bot_sees(self, message: FakeMessage) -> bool:
         """Whether a user's message reaches the bot (group privacy mode)."""
-        if message.chat.type == "private" or not self.privacy_mode:
+        if message.chat.type == "private" or not self.privacy_mode or message.chat.bot_admin:
             return True
         text = message.text or ""
         replied_to_bot = message.reply_to is not None and message.reply_to.from_bot
@@ -445,6 +445,13 @@ class FakeTelegram:
             username=username, members=list(members),
         )
         self.chats[chat_id] = chat
+        return chat
+
+    def channel(self, title: str, username: str | None = None) -> FakeChat:
+        """A channel; the bot posts there once a user adds it as an administrator (FakeUser.add_bot)."""
+        n = next(self._group_ids)
+        chat = FakeChat(id=-(1002000000000 + n), type="channel", title=title, username=username)
+        self.chats[chat.id] = chat
         return chat
 
     def chat(self, chat_id: int) -> FakeChat:

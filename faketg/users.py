@@ -9,6 +9,8 @@ the pre-checkout record.
 
 from __future__ import annotations
 
+import time
+
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError
@@ -21,6 +23,15 @@ if TYPE_CHECKING:
     from .server import FakeTelegram
 
 DEFAULT_LOCATION = (31.2304, 121.4737)  # Shanghai
+
+
+# What Telegram says an administrator bot may do (ChatMemberAdministrator's required fields).
+_ADMIN_RIGHTS = {
+    "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True, "can_delete_messages": True,
+    "can_manage_video_chats": False, "can_restrict_members": False, "can_promote_members": False,
+    "can_change_info": False, "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
+    "can_delete_stories": False, "can_post_messages": True, "can_edit_messages": True,
+}
 
 
 class FakeUser:
@@ -107,6 +118,27 @@ class FakeUser:
         if self.tg.bot_sees(message):
             await self._deliver({"message": message.to_api()})
         return message
+
+    # -- the bot in groups and channels ----------------------------------------
+
+    async def add_bot(self, chat: FakeChat, *, admin: bool = True) -> dict[str, Any]:
+        """This user adds the bot to a group or channel (as an administrator by default): the
+        bot gets a my_chat_member update, as Telegram sends it."""
+        return await self._chat_member(chat, "left", "administrator" if admin else "member")
+
+    async def remove_bot(self, chat: FakeChat) -> dict[str, Any]:
+        return await self._chat_member(chat, "administrator", "left")
+
+    async def _chat_member(self, chat: FakeChat, old: str, new: str) -> dict[str, Any]:
+        bot = self.tg.bot_user()
+        chat.bot_admin = new == "administrator"
+
+        def member(status: str) -> dict[str, Any]:
+            return _ADMIN_RIGHTS | {"user": bot, "status": status} if status == "administrator" \
+                else {"user": bot, "status": status}
+        return await self._deliver({"my_chat_member": {
+            "chat": chat.to_api(), "from": self.to_api(), "date": int(time.time()),
+            "old_chat_member": member(old), "new_chat_member": member(new)}})
 
     # -- messages -----------------------------------------------------------
 

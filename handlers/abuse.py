@@ -53,7 +53,7 @@ class FloodGate:
 # (allowed_updates), but that is a request, not a guarantee: a webhook registered earlier, a
 # self-hosted Bot API server or a forged POST can still bring an edited message, a channel post or
 # a business message, and PTB's CommandHandler and MessageHandler would run commands from them.
-HANDLED_KINDS = ("message", "callback_query", "pre_checkout_query")
+HANDLED_KINDS = ("message", "callback_query", "pre_checkout_query", "my_chat_member")
 
 
 async def only_handled_kinds(update: Update, context: Context) -> None:

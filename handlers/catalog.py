@@ -158,7 +158,8 @@ def merchant_card(t: Translator, product: Product, shop: Shop, bot_username: str
     return "\n".join(lines)
 
 
-def merchant_buttons(t: Translator, product: Product, owner: bool, variants: list[Variant] = ()):
+def merchant_buttons(t: Translator, product: Product, owner: bool, variants: list[Variant] = (), *,
+                     can_post: bool = False):
     back = [button(t.plain("catalog.button_list"), "cat.list", 0)]
     if not owner:
         return keyboard([back])
@@ -183,6 +184,7 @@ def merchant_buttons(t: Translator, product: Product, owner: bool, variants: lis
          button(t.plain("catalog.button_delete"), "cat.del", p)],
         *presale_buttons(t, product),
         [button(t.plain("catalog.button_put_on_link"), "live.next", p)],
+        *([[button(t.plain("chats.button_post"), "ch.p", p)]] if can_post else []),  # the shop's channel/group
         back,
     ])
 
@@ -193,7 +195,8 @@ async def show_product(update: Update, context: Context, who: Actor, product: Pr
     text = merchant_card(who.t, product, membership.shop, services(context).bot_username, variants)
     if notice:
         text = notice + "\n\n" + text
-    await present(update, text, merchant_buttons(who.t, product, membership.is_owner, variants),
+    can_post = membership.is_owner and bool(await services(context).store.chats.of_shop(membership.shop.id))
+    await present(update, text, merchant_buttons(who.t, product, membership.is_owner, variants, can_post=can_post),
                   product.photo_file_id)
 
 

@@ -23,6 +23,7 @@ from handlers.common import (
     edit_photo,
     Actor, Context, Keyboard, actor, button, keyboard, present, reply, services, show,
 )
+from storage import Store
 from storage.models import Shop
 from storage.products import Product
 from storage.variants import Variant
@@ -129,9 +130,14 @@ async def card_variants(context: Context, product: Product, variant_id: int | No
     """A product's variants on sale and the chosen one: `variant_id` if it is on sale, else the
     first one in stock; on a live link (`slot`) that shows one variant alone, only that one. A
     product without variants costs no query."""
+    return await card_variants_of(services(context).store, product, variant_id, slot)
+
+
+async def card_variants_of(store: Store, product: Product, variant_id: int | None = None, slot: int | None = None
+                           ) -> tuple[list[Variant], Variant | None]:
+    """card_variants for work outside an update (a posted card kept up to date)."""
     if not product.has_variants:
         return [], None
-    store = services(context).store
     variants = await store.variants.of_product(product.id, on_sale_only=True)
     pinned = await store.live.variant_on(product.shop_id, slot) if slot else None
     if pinned is not None and any(v.id == pinned for v in variants):
@@ -165,7 +171,10 @@ def card_flow(product: Product, slot: int, variant: Variant | None = None) -> tu
 
 
 async def show_card(update: Update, context: Context, who: Actor, product: Product, shop: Shop, slot: int,
-                    notice: str | None = None, *, remembered: bool = False, variant_id: int | None = None) -> None:
+                    notice: str | None = None, *, remembered: bool = False, variant_id: int | None = None,
+                    quantity: int = 1) -> None:
+    """The buyer's card; `quantity`: the units a link came with ("1 x2" typed in the shop's
+    group), kept within what this buyer may order."""
     store = services(context).store
     variants, chosen = await card_variants(context, product, variant_id, slot)
     price = await store.deals.price_now(product)
@@ -174,7 +183,9 @@ async def show_card(update: Update, context: Context, who: Actor, product: Produ
     if notice:
         text = notice + "\n\n" + text
     following = await store.audience.is_following(who.id, shop.id)
-    await present(update, text, buyer_card_buttons(who.t, product, shop, 1, slot, variants, chosen,
+    if quantity > 1:
+        quantity = max(1, min(quantity, await max_quantity(context, who, product, chosen)))
+    await present(update, text, buyer_card_buttons(who.t, product, shop, quantity, slot, variants, chosen,
                                                    following=following, price=price),
                   card_photo(product, chosen))
     if not remembered:
@@ -221,7 +232,8 @@ async def open_link(update: Update, context: Context, payload: str) -> None:
                                  product.id if product else None, session.id if session else None, who.id,
                                  card_flow=card_flow(product, slot or 0, variant) if on_sale else None)
     if on_sale:
-        await show_card(update, context, who, product, shop, slot or 0, remembered=True, variant_id=variant_id)
+        await show_card(update, context, who, product, shop, slot or 0, remembered=True, variant_id=variant_id,
+                        quantity=target.quantity or 1)
         return
     notice = None
     if target.kind == "slot":

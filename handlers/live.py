@@ -7,7 +7,6 @@ the slot shows. All actions work on the user's current shop and re-check that th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import partial
 
 from telegram import Update
@@ -18,6 +17,7 @@ from core.i18n import N_, Translator, translator
 from core.links import shop_link, slot_link
 from core.text import clean_text, shorten
 from handlers.guards import shop_member
+from handlers.live_board import BOARD_NAME_MAX, OnSlot, on_slot, products_on_slots, slot_line
 from handlers.common import (
     Actor, Context, actor, button, chunks, keyboard, present, reply, services,
     session_title,
@@ -27,13 +27,11 @@ from handlers.images import send_image
 from storage.audience import AlertRefused
 from storage.live import MAX_SLOTS, SlotTaken
 from storage.models import Membership, Shop
-from storage.orders import line_name
 from storage.products import Product
 from storage.variants import Variant
 
 PICK_PAGE = 8
 MIN_BOARD_SLOTS = 3
-BOARD_NAME_MAX = 32  # 50 slots of names must fit one message (4096 characters)
 TITLE_MAX = 64
 
 
@@ -56,54 +54,6 @@ async def _slot_tap(update: Update, context: Context) -> tuple[Actor, Membership
         await update.callback_query.answer(who.t.plain("common.stale_button"))
         return None
     return who, membership, slot
-
-
-@dataclass(frozen=True)
-class OnSlot:
-    """What a live link shows: a product, or one of its variants alone ("link 3 = 10斤 only")."""
-    product: Product
-    variant: Variant | None = None
-
-    @property
-    def name(self) -> str:
-        return line_name(self.product.name, self.variant.name) if self.variant else self.product.name
-
-    @property
-    def price(self) -> int:
-        return self.variant.price if self.variant else self.product.price
-
-    @property
-    def stock(self) -> int:
-        return self.variant.stock if self.variant else self.product.stock
-
-    @property
-    def on_sale(self) -> bool:
-        return self.product.on_sale and (self.variant is None or self.variant.on_sale)
-
-
-async def _on_slot(context: Context, product_id: int | None, variant_id: int | None) -> OnSlot | None:
-    store = services(context).store
-    product = await store.products.get(product_id) if product_id else None
-    if product is None:
-        return None
-    variant = await store.variants.get(variant_id) if variant_id else None
-    return OnSlot(product, variant if variant is not None and variant.product_id == product.id else None)
-
-
-async def _products_on_slots(context: Context, shop: Shop) -> dict[int, OnSlot | None]:
-    pins = await services(context).store.live.pins(shop.id)
-    return {pin.slot: await _on_slot(context, pin.product_id, pin.variant_id) for pin in pins}
-
-
-def _slot_line(t: Translator, shop: Shop, slot: int, shown: OnSlot | None) -> str:
-    if shown is None:
-        return t("live.slot_empty", slot=slot)
-    name = shorten(shown.name, BOARD_NAME_MAX)
-    if not shown.on_sale:
-        return t("live.slot_hidden", slot=slot, name=name)
-    if shown.stock == 0:
-        return t("live.slot_sold_out", slot=slot, name=name, price=t.money(shown.price, shop.currency))
-    return t("live.slot_line", slot=slot, name=name, price=t.money(shown.price, shop.currency), stock=shown.stock)
 
 
 # ---------------------------------------------------------------- the board
@@ -133,7 +83,7 @@ async def board(update: Update, context: Context, notice: str | None = None) -> 
     shop = membership.shop
     t = who.t
     store = services(context).store
-    on_slots = await _products_on_slots(context, shop)
+    on_slots = await products_on_slots(store, shop)
     last = max([s for s, p in on_slots.items() if p is not None], default=0)
     count = min(MAX_SLOTS, max(MIN_BOARD_SLOTS, last + 1))
     session = await store.live.current_session(shop.id)
@@ -142,13 +92,15 @@ async def board(update: Update, context: Context, notice: str | None = None) -> 
         lines.append(t("live.on_air", title=session_title(t, session.title),
                        since=t.time(session.started_at, shop.timezone)))
     lines.append("")
-    lines += [_slot_line(t, shop, s, on_slots.get(s)) for s in range(1, count + 1)]
+    lines += [slot_line(t, shop, s, on_slots.get(s)) for s in range(1, count + 1)]
     lines += ["", t("live.board_hint")]
     slot_buttons = [button(str(s), "live.slot", s) for s in range(1, count + 1)]
     rows = [slot_buttons[i:i + 5] for i in range(0, len(slot_buttons), 5)]
     rows.append([button(t.plain("live.button_sheet"), "live.sheet"), button(t.plain("live.button_shop_qr"), "live.shopqr")])
     rows.append([button(t.plain("live.button_end"), "live.end")] if session else
                 [button(t.plain("live.button_start"), "live.start")])
+    if await store.chats.of_shop(shop.id):  # the shop's channel or group: the board goes there too
+        rows.append([button(t.plain("chats.button_post_board"), "ch.b")])
     text = "\n".join(lines)
     if notice:
         text = notice + "\n\n" + text
@@ -165,8 +117,8 @@ async def slot_menu(update: Update, context: Context) -> None:
     shop = membership.shop
     t = who.t
     live = services(context).store.live
-    shown = await _on_slot(context, await live.product_on(shop.id, slot), await live.variant_on(shop.id, slot))
-    text = t("live.slot_title", slot=slot) + "\n" + _slot_line(t, shop, slot, shown) + "\n" + \
+    shown = await on_slot(services(context).store, await live.product_on(shop.id, slot), await live.variant_on(shop.id, slot))
+    text = t("live.slot_title", slot=slot) + "\n" + slot_line(t, shop, slot, shown) + "\n" + \
         t("live.slot_link", link=slot_link(services(context).bot_username, shop.slug, slot))
     rows = [
         [button(t.plain("live.button_put"), "live.pick", slot, 0), button(t.plain("live.button_swap"), "live.swapfrom", slot)],
@@ -283,7 +235,7 @@ async def swap_from(update: Update, context: Context) -> None:
         return
     who, membership, slot = tapped
     await update.callback_query.answer()
-    on_slots = await _products_on_slots(context, membership.shop)
+    on_slots = await products_on_slots(services(context).store, membership.shop)
     count = min(MAX_SLOTS, max(MIN_BOARD_SLOTS, max(on_slots, default=0) + 1, slot))
     others = [button(str(s), "live.swap", slot, s) for s in range(1, count + 1) if s != slot]
     rows = [others[i:i + 5] for i in range(0, len(others), 5)]
@@ -362,7 +314,7 @@ async def qr_sheet(update: Update, context: Context) -> None:
     svc = services(context)
     shop = membership.shop
     t = who.t
-    on_slots = await _products_on_slots(context, shop)
+    on_slots = await products_on_slots(services(context).store, shop)
     items = [
         qr.SheetItem(slot, slot_link(svc.bot_username, shop.slug, slot), p.name,
                      qr_price(svc, p.price, shop.currency))

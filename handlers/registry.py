@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import (
-    Application, CallbackQueryHandler, CommandHandler, MessageHandler, PreCheckoutQueryHandler, TypeHandler, filters,
+    Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, PreCheckoutQueryHandler,
+    TypeHandler, filters,
 )
 
 from handlers.common import Context
@@ -15,7 +16,7 @@ from handlers import (
     order_select, payments, shop, staff, start,
 )
 from handlers import conversations, corrections, operator, privacy, settings, summaries, tell, typed_quantity, variants
-from handlers import claims, presale, shipping, slips
+from handlers import channels, claims, comment_orders, presale, shipping, slips
 from core.i18n import N_
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
@@ -175,6 +176,11 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("shipping", shipping.shipping_command, filters=PRIVATE))
     app.add_handler(CommandHandler("slips", slips.slips_command, filters=PRIVATE))
     app.add_handler(CommandHandler("claims", claims.claims_command, filters=PRIVATE))
+    # The shop's channel and group: the bot made an administrator there, then posts and their edits.
+    app.add_handler(ChatMemberHandler(channels.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    # Orders typed in a connected group during a live ("1 x2"), answered once per burst.
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.TEXT
+                                   & ~filters.COMMAND, comment_orders.on_group_message))
     for action, callback in [
         ("sum.p", summaries.on_period), ("adm.p", summaries.on_admin_period), ("set.show", settings.on_show),
         ("set.ask", settings.on_ask), ("set.tz", settings.on_zone_picked), ("set.onoff", settings.on_toggle),
@@ -184,6 +190,7 @@ def register(app: Application) -> None:
         ("clp.on", claims.on_policy_toggle), ("clp.ask", claims.on_policy_ask), ("o.dmg", claims.on_damage),
         ("cl.l", claims.on_line), ("cl.u", claims.on_units), ("cl.send", claims.on_send), ("cl.x", claims.on_cancel),
         ("cl.ok", claims.on_approve), ("cl.amt", claims.on_ask_amount), ("cl.no", claims.on_reject),
+        ("ch.c", channels.on_connect), ("ch.p", channels.on_post_product), ("ch.b", channels.on_post_board),
     ]:
         buttons.add(action, callback)
 

@@ -34,6 +34,7 @@ from runtime.limiter import LivecartRateLimiter
 from runtime.outbox_sender import OutboxSender
 from runtime.pacing import Pacer
 from runtime.polling import ALLOWED_UPDATES, poll_forever
+from handlers.channels import REFRESH_SECONDS, PostRefresher
 from runtime.telegram_request import TelegramRequest
 from runtime.updates import UpdatePipeline
 from runtime.webhook import WebhookApp
@@ -152,6 +153,7 @@ class Livecart:
         self.summaries: SummaryScheduler | None = None  # the daily summaries
         self._poller: asyncio.Task[None] | None = None
         self.payment_clock: PaymentClock | None = None
+        self.post_refresher: PostRefresher | None = None  # keeps posts in shop channels up to date
         self.jobs = Jobs()  # all periodic work (runtime/jobs.py), the outbox sender's included
         self._webhook_server: uvicorn.Server | None = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -251,6 +253,9 @@ class Livecart:
         self.jobs.add(Job("payment-clock", payment_clock.tick, every=payment_clock.interval))
         self.jobs.add(Job("hold-clock", self._expire_holds, every=HOLD_CHECK_SECONDS))
         self.jobs.add(Job("housekeeping", keep_house, every=HOUSEKEEPING_SECONDS))
+        assert self.app is not None
+        self.post_refresher = PostRefresher(self.app.bot_data["services"], self.app.bot)
+        self.jobs.add(Job("channel-posts", self.post_refresher.run, every=REFRESH_SECONDS))
         backups = self.backups.job()
         if backups is not None:
             self.jobs.add(backups)

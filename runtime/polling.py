@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.")
 
 # Updates the bot handles; Telegram sends nothing else (fewer wake-ups, less to store).
-ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query", "my_chat_member"]
 LONG_POLL_SECONDS = 25
 
 

@@ -20,6 +20,7 @@ from storage.operator import Operator
 from storage.privacy import Privacy
 from storage.products import Products
 from storage.refunds import Refunds
+from storage.channels import ShopChats
 from storage.claims import Claims
 from storage.presale import Presales
 from storage.shipping import ShippingRules
@@ -53,6 +54,7 @@ class Store:
         self.shipping = ShippingRules(db)
         self.presales = Presales(db, self.outbox)
         self.claims = Claims(db, self.outbox)
+        self.chats = ShopChats(db)
         self.summaries = Summaries(db)
         self.vitals = VitalSigns(db, inbox.db)
         self.privacy = Privacy(db)

@@ -207,7 +207,8 @@ async def test_webhook_mode_serves_over_http_and_registers_secret_and_allowed_up
     try:
         assert tg.webhook["url"] == "https://shop.example/hook"
         assert tg.webhook["secret_token"] == "t" * 40
-        assert set(tg.webhook["allowed_updates"]) == {"message", "callback_query", "pre_checkout_query"}
+        assert set(tg.webhook["allowed_updates"]) == {"message", "callback_query", "pre_checkout_query",
+                                                      "my_chat_member"}  # the bot made a channel's admin
         ann = tg.user("Ann")
         async with httpx.AsyncClient() as client:
             response = await client.post(f"http://127.0.0.1:{port}/hook", json=raw_command(1, ann, "/help"),
