@@ -297,6 +297,12 @@ class Livecart:
         if self.pipeline is not None:
             await self.pipeline.stop(grace=HANDLERS_STOP_GRACE)
         await self.jobs.stop(*(name for name in self.jobs.names if name != "outbox"))
+        comments = self.app.bot_data.get("comment_orders") if self.app is not None else None
+        if comments is not None:  # orders typed in a group in the last seconds get their reply before we go
+            try:
+                await comments.flush_all()
+            except Exception:  # noqa: BLE001 - stopping goes on
+                log.exception("could not answer the last group orders while stopping")
         if self.outbox is not None:
             await self.outbox.stop(grace=OUTBOX_STOP_GRACE)
         if self.app is not None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from core.orders import Status, steps_to
 from core.payments import Method, initial_status
+from core.contact import phone_region
+from core.regions import find
 from core.shipping import Parcel, Rules, quote
 from storage.db import Database, fetch_one_in, row_in, WriteTransaction, now
 from storage.deals import give_back_deal_units_in
@@ -668,6 +670,10 @@ class Orders:
             return None
         t = now()
         await conn.execute(f"UPDATE orders SET {field} = ?, updated_at = ? WHERE id = ?", (value, t, order_id))
+        if field == "address":  # the region follows the address (the label only: the fee charged stays)
+            currency = (await row_in(conn, "SELECT currency FROM orders WHERE id = ?", (order_id,)))[0]
+            await conn.execute("UPDATE orders SET region = ? WHERE id = ? AND region IS NOT NULL",
+                               (find(value, phone_region(currency)).region, order_id))
         await conn.execute("INSERT INTO order_changes (order_id, field, before, after, by_user, at)"
                            " VALUES (?, ?, ?, ?, ?, ?)", (order_id, field, row[0], value, by_user, t))
         return await self._load(conn, order_id)

@@ -337,9 +337,13 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
             killer_idle.set()
             moment = await kill_requests.get()
             killer_idle.clear()
-            kill_times.append(time.time())  # the fake's clock: when its calls were made
             process.send_signal(signal.SIGKILL)
             process.wait()
+            # A request the process wrote just before it died may still sit in the socket, read by
+            # the fake (which runs in this event loop) only after this point: let it land, then take
+            # the kill's time on the fake's clock. Nothing else sends until the restart below.
+            await asyncio.sleep(0.3)
+            kill_times.append(time.time())
             kills_done += 1
             unfinished_at_kills.append(f"kill {kills_done} at {moment}: {unfinished(database)}")
             unsent_at_kills.append((kill_times[-1], unsent_notices(database)))

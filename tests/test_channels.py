@@ -196,3 +196,13 @@ async def test_comments_in_a_group_not_connected_to_a_shop_are_left_alone(world)
     await bob.send("1 x2", chat=group)
     assert "comment_orders" not in world.bot.app.bot_data
     assert not [m for m in group.messages if m.from_bot]
+
+
+async def test_a_burst_waiting_for_its_reply_is_answered_when_the_bot_stops(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    group = await _connected_group(world, ann, shop)
+    bob = world.user("Bob")
+    await bob.send("1 x2", chat=group)
+    await world.restart()  # within the burst's three seconds
+    replies = [m for m in group.messages if m.from_bot and "Orders from the chat" in (m.text or "")]
+    assert len(replies) == 1 and "Link 1 × 2: Bob" in replies[0].text

@@ -385,3 +385,18 @@ async def test_ambiguous_address_whose_candidates_are_all_not_served_is_refused(
     refused = await _buy(world, bob, shop, "江北区建新路1号")
     assert "does not ship to this address" in refused.text
     assert "Confirm order" not in str(refused.buttons)
+
+
+async def test_a_corrected_address_moves_the_orders_region_and_keeps_its_fee(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    await _preset(world, shop, "flat_remote_more")
+    bob = world.user("Bob")
+    await _buy(world, bob, shop, "湖北省宜昌市夷陵区发展大道1号")
+    await bob.tap("Confirm order")
+    notice = ann.last
+    await ann.tap("✏️ Correct details", message=notice)
+    await ann.tap("📍 Address")
+    await ann.send("湖南省长沙市岳麓区麓山南路2号")
+    order = (await world.store.orders.of_buyer(bob.id))[0]
+    assert (order.region, order.shipping_fee) == ("CN-43", 800)
+    assert "Shipping to Hunan: CN¥8.00" in ann.chat.get(notice.message_id).text
