@@ -16,7 +16,7 @@ from telegram.ext import ApplicationHandlerStop
 from telegram.error import TelegramError
 
 from core.i18n import translator
-from handlers.common import Context, services, translator_for
+from handlers.common import Context, query_of, services, translator_for
 
 WINDOW = 60.0
 
@@ -90,7 +90,7 @@ async def _say(update: Update, context: Context, user_id: int, key: str, **value
     text = t.plain(key, **values)
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
+            await query_of(update).answer(text, show_alert=True)
         elif update.effective_chat is not None:
             await update.effective_chat.send_message(text)
     except TelegramError:

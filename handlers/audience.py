@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.i18n import Translator, language_for, translator
 from core.links import shop_link, slot_link
 from core.text import shorten
 from handlers.common import (
-    Context, actor, button, keyboard, reply, services, session_title, show,
+    Context, actor, button, keyboard, query_of, reply, services, session_title, set_buttons, show, tapped_message,
 )
 from storage.outbox import Outgoing, Priority
 
-FOLLOW_ON, FOLLOW_OFF = "f.on", "f.off"
 ALERT_LINKS = 3  # buttons for the first links in an alert
 ALERT_NAME_MAX = 24
 
@@ -26,8 +26,8 @@ ALERT_NAME_MAX = 24
 def follow_button(t: Translator, shop_id: int, following: bool) -> dict:
     """One button that follows, or (when already following) unfollows, the shop."""
     if following:
-        return button(t.plain("follow.button_unfollow"), FOLLOW_OFF, shop_id)
-    return button(t.plain("follow.button_follow"), FOLLOW_ON, shop_id)
+        return button(t.plain("follow.button_unfollow"), taps.Unfollow(shop_id))
+    return button(t.plain("follow.button_follow"), taps.Follow(shop_id))
 
 
 def _swap_follow_button(markup: dict | None, t: Translator, shop_id: int, following: bool) -> dict | None:
@@ -41,7 +41,7 @@ def _swap_follow_button(markup: dict | None, t: Translator, shop_id: int, follow
         new_row = []
         for b in row:
             data = b.get("callback_data") or ""
-            if data in (f"{FOLLOW_ON}:{shop_id}", f"{FOLLOW_OFF}:{shop_id}"):
+            if data in (taps.Follow(shop_id).pack(), taps.Unfollow(shop_id).pack()):
                 b = follow_button(t, shop_id, following)
                 changed = True
             new_row.append(b)
@@ -52,26 +52,28 @@ def _swap_follow_button(markup: dict | None, t: Translator, shop_id: int, follow
 async def on_follow(update: Update, context: Context) -> None:
     """☆ Follow / ★ Following: one tap each way; the button on the tapped message follows suit."""
     who = await actor(update, context)
-    data = context.button
+    tap = context.button
+    if not isinstance(tap, (taps.Follow, taps.Unfollow)):
+        raise TypeError(f"on_follow got {tap!r}")
     store = services(context).store
-    shop = await store.shops.get(data.id(0)) if data and data.id(0) else None
+    shop = await store.shops.get(tap.shop)
     if shop is None:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
-    following = data.action == FOLLOW_ON
+    following = isinstance(tap, taps.Follow)
     if following:
         await store.audience.follow(who.id, shop.id)
     else:
         await store.audience.unfollow(who.id, shop.id)
-    await update.callback_query.answer(
+    await query_of(update).answer(
         who.t.plain("follow.followed" if following else "follow.unfollowed", shop=shop.name))
-    message = update.callback_query.message
+    message = tapped_message(update)
     if message is None:
         return
     if message.reply_markup is not None:
         markup = _swap_follow_button(message.reply_markup.to_dict(), who.t, shop.id, following)
         if markup is not None and markup != message.reply_markup.to_dict():
-            await update.callback_query.edit_message_reply_markup(markup)
+            await set_buttons(update, markup)
     if (message.text or "").startswith(who.t.plain("follow.list_title")):
         await _show_following(update, context, edit=True)
 
@@ -90,7 +92,7 @@ async def _show_following(update: Update, context: Context, *, edit: bool) -> No
     else:
         lines = [t("follow.list_title")] + [t("follow.list_line", shop=s.name) for s in shops]
         text = "\n".join(lines)
-        markup = keyboard([[button(shorten(s.name, ALERT_NAME_MAX), "b.shop", s.id, 0),
+        markup = keyboard([[button(shorten(s.name, ALERT_NAME_MAX), taps.ShopCatalog(s.id, 0)),
                             follow_button(t, s.id, True)] for s in shops[:50]])
     if edit:
         await show(update, text, markup)
@@ -101,7 +103,7 @@ async def _show_following(update: Update, context: Context, *, edit: bool) -> No
 # ---------------------------------------------------------------- going-live alerts
 
 def alert_offer_button(t: Translator, session_id: int, followers: int) -> dict:
-    return button(t.plain("alert.button_offer", count=followers), "live.alert", session_id)
+    return button(t.plain("alert.button_offer", count=followers), taps.AlertFollowers(session_id))
 
 
 async def alert_messages(context: Context, shop, session) -> list[Outgoing]:
@@ -129,7 +131,7 @@ async def alert_messages(context: Context, shop, session) -> list[Outgoing]:
             rows.append([{"text": t.plain("alert.button_shop"), "url": shop_link(svc.bot_username, shop.slug)}])
             rendered[t.language] = (text, {"inline_keyboard": rows})
         text, markup = rendered[t.language]
-        params = {"text": text, "parse_mode": "HTML", "reply_markup": markup}
+        params: dict[str, object] = {"text": text, "parse_mode": "HTML", "reply_markup": markup}
         if paid:  # Telegram's paid broadcasts: their own budget (runtime/pacing.py), the bot pays in Stars
             params["allow_paid_broadcast"] = True
         messages.append(Outgoing(follower.id, "sendMessage", params, kind="alert", shop_id=shop.id,

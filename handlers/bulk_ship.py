@@ -15,13 +15,14 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
+from core import callbacks as taps
 from core.i18n import N_, Translator
 from core.orders import IllegalTransition, Status, may_ship
 from core.telegram_text import fit_lines
 from core.waybills import MAX_FILE_BYTES, Problem, Refused, Waybill, WaybillFileError, Waybills, parse_file, parse_lines
 from handlers import desk
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, message_text, reply, services, show,
+    Actor, Context, actor, button, current_membership, keyboard, message_text, query_of, reply, services, show,
 )
 from storage.models import Flow, Shop
 
@@ -51,7 +52,7 @@ async def ship_command(update: Update, context: Context) -> None:
     membership = await current_membership(who, context)
     if membership is None:
         await reply(update, who.t("catalog.no_shop"),
-                    keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]))
+                    keyboard([[button(who.t.plain("button.open_shop"), taps.OpenShop())]]))
         return
     lines = message_text(update).partition("\n")[2] or message_text(update).partition(" ")[2]
     await services(context).store.flows.start(who.id, FLOW_BULK_SHIP, "input", {"shop": membership.shop.id})
@@ -105,8 +106,8 @@ async def _understand(update: Update, context: Context, who: Actor, shop: Shop, 
         return
     await store.flows.start(who.id, FLOW_BULK_SHIP, "confirm", {
         "shop": shop.id, "ship": [[order_id, w.number, w.carrier, w.tracking] for order_id, w in ready]})
-    markup = keyboard([[button(t.plain("desk.bulk_button_ship", count=len(ready)), "bs.go", shop.id)],
-                       [button(t.plain("desk.bulk_button_cancel"), "bs.no", shop.id)]])
+    markup = keyboard([[button(t.plain("desk.bulk_button_ship", count=len(ready)), taps.BulkShip(shop.id))],
+                       [button(t.plain("desk.bulk_button_cancel"), taps.CancelBulkShip(shop.id))]])
     await reply(update, _plan_text(t, shop, ready, refused), markup)
 
 
@@ -126,10 +127,10 @@ async def _meet_orders(context: Context, shop: Shop, waybills: Waybills
             problem = Problem.CANCELLED
         elif not may_ship(order.status, order.payment_status):
             problem = Problem.AWAITING_PAYMENT
-        if problem is None:
-            ready.append((order.id, w))
-        else:
+        if problem is not None:
             refused.append(Refused(w.row, str(w.number), problem))
+        elif order is not None:
+            ready.append((order.id, w))
     refused.sort(key=lambda r: r.row)
     return ready, refused
 
@@ -153,18 +154,17 @@ async def on_confirm(update: Update, context: Context) -> None:
     who = await actor(update, context)
     t = who.t
     store = services(context).store
-    data = context.button
-    shop_id = data.id(0) if data else None
-    membership = await store.shops.membership(who.id, shop_id) if shop_id else None
+    shop_id = context.tap(taps.BulkShip).shop
+    membership = await store.shops.membership(who.id, shop_id)
     if membership is None:
-        await update.callback_query.answer(t.plain("common.not_allowed"), show_alert=True)
+        await query_of(update).answer(t.plain("common.not_allowed"), show_alert=True)
         return
     flow = await store.flows.get(who.id)
     if flow is None or flow.name != FLOW_BULK_SHIP or flow.step != "confirm" or flow.data.get("shop") != shop_id:
-        await update.callback_query.answer(t.plain("desk.bulk_already_done"), show_alert=True)
+        await query_of(update).answer(t.plain("desk.bulk_already_done"), show_alert=True)
         return
     await store.flows.clear(who.id)  # before shipping: a second tap finds nothing to ship
-    await update.callback_query.answer(t.plain("desk.bulk_shipping"))
+    await query_of(update).answer(t.plain("desk.bulk_shipping"))
     svc = services(context)
     shipped, changed_meanwhile = 0, []
     for order_id, number, carrier, tracking in flow.data.get("ship", []):
@@ -191,5 +191,5 @@ async def on_cancel(update: Update, context: Context) -> None:
     flow = await store.flows.get(who.id)
     if flow is not None and flow.name == FLOW_BULK_SHIP:
         await store.flows.clear(who.id)
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await show(update, who.t("desk.bulk_cancelled"))

@@ -9,10 +9,13 @@ number is the price when the line can be read more than one way. /products lists
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.caption import Caption, Reading, parse_caption
 from core.i18n import N_, Translator
 from core.links import product_link
@@ -22,7 +25,8 @@ from core.text import TextProblem, TextRefused, accept_text
 from handlers.guards import product_for, refuse
 from handlers.presale import card_line, presale_buttons
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, present, reply, services,
+    Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, present, query_of,
+    reply, services, set_buttons,
 )
 from storage.models import Flow, Membership, Shop
 from storage.products import Product
@@ -72,7 +76,7 @@ EDIT_PROMPTS = {
 
 @dataclass(frozen=True)
 class Checked:
-    value: object = None
+    value: Any = None  # the accepted value: a name's text, a price's or a stock's integer
     problem: str | None = None  # a message key when the input was refused
 
 
@@ -128,15 +132,14 @@ async def managed_shop(update: Update, context: Context, who: Actor) -> Membersh
 
 async def _tapped(update: Update, context: Context, who: Actor, *, manage: bool
                   ) -> tuple[Product, Membership] | None:
-    """The product named by the tapped button's first argument, if the user may see (or manage) it."""
-    data = context.button
-    return await product_for(update, context, data.id(0) if data else None, manage=manage)
+    """The product the tapped button names, if the user may see (or manage) it."""
+    return await product_for(update, context, context.tap(taps.OnProduct).product, manage=manage)
 
 
 # ---------------------------------------------------------------- rendering
 
 def merchant_card(t: Translator, product: Product, shop: Shop, bot_username: str,
-                  variants: list[Variant] = ()) -> str:
+                  variants: Sequence[Variant] = ()) -> str:
     lines = [t("catalog.card_title", name=product.name)]
     if variants:  # each variant with its price and stock; the product's own are their sums
         lines += [t("catalog.card_variant_hidden" if v.hidden else "catalog.card_variant", name=v.name,
@@ -158,39 +161,42 @@ def merchant_card(t: Translator, product: Product, shop: Shop, bot_username: str
     return "\n".join(lines)
 
 
-def merchant_buttons(t: Translator, product: Product, owner: bool, variants: list[Variant] = (), *,
+def merchant_buttons(t: Translator, product: Product, owner: bool, variants: Sequence[Variant] = (), *,
                      can_post: bool = False):
-    back = [button(t.plain("catalog.button_list"), "cat.list", 0)]
+    back = [button(t.plain("catalog.button_list"), taps.ProductList(0))]
     if not owner:
         return keyboard([back])
     p = product.id
     # With variants, price and stock are each variant's (handlers/variants.py): a button per variant.
-    own = [button(t.plain("catalog.button_name"), "cat.edit", p, "name")]
+    own = [button(t.plain("catalog.button_name"), taps.EditProduct(p, "name"))]
     if not variants:
-        own += [button(t.plain("catalog.button_price"), "cat.edit", p, "price"),
-                button(t.plain("catalog.button_stock"), "cat.edit", p, "stock")]
-    options = [[button("⚙️ " + v.name, "var.view", v.id) for v in variants[i:i + 3]]
+        own += [button(t.plain("catalog.button_price"), taps.EditProduct(p, "price")),
+                button(t.plain("catalog.button_stock"), taps.EditProduct(p, "stock"))]
+    options = [[button("⚙️ " + v.name, taps.ViewVariant(v.id)) for v in variants[i:i + 3]]
                for i in range(0, len(variants), 3)]
     if len(variants) < MAX_VARIANTS:
-        options.append([button(t.plain("variant.button_add"), "var.add", p)])
+        options.append([button(t.plain("variant.button_add"), taps.AddVariant(p))])
     return keyboard([
         own,
         *options,
-        [button(t.plain("catalog.button_photo"), "cat.edit", p, "photo"),
-         button(t.plain("catalog.button_description"), "cat.edit", p, "description"),
-         button(t.plain("catalog.button_limit"), "cat.edit", p, "limit")],
-        [button(t.plain("catalog.button_show" if product.hidden else "catalog.button_hide"), "cat.vis", p,
-                0 if product.hidden else 1),
-         button(t.plain("catalog.button_delete"), "cat.del", p)],
+        [button(t.plain("catalog.button_photo"), taps.EditProduct(p, "photo")),
+         button(t.plain("catalog.button_description"), taps.EditProduct(p, "description")),
+         button(t.plain("catalog.button_limit"), taps.EditProduct(p, "limit"))],
+        [button(t.plain("catalog.button_show" if product.hidden else "catalog.button_hide"), taps.SetProductHidden(p, 0 if product.hidden else 1)),
+         button(t.plain("catalog.button_delete"), taps.AskDeleteProduct(p))],
         *presale_buttons(t, product),
-        [button(t.plain("catalog.button_put_on_link"), "live.next", p)],
-        *([[button(t.plain("chats.button_post"), "ch.p", p)]] if can_post else []),  # the shop's channel/group
+        [button(t.plain("catalog.button_put_on_link"), taps.PutOnNextSlot(p))],
+        *([[button(t.plain("chats.button_post"), taps.PostProduct(p))]] if can_post else []),  # the shop's channel/group
         back,
     ])
 
 
-async def show_product(update: Update, context: Context, who: Actor, product: Product, membership: Membership,
-                       notice: str | None = None) -> None:
+async def show_product(update: Update, context: Context, who: Actor, product: Product | None,
+                       membership: Membership, notice: str | None = None) -> None:
+    """The merchant's view of a product; None: it was deleted meanwhile (an edit found no row)."""
+    if product is None:
+        await reply(update, who.t("catalog.product_gone"))
+        return
     variants = await services(context).store.variants.of_product(product.id) if product.has_variants else []
     text = merchant_card(who.t, product, membership.shop, services(context).bot_username, variants)
     if notice:
@@ -206,7 +212,7 @@ async def add_product(update: Update, context: Context) -> None:
     """/addproduct [Name, price, stock]: step by step, or all at once."""
     who = await actor(update, context)
     if update.callback_query:
-        await update.callback_query.answer()
+        await query_of(update).answer()
     membership = await managed_shop(update, context, who)
     if membership is None:
         return
@@ -304,24 +310,23 @@ def _price_choices_markup(t: Translator, shop: Shop, choices: list[list]):
         checked = check_price(price, shop.currency)
         shown = t.money(checked.value, shop.currency) if checked.problem is None else price
         label = t.plain("catalog.price_choice", price=shown, name=name, stock=stock or "?")
-        rows.append([button(label, "cat.price", i)])
+        rows.append([button(label, taps.PickPrice(i))])
     return keyboard(rows)
 
 
 async def on_price_choice(update: Update, context: Context) -> None:
     """The merchant says which number of an ambiguous caption is the price."""
     who = await actor(update, context)
-    data = context.button
+    index = context.tap(taps.PickPrice).index
     store = services(context).store
     flow = await store.flows.get(who.id)
-    index = data.opt_int(0) if data else None
     choices = flow.data.get("choices", []) if flow and flow.name == FLOW_ADD and flow.step == STEP_PRICE_CHOICE else []
-    if index is None or not 0 <= index < len(choices):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    if flow is None or index >= len(choices):
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
-    shop = await store.shops.get(flow.data["shop"])
-    await update.callback_query.answer()
-    await update.callback_query.edit_message_reply_markup(None)
+    shop = await store.shops.require(flow.data["shop"])
+    await query_of(update).answer()
+    await set_buttons(update, None)
     name, price, stock = choices[index]
     rest = {k: v for k, v in flow.data.items() if k != "choices"}
     await _add_reading(update, context, who, shop, rest, Reading(name, price, stock))
@@ -349,7 +354,7 @@ def _next_step(step: str, data: dict) -> str | None:
 async def on_add_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     """One answer in the /addproduct conversation."""
     store = services(context).store
-    shop = await store.shops.get(flow.data["shop"])
+    shop = await store.shops.require(flow.data["shop"])
     if shop is None:
         await store.flows.clear(who.id)
         await reply(update, who.t("catalog.no_shop"))
@@ -393,21 +398,21 @@ async def _advance(update: Update, context: Context, who: Actor, flow: Flow) -> 
 
 def _skip_markup(t: Translator, step: str):
     if step in ("photo", "description"):
-        return keyboard([[button(t.plain("catalog.button_skip"), "cat.skip", step)]])
+        return keyboard([[button(t.plain("catalog.button_skip"), taps.SkipAddStep(step))]])
     return None
 
 
 async def on_skip(update: Update, context: Context) -> None:
     """The Skip button on the photo or description step."""
     who = await actor(update, context)
-    data = context.button
+    step = context.tap(taps.SkipAddStep).step
     store = services(context).store
     flow = await store.flows.get(who.id)
-    if flow is None or flow.name != FLOW_ADD or data is None or not data.args or data.args[0] != flow.step:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    if flow is None or flow.name != FLOW_ADD or step != flow.step:
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
-    await update.callback_query.answer()
-    await update.callback_query.edit_message_reply_markup(None)
+    await query_of(update).answer()
+    await set_buttons(update, None)
     await _advance(update, context, who, flow)
 
 
@@ -430,10 +435,10 @@ async def _finish_add(update: Update, context: Context, who: Actor, data: dict) 
 async def list_products(update: Update, context: Context) -> None:
     """/products (or its button): one page of the current shop's products."""
     who = await actor(update, context)
-    data = context.button if update.callback_query else None
-    page = (data.page(0) or 0) if data else 0
+    tap = context.button
+    page = tap.page if isinstance(tap, taps.ProductList) else 0
     if update.callback_query:
-        await update.callback_query.answer()
+        await query_of(update).answer()
     membership = await current_membership(who, context)
     if membership is None:
         await refuse(update, who, N_("catalog.no_shop"), open_shop=True)
@@ -441,7 +446,7 @@ async def list_products(update: Update, context: Context) -> None:
     store = services(context).store
     products, total = await store.products.page(membership.shop.id, page * PAGE_SIZE, PAGE_SIZE)
     if total == 0:
-        rows = [[button(who.t.plain("button.add_product"), "cat.add")]] if membership.is_owner else []
+        rows = [[button(who.t.plain("button.add_product"), taps.AddProduct())]] if membership.is_owner else []
         await present(update, who.t("catalog.empty", shop=membership.shop.name), keyboard(rows))
         return
     pages = math.ceil(total / PAGE_SIZE)
@@ -450,15 +455,15 @@ async def list_products(update: Update, context: Context) -> None:
         products, _ = await store.products.page(membership.shop.id, page * PAGE_SIZE, PAGE_SIZE)
     t = who.t
     rows = [[button(t.plain("catalog.list_item", name=p.name, price=t.money(p.price, membership.shop.currency),
-                            stock=p.stock, hidden="🙈 " if p.hidden else ""), "cat.view", p.id)] for p in products]
+                            stock=p.stock, hidden="🙈 " if p.hidden else ""), taps.ViewProduct(p.id))] for p in products]
     nav = []
     if page > 0:
-        nav.append(button("◀", "cat.list", page - 1))
+        nav.append(button("◀", taps.ProductList(page - 1)))
     if page < pages - 1:
-        nav.append(button("▶", "cat.list", page + 1))
+        nav.append(button("▶", taps.ProductList(page + 1)))
     rows.append(nav)
     if membership.is_owner:
-        rows.append([button(t.plain("button.add_product"), "cat.add")])
+        rows.append([button(t.plain("button.add_product"), taps.AddProduct())])
     text = t("catalog.list_title", shop=membership.shop.name, total=total, page=page + 1, pages=pages)
     await present(update, text, keyboard(rows))
 
@@ -469,26 +474,26 @@ async def view_product(update: Update, context: Context) -> None:
     found = await _tapped(update, context, who, manage=False)
     if found is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await show_product(update, context, who, *found)
 
 
 async def start_edit(update: Update, context: Context) -> None:
     """An edit button: ask for the new value, showing the current one."""
     who = await actor(update, context)
-    data = context.button
-    field = data.args[1] if data and len(data.args) > 1 else None
+    tap = context.tap(taps.EditProduct)
+    field = tap.field
     if field not in EDIT_PROMPTS:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
-    found = await product_for(update, context, data.id(0), manage=True)
+    found = await product_for(update, context, tap.product, manage=True)
     if found is None:
         return
     product, membership = found
     if field in ("price", "stock") and product.has_variants:  # a button from before it had variants
-        await update.callback_query.answer(who.t.plain("variant.edit_per_option"), show_alert=True)
+        await query_of(update).answer(who.t.plain("variant.edit_per_option"), show_alert=True)
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await services(context).store.flows.start(who.id, FLOW_EDIT, field, {"product": product.id})
     t = who.t
     current = {
@@ -501,7 +506,7 @@ async def start_edit(update: Update, context: Context) -> None:
     }[field]
     markup = None
     if field == "description" and product.description:
-        markup = keyboard([[button(t.plain("catalog.button_remove_description"), "cat.nodesc", product.id)]])
+        markup = keyboard([[button(t.plain("catalog.button_remove_description"), taps.RemoveDescription(product.id))]])
     await reply(update, t(EDIT_PROMPTS[field], current=current, max=NAME_MAX, max_description=DESCRIPTION_MAX), markup)
 
 
@@ -546,9 +551,6 @@ async def on_edit_input(update: Update, context: Context, who: Actor, flow: Flow
             return
         updated = await store.products.update(product.id, **{field: checked.value})
     await store.flows.clear(who.id)
-    if updated is None:
-        await reply(update, who.t("catalog.product_gone"))
-        return
     await show_product(update, context, who, updated, membership, notice=who.t("catalog.saved"))
 
 
@@ -557,7 +559,7 @@ async def remove_description(update: Update, context: Context) -> None:
     found = await _tapped(update, context, who, manage=True)
     if found is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     store = services(context).store
     await store.flows.clear(who.id)
     updated = await store.products.update(found[0].id, description=None)
@@ -567,16 +569,13 @@ async def remove_description(update: Update, context: Context) -> None:
 async def set_visibility(update: Update, context: Context) -> None:
     """Hide / Show: a hidden product is not offered to buyers; its links say so politely."""
     who = await actor(update, context)
-    data = context.button
-    found = await product_for(update, context, data.id(0) if data else None, manage=True)
-    hide = data.opt_int(1, 0, 1) if data else None
+    tap = context.tap(taps.SetProductHidden)
+    found = await product_for(update, context, tap.product, manage=True)
+    hide = tap.hidden
     if found is None:
         return
-    if hide not in (0, 1):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
-        return
     updated = await services(context).store.products.update(found[0].id, hidden=hide)
-    await update.callback_query.answer(who.t.plain("catalog.hidden_now" if hide else "catalog.shown_now"))
+    await query_of(update).answer(who.t.plain("catalog.hidden_now" if hide else "catalog.shown_now"))
     await show_product(update, context, who, updated, found[1])
 
 
@@ -585,10 +584,10 @@ async def ask_delete(update: Update, context: Context) -> None:
     found = await _tapped(update, context, who, manage=True)
     if found is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     product = found[0]
-    markup = keyboard([[button(who.t.plain("catalog.button_delete_yes"), "cat.delok", product.id),
-                        button(who.t.plain("catalog.button_delete_no"), "cat.view", product.id)]])
+    markup = keyboard([[button(who.t.plain("catalog.button_delete_yes"), taps.DeleteProduct(product.id)),
+                        button(who.t.plain("catalog.button_delete_no"), taps.ViewProduct(product.id))]])
     await present(update, who.t("catalog.delete_confirm", name=product.name), markup, product.photo_file_id)
 
 
@@ -599,6 +598,6 @@ async def confirm_delete(update: Update, context: Context) -> None:
         return
     product = found[0]
     await services(context).store.products.soft_delete(product.id)
-    await update.callback_query.answer(who.t.plain("catalog.deleted_toast"))
-    markup = keyboard([[button(who.t.plain("catalog.button_list"), "cat.list", 0)]])
+    await query_of(update).answer(who.t.plain("catalog.deleted_toast"))
+    markup = keyboard([[button(who.t.plain("catalog.button_list"), taps.ProductList(0))]])
     await present(update, who.t("catalog.deleted", name=product.name), markup, product.photo_file_id)

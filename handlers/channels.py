@@ -20,9 +20,10 @@ from collections import defaultdict, deque
 from telegram import Bot, Update
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from core import callbacks as taps
 from core.i18n import Translator, translator
 from core.links import product_link, slot_link
-from handlers.common import Actor, Context, Services, actor, button, keyboard, reply, services, translator_for
+from handlers.common import Actor, Context, Services, actor, button, keyboard, query_of, reply, services, translator_for
 from handlers.guards import product_for, shop_member
 from handlers.landing import buyer_card_text, card_photo, card_variants_of
 from handlers.live_board import board_lines
@@ -62,7 +63,7 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
         text, markup = t("chats.added_no_shop", title=chat.title or ""), None
     else:
         text = t("chats.ask_shop", title=chat.title or "")
-        markup = keyboard([[button(t.plain("chats.button_connect", shop=shop.name), "ch.c", chat.id, shop.id)]
+        markup = keyboard([[button(t.plain("chats.button_connect", shop=shop.name), taps.ConnectChat(chat.id, shop.id))]
                            for shop in owned])
     try:  # in the private chat of who added the bot (they may never have started it)
         await context.bot.do_api_request("sendMessage", api_kwargs={
@@ -74,18 +75,17 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
 async def on_connect(update: Update, context: Context) -> None:
     """Connect to <shop>: only who added the bot, and only to a shop they own."""
     who = await actor(update, context)
-    data = context.button
+    tap = context.tap(taps.ConnectChat)
     store = services(context).store
-    chat_id = data.opt_int(0, -(10 ** 16), -1) if data else None  # group and channel ids are negative
-    chat = await store.chats.get(chat_id) if chat_id else None
-    membership = await shop_member(update, context, data.id(1) if data else None, owner=True)
+    chat = await store.chats.get(tap.chat)
+    membership = await shop_member(update, context, tap.shop, owner=True)
     if membership is None:
         return
     if chat is None or chat.removed or chat.added_by != who.id:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        await query_of(update).answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
     await store.chats.connect(chat.chat_id, membership.shop.id)
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await reply(update, who.t("chats.connected", title=chat.title, shop=membership.shop.name))
 
 
@@ -94,12 +94,11 @@ async def on_connect(update: Update, context: Context) -> None:
 async def on_post_product(update: Update, context: Context) -> None:
     """📣 Post to the channel/group, on a product's view."""
     who = await actor(update, context)
-    data = context.button
-    found = await product_for(update, context, data.id(0) if data else None, manage=True)
+    found = await product_for(update, context, context.tap(taps.PostProduct).product, manage=True)
     if found is None:
         return
     product, membership = found
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await _post(update, context, who, membership.shop, product)
 
 
@@ -109,7 +108,7 @@ async def on_post_board(update: Update, context: Context) -> None:
     membership = await shop_member(update, context, owner=True)
     if membership is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await _post(update, context, who, membership.shop, None)
 
 

@@ -15,9 +15,10 @@ import secrets
 import time
 from dataclasses import dataclass, replace
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
 
+from core import callbacks as taps
 from core.contact import (
     ContactError, check_address, check_note, check_recipient, display_phone, normalize_phone, phone_region,
 )
@@ -35,7 +36,8 @@ from handlers.delivery_region import (
 from handlers.presale import ship_date_of, ship_text
 from handlers.shipping import home_of
 from handlers.common import (
-    Actor, Context, actor, button, edit_message, keyboard, message_text, reply, services, show,
+    Actor, Context, actor, button, edit_message, keyboard, message_text, query_of, reply, services, set_buttons,
+    show, tapped_message,
 )
 from handlers.flows import REMOVE_KEYBOARD
 from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants, tapped_product, tapped_variant
@@ -117,8 +119,8 @@ async def on_buy_now(update: Update, context: Context) -> None:
     if not ok:
         return
     variant_id = variant.id if variant is not None else None
-    data = context.button
-    seen_price = data.opt_int(3) if data else None  # the price on the button the buyer tapped
+    tap = context.button
+    seen_price = tap.unit_price if isinstance(tap, taps.BuyNow) else None  # the price on the button tapped
     seen = {_seen_key(product.id, variant_id): seen_price} if seen_price is not None else {}
     await begin(update, context, who, product.shop_id, [checkout_item(product.id, quantity, slot or None, variant_id)],
                 from_cart=False, seen_prices=seen, card_slot=slot)
@@ -130,15 +132,16 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
     (saved address, [Change]); a new buyer is asked for a phone. Sold out is said at this tap.
     `card_slot` is given when the tap came from a product card (Buy now), which is then edited."""
     store = services(context).store
-    shop = await store.shops.get(shop_id)
+    shop = await store.shops.require(shop_id)
     # The tap's own id keys the checkout: the same tap replayed after a crash finds its checkout
     # (or the order it became) instead of starting another.
-    token = "q" + update.callback_query.id if update.callback_query else new_token()
+    token = "q" + query_of(update).id if update.callback_query else new_token()
     if await store.orders.by_token(token) is not None:
-        await update.callback_query.answer()
+        await query_of(update).answer()
         return  # this tap's checkout became an order already; its receipt is on screen
+    held_until = time.time() + 60 * shop.hold_minutes
     data = {"shop": shop_id, "items": items, "from_cart": from_cart, "token": token, "seen": seen_prices or {},
-            "held_until": time.time() + 60 * shop.hold_minutes}
+            "held_until": held_until}
     user = who.user
     returning = user.has_delivery
     if returning:
@@ -148,7 +151,7 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
     flow = Flow(who.id, FLOW, "confirm" if returning else "phone", data)
     try:
         held = await store.holds.take(buyer_id=who.id, shop_id=shop_id, token=token,
-                                      items=held_items(items), expires_at=data["held_until"],
+                                      items=held_items(items), expires_at=held_until,
                                       flow=flow, allow_fewer=len(items) == 1,
                                       seen_prices={int(k): v for k, v in (seen_prices or {}).items() if k.isdigit()})
     except OrderProblem as problem:
@@ -165,18 +168,18 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
         product = await store.products.get(short.product_id)
         toast = who.t.plain("checkout.fewer_held", name=product.name if product else "", held=short.quantity,
                             wanted=short.wanted)
-    await update.callback_query.answer(toast)
+    await query_of(update).answer(toast)
     if returning:
         await show_confirmation(update, context, who, flow, edit=True)
     else:  # the hold is said at once, as on a returning buyer's confirmation: it is why to hurry
-        await ask_phone(update, who, who.t("checkout.held_until", time=who.t.time(data["held_until"], shop.timezone)))
+        await ask_phone(update, who, who.t("checkout.held_until", time=who.t.time(held_until, shop.timezone)))
 
 
 async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop: Shop, problem: OrderProblem,
                               card_slot: int | None) -> None:
     """Nothing could be held: say why at this first tap. A sold-out product's card is edited in
     place to its sold-out state (with "notify me"), one edit and no further steps."""
-    query = update.callback_query
+    query = query_of(update)
     if isinstance(problem, SoldOut) and problem.left == 0 and card_slot is not None:
         services(context).told("buyer.sold_out")
         product = await services(context).store.products.get(problem.product_id)
@@ -196,7 +199,7 @@ async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop
     await query.answer()
     count_sold_out(context, problem)
     await show(update, problem_text(who.t, problem),
-               keyboard([[button(who.t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]]))
+               keyboard([[button(who.t.plain("buyer.button_catalog"), taps.ShopCatalog(shop.id, 0))]]))
 
 
 async def ask_phone(update: Update, who: Actor, held: str | None = None) -> None:
@@ -217,8 +220,8 @@ async def checkout_of_tap(update: Update, context: Context, who: Actor, *steps: 
 
     Checkout buttons carry their checkout's token as the last argument, so a stale button of an
     earlier checkout never touches the current one; it is answered with what became of it."""
-    data = context.button
-    token = data.args[-1] if data and data.args else None
+    tap = context.button
+    token = tap.token if isinstance(tap, taps.CHECKOUT_TAPS) else None
     store = services(context).store
     flow = await store.flows.get(who.id)
     if flow is not None and flow.name == FLOW and (token is None or flow.data.get("token") == token) \
@@ -226,10 +229,10 @@ async def checkout_of_tap(update: Update, context: Context, who: Actor, *steps: 
         return flow
     placed = await store.orders.by_token(token) if token else None
     if placed is not None and placed.buyer_id == who.id:
-        await update.callback_query.answer(who.t.plain("checkout.already_placed_see_orders", number=placed.number),
+        await query_of(update).answer(who.t.plain("checkout.already_placed_see_orders", number=placed.number),
                                            show_alert=True)
     else:
-        await update.callback_query.answer(who.t.plain("checkout.no_longer_open"), show_alert=True)
+        await query_of(update).answer(who.t.plain("checkout.no_longer_open"), show_alert=True)
     return None
 
 
@@ -239,7 +242,7 @@ async def on_use_saved(update: Update, context: Context) -> None:
     flow = await checkout_of_tap(update, context, who, "saved", "confirm")
     if flow is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     flow = Flow(flow.user_id, FLOW, "confirm", flow.data)
     await services(context).store.flows.save(flow)
     await show_confirmation(update, context, who, flow, edit=True)
@@ -253,13 +256,13 @@ async def on_change_details(update: Update, context: Context) -> None:
     flow = await checkout_of_tap(update, context, who)
     if flow is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     data = {k: v for k, v in flow.data.items() if k != "summary"}  # several messages come between
     await services(context).store.flows.save(Flow(flow.user_id, FLOW, "address", data))
-    if update.callback_query.message is not None:
+    if tapped_message(update) is not None:
         try:
-            await update.callback_query.edit_message_reply_markup(
-                keyboard([[button(who.t.plain("checkout.button_cancel"), "b.x", flow.data["token"])]]))
+            await set_buttons(update,
+                keyboard([[button(who.t.plain("checkout.button_cancel"), taps.CancelCheckout(flow.data["token"]))]]))
         except TelegramError as exc:  # the prompt below still works without it
             log.info("could not take the buttons off an old summary: %s", exc)
     await ask_address(update, who)
@@ -268,7 +271,7 @@ async def on_change_details(update: Update, context: Context) -> None:
 def remember_summary(update: Update, data: dict) -> dict:
     """The summary a typed answer (a note, a recipient) belongs to: edited in place once it is
     typed, the prompt and the answer sitting just below it, instead of a second live copy."""
-    message = update.callback_query.message if update.callback_query else None
+    message = query_of(update).message if update.callback_query else None
     if message is not None:
         return {**data, "summary": [message.message_id, bool(getattr(message, "photo", None))]}
     return data
@@ -281,7 +284,7 @@ async def _ask_on_confirmation(update: Update, context: Context, step: str) -> A
     flow = await checkout_of_tap(update, context, who, "confirm")
     if flow is None:
         return None
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await services(context).store.flows.save(Flow(flow.user_id, FLOW, step, remember_summary(update, flow.data)))
     return who
 
@@ -314,7 +317,7 @@ async def on_cancel_checkout(update: Update, context: Context) -> None:
     if flow is None:
         return
     await services(context).store.holds.release(who.id, flow.data.get("token"), end_conversation=True)
-    await update.callback_query.answer()
+    await query_of(update).answer()
     if flow is not None and flow.name == FLOW and flow.step in KEYBOARD_STEPS:
         await reply(update, who.t("checkout.cancelled"), REMOVE_KEYBOARD)  # an edit cannot remove it
         return
@@ -331,7 +334,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     try:
         if flow.step == "phone":
             contact = message.contact if message else None
-            shop = await store.shops.get(data["shop"])
+            shop = await store.shops.require(data["shop"])
             data["phone"] = normalize_phone(contact.phone_number if contact else message_text(update),
                                             phone_region(shop.currency), shared=contact is not None)
             if not data.get("recipient"):  # the name on the shared contact, else the buyer's own
@@ -428,7 +431,7 @@ async def _methods(context: Context, shop_id: int) -> list[Method]:
 async def show_confirmation(update: Update, context: Context, who: Actor, flow: Flow, *, edit: bool) -> None:
     """The order as it will be placed, with the units held until a time it names."""
     store = services(context).store
-    shop = await store.shops.get(flow.data["shop"])
+    shop = await store.shops.require(flow.data["shop"])
     t = who.t
     # Units held during a flash deal keep its price until the hold expires (storage/deals.py).
     locked = {_seen_key(h.product_id, h.variant_id): h.unit_price
@@ -456,7 +459,7 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
     if len(groups) > 1:
         extra.append(t("checkout.split_orders", n=len(groups)))
     methods = await _methods(context, shop.id)
-    chosen = d.get("method") if d.get("method") in methods else methods[0].value
+    chosen: str = d["method"] if d.get("method") in methods else methods[0].value
     shown_items = items_text(t, lines, shop.currency)
     shown_items = "\n".join([shown_items, *confirmation_lines(t, shipping, shop.currency), *extra])
     text = t("checkout.confirm", items=Safe(shown_items), total=t.money(goods + shipping.fee, shop.currency),
@@ -478,17 +481,17 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
         text += "\n" + t("checkout.confirm_note", note=d["note"])
     if d.get("held_until"):
         text += "\n\n" + t("checkout.held_until", time=t.time(d["held_until"], shop.timezone))
-    rows = [[button(t.plain("checkout.button_confirm"), "b.ok", token)]]
+    rows = [[button(t.plain("checkout.button_confirm"), taps.Confirm(token))]]
     if len(methods) > 1:  # the buyer picks how to pay; the chosen one is ticked
         # A radio mark, not ✅: ✅ is the Confirm button's, and a tick looked like something to tap.
-        rows.append([button(("🔘 " if m.value == chosen else "⚪ ") + method_name(t, m.value), "b.m", m.value, token)
+        rows.append([button(("🔘 " if m.value == chosen else "⚪ ") + method_name(t, m.value), taps.PickMethod(m.value, token))
                      for m in methods])
     # Two to a row: three labels in one row are cut short on a phone.
-    rows.append([button(t.plain("checkout.button_change_address"), "b.chg", token),
-                 button(t.plain("checkout.button_change_recipient"), "b.rcp", token)])
-    rows.append([button(t.plain("checkout.button_change_phone"), "b.ph", token),
-                 button(t.plain("checkout.button_note"), "b.note", token)])
-    rows.append([button(t.plain("checkout.button_cancel"), "b.x", token)])
+    rows.append([button(t.plain("checkout.button_change_address"), taps.ChangeAddress(token)),
+                 button(t.plain("checkout.button_change_recipient"), taps.ChangeRecipient(token))])
+    rows.append([button(t.plain("checkout.button_change_phone"), taps.ChangePhone(token)),
+                 button(t.plain("checkout.button_note"), taps.AddNote(token))])
+    rows.append([button(t.plain("checkout.button_cancel"), taps.CancelCheckout(token))])
     markup = keyboard(rows)
     summary = d.get("summary")
     if edit:
@@ -518,8 +521,8 @@ async def _ask_region_or_refuse(update: Update, context: Context, who: Actor, fl
                                                                                               token)
     else:
         text = refusal_text(t, shipping, shop)
-        markup = keyboard([[button(t.plain("checkout.button_change_address"), "b.chg", token),
-                            button(t.plain("checkout.button_cancel"), "b.x", token)]])
+        markup = keyboard([[button(t.plain("checkout.button_change_address"), taps.ChangeAddress(token)),
+                            button(t.plain("checkout.button_cancel"), taps.CancelCheckout(token))]])
     if edit:
         await show(update, text, markup)
     else:
@@ -534,9 +537,9 @@ async def on_pick_region(update: Update, context: Context) -> None:
         return
     region = picked_region(update, context, flow.data)
     if region is None:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     flow = Flow(flow.user_id, FLOW, "confirm", {**flow.data, "region": region})
     await services(context).store.flows.save(flow)
     await show_confirmation(update, context, who, flow, edit=True)
@@ -545,15 +548,14 @@ async def on_pick_region(update: Update, context: Context) -> None:
 async def on_pick_method(update: Update, context: Context) -> None:
     """A payment method button on the confirmation: tick it."""
     who = await actor(update, context)
-    data = context.button
+    method = context.tap(taps.PickMethod).method
     flow = await checkout_of_tap(update, context, who, "confirm")
     if flow is None:
         return
-    method = data.args[0] if data and data.args else None
     if method not in [m.value for m in await _methods(context, flow.data["shop"])]:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     flow = Flow(flow.user_id, FLOW, "confirm", {**flow.data, "method": method})
     await services(context).store.flows.save(flow)
     await show_confirmation(update, context, who, flow, edit=True)
@@ -562,25 +564,27 @@ async def on_pick_method(update: Update, context: Context) -> None:
 async def on_confirm(update: Update, context: Context) -> None:
     """Confirm: place the order (once, however often this is tapped or delivered)."""
     who = await actor(update, context)
-    data = context.button
-    token = data.args[0] if data and data.args else None
+    token = context.tap(taps.Confirm).token
     svc = services(context)
     store = svc.store
     flow = await store.flows.get(who.id)
-    query = update.callback_query
+    query = query_of(update)
     if flow is None or flow.name != FLOW or flow.data.get("token") != token or flow.step != "confirm":
-        placed = await store.orders.by_token(token) if token else None
-        if placed is not None and placed.buyer_id == who.id:
-            await query.answer(who.t.plain("checkout.already_placed", number=placed.number))
+        earlier = await store.orders.by_token(token) if token else None
+        if earlier is not None and earlier.buyer_id == who.id:
+            await query.answer(who.t.plain("checkout.already_placed", number=earlier.number))
         else:
             await query.answer(who.t.plain("common.stale_button"), show_alert=True)
         return
     d = flow.data
-    shop = await store.shops.get(d["shop"])
+    shop = await store.shops.require(d["shop"])
     session = await store.live.current_session(shop.id)
     slot = next((item[2] for item in d["items"] if item[2]), None)
+    # The confirmation becomes the receipt (its caption, on a product photo); a new message when
+    # Telegram no longer lets the confirmation be edited.
     message = query.message
-    receipt_method = "editMessageCaption" if message is not None and message.photo else "editMessageText"
+    confirmation = message.message_id if isinstance(message, Message) else None
+    receipt_method = "editMessageCaption" if isinstance(message, Message) and message.photo else "editMessageText"
     methods = await _methods(context, shop.id)
     method = Method(d["method"]) if d.get("method") in methods else methods[0]
     payment_settings = await store.payments.settings(shop.id)
@@ -600,8 +604,8 @@ async def on_confirm(update: Update, context: Context) -> None:
             if offer_follow and first:
                 receipt += "\n\n" + who.t("follow.offer", shop=shop.name)
             params = {"parse_mode": "HTML", "reply_markup": receipt_buttons(who.t, order, following=following)}
-            if first:  # the confirmation becomes the receipt; another order's receipt is a message of its own
-                params["message_id"] = message.message_id
+            if first and confirmation is not None:  # another order's receipt is a message of its own
+                params["message_id"] = confirmation
                 params["caption" if receipt_method == "editMessageCaption" else "text"] = receipt
                 answer = Outgoing(who.id, receipt_method, params)
             else:
@@ -630,7 +634,7 @@ async def on_confirm(update: Update, context: Context) -> None:
             await store.holds.release(who.id, token, end_conversation=True)
             await query.answer()
             count_sold_out(context, problem)
-            markup = keyboard([[button(who.t.plain("buyer.button_catalog"), "b.shop", shop.id, 0)]])
+            markup = keyboard([[button(who.t.plain("buyer.button_catalog"), taps.ShopCatalog(shop.id, 0))]])
             # After an order of this checkout was placed, its receipt takes the confirmation's place.
             await (reply if placed else show)(update, problem_text(who.t, problem), markup)
             return
@@ -692,13 +696,13 @@ def receipt_text(t: Translator, order: Order, shop: Shop, claims: Policy | None 
     if claims is not None and claims.enabled:
         text += "\n" + claim_promise(t, claims)
     if order.payment_status == PaymentStatus.AWAITING:
-        return text + "\n\n" + t("checkout.next_steps_prepaid", minutes=round((order.payment_deadline - order.created_at) / 60))
+        return text + "\n\n" + t("checkout.next_steps_prepaid", minutes=round(((order.payment_deadline or order.created_at) - order.created_at) / 60))
     return text + "\n\n" + t("checkout.next_steps", shop=shop.name)
 
 
 def receipt_buttons(t: Translator, order: Order, *, following: bool = False):
-    return keyboard([[button(t.plain("chat.button_ask", number=order.number), "o.ask", order.id)],
-                     [button(t.plain("checkout.button_my_orders"), "o.mine"),
+    return keyboard([[button(t.plain("chat.button_ask", number=order.number), taps.AskShop(order.id))],
+                     [button(t.plain("checkout.button_my_orders"), taps.MyOrders()),
                       follow_button(t, order.shop_id, following)]])
 
 

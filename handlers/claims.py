@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.claims import MAX_PHOTOS, PERCENT, PER_UNIT, ClaimRefused, Policy, amount_due, check_window
 from core.contact import ContactError, check_note
 from core.i18n import LANGUAGES, N_, Translator, translator
@@ -23,7 +24,7 @@ from core.money import PriceError, parse_price
 from core.payments import Method
 from core.text import shorten
 from handlers.common import (
-    Actor, Context, actor, button, keyboard, largest_photo, message_text, present, reply, services,
+    Actor, Context, actor, button, keyboard, largest_photo, message_text, present, query_of, reply, services,
 )
 from handlers.guards import CURRENT, _Current, order_for_member, owner_step_of_tap, shop_member
 from handlers.my_orders import own_order_of_tap
@@ -59,12 +60,11 @@ def policy_text(t: Translator, shop: Shop, policy: Policy) -> str:
 
 def policy_markup(t: Translator, shop: Shop, policy: Policy):
     s = shop.id
-    toggle = button(t.plain("claim.button_off" if policy.enabled else "claim.button_on"), "clp.on", s,
-                    0 if policy.enabled else 1)
+    toggle = button(t.plain("claim.button_off" if policy.enabled else "claim.button_on"), taps.ClaimsOnOff(s, 0 if policy.enabled else 1))
     return keyboard([[toggle],
-                     [button(t.plain("claim.button_window"), "clp.ask", s, "window"),
-                      button(t.plain("claim.button_payback"), "clp.ask", s, "payback")],
-                     [button(t.plain("claim.button_text"), "clp.ask", s, "text")]])
+                     [button(t.plain("claim.button_window"), taps.AskClaimPolicy(s, "window")),
+                      button(t.plain("claim.button_payback"), taps.AskClaimPolicy(s, "payback"))],
+                     [button(t.plain("claim.button_text"), taps.AskClaimPolicy(s, "text"))]])
 
 
 POLICY_PROMPTS = {"window": N_("claim.ask_window"), "payback": N_("claim.ask_payback"), "text": N_("claim.ask_text")}
@@ -89,15 +89,12 @@ async def claims_command(update: Update, context: Context) -> None:
 
 async def on_policy_toggle(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = context.button
-    wanted = data.opt_int(1) if data else None
-    membership = await _owned(update, context, data.id(0) if data else None)
+    tap = context.tap(taps.ClaimsOnOff)
+    wanted = tap.on
+    membership = await _owned(update, context, tap.shop)
     if membership is None:
         return
-    if wanted not in (0, 1):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
-        return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     store = services(context).store
     policy = replace(await store.claims.policy(membership.shop.id), enabled=bool(wanted))
     await store.claims.set_policy(membership.shop.id, policy)
@@ -163,11 +160,11 @@ async def on_damage(update: Update, context: Context) -> None:
         return
     if not await _claimable(update, context, who, order):
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     if len(order.items) == 1:
         await _ask_units(update, who, order, 0)
         return
-    rows = [[button(shorten(item.name, 40), "cl.l", order.id, i)] for i, item in enumerate(order.items)]
+    rows = [[button(shorten(item.name, 40), taps.ClaimLine(order.id, i))] for i, item in enumerate(order.items)]
     await reply(update, who.t("claim.ask_line", number=order.number), keyboard(rows))
 
 
@@ -179,7 +176,7 @@ async def _claimable(update: Update, context: Context, who: Actor, order: Order)
         shipped_at, delivered_at = await store.claims.moments(order.id)
         check_window(policy, time.time(), shipped_at, delivered_at)
     except ClaimRefused as refused:
-        await update.callback_query.answer(who.t.plain(REFUSALS[refused.reason], hours=policy.hours_after_delivery,
+        await query_of(update).answer(who.t.plain(REFUSALS[refused.reason], hours=policy.hours_after_delivery,
                                                        days=policy.days_after_shipping), show_alert=True)
         return False
     return True
@@ -188,26 +185,24 @@ async def _claimable(update: Update, context: Context, who: Actor, order: Order)
 async def on_line(update: Update, context: Context) -> None:
     who = await actor(update, context)
     order = await own_order_of_tap(update, context)
-    data = context.button
-    index = data.opt_int(1) if data else None
+    index = context.tap(taps.ClaimLine).line
     if order is None:
         return
-    if index is None or not 0 <= index < len(order.items):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    if index >= len(order.items):
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     if not await _claimable(update, context, who, order):
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await _ask_units(update, who, order, index)
 
 
 async def _ask_units(update: Update, who: Actor, order: Order, index: int) -> None:
     item = order.items[index]
-    picks = [button(str(n), "cl.u", order.id, index, n) for n in range(1, min(item.quantity, UNIT_BUTTONS) + 1)]
+    picks = [button(str(n), taps.ClaimUnits(order.id, index, n)) for n in range(1, min(item.quantity, UNIT_BUTTONS) + 1)]
     rows = [picks[i:i + 4] for i in range(0, len(picks), 4)]
     if item.quantity > UNIT_BUTTONS:
-        rows.append([button(who.t.plain("claim.button_all", count=item.quantity), "cl.u", order.id, index,
-                            item.quantity)])
+        rows.append([button(who.t.plain("claim.button_all", count=item.quantity), taps.ClaimUnits(order.id, index, item.quantity))])
     await reply(update, who.t("claim.ask_units", name=item.name, quantity=item.quantity), keyboard(rows))
 
 
@@ -217,10 +212,10 @@ async def on_units(update: Update, context: Context) -> None:
     order = await own_order_of_tap(update, context)
     if order is None:
         return
-    data = context.button
-    index, units = (data.opt_int(1), data.opt_int(2)) if data else (None, None)
-    if index is None or units is None or not 0 <= index < len(order.items):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    tap = context.tap(taps.ClaimUnits)
+    index, units = tap.line, tap.units
+    if index >= len(order.items):
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     if not await _claimable(update, context, who, order):
         return
@@ -229,15 +224,15 @@ async def on_units(update: Update, context: Context) -> None:
     try:
         amount_due(policy, item.unit_price, item.quantity, units)
     except ClaimRefused as refused:
-        await update.callback_query.answer(who.t.plain(REFUSALS[refused.reason], threshold=policy.threshold,
+        await query_of(update).answer(who.t.plain(REFUSALS[refused.reason], threshold=policy.threshold,
                                                        quantity=item.quantity), show_alert=True)
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await services(context).store.flows.start(who.id, FLOW, "photos",
                                               {"order": order.id, "line": index, "units": units, "photos": []})
     await reply(update, who.t("claim.ask_photos", max=MAX_PHOTOS),
-                keyboard([[button(who.t.plain("claim.button_send"), "cl.send", order.id),
-                           button(who.t.plain("claim.button_cancel"), "cl.x", order.id)]]))
+                keyboard([[button(who.t.plain("claim.button_send"), taps.SendClaim(order.id)),
+                           button(who.t.plain("claim.button_cancel"), taps.DropClaim(order.id))]]))
 
 
 async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
@@ -255,7 +250,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
             data["note"] = caption
         await store.flows.save(Flow(flow.user_id, FLOW, "photos", data))
         await reply(update, who.t("claim.photo_noted", count=len(data["photos"]), max=MAX_PHOTOS),
-                    keyboard([[button(who.t.plain("claim.button_send"), "cl.send", data["order"])]]))
+                    keyboard([[button(who.t.plain("claim.button_send"), taps.SendClaim(data["order"]))]]))
         return
     try:
         data["note"] = check_note(message_text(update))
@@ -264,7 +259,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
         return
     await store.flows.save(Flow(flow.user_id, FLOW, "photos", data))
     await reply(update, who.t("claim.note_noted"),
-                keyboard([[button(who.t.plain("claim.button_send"), "cl.send", data["order"])]]))
+                keyboard([[button(who.t.plain("claim.button_send"), taps.SendClaim(data["order"]))]]))
 
 
 async def on_cancel(update: Update, context: Context) -> None:
@@ -273,7 +268,7 @@ async def on_cancel(update: Update, context: Context) -> None:
     flow = await store.flows.get(who.id)
     if flow is not None and flow.name == FLOW:
         await store.flows.clear(who.id)
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await reply(update, who.t("claim.cancelled"))
 
 
@@ -287,21 +282,21 @@ async def on_send(update: Update, context: Context) -> None:
     store = svc.store
     flow = await store.flows.get(who.id)
     if flow is None or flow.name != FLOW or flow.data.get("order") != order.id:
-        await update.callback_query.answer(who.t.plain("common.stale_button"), show_alert=True)
+        await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)
         return
     if not flow.data.get("photos"):
-        await update.callback_query.answer(who.t.plain("claim.need_photo"), show_alert=True)
+        await query_of(update).answer(who.t.plain("claim.need_photo"), show_alert=True)
         return
     if not await _claimable(update, context, who, order):
         return
-    shop = await store.shops.get(order.shop_id)
+    shop = await store.shops.require(order.shop_id)
     assert shop is not None
     policy = await store.claims.policy(shop.id)
     item = order.items[flow.data["line"]]
     try:  # the policy may have changed since the units were picked
         amount = amount_due(policy, item.unit_price, item.quantity, flow.data["units"])
     except ClaimRefused as refused:
-        await update.callback_query.answer(who.t.plain(REFUSALS[refused.reason], threshold=policy.threshold,
+        await query_of(update).answer(who.t.plain(REFUSALS[refused.reason], threshold=policy.threshold,
                                                        quantity=item.quantity), show_alert=True)
         return
     reach = await reach_of(svc, shop, buyer_id=who.id)
@@ -312,10 +307,10 @@ async def on_send(update: Update, context: Context) -> None:
             currency=order.currency, photos=flow.data["photos"], note=flow.data.get("note"),
             messages=lambda c: claim_notices(reach, c, order, shop))
     except ClaimOpen:
-        await update.callback_query.answer(who.t.plain("claim.already_open"), show_alert=True)
+        await query_of(update).answer(who.t.plain("claim.already_open"), show_alert=True)
         return
     await store.flows.clear(who.id)
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await reply(update, who.t("claim.filed", number=order.number, shop=shop.name,
                               amount=who.t.money(claim.amount, claim.currency)))
 
@@ -341,9 +336,9 @@ def claim_notices(reach: Reach, claim: Claim, order: Order, shop: Shop) -> list[
 
 def decision_markup(t: Translator, claim: Claim):
     amount = t.money(claim.amount, claim.currency)
-    return keyboard([[button(t.plain("claim.button_approve", amount=amount), "cl.ok", claim.id)],
-                     [button(t.plain("claim.button_other_amount"), "cl.amt", claim.id),
-                      button(t.plain("claim.button_reject"), "cl.no", claim.id)]])
+    return keyboard([[button(t.plain("claim.button_approve", amount=amount), taps.ApproveClaim(claim.id))],
+                     [button(t.plain("claim.button_other_amount"), taps.ClaimOtherAmount(claim.id)),
+                      button(t.plain("claim.button_reject"), taps.RejectClaim(claim.id))]])
 
 
 # ---------------------------------------------------------------- the shop decides
@@ -361,8 +356,7 @@ async def _claim_for_member(update: Update, context: Context, claim_id: int | No
 
 async def on_approve(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = context.button
-    found = await _claim_for_member(update, context, data.id(0) if data else None)
+    found = await _claim_for_member(update, context, context.tap(taps.OnClaim).claim)
     if found is not None:
         claim, order, shop = found
         await _decide(update, context, who, claim, order, shop, approve=True, amount=claim.amount, reason=None)
@@ -378,15 +372,14 @@ async def on_reject(update: Update, context: Context) -> None:
 
 async def _ask_decision(update: Update, context: Context, step: str, prompt: str) -> None:
     who = await actor(update, context)
-    data = context.button
-    found = await _claim_for_member(update, context, data.id(0) if data else None)
+    found = await _claim_for_member(update, context, context.tap(taps.OnClaim).claim)
     if found is None:
         return
     claim, order, shop = found
     if claim.status != "open":
-        await update.callback_query.answer(who.t.plain("claim.already_decided"), show_alert=True)
+        await query_of(update).answer(who.t.plain("claim.already_decided"), show_alert=True)
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await services(context).store.flows.start(who.id, SHOP_FLOW, step, {"claim": claim.id})
     await reply(update, who.t(prompt, number=order.number, amount=who.t.money(claim.amount, claim.currency)))
 
@@ -441,12 +434,12 @@ async def _decide(update: Update, context: Context, who: Actor, claim: Claim, or
                                       messages=messages)
     except ClaimDecided:
         if update.callback_query:
-            await update.callback_query.answer(who.t.plain("claim.already_decided"), show_alert=True)
+            await query_of(update).answer(who.t.plain("claim.already_decided"), show_alert=True)
         else:
             await reply(update, who.t("claim.already_decided"))
         return
     if update.callback_query:
-        await update.callback_query.answer()
+        await query_of(update).answer()
     t = who.t
     if approve:
         text = t("claim.approved_shop_card" if card_paid else "claim.approved_shop", number=order.number,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from telegram import Update
+from telegram import CallbackQuery, Chat, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from core.callbacks import Callback, CallbackDataError, decode, encode
+from core.callbacks import CallbackDataError, Tap, read
 from core.config import Config
 from core.i18n import Safe, Translator, language_for, translator
 from core.telegram_text import CAPTION_LIMIT, TEXT_LIMIT, fits, split_html
@@ -20,6 +20,7 @@ from storage import Store
 from storage.models import Membership, User
 
 log = logging.getLogger(__name__)
+T = TypeVar("T", bound=Tap)
 
 
 
@@ -45,7 +46,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
     def __init__(self, application: Any, chat_id: int | None = None, user_id: int | None = None) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self._actor: Actor | None = None
-        self._button: Callback | None = None
+        self._button: Tap | None = None
 
     @classmethod
     def from_update(cls, update: object, application: Any) -> Context:
@@ -53,7 +54,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
         query = update.callback_query if isinstance(update, Update) else None
         if query is not None:
             try:
-                context._button = decode(query.data)
+                context._button = read(query.data)
             except CallbackDataError:
                 context._button = None
         return context
@@ -68,11 +69,38 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
         return self._actor
 
     @property
-    def button(self) -> Callback | None:
+    def button(self) -> Tap | None:
+        """The tapped button's data, typed (core/callbacks.py); None for another update or a tap
+        whose data is not ours (forged, stale, garbled)."""
+        return self._button
+
+    def tap(self, kind: type[T]) -> T:
+        """The tapped button as `kind`: the router calls a button's handler only for its own
+        kind, so this is how a handler takes the typed object (and mypy knows its fields)."""
+        if not isinstance(self._button, kind):
+            raise CallbackDataError(f"expected a {kind.__name__} tap, got {self._button!r}")
         return self._button
 
 
 CONTEXT_TYPES = ContextTypes(context=Context)
+
+
+def query_of(update: Update) -> CallbackQuery:
+    """The tap a button handler answers: the router calls button handlers only for taps, so
+    this is never None there (mypy cannot know that from PTB's Optional)."""
+    query = update.callback_query
+    if query is None:
+        raise TypeError("a button handler was called without a tap")
+    return query
+
+
+def chat_of(update: Update) -> Chat:
+    """The chat an update came from: every update our handlers take has one (messages, taps and
+    chat-member changes; a pre-checkout query is answered without it)."""
+    chat = update.effective_chat
+    if chat is None:
+        raise TypeError("an update without a chat reached a handler that answers in it")
+    return chat
 
 
 def services(context: Context) -> Services:
@@ -132,8 +160,8 @@ Button = dict[str, str]
 Keyboard = dict[str, list[list[Button]]]
 
 
-def button(text: str, action: str, *args: object) -> Button:
-    return {"text": text, "callback_data": encode(action, *args)}
+def button(text: str, tap: Tap) -> Button:
+    return {"text": text, "callback_data": tap.pack()}
 
 
 def keyboard(rows: Sequence[Sequence[Button]]) -> Keyboard:
@@ -149,6 +177,22 @@ _NO_PREVIEW = {"is_disabled": True}
 
 async def _call(update: Update, method: str, params: dict[str, Any]) -> None:
     await update.get_bot().do_api_request(method, api_kwargs=params)  # PTB drops the None values
+
+
+def tapped_message(update: Update) -> Message | None:
+    """The message the tapped button sits on; None when it is not a tap, or when Telegram no
+    longer gives the message (too old: an InaccessibleMessage)."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    return message if isinstance(message, Message) else None
+
+
+async def set_buttons(update: Update, markup: Keyboard | None) -> None:
+    """Change the buttons under the tapped message (None takes them off)."""
+    message = tapped_message(update)
+    if message is not None:
+        await _call(update, "editMessageReplyMarkup",
+                    {"chat_id": message.chat_id, "message_id": message.message_id, "reply_markup": markup})
 
 
 async def reply(update: Update, text: str, markup: Any = None) -> None:

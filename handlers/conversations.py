@@ -9,8 +9,9 @@ import html
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.text import TextRefused, accept_text
-from handlers.common import Actor, Context, actor, button, keyboard, largest_photo, message_text, reply
+from handlers.common import Actor, Context, actor, button, keyboard, largest_photo, message_text, query_of, reply
 from handlers.guards import order_for_member
 from handlers.my_orders import own_order_of_tap
 from handlers.notices import members_messages, reach_of
@@ -28,7 +29,7 @@ async def on_buyer_ask(update: Update, context: Context) -> None:
     if order is None:
         return
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await context.services.store.flows.start(who.id, BUYER_FLOW, "message", {"order": order.id})
     await reply(update, who.t("chat.ask_buyer", number=order.number))
 
@@ -36,13 +37,11 @@ async def on_buyer_ask(update: Update, context: Context) -> None:
 async def on_shop_answer(update: Update, context: Context) -> None:
     """"↩ Answer" under a relayed message: the member's next message goes to the buyer."""
     who = await actor(update, context)
-    data = context.button
-    found = await order_for_member(update, context, data.id(0) if data else None)
+    found = await order_for_member(update, context, context.tap(taps.WriteBuyer).order)
     if found is None:
         return
     order, _membership = found
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await context.services.store.flows.start(who.id, SHOP_FLOW, "message", {"order": order.id})
     await reply(update, who.t("chat.ask_shop", number=order.number))
 
@@ -67,7 +66,7 @@ def _relay(chat_id: int, header: str, text: str | None, photo: str | None, marku
 
 async def on_buyer_message(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     store = context.services.store
-    order = await store.orders.get(flow.data.get("order"))
+    order = await store.orders.get(int(flow.data.get("order") or 0))
     if order is None or order.buyer_id != who.id:
         await store.flows.clear(who.id)
         return
@@ -76,12 +75,12 @@ async def on_buyer_message(update: Update, context: Context, who: Actor, flow: F
     except TextRefused:
         await reply(update, who.t("chat.invalid", max=TEXT_MAX))
         return
-    shop = await store.shops.get(order.shop_id)
+    shop = await store.shops.require(order.shop_id)
     assert shop is not None
     reach = await reach_of(context.services, shop)
     relays = members_messages(reach, lambda t: _relay(
         0, t("chat.from_buyer", number=order.number), text, photo,
-        keyboard([[button(t.plain("chat.button_answer"), "d.ans", order.id)]])))
+        keyboard([[button(t.plain("chat.button_answer"), taps.WriteBuyer(order.id))]])))
     await store.flows.clear(who.id)
     await store.conversations.relay(order.id, who.id, from_buyer=True, text=text, photo=photo, messages=relays)
     await reply(update, who.t("chat.sent_to_shop", shop=shop.name, number=order.number))
@@ -105,7 +104,7 @@ async def on_shop_message(update: Update, context: Context, who: Actor, flow: Fl
         assert reach.buyer is not None
         t = reach.t(reach.buyer)
         relays.append(_relay(order.buyer_id, t("chat.from_shop", shop=membership.shop.name, number=order.number),
-                             text, photo, keyboard([[button(t.plain("chat.button_reply"), "o.ask", order.id)]])))
+                             text, photo, keyboard([[button(t.plain("chat.button_reply"), taps.AskShop(order.id))]])))
     await store.flows.clear(who.id)
     await store.conversations.relay(order.id, who.id, from_buyer=False, text=text, photo=photo, messages=relays)
     await reply(update, who.t("chat.sent_to_buyer", number=order.number) if relays else

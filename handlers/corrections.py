@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.contact import ContactError, check_address, check_recipient, display_phone, normalize_phone, phone_region
 from core.i18n import N_
 from handlers.checkout import CONTACT_PROBLEMS
-from handlers.common import Actor, Context, actor, button, keyboard, message_text, reply, show
+from handlers.common import Actor, Context, actor, button, keyboard, message_text, query_of, reply, show
 from handlers.guards import order_for_member
 from handlers.my_orders import own_order_of_tap
 from handlers.notices import buyer_messages, members_messages, reach_of
@@ -27,32 +28,29 @@ FIELD_NAMES = {"recipient": N_("desk.field_recipient"), "phone": N_("desk.field_
 async def on_fix(update: Update, context: Context) -> None:
     """"✏️ Correct details" on the card: which detail?"""
     who = await actor(update, context)
-    data = context.button
-    found = await order_for_member(update, context, data.id(0) if data else None)
+    found = await order_for_member(update, context, context.tap(taps.ShopFix).order)
     if found is None:
         return
     order, _membership = found
-    query = update.callback_query
-    assert query is not None
+    query = query_of(update)
     if order.status not in ("placed", "confirmed"):
         await query.answer(who.t.plain("desk.fix_too_late", number=order.number), show_alert=True)
         return
     await query.answer()
     await reply(update, who.t("desk.fix_which", number=order.number),
-                keyboard([[button(who.t.plain(FIELD_LABELS[f]), "d.fixf", order.id, i)
+                keyboard([[button(who.t.plain(FIELD_LABELS[f]), taps.ShopFixField(order.id, i))
                            for i, f in enumerate(CORRECTABLE)]]))
 
 
 async def on_field(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = context.button
-    index = data.opt_int(1, 0, len(CORRECTABLE) - 1) if data else None
-    found = await order_for_member(update, context, data.id(0) if data else None)
+    tap = context.tap(taps.ShopFixField)
+    index = tap.field
+    found = await order_for_member(update, context, tap.order)
     if found is None:
         return
-    query = update.callback_query
-    assert query is not None
-    if index is None:
+    query = query_of(update)
+    if index >= len(CORRECTABLE):
         await query.answer(who.t.plain("common.stale_button"), show_alert=True)
         return
     order, membership = found
@@ -104,8 +102,7 @@ BUYER_FLOW = "askfix"
 async def on_buyer_fix(update: Update, context: Context) -> None:
     """"✏️ Fix #1001" in /myorders: which detail?"""
     who = await actor(update, context)
-    query = update.callback_query
-    assert query is not None
+    query = query_of(update)
     order = await own_order_of_tap(update, context)
     if order is None:
         return
@@ -114,18 +111,17 @@ async def on_buyer_fix(update: Update, context: Context) -> None:
         return
     await query.answer()
     await reply(update, who.t("myorders.fix_which", number=order.number),
-                keyboard([[button(who.t.plain(FIELD_LABELS[f]), "o.fixf", order.id, i)
+                keyboard([[button(who.t.plain(FIELD_LABELS[f]), taps.BuyerFixField(order.id, i))
                            for i, f in enumerate(CORRECTABLE)]]))
 
 
 async def on_buyer_field(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    query = update.callback_query
-    assert query is not None
-    data = context.button
-    order = await context.services.store.orders.get(data.id(0)) if data and data.id(0) else None
-    index = data.opt_int(1, 0, len(CORRECTABLE) - 1) if data else None
-    if order is None or order.buyer_id != who.id or index is None:
+    query = query_of(update)
+    tap = context.tap(taps.BuyerFixField)
+    order = await context.services.store.orders.get(tap.order)
+    index = tap.field
+    if order is None or order.buyer_id != who.id or index >= len(CORRECTABLE):
         await query.answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
     field = CORRECTABLE[index]
@@ -137,11 +133,11 @@ async def on_buyer_field(update: Update, context: Context) -> None:
 async def on_buyer_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     """The corrected value: checked, then the shop is asked to apply it."""
     store = context.services.store
-    order = await store.orders.get(flow.data.get("order"))
+    order = await store.orders.get(int(flow.data.get("order") or 0))
     if order is None or order.buyer_id != who.id:
         await store.flows.clear(who.id)
         return
-    shop = await store.shops.get(order.shop_id)
+    shop = await store.shops.require(order.shop_id)
     assert shop is not None
     field = flow.step
     try:
@@ -159,8 +155,8 @@ async def on_buyer_input(update: Update, context: Context, who: Actor, flow: Flo
             "text": t("desk.fix_requested", number=order.number, field=t.plain(FIELD_NAMES[field]),
                       before=shown(before), after=shown(request.value)),
             "parse_mode": "HTML",
-            "reply_markup": keyboard([[button(t.plain("desk.button_apply_fix"), "d.rqok", request.id),
-                                       button(t.plain("desk.button_decline_fix"), "d.rqno", request.id)]])})
+            "reply_markup": keyboard([[button(t.plain("desk.button_apply_fix"), taps.ApplyFix(request.id)),
+                                       button(t.plain("desk.button_decline_fix"), taps.DeclineFix(request.id))]])})
 
     request = await store.orders.request_correction(order.id, field, value, messages=messages)
     if request is None:
@@ -179,11 +175,9 @@ async def on_decline(update: Update, context: Context) -> None:
 
 async def _decide(update: Update, context: Context, *, apply: bool) -> None:
     who = await actor(update, context)
-    query = update.callback_query
-    assert query is not None
+    query = query_of(update)
     store = context.services.store
-    data = context.button
-    request = await store.orders.correction_request(data.id(0)) if data and data.id(0) else None
+    request = await store.orders.correction_request(context.tap(taps.OnFixRequest).request)
     found = await order_for_member(update, context, request.order_id if request else None)
     if request is None or found is None:
         return

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.i18n import Translator
 from core.regions import Found, china_regions, find, from_location
 from core.shipping import ABROAD, Parcel, Quote, Rules, close_to_free, outcomes_differ, quote
@@ -120,16 +121,15 @@ def refusal_text(t: Translator, shipping: Shipping, shop: Shop) -> str:
 
 def picker(t: Translator, choices: tuple[str, ...], token: str):
     """The regions to pick from, three to a row, then Change address and Cancel."""
-    picks = [button(place_name(t, region), "b.rg", i, token) for i, region in enumerate(choices)]
+    picks = [button(place_name(t, region), taps.PickRegion(i, token)) for i, region in enumerate(choices)]
     rows = [picks[i:i + PICKER_COLUMNS] for i in range(0, len(picks), PICKER_COLUMNS)]
-    rows.append([button(t.plain("checkout.button_change_address"), "b.chg", token),
-                 button(t.plain("checkout.button_cancel"), "b.x", token)])
+    rows.append([button(t.plain("checkout.button_change_address"), taps.ChangeAddress(token)),
+                 button(t.plain("checkout.button_cancel"), taps.CancelCheckout(token))])
     return keyboard(rows)
 
 
 def picked_region(update: Update, context: Context, data: dict) -> str | None:
     """The region a picker button names, if it is one of the choices offered."""
-    tapped = context.button
-    index = tapped.opt_int(0) if tapped else None
+    index = context.tap(taps.PickRegion).index
     choices = data.get("region_choices") or []
-    return choices[index] if index is not None and 0 <= index < len(choices) else None
+    return choices[index] if index < len(choices) else None

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.error import BadRequest
 
+from core import callbacks as taps
 from core.i18n import N_, Translator, escape
 from core.presale import week_end
 from core.orders import OPEN, AwaitingPayment, IllegalTransition, Status, may_ship, next_steps
@@ -21,8 +22,8 @@ from core.text import TextRefused, accept_text, clean_text, shorten
 from core.tracking import parse_shipment
 from handlers.guards import order_for_member
 from handlers.common import (
-    Actor, Context, Services, actor, button, current_membership, keyboard, message_text, present,
-    reply, services,
+    Actor, Context, Services, actor, button, chat_of, current_membership, keyboard, message_text, present, query_of,
+    reply, services, tapped_message,
 )
 from handlers import order_card
 from handlers.my_orders import status_text
@@ -64,7 +65,7 @@ async def show_order(update: Update, context: Context, who: Actor, order: Order,
                      page: int = 0) -> None:
     """Show the card on the tapped message (edited in place), and remember that it shows it."""
     await present(update, *(await render_card(context, who, order, shop, back, page)))
-    message = update.callback_query.message if update.callback_query else None
+    message = query_of(update).message if update.callback_query else None
     if message is not None and not getattr(message, "photo", None):
         await services(context).store.orders.remember_card(order.id, message.chat.id, message.message_id)
 
@@ -77,7 +78,7 @@ async def edit_card(update: Update, context: Context, who: Actor, order: Order, 
     if message_id is not None:
         try:
             await update.get_bot().do_api_request("editMessageText", api_kwargs={
-                "chat_id": update.effective_chat.id, "message_id": message_id, "text": text, "parse_mode": "HTML",
+                "chat_id": chat_of(update).id, "message_id": message_id, "text": text, "parse_mode": "HTML",
                 "link_preview_options": {"is_disabled": True}, "reply_markup": markup})
             return
         except BadRequest as exc:
@@ -108,9 +109,9 @@ async def refuse(update: Update, context: Context, who: Actor, order: Order, sho
     if update.callback_query is None:
         await reply(update, escape(text))
         return
-    await update.callback_query.answer(text, show_alert=True)
+    await query_of(update).answer(text, show_alert=True)
     fresh = await services(context).store.orders.get(order.id)
-    message = update.callback_query.message
+    message = query_of(update).message
     if fresh is not None and message is not None and not getattr(message, "photo", None) \
             and _is_order_card(message, order):
         await show_order(update, context, who, fresh, shop)
@@ -126,13 +127,13 @@ def _is_order_card(message, order: Order) -> bool:
 
 async def on_view(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = context.button
-    found = await order_for_member(update, context, data.id(0) if data else None)
+    tap = context.tap(taps.ViewOrder)
+    found = await order_for_member(update, context, tap.order)
     if found is None:
         return
-    back = data.args[1] if len(data.args) > 1 and data.args[1] in FILTERS else "new"
-    await update.callback_query.answer()
-    await show_order(update, context, who, found[0], found[1].shop, back, page=(data.page(2) or 0) if data else 0)
+    back = tap.back if tap.back in FILTERS else "new"
+    await query_of(update).answer()
+    await show_order(update, context, who, found[0], found[1].shop, back, page=tap.page or 0)
 
 
 async def _step(svc: Services, who: Actor, order: Order, shop: Shop, wanted: Status,
@@ -164,8 +165,7 @@ async def on_delivered(update: Update, context: Context) -> None:
 
 async def _simple_step(update: Update, context: Context, wanted: Status) -> None:
     who = await actor(update, context)
-    data = context.button
-    found = await order_for_member(update, context, data.id(0) if data else None)
+    found = await order_for_member(update, context, context.tap(taps.OnOrder).order)
     if found is None:
         return
     order, membership = found
@@ -173,13 +173,13 @@ async def _simple_step(update: Update, context: Context, wanted: Status) -> None
         await refuse(update, context, who, order, membership.shop, wanted)
         return
     try:
-        message = update.callback_query.message
+        message = query_of(update).message
         tapped = (message.chat.id, message.message_id) if message is not None else None
         changed = await _step(services(context), who, order, membership.shop, wanted, tapped)
     except IllegalTransition as exc:  # changed by someone else a moment ago
         await refuse(update, context, who, order, membership.shop, wanted, exc)
         return
-    await update.callback_query.answer(who.t.plain("desk.done", number=changed.number,
+    await query_of(update).answer(who.t.plain("desk.done", number=changed.number,
                                                    status=status_text(who.t, changed.status)))
     await show_order(update, context, who, changed, membership.shop)
 
@@ -196,19 +196,19 @@ async def on_cancel(update: Update, context: Context) -> None:
 
 async def _ask(update: Update, context: Context, wanted: Status) -> None:
     who = await actor(update, context)
-    data = context.button
-    found = await order_for_member(update, context, data.id(0) if data else None)
+    found = await order_for_member(update, context, context.tap(taps.OnOrder).order)
     if found is None:
         return
     order, membership = found
     if wanted not in next_steps(order.status, order.payment_status):
         await refuse(update, context, who, order, membership.shop, wanted)
         return
-    await update.callback_query.answer()
-    card = update.callback_query.message.message_id if update.callback_query.message else None
+    await query_of(update).answer()
+    tapped = tapped_message(update)
+    card = tapped.message_id if tapped is not None else None
     prompt = None
     if wanted is Status.SHIPPED:
-        markup = keyboard([[button(who.t.plain("desk.button_skip_tracking"), "d.shipnow", order.id)]])
+        markup = keyboard([[button(who.t.plain("desk.button_skip_tracking"), taps.ShipWithoutTracking(order.id))]])
         prompt = await _send_prompt(update, who.t("desk.ask_tracking", number=order.number), markup)
     else:
         await reply(update, who.t("desk.ask_reason", number=order.number))
@@ -220,7 +220,7 @@ async def _ask(update: Update, context: Context, wanted: Status) -> None:
 async def _send_prompt(update: Update, text: str, markup: dict) -> int | None:
     """Send the ship prompt and return its message id (its button is taken off once answered)."""
     result = await update.get_bot().do_api_request("sendMessage", api_kwargs={
-        "chat_id": update.effective_chat.id, "text": text, "parse_mode": "HTML", "reply_markup": markup,
+        "chat_id": chat_of(update).id, "text": text, "parse_mode": "HTML", "reply_markup": markup,
         "link_preview_options": {"is_disabled": True}})
     return result.get("message_id") if isinstance(result, dict) else None
 
@@ -231,7 +231,7 @@ async def _close_prompt(update: Update, prompt: int | None) -> None:
         return
     try:
         await update.get_bot().do_api_request("editMessageReplyMarkup", api_kwargs={
-            "chat_id": update.effective_chat.id, "message_id": prompt, "reply_markup": {"inline_keyboard": []}})
+            "chat_id": chat_of(update).id, "message_id": prompt, "reply_markup": {"inline_keyboard": []}})
     except BadRequest as exc:  # too old or already without it: nothing left to offer anyway
         log.info("could not take the button off ship prompt %s: %s", prompt, exc)
 
@@ -258,8 +258,7 @@ async def on_ship_without_tracking(update: Update, context: Context) -> None:
     """The prompt's button: ship with no tracking number. The tap is answered once, after the
     step, so a refusal (the order shipped or was cancelled meanwhile) still gets its alert."""
     who = await actor(update, context)
-    data = context.button
-    found = await order_for_member(update, context, data.id(0) if data else None)
+    found = await order_for_member(update, context, context.tap(taps.ShipWithoutTracking).order)
     if found is None:
         return
     store = services(context).store
@@ -275,16 +274,17 @@ async def _finish(update: Update, context: Context, who: Actor, found: tuple[Ord
     """End a ship or cancel prompt: take the step, answer, and edit the card in place."""
     order, membership = found
     try:
-        skip = (update.effective_chat.id, card) if card is not None else None
+        skip = (chat_of(update).id, card) if card is not None else None
         changed = await _step(services(context), who, order, membership.shop, wanted, skip, **fields)
     except IllegalTransition as exc:
         await refuse(update, context, who, order, membership.shop, wanted, exc)
-        if update.callback_query is not None:  # the prompt's button can do nothing any more
-            await _close_prompt(update, update.callback_query.message.message_id)
+        prompt_message = tapped_message(update)
+        if prompt_message is not None:  # the prompt's button can do nothing any more
+            await _close_prompt(update, prompt_message.message_id)
         return
     done = who.t.plain("desk.done", number=changed.number, status=status_text(who.t, changed.status))
     if update.callback_query is not None:
-        await update.callback_query.answer(done)
+        await query_of(update).answer(done)
         await present(update, escape(done))  # the prompt says what became of it; its button goes
     else:
         await reply(update, escape(done))
@@ -312,21 +312,20 @@ async def orders_command(update: Update, context: Context) -> None:
     who = await actor(update, context)
     membership = await current_membership(who, context)
     if membership is None:
-        await reply(update, who.t("catalog.no_shop"), keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]))
+        await reply(update, who.t("catalog.no_shop"), keyboard([[button(who.t.plain("button.open_shop"), taps.OpenShop())]]))
         return
     await _list(update, context, who, membership.shop, "new", 0)
 
 
 async def on_list(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = context.button
-    code = data.args[0] if data and data.args else None
-    page = data.page(1) if data else None
+    tap = context.tap(taps.OrderList)
+    code, page = tap.code, tap.page
     membership = await current_membership(who, context)
-    if membership is None or code not in FILTERS or page is None or page < 0:
-        await update.callback_query.answer(who.t.plain("common.stale_button"), show_alert=True)
+    if membership is None or code not in FILTERS:
+        await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await _list(update, context, who, membership.shop, code, page)
 
 
@@ -337,19 +336,19 @@ async def _list(update: Update, context: Context, who: Actor, shop: Shop, code: 
     rows = _order_buttons(t, orders, code)
     nav = []
     if page > 0:
-        nav.append(button("◀", "d.list", code, page - 1))
+        nav.append(button("◀", taps.OrderList(code, page - 1)))
     if page + 1 < math.ceil(total / PAGE):
-        nav.append(button("▶", "d.list", code, page + 1))
+        nav.append(button("▶", taps.OrderList(code, page + 1)))
     rows.append(nav)
     if total:  # several orders at once: handlers/order_select.py
-        rows.append([button(t.plain("desk.button_select"), "d.sel", code, page, 1)])
-    filters = [button(("• " if c == code else "") + t.plain(FILTER_NAMES[c]), "d.list", c, 0) for c in FILTERS]
+        rows.append([button(t.plain("desk.button_select"), taps.StartSelect(code, page, 1))])
+    filters = [button(("• " if c == code else "") + t.plain(FILTER_NAMES[c]), taps.OrderList(c, 0)) for c in FILTERS]
     rows += [filters[:3], filters[3:5], filters[5:]]  # new, confirmed, this week / shipped, delivered / …
     text = t("desk.list_title", shop=shop.name, filter=t.plain(FILTER_NAMES[code]), total=total)
     if total == 0:
         text += "\n" + t("desk.list_empty")
     await present(update, text, keyboard(rows))
-    message = update.callback_query.message if update.callback_query else None
+    message = query_of(update).message if update.callback_query else None
     if message is not None:  # a card went back to being the list: no order's copy any more
         await services(context).store.orders.forget_card(message.chat.id, message.message_id)
 
@@ -369,21 +368,21 @@ def _order_buttons(t: Translator, orders: list[Order], code: str = "new") -> lis
         # packed in one box with an earlier order of the same buyer
         return text + t.plain("desk.list_item_parcel", number=o.parcel_number) if o.parcel_number else text
 
-    return [[button(label(o), "d.view", o.id, code)] for o in orders]
+    return [[button(label(o), taps.ViewOrder(o.id, code))] for o in orders]
 
 
 async def on_range(update: Update, context: Context) -> None:
     """The digest's button: the orders #first..#last."""
     who = await actor(update, context)
-    data = context.button
+    tap = context.tap(taps.OrderRange)
     store = services(context).store
-    shop_id, first, last = (data.id(0), data.id(1), data.id(2)) if data else (None, None, None)
-    membership = await store.shops.membership(who.id, shop_id) if shop_id else None
-    if membership is None or first is None or last is None or last < first:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+    first, last = tap.first, tap.last
+    membership = await store.shops.membership(who.id, tap.shop)
+    if membership is None or last < first:
+        await query_of(update).answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     t = who.t
-    orders = await store.orders.by_numbers(shop_id, first, last)
+    orders = await store.orders.by_numbers(tap.shop, first, last)
     rows = _order_buttons(t, orders)
     await reply(update, t("desk.range_title", first=first, last=last, shop=membership.shop.name), keyboard(rows))

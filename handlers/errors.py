@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
 from core.i18n import translator
-from handlers.common import Context, services, translator_for
+from handlers.common import Context, query_of, services, translator_for
 
 log = logging.getLogger("livecart.errors")
 
@@ -39,7 +39,7 @@ async def on_error(update: object, context: Context) -> None:
         log.exception("could not load the user while reporting an error")
     if update.callback_query is not None:
         try:
-            if await update.callback_query.answer(t.plain("error.button"), show_alert=True):
+            if await query_of(update).answer(t.plain("error.button"), show_alert=True):
                 return
         except TelegramError:
             pass

@@ -21,7 +21,7 @@ from core.payments import Method, PaymentStatus
 from core.presale import ShipDate, format_ship_date, week_end
 from core.regions import region_name
 from core.sheet import home_region, money_cell, phone_cell, safe_row
-from handlers.common import Context, actor, chunks, current_membership, reply, services, session_title
+from handlers.common import Context, actor, chat_of, chunks, current_membership, reply, services, session_title
 from handlers.notices import STATUS_NAMES, method_name
 from handlers.slips import WEEK_KEYWORDS, pack_slip_buttons
 
@@ -101,7 +101,7 @@ async def export_command(update: Update, context: Context) -> None:
     shop = membership.shop
     if not membership.is_owner and not await store.shops.staff_export_all(shop.id):
         rows = await store.orders.export_rows(shop.id, None, None, waiting_to_ship=True)
-        await update.effective_chat.send_document(
+        await chat_of(update).send_document(
             InputFile(render_csv(who.t, rows, shop.timezone, shop.currency), filename=f"{shop.slug}-to-ship.csv"),
             caption=who.t("export.caption_to_ship", count=len(rows)))
         return
@@ -114,7 +114,7 @@ async def export_command(update: Update, context: Context) -> None:
     data = render_csv(who.t, rows, shop.timezone, shop.currency)
     name = f"{shop.slug}-orders-{period}.csv"
     caption = who.t("export.caption", count=len(rows), period=who.t.plain(EXPORT_PERIOD_NAMES[period]))
-    await update.effective_chat.send_document(InputFile(data, filename=name), caption=caption)
+    await chat_of(update).send_document(InputFile(data, filename=name), caption=caption)
 
 
 def parcels(rows) -> list[list]:

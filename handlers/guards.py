@@ -13,8 +13,9 @@ from typing import Final
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.i18n import N_
-from handlers.common import Actor, Context, actor, button, current_membership, keyboard, reply
+from handlers.common import Actor, Context, actor, button, current_membership, keyboard, query_of, reply
 from storage.models import Membership
 from storage.orders import Order
 from storage.products import Product
@@ -31,9 +32,9 @@ CURRENT: Final = _Current()  # the user's current shop (the one /myshop shows)
 async def refuse(update: Update, who: Actor, key: str, *, open_shop: bool = False) -> None:
     """Say why not: an alert on a tap, a reply to a message (with "Open a shop" when asked)."""
     if update.callback_query:
-        await update.callback_query.answer(who.t.plain(key), show_alert=True)
+        await query_of(update).answer(who.t.plain(key), show_alert=True)
         return
-    markup = keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]) if open_shop else None
+    markup = keyboard([[button(who.t.plain("button.open_shop"), taps.OpenShop())]]) if open_shop else None
     await reply(update, who.t(key), markup)
 
 
@@ -93,14 +94,13 @@ async def owner_step_of_tap(update: Update, context: Context, steps: Collection[
     user owns it, and the step, if it is one of `steps`; the tap is answered either way, and None
     when it is refused (stale or forged data, or not the owner: `not_owner` says why)."""
     who = await actor(update, context)
-    data = context.button
-    shop_id = data.id(0) if data else None
-    step = data.args[1] if data and len(data.args) > 1 else None
-    if shop_id is None or step not in steps:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    tap = context.tap(taps.AskStep)
+    shop_id, step = tap.shop, tap.step
+    if step not in steps:
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return None
     membership = await shop_member(update, context, shop_id, owner=True, not_owner=not_owner)
     if membership is None:
         return None
-    await update.callback_query.answer()
+    await query_of(update).answer()
     return membership, step

@@ -11,17 +11,18 @@ from collections.abc import Sequence
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.deals import PriceNow
 from core.i18n import Translator
-from core.links import LinkTarget, PayloadError, decode
+from core.links import MAX_QUANTITY, LinkTarget, PayloadError, decode
 from handlers.audience import follow_button
 from handlers.staff import accept_invite
 from handlers.presale import card_line
 from handlers.claim_policy import claim_promise
 from core.claims import Policy
 from handlers.common import (
-    edit_photo,
-    Actor, Context, Keyboard, actor, button, keyboard, present, reply, services, show,
+    Actor, Context, Keyboard, actor, button, edit_photo, keyboard, present, query_of, reply, services, set_buttons,
+    show, tapped_message,
 )
 from storage import Store
 from storage.models import Shop
@@ -89,28 +90,28 @@ def buyer_card_buttons(t: Translator, product: Product, shop: Shop, quantity: in
     sold out), and quantity, Buy now and Add to cart act on the chosen one, whose id their data
     carries after the fields a product without variants has. The shop's catalog and following it
     share the last row (handlers/audience.py); `price`: a flash deal's price in force."""
-    catalog = [button(t.plain("buyer.button_catalog"), "b.shop", shop.id, 0), follow_button(t, shop.id, following)]
+    catalog = [button(t.plain("buyer.button_catalog"), taps.ShopCatalog(shop.id, 0)), follow_button(t, shop.id, following)]
     p = product.id
-    picker = [[button(_variant_label(t, v, chosen, shop.currency), "b.v", p, v.id, slot)
+    picker = [[button(_variant_label(t, v, chosen, shop.currency), taps.PickVariant(p, v.id, slot))
                for v in variants[i:i + VARIANTS_PER_ROW]] for i in range(0, len(variants), VARIANTS_PER_ROW)]
     if product.presale_closed:
         return keyboard([*picker, catalog])
     if variants and (chosen is None or chosen.stock <= 0):
         if all(v.stock <= 0 for v in variants):
-            return keyboard([*picker, [button(t.plain("buyer.button_notify"), "b.wait", product.id)], catalog])
+            return keyboard([*picker, [button(t.plain("buyer.button_notify"), taps.NotifyWhenBack(product.id))], catalog])
         return keyboard([*picker, catalog])
     if not variants and product.stock <= 0:
-        return keyboard([[button(t.plain("buyer.button_notify"), "b.wait", product.id)], catalog])
+        return keyboard([[button(t.plain("buyer.button_notify"), taps.NotifyWhenBack(product.id))], catalog])
     unit = chosen.price if chosen is not None else (price.price if price is not None else product.price)
-    v = (chosen.id,) if chosen is not None else ()
+    v = chosen.id if chosen is not None else None
     return keyboard([
         *picker,
-        [button("−", "b.q", p, max(1, quantity - 1), slot, *v), button(str(quantity), "b.noop"),
-         button("+", "b.q", p, quantity + 1, slot, *v)],
+        [button("−", taps.SetCardQuantity(p, max(1, quantity - 1), slot, v)), button(str(quantity), taps.Noop()),
+         button("+", taps.SetCardQuantity(p, min(quantity + 1, MAX_QUANTITY), slot, v))],
         # Buy now carries the price it shows, so the confirmation can say if it changed meanwhile.
-        [button(t.plain("buyer.button_buy", total=t.money(unit * quantity, shop.currency)), "b.now", p,
-                quantity, slot, unit, *v),
-         button(t.plain("buyer.button_add_to_cart"), "b.cart", p, quantity, slot, *v)],
+        [button(t.plain("buyer.button_buy", total=t.money(unit * quantity, shop.currency)),
+                taps.BuyNow(p, quantity, slot, unit, v)),
+         button(t.plain("buyer.button_add_to_cart"), taps.AddToCart(p, quantity, slot, v))],
         catalog,
     ])
 
@@ -224,15 +225,15 @@ async def open_link(update: Update, context: Context, payload: str) -> None:
         variant = await store.variants.get(target.number)
         product = await store.products.get(variant.product_id) if variant and variant.on_sale else None
         product = product if product is not None and product.shop_id == shop.id else None
-        variant_id = variant.id if product is not None else None
-    on_sale = product is not None and product.on_sale
+        variant_id = variant.id if product is not None and variant is not None else None
+    on_sale = product if product is not None and product.on_sale else None
     # The funnel counts a variant's link as its product's.
     kind = "product" if target.kind == "variant" else target.kind
     await store.live.record_open(shop.id, kind, target.number if target.kind == "slot" else None,
                                  product.id if product else None, session.id if session else None, who.id,
-                                 card_flow=card_flow(product, slot or 0, variant) if on_sale else None)
+                                 card_flow=card_flow(on_sale, slot or 0, variant) if on_sale else None)
     if on_sale:
-        await show_card(update, context, who, product, shop, slot or 0, remembered=True, variant_id=variant_id,
+        await show_card(update, context, who, on_sale, shop, slot or 0, remembered=True, variant_id=variant_id,
                         quantity=target.quantity or 1)
         return
     notice = None
@@ -265,13 +266,13 @@ async def show_catalog(update: Update, context: Context, who: Actor, shop: Shop,
     lines.append(t("buyer.catalog_title", shop=shop.name))
     lines.append(t("buyer.catalog_hint") if total else t("buyer.catalog_empty"))
     rows = [[button(t.plain("buyer.catalog_item", name=p.name, price=t.money(p.price, shop.currency))
-                    if p.stock > 0 else t.plain("buyer.catalog_item_sold_out", name=p.name), "b.p", p.id, 0)]
+                    if p.stock > 0 else t.plain("buyer.catalog_item_sold_out", name=p.name), taps.OpenProduct(p.id, 0))]
             for p in products]
     nav = []
     if page > 0:
-        nav.append(button("◀", "b.shop", shop.id, page - 1))
+        nav.append(button("◀", taps.ShopCatalog(shop.id, page - 1)))
     if page + 1 < math.ceil(total / CATALOG_PAGE):
-        nav.append(button("▶", "b.shop", shop.id, page + 1))
+        nav.append(button("▶", taps.ShopCatalog(shop.id, page + 1)))
     rows.append(nav)
     rows.append([follow_button(t, shop.id, await services(context).store.audience.is_following(who.id, shop.id))])
     await present(update, "\n".join(lines), keyboard(rows))
@@ -280,49 +281,52 @@ async def show_catalog(update: Update, context: Context, who: Actor, shop: Shop,
 async def on_catalog(update: Update, context: Context) -> None:
     """The "Shop catalog" button (and its pages)."""
     who = await actor(update, context)
-    data = context.button
-    shop = await services(context).store.shops.get(data.id(0)) if data and data.id(0) else None
-    page = data.page(1) if data else None
-    if shop is None or page is None or page < 0:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    tap = context.tap(taps.ShopCatalog)
+    shop = await services(context).store.shops.get(tap.shop)
+    page = tap.page
+    if shop is None:
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await show_catalog(update, context, who, shop, page)
 
 
 async def on_open_product(update: Update, context: Context) -> None:
     """A product in the catalog (or in a restock note): its card."""
     who = await actor(update, context)
-    data = context.button
+    tap = context.tap(taps.OpenProduct)
     store = services(context).store
-    product = await store.products.get(data.id(0)) if data and data.id(0) else None
-    slot = (data.slot(1) or 0) if data else 0
+    product = await store.products.get(tap.product)
+    slot = tap.slot
     if product is None or not product.on_sale:
-        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+        await query_of(update).answer(who.t.plain("landing.product_gone"), show_alert=True)
         return
-    await update.callback_query.answer()
-    shop = await store.shops.get(product.shop_id)
-    variant_id = data.id(2) if len(data.args) > 2 else None  # a variant's restock note: that variant ticked
-    await show_card(update, context, who, product, shop, slot, variant_id=variant_id)
+    await query_of(update).answer()
+    shop = await store.shops.require(product.shop_id)
+    # a variant's restock note: that variant ticked
+    await show_card(update, context, who, product, shop, slot, variant_id=tap.variant)
 
 
 async def tapped_product(update: Update, context: Context, who: Actor) -> tuple[Product, int, int] | None:
-    """A card button `action:product:quantity:slot` for a product still on sale: (product,
+    """A card button (− / +, Buy now, Add to cart) for a product still on sale: (product,
     quantity, slot); otherwise the tap is answered with why not and None returned."""
-    data = context.button
-    product_id = data.id(0) if data else None
-    product = await services(context).store.products.get(product_id) if product_id else None
-    quantity, slot = (data.quantity(1), data.slot(2)) if data else (None, None)
-    if product is None or not product.on_sale or quantity is None or slot is None:
-        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+    tap = card_tap(context)
+    product = await services(context).store.products.get(tap.product)
+    if product is None or not product.on_sale:
+        await query_of(update).answer(who.t.plain("landing.product_gone"), show_alert=True)
         return None
-    return product, quantity, slot
+    return product, tap.quantity, tap.slot
 
 
-# Where a card button's data carries the chosen variant (after the fields of a product without
-# variants): − / + and Add to cart `product:quantity:slot:variant`, Buy now
-# `product:quantity:slot:price:variant`.
-VARIANT_ARG = {"b.q": 3, "b.cart": 3, "b.now": 4}
+# The card's buttons that act on a product (and its chosen variant) in a quantity.
+CardTap = taps.SetCardQuantity | taps.BuyNow | taps.AddToCart
+
+
+def card_tap(context: Context) -> CardTap:
+    tap = context.button
+    if not isinstance(tap, (taps.SetCardQuantity, taps.BuyNow, taps.AddToCart)):
+        raise TypeError(f"not a card button: {tap!r}")
+    return tap
 
 
 async def tapped_variant(update: Update, context: Context, who: Actor, product: Product
@@ -332,11 +336,10 @@ async def tapped_variant(update: Update, context: Context, who: Actor, product: 
     with why not and (False, None) returned."""
     if not product.has_variants:
         return True, None
-    data = context.button
-    variant_id = data.id(VARIANT_ARG.get(data.action, 3)) if data else None
+    variant_id = card_tap(context).variant
     variant = await services(context).store.variants.get(variant_id) if variant_id else None
     if variant is None or variant.product_id != product.id or not variant.on_sale:
-        await update.callback_query.answer(who.t.plain("buyer.variant_gone"), show_alert=True)
+        await query_of(update).answer(who.t.plain("buyer.variant_gone"), show_alert=True)
         return False, None
     return True, variant
 
@@ -344,29 +347,29 @@ async def tapped_variant(update: Update, context: Context, who: Actor, product: 
 async def on_pick_variant(update: Update, context: Context) -> None:
     """A variant button on a card (`product:variant:slot`): tick it; a sold-out one is not picked."""
     who = await actor(update, context)
-    data = context.button
+    tap = context.tap(taps.PickVariant)
     store = services(context).store
-    product = await store.products.get(data.id(0)) if data and data.id(0) else None
-    variant = await store.variants.get(data.id(1)) if data and data.id(1) else None
-    slot = (data.slot(2) or 0) if data else 0
+    product = await store.products.get(tap.product)
+    variant = await store.variants.get(tap.variant)
+    slot = tap.slot
     if product is None or not product.on_sale:
-        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+        await query_of(update).answer(who.t.plain("landing.product_gone"), show_alert=True)
         return
     if variant is None or variant.product_id != product.id or not variant.on_sale:
-        await update.callback_query.answer(who.t.plain("buyer.variant_gone"), show_alert=True)
+        await query_of(update).answer(who.t.plain("buyer.variant_gone"), show_alert=True)
         variant = None
     elif variant.stock <= 0:  # not pickable: the tap puts the buyer on its waitlist, and says so
         await store.products.add_waiter(product.id, who.id, variant.id)
-        await update.callback_query.answer(who.t.plain("buyer.variant_sold_out", name=variant.name), show_alert=True)
+        await query_of(update).answer(who.t.plain("buyer.variant_sold_out", name=variant.name), show_alert=True)
         return
     else:
-        await update.callback_query.answer()
-    shop = await store.shops.get(product.shop_id)
+        await query_of(update).answer()
+    shop = await store.shops.require(product.shop_id)
     variants, chosen = await card_variants(context, product, variant.id if variant else None, slot)
     text = buyer_card_text(who.t, product, shop, variants, chosen,
                            claims=await services(context).store.claims.policy(shop.id))
     markup = buyer_card_buttons(who.t, product, shop, 1, slot, variants, chosen)
-    message = update.callback_query.message
+    message = query_of(update).message
     if any(v.photo_file_id for v in variants) and message is not None and getattr(message, "photo", None):
         # Options with pictures of their own: the card shows the chosen one's (or the product's).
         await edit_photo(update, card_photo(product, chosen) or "", text, markup)
@@ -396,25 +399,26 @@ async def on_quantity(update: Update, context: Context) -> None:
     if wanted > bound:
         limit = (variant.per_buyer_limit if variant is not None else None) or product.per_buyer_limit
         key = "buyer.limit_reached" if limit and bound < min(stock, MAX_QTY) else "buyer.only_left"
-        await update.callback_query.answer(who.t.plain(key, left=bound, limit=limit or 0))
+        await query_of(update).answer(who.t.plain(key, left=bound, limit=limit or 0))
         wanted = max(1, bound)
     else:  # "−" at 1 changes nothing: say so rather than a tap that seems to do nothing
         minus_at_one = wanted == 1 and shown_quantity(update) == 1
-        await update.callback_query.answer(who.t.plain("buyer.qty_minus_at_one") if minus_at_one else None)
-    shop = await store.shops.get(product.shop_id)
+        await query_of(update).answer(who.t.plain("buyer.qty_minus_at_one") if minus_at_one else None)
+    shop = await store.shops.require(product.shop_id)
     variants, chosen = await card_variants(context, product, variant.id if variant else None, slot)
     markup = buyer_card_buttons(who.t, product, shop, wanted, slot, variants, chosen,
                                 following=await store.audience.is_following(who.id, shop.id),
                                 price=await store.deals.price_now(product))
-    current = update.callback_query.message.reply_markup if update.callback_query.message else None
+    message = tapped_message(update)
+    current = message.reply_markup if message is not None else None
     if current is not None and current.to_dict() == markup:
         return  # nothing changes on screen: spare the call
-    await update.callback_query.edit_message_reply_markup(markup)
+    await set_buttons(update, markup)
 
 
 def shown_quantity(update: Update) -> int | None:
     """The quantity on the tapped card (the label between − and +)."""
-    message = update.callback_query.message if update.callback_query else None
+    message = tapped_message(update)
     rows = message.reply_markup.inline_keyboard if message is not None and message.reply_markup else ()
     label = rows[0][1].text if rows and len(rows[0]) == 3 else ""
     return int(label) if label.isdigit() else None
@@ -423,17 +427,16 @@ def shown_quantity(update: Update) -> int | None:
 async def on_noop(update: Update, context: Context) -> None:
     """The quantity label in the middle of − qty +: say how to change it."""
     who = await actor(update, context)
-    await update.callback_query.answer(who.t.plain("buyer.qty_label_hint"))
+    await query_of(update).answer(who.t.plain("buyer.qty_label_hint"))
 
 
 async def on_notify_when_back(update: Update, context: Context) -> None:
     """Sold out: remember the buyer and tell them once when stock returns."""
     who = await actor(update, context)
-    data = context.button
     store = services(context).store
-    product = await store.products.get(data.id(0)) if data and data.id(0) else None
+    product = await store.products.get(context.tap(taps.NotifyWhenBack).product)
     if product is None or not product.on_sale:
-        await update.callback_query.answer(who.t.plain("landing.product_gone"), show_alert=True)
+        await query_of(update).answer(who.t.plain("landing.product_gone"), show_alert=True)
         return
     await store.products.add_waiter(product.id, who.id)
-    await update.callback_query.answer(who.t.plain("buyer.will_notify", name=product.name), show_alert=True)
+    await query_of(update).answer(who.t.plain("buyer.will_notify", name=product.name), show_alert=True)

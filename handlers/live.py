@@ -11,6 +11,7 @@ from functools import partial
 
 from telegram import Update
 
+from core import callbacks as taps
 from core import qr
 from core.command_words import parse_live_word
 from core.i18n import N_, Translator, translator
@@ -19,8 +20,7 @@ from core.text import clean_text, shorten
 from handlers.guards import shop_member
 from handlers.live_board import BOARD_NAME_MAX, OnSlot, on_slot, products_on_slots, slot_line
 from handlers.common import (
-    Actor, Context, actor, button, chunks, keyboard, present, reply, services,
-    session_title,
+    Actor, Context, actor, button, chat_of, chunks, keyboard, present, query_of, reply, services, session_title,
 )
 from handlers.audience import alert_offer_button, queue_alert
 from handlers.images import send_image
@@ -48,12 +48,7 @@ async def _slot_tap(update: Update, context: Context) -> tuple[Actor, Membership
     membership = await live_owner(update, context)
     if membership is None:
         return None
-    data = context.button
-    slot = data.opt_int(0, 1, MAX_SLOTS) if data else None
-    if slot is None:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
-        return None
-    return who, membership, slot
+    return who, membership, context.tap(taps.OnSlot).slot
 
 
 # ---------------------------------------------------------------- the board
@@ -79,7 +74,7 @@ async def board(update: Update, context: Context, notice: str | None = None) -> 
     if membership is None:
         return
     if update.callback_query and notice is None:
-        await update.callback_query.answer()
+        await query_of(update).answer()
     shop = membership.shop
     t = who.t
     store = services(context).store
@@ -94,13 +89,13 @@ async def board(update: Update, context: Context, notice: str | None = None) -> 
     lines.append("")
     lines += [slot_line(t, shop, s, on_slots.get(s)) for s in range(1, count + 1)]
     lines += ["", t("live.board_hint")]
-    slot_buttons = [button(str(s), "live.slot", s) for s in range(1, count + 1)]
+    slot_buttons = [button(str(s), taps.SlotMenu(s)) for s in range(1, count + 1)]
     rows = [slot_buttons[i:i + 5] for i in range(0, len(slot_buttons), 5)]
-    rows.append([button(t.plain("live.button_sheet"), "live.sheet"), button(t.plain("live.button_shop_qr"), "live.shopqr")])
-    rows.append([button(t.plain("live.button_end"), "live.end")] if session else
-                [button(t.plain("live.button_start"), "live.start")])
+    rows.append([button(t.plain("live.button_sheet"), taps.QrSheet()), button(t.plain("live.button_shop_qr"), taps.ShopQr())])
+    rows.append([button(t.plain("live.button_end"), taps.EndSession())] if session else
+                [button(t.plain("live.button_start"), taps.StartSession())])
     if await store.chats.of_shop(shop.id):  # the shop's channel or group: the board goes there too
-        rows.append([button(t.plain("chats.button_post_board"), "ch.b")])
+        rows.append([button(t.plain("chats.button_post_board"), taps.PostBoard())])
     text = "\n".join(lines)
     if notice:
         text = notice + "\n\n" + text
@@ -113,7 +108,7 @@ async def slot_menu(update: Update, context: Context) -> None:
     if tapped is None:
         return
     who, membership, slot = tapped
-    await update.callback_query.answer()
+    await query_of(update).answer()
     shop = membership.shop
     t = who.t
     live = services(context).store.live
@@ -121,9 +116,9 @@ async def slot_menu(update: Update, context: Context) -> None:
     text = t("live.slot_title", slot=slot) + "\n" + slot_line(t, shop, slot, shown) + "\n" + \
         t("live.slot_link", link=slot_link(services(context).bot_username, shop.slug, slot))
     rows = [
-        [button(t.plain("live.button_put"), "live.pick", slot, 0), button(t.plain("live.button_swap"), "live.swapfrom", slot)],
-        [button(t.plain("live.button_clear"), "live.clear", slot), button(t.plain("live.button_qr"), "live.qr", slot)],
-        [button(t.plain("live.button_board"), "live.board")],
+        [button(t.plain("live.button_put"), taps.PickForSlot(slot, 0)), button(t.plain("live.button_swap"), taps.SwapFrom(slot))],
+        [button(t.plain("live.button_clear"), taps.ClearSlot(slot)), button(t.plain("live.button_qr"), taps.SlotQr(slot))],
+        [button(t.plain("live.button_board"), taps.LiveBoard())],
     ]
     await present(update, text, keyboard(rows))
 
@@ -134,26 +129,23 @@ async def pick_product(update: Update, context: Context) -> None:
     if tapped is None:
         return
     who, membership, slot = tapped
-    page = context.button.page(1)
-    if page is None:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
-        return
-    await update.callback_query.answer()
+    page = context.tap(taps.PickForSlot).page
+    await query_of(update).answer()
     t = who.t
     shop = membership.shop
     products, total = await services(context).store.products.page(shop.id, page * PICK_PAGE, PICK_PAGE,
                                                                   visible_only=True)
     if total == 0:
-        await present(update, t("live.no_products"), keyboard([[button(t.plain("button.add_product"), "cat.add")]]))
+        await present(update, t("live.no_products"), keyboard([[button(t.plain("button.add_product"), taps.AddProduct())]]))
         return
     rows = [[button(t.plain("live.pick_item", name=p.name, price=t.money(p.price, shop.currency), stock=p.stock),
-                    "live.pin", slot, p.id)] for p in products]
+                    taps.PutOnSlot(slot, p.id))] for p in products]
     nav = []
     if page > 0:
-        nav.append(button("◀", "live.pick", slot, page - 1))
+        nav.append(button("◀", taps.PickForSlot(slot, page - 1)))
     if page + 1 < math.ceil(total / PICK_PAGE):
-        nav.append(button("▶", "live.pick", slot, page + 1))
-    rows += [nav, [button(t.plain("live.button_board"), "live.board")]]
+        nav.append(button("▶", taps.PickForSlot(slot, page + 1)))
+    rows += [nav, [button(t.plain("live.button_board"), taps.LiveBoard())]]
     await present(update, t("live.pick_title", slot=slot), keyboard(rows))
 
 
@@ -163,32 +155,29 @@ async def pin_product(update: Update, context: Context) -> None:
     if tapped is None:
         return
     who, membership, slot = tapped
-    product_id = context.button.id(1)
     store = services(context).store
-    product = await store.products.get(product_id) if product_id else None
+    product = await store.products.get(context.tap(taps.PutOnSlot).product)
     if product is None or product.shop_id != membership.shop.id or product.deleted:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        await query_of(update).answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
     await store.live.pin(membership.shop.id, slot, product.id)
-    await update.callback_query.answer(who.t.plain("live.pinned", slot=slot, name=product.name))
+    await query_of(update).answer(who.t.plain("live.pinned", slot=slot, name=product.name))
     await board(update, context, notice=who.t("live.pinned", slot=slot, name=product.name))
 
 
 async def put_on_next_free(update: Update, context: Context) -> None:
     """From a product's view: put it on the lowest empty link."""
     who = await actor(update, context)
-    data = context.button
     store = services(context).store
-    product = await store.products.get(data.id(0)) if data and data.id(0) else None
+    product = await store.products.get(context.tap(taps.PutOnNextSlot).product)
     await _put_next(update, context, who, product, None)
 
 
 async def put_variant_on_next_free(update: Update, context: Context) -> None:
     """From a variant's view: put that variant alone on the lowest empty link ("link 3 = 10斤 only")."""
     who = await actor(update, context)
-    data = context.button
     store = services(context).store
-    variant = await store.variants.get(data.id(0)) if data and data.id(0) else None
+    variant = await store.variants.get(context.tap(taps.PutVariantOnNextSlot).variant)
     product = await store.products.get(variant.product_id) if variant is not None and variant.on_sale else None
     await _put_next(update, context, who, product, variant)
 
@@ -198,24 +187,24 @@ async def _put_next(update: Update, context: Context, who: Actor, product: Produ
     store = services(context).store
     membership = await store.shops.membership(who.id, product.shop_id) if product else None
     if product is None or product.deleted or membership is None or not membership.is_owner:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        await query_of(update).answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
     existing = [pin.slot for pin in await store.live.pins(product.shop_id) if pin.product_id == product.id
                 and pin.variant_id == (variant.id if variant else None)]
     if existing:
-        await update.callback_query.answer(who.t.plain("live.already_on", slot=existing[0]), show_alert=True)
+        await query_of(update).answer(who.t.plain("live.already_on", slot=existing[0]), show_alert=True)
         return
     try:
         slot = await store.live.pin_next_free(product.shop_id, product.id, variant.id if variant else None)
     except SlotTaken:
-        await update.callback_query.answer(who.t.plain("live.all_full", max=MAX_SLOTS), show_alert=True)
+        await query_of(update).answer(who.t.plain("live.all_full", max=MAX_SLOTS), show_alert=True)
         return
     name = OnSlot(product, variant).name
-    await update.callback_query.answer(who.t.plain("live.pinned", slot=slot, name=name))
+    await query_of(update).answer(who.t.plain("live.pinned", slot=slot, name=name))
     await store.users.set_current_shop(who.id, product.shop_id)
     await reply(update, who.t("live.pinned_with_link", slot=slot, name=name,
                               link=slot_link(services(context).bot_username, membership.shop.slug, slot)),
-                keyboard([[button(who.t.plain("button.live_board"), "live.board")]]))
+                keyboard([[button(who.t.plain("button.live_board"), taps.LiveBoard())]]))
 
 
 async def clear_slot(update: Update, context: Context) -> None:
@@ -224,7 +213,7 @@ async def clear_slot(update: Update, context: Context) -> None:
         return
     who, membership, slot = tapped
     await services(context).store.live.pin(membership.shop.id, slot, None)
-    await update.callback_query.answer(who.t.plain("live.cleared", slot=slot))
+    await query_of(update).answer(who.t.plain("live.cleared", slot=slot))
     await board(update, context, notice=who.t("live.cleared", slot=slot))
 
 
@@ -234,27 +223,27 @@ async def swap_from(update: Update, context: Context) -> None:
     if tapped is None:
         return
     who, membership, slot = tapped
-    await update.callback_query.answer()
+    await query_of(update).answer()
     on_slots = await products_on_slots(services(context).store, membership.shop)
     count = min(MAX_SLOTS, max(MIN_BOARD_SLOTS, max(on_slots, default=0) + 1, slot))
-    others = [button(str(s), "live.swap", slot, s) for s in range(1, count + 1) if s != slot]
+    others = [button(str(s), taps.SwapSlots(slot, s)) for s in range(1, count + 1) if s != slot]
     rows = [others[i:i + 5] for i in range(0, len(others), 5)]
-    rows.append([button(who.t.plain("live.button_board"), "live.board")])
+    rows.append([button(who.t.plain("live.button_board"), taps.LiveBoard())])
     await present(update, who.t("live.swap_title", slot=slot), keyboard(rows))
 
 
 async def swap_slots(update: Update, context: Context) -> None:
     who = await actor(update, context)
     membership = await live_owner(update, context)
-    data = context.button
+    tap = context.tap(taps.SwapSlots)
     if membership is None:
         return
-    a, b = (data.opt_int(0, 1, MAX_SLOTS), data.opt_int(1, 1, MAX_SLOTS)) if data else (None, None)
-    if a is None or b is None or a == b or not (1 <= a <= MAX_SLOTS and 1 <= b <= MAX_SLOTS):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    a, b = tap.slot, tap.other
+    if a == b:
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     await services(context).store.live.swap(membership.shop.id, a, b)
-    await update.callback_query.answer(who.t.plain("live.swapped", a=a, b=b))
+    await query_of(update).answer(who.t.plain("live.swapped", a=a, b=b))
     await board(update, context, notice=who.t("live.swapped", a=a, b=b))
 
 
@@ -274,17 +263,18 @@ async def slot_qr(update: Update, context: Context) -> None:
     if tapped is None:
         return
     who, membership, slot = tapped
-    await update.callback_query.answer()
+    await query_of(update).answer()
     svc = services(context)
     shop = membership.shop
     t = who.t
     product_id = await svc.store.live.product_on(shop.id, slot)
     product = await svc.store.products.get(product_id) if product_id else None
     url = slot_link(svc.bot_username, shop.slug, slot)
-    name = product.name if product and product.on_sale else None
-    price = qr_price(svc, product.price, shop.currency) if name else None
+    on_sale = product if product is not None and product.on_sale else None
+    name = on_sale.name if on_sale else None
+    price = qr_price(svc, on_sale.price, shop.currency) if on_sale else None
     render = partial(qr.render_slot_qr, url, slot, shop.name, name, price)
-    await send_image(context.bot, update.effective_chat.id, svc.store,
+    await send_image(context.bot, chat_of(update).id, svc.store,
                      qr.content_key("slot", url, slot, shop.name, name, price), render,
                      filename=f"link-{slot}.png", caption=t("live.qr_caption", slot=slot, link=url))
 
@@ -295,12 +285,12 @@ async def shop_qr(update: Update, context: Context) -> None:
     membership = await live_owner(update, context)
     if membership is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     svc = services(context)
     shop = membership.shop
     url = shop_link(svc.bot_username, shop.slug)
     line = who.t.plain("live.shop_qr_line")
-    await send_image(context.bot, update.effective_chat.id, svc.store, qr.content_key("shop", url, shop.name, line),
+    await send_image(context.bot, chat_of(update).id, svc.store, qr.content_key("shop", url, shop.name, line),
                      partial(qr.render_shop_qr, url, shop.name, line), filename="shop.png",
                      caption=who.t("live.shop_qr_caption", shop=shop.name, link=url))
 
@@ -321,13 +311,13 @@ async def qr_sheet(update: Update, context: Context) -> None:
         for slot, p in sorted(on_slots.items()) if p is not None and p.on_sale
     ]
     if not items:
-        await update.callback_query.answer(t.plain("live.sheet_empty"), show_alert=True)
+        await query_of(update).answer(t.plain("live.sheet_empty"), show_alert=True)
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     title = t.plain("live.sheet_title", shop=shop.name)
     key = qr.content_key("sheet", title, items)
     render = partial(qr.render_qr_sheet, items, title)
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     await send_image(context.bot, chat_id, svc.store, key, render, filename="live-links.png", as_document=True,
                      caption=t("live.sheet_print_caption", count=len(items)))
     await send_image(context.bot, chat_id, svc.store, key, render, filename="live-links.png",
@@ -351,10 +341,10 @@ async def start_session(update: Update, context: Context, title: str | None = No
         # The board is edited in place, above where the merchant looks on a phone: a toast says it too.
         toast = t.plain("live.started_toast") if new else t.plain(
             key, title=t.plain("live.title_fragment", title=session.title) if session.title else "", since=since)
-        await update.callback_query.answer(toast, show_alert=not new)
+        await query_of(update).answer(toast, show_alert=not new)
         await board(update, context, notice=notice)
     else:
-        await reply(update, notice, keyboard([[button(t.plain("button.live_board"), "live.board")]]))
+        await reply(update, notice, keyboard([[button(t.plain("button.live_board"), taps.LiveBoard())]]))
     if new:  # the owner chooses each time whether the followers hear of it
         followers = await services(context).store.audience.follower_count(membership.shop.id)
         if followers:
@@ -369,22 +359,22 @@ async def on_alert(update: Update, context: Context) -> None:
     membership = await live_owner(update, context)
     if membership is None:
         return
-    data = context.button
+    wanted = context.tap(taps.AlertFollowers).session
     shop = membership.shop
     session = await services(context).store.live.current_session(shop.id)
-    if session is None or data is None or data.id(0) != session.id:
-        await update.callback_query.answer(who.t.plain("alert.session_over"), show_alert=True)
+    if session is None or wanted != session.id:
+        await query_of(update).answer(who.t.plain("alert.session_over"), show_alert=True)
         return
     try:
         count = await queue_alert(context, shop, session)
     except AlertRefused as refused:
         key = "alert.already_sent" if refused.reason == "sent" else "alert.cap_reached"
-        await update.callback_query.answer(who.t.plain(key, limit=refused.limit), show_alert=True)
+        await query_of(update).answer(who.t.plain(key, limit=refused.limit), show_alert=True)
         return
     if not count:
-        await update.callback_query.answer(who.t.plain("alert.no_followers"), show_alert=True)
+        await query_of(update).answer(who.t.plain("alert.no_followers"), show_alert=True)
         return
-    await update.callback_query.answer(who.t.plain("alert.queued", count=count), show_alert=True)
+    await query_of(update).answer(who.t.plain("alert.queued", count=count), show_alert=True)
     await reply(update, who.t("alert.queued", count=count))
 
 
@@ -395,7 +385,7 @@ async def end_session(update: Update, context: Context) -> None:
     if membership is None:
         return
     if update.callback_query:
-        await update.callback_query.answer()
+        await query_of(update).answer()
     store = services(context).store
     session = await store.live.end_session(membership.shop.id)
     if session is None:

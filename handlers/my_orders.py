@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.i18n import N_, Safe, Translator
 from core.telegram_text import TEXT_LIMIT, fit_lines, visible_length
 from core.orders import IllegalTransition, Status, buyer_may
-from handlers.common import Context, actor, button, keyboard, present, services
+from handlers.common import Context, actor, button, keyboard, present, query_of, services
 from handlers.notices import (
     damage_button, members_messages, order_item_lines, payment_line, reach_of, refund_due, settle_markup,
     ship_date_lines,
@@ -34,7 +35,7 @@ async def my_orders(update: Update, context: Context) -> None:
     """/myorders (or its button): the latest orders, newest first."""
     who = await actor(update, context)
     if update.callback_query:
-        await update.callback_query.answer()
+        await query_of(update).answer()
     await show_my_orders(update, context, who)
 
 
@@ -48,7 +49,7 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
     blocks, rows = [t("myorders.title")], []
     used = visible_length(blocks[0])
     for shown, order in enumerate(orders):
-        shop = await store.shops.get(order.shop_id)
+        shop = await store.shops.require(order.shop_id)
         items = fit_lines(order_item_lines(t, order), ORDER_ITEMS_BUDGET, lambda n: t("checkout.items_more", count=n))
         block = t("myorders.order", number=order.number, shop=shop.name, date=t.date(order.created_at, shop.timezone),
                   status=status_text(t, order.status), items=Safe("\n".join(items)),
@@ -66,23 +67,22 @@ async def show_my_orders(update: Update, context: Context, who) -> None:
         used += 2 + visible_length(block)
         blocks.append(block)
         if buyer_may(order.status, Status.CANCELLED):
-            rows.append([button(t.plain("myorders.button_cancel", number=order.number), "o.cancel", order.id),
-                         button(t.plain("myorders.button_fix", number=order.number), "o.fix", order.id)])
+            rows.append([button(t.plain("myorders.button_cancel", number=order.number), taps.AskCancelOrder(order.id)),
+                         button(t.plain("myorders.button_fix", number=order.number), taps.BuyerFix(order.id))])
         if buyer_may(order.status, Status.DELIVERED):
-            rows.append([button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id)])
+            rows.append([button(t.plain("myorders.button_received", number=order.number), taps.Received(order.id))])
         if order.status in (Status.SHIPPED, Status.DELIVERED) and (await store.claims.policy(order.shop_id)).enabled:
             rows.append([damage_button(t, order)])
-        rows.append([button(t.plain("chat.button_ask", number=order.number), "o.ask", order.id)])
+        rows.append([button(t.plain("chat.button_ask", number=order.number), taps.AskShop(order.id))])
     await present(update, "\n\n".join(blocks), keyboard(rows))
 
 
 async def own_order_of_tap(update: Update, context: Context) -> Order | None:
     """The order the tapped button names, if it is the user's own; otherwise refused and None."""
     who = await actor(update, context)
-    data = context.button
-    order = await services(context).store.orders.get(data.id(0)) if data and data.id(0) else None
+    order = await services(context).store.orders.get(context.tap(taps.OnOrder).order)
     if order is None or order.buyer_id != who.id:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        await query_of(update).answer(who.t.plain("common.not_allowed"), show_alert=True)
         return None
     return order
 
@@ -93,11 +93,11 @@ async def ask_cancel(update: Update, context: Context) -> None:
     if order is None:
         return
     if not buyer_may(order.status, Status.CANCELLED):
-        await update.callback_query.answer(who.t.plain("myorders.too_late"), show_alert=True)
+        await query_of(update).answer(who.t.plain("myorders.too_late"), show_alert=True)
         return
-    await update.callback_query.answer()
-    markup = keyboard([[button(who.t.plain("myorders.button_cancel_yes"), "o.cancelok", order.id),
-                        button(who.t.plain("myorders.button_cancel_no"), "o.mine")]])
+    await query_of(update).answer()
+    markup = keyboard([[button(who.t.plain("myorders.button_cancel_yes"), taps.CancelOrder(order.id)),
+                        button(who.t.plain("myorders.button_cancel_no"), taps.MyOrders())]])
     await present(update, who.t("myorders.cancel_confirm", number=order.number), markup)
 
 
@@ -117,10 +117,10 @@ async def _buyer_step(update: Update, context: Context, wanted: Status, done_key
     if order is None:
         return
     if not buyer_may(order.status, wanted):
-        await update.callback_query.answer(who.t.plain("myorders.too_late"), show_alert=True)
+        await query_of(update).answer(who.t.plain("myorders.too_late"), show_alert=True)
         return
     svc = services(context)
-    shop = await svc.store.shops.get(order.shop_id)
+    shop = await svc.store.shops.require(order.shop_id)
 
     from handlers.order_card import card_edits  # it renders statuses with this module's names
     reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
@@ -141,12 +141,12 @@ async def _buyer_step(update: Update, context: Context, wanted: Status, done_key
     try:
         changed = await svc.store.orders.transition(order.id, wanted, who.id, messages=messages)
     except IllegalTransition:
-        await update.callback_query.answer(who.t.plain("myorders.too_late"), show_alert=True)
+        await query_of(update).answer(who.t.plain("myorders.too_late"), show_alert=True)
         return
     if refund_due(changed):
-        await update.callback_query.answer(who.t.plain("refund.cancelled_toast", number=order.number,
+        await query_of(update).answer(who.t.plain("refund.cancelled_toast", number=order.number,
                                                        amount=who.t.money(changed.total, changed.currency)),
                                            show_alert=True)
     else:
-        await update.callback_query.answer(who.t.plain(done_key, number=order.number))
+        await query_of(update).answer(who.t.plain(done_key, number=order.number))
     await show_my_orders(update, context, who)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from core import callbacks as taps
 from core.config import Config
 from core.contact import display_phone, phone_region
 from core.i18n import N_, Translator
@@ -129,23 +130,23 @@ def tracking_line(t: Translator, carrier: str | None, number: str | None) -> str
     return None
 
 
-DESK_BUTTONS = {Status.CONFIRMED: ("desk.button_confirm", "d.conf"), Status.SHIPPED: ("desk.button_ship", "d.ship"),
-                Status.CANCELLED: ("desk.button_cancel", "d.cancel"),
-                Status.DELIVERED: ("desk.button_delivered", "d.done")}
+DESK_BUTTONS: dict[Status, tuple[str, type[taps.ConfirmOrder | taps.ShipOrder | taps.CancelByShop | taps.Delivered]]] = {
+    Status.CONFIRMED: ("desk.button_confirm", taps.ConfirmOrder), Status.SHIPPED: ("desk.button_ship", taps.ShipOrder),
+    Status.CANCELLED: ("desk.button_cancel", taps.CancelByShop), Status.DELIVERED: ("desk.button_delivered", taps.Delivered)}
 
 
 def order_desk_buttons(t: Translator, order: Order, *, back: str | None = None):
     """The next steps a merchant can take on an order now, as buttons (only those allowed);
     `back`: the order list to return to (the order card's last row)."""
-    row = [button(t.plain(DESK_BUTTONS[step][0]), DESK_BUTTONS[step][1], order.id)
+    row = [button(t.plain(DESK_BUTTONS[step][0]), DESK_BUTTONS[step][1](order.id))
            for step in next_steps(order.status, order.payment_status)]
     rows = [row]
-    extra = [button(t.plain("desk.button_fix"), "d.fix", order.id)] if order.status in ("placed", "confirmed") else []
-    rows.append(extra + [button(t.plain("chat.button_write_buyer"), "d.ans", order.id)])  # a fix before it ships
+    extra = [button(t.plain("desk.button_fix"), taps.ShopFix(order.id))] if order.status in ("placed", "confirmed") else []
+    rows.append(extra + [button(t.plain("chat.button_write_buyer"), taps.WriteBuyer(order.id))])  # a fix before it ships
     if back is not None:  # the order card: its packing slip while it waits to ship, and the way back
         ready = order.status in ("placed", "confirmed") and order.payment_status in ("cod", "paid")
-        slip = [button(t.plain("slip.button_order"), "d.slip", order.id)] if ready else []
-        rows.append(slip + [button(t.plain("desk.button_back_to_list"), "d.list", back, 0)])
+        slip = [button(t.plain("slip.button_order"), taps.OrderSlip(order.id))] if ready else []
+        rows.append(slip + [button(t.plain("desk.button_back_to_list"), taps.OrderList(back, 0))])
     return keyboard(rows)
 
 
@@ -227,12 +228,12 @@ def refund_due(order: Order) -> bool:
 
 def settle_markup(t: Translator, order_id: int):
     """The owner's button that marks an order's refund as sent back."""
-    return keyboard([[button(t.plain("refund.button_settle"), "rf.ok", order_id)]])
+    return keyboard([[button(t.plain("refund.button_settle"), taps.RefundSettled(order_id))]])
 
 
 def damage_button(t: Translator, order: Order):
     """⚠️ Something arrived damaged (handlers/claims.py)."""
-    return button(t.plain("claim.button_damaged", number=order.number), "o.dmg", order.id)
+    return button(t.plain("claim.button_damaged", number=order.number), taps.ReportDamage(order.id))
 
 
 def buyer_status_message(reach: Reach, order: Order, shop: Shop) -> list[Outgoing]:
@@ -248,9 +249,9 @@ def buyer_status_message(reach: Reach, order: Order, shop: Shop) -> list[Outgoin
         text += "\n" + tracking
     if refund_due(order):
         text += "\n" + t("refund.due_buyer", amount=t.money(order.total, order.currency), shop=shop.name)
-    first = button(t.plain("myorders.button_received", number=order.number), "o.recv", order.id) \
-        if order.status == Status.SHIPPED else button(t.plain("checkout.button_my_orders"), "o.mine")
-    rows = [[first], [button(t.plain("chat.button_ask", number=order.number), "o.ask", order.id)]]
+    first = button(t.plain("myorders.button_received", number=order.number), taps.Received(order.id)) \
+        if order.status == Status.SHIPPED else button(t.plain("checkout.button_my_orders"), taps.MyOrders())
+    rows = [[first], [button(t.plain("chat.button_ask", number=order.number), taps.AskShop(order.id))]]
     if reach.claims and order.status in (Status.SHIPPED, Status.DELIVERED):
         rows.append([damage_button(t, order)])
     markup = keyboard(rows)
@@ -272,7 +273,7 @@ def digest_renderer(store: Store, config):
         text = t.plural("notice.digest", len(orders), shop=shop.name, first=first, last=last,
                         units=sum(o.units for o in orders),
                         total=t.money(sum(o.total for o in orders), orders[0].currency))
-        markup = keyboard([[button(t.plain("desk.button_list_them"), "d.rng", shop.id, first, last)]])
+        markup = keyboard([[button(t.plain("desk.button_list_them"), taps.OrderRange(shop.id, first, last))]])
         return Outgoing(chat_id, "sendMessage", {"text": text, "parse_mode": "HTML", "reply_markup": markup})
 
     return render
@@ -287,11 +288,10 @@ def restock_renderer(config):
                buyer: User) -> Outgoing:
         t = translator_for(buyer, config)
         name = line_name(product.name, variant_name) if variant_name else product.name
-        args = (product.id, 0, variant_id) if variant_id else (product.id, 0)
         return Outgoing(buyer.id, "sendMessage", {
             "text": t("notice.back_in_stock", name=name, shop=shop_name),
             "parse_mode": "HTML",
-            "reply_markup": keyboard([[button(t.plain("notice.button_see_product"), "b.p", *args)]]),
+            "reply_markup": keyboard([[button(t.plain("notice.button_see_product"), taps.OpenProduct(product.id, 0, variant_id or None))]]),
         })
 
     return render

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core import callbacks as taps
 from core.i18n import N_, Translator
 from core.orders import Status
 from core.telegram_text import TEXT_LIMIT, pages, visible_length
@@ -60,9 +61,9 @@ def order_view(t: Translator, order: Order, shop: Shop, buyer: User | None, page
         first = sum(len(p) for p in item_pages[:page]) + 1
         shown.append(t("desk.items_page", first=first, last=first + len(shown) - 1, total=len(lines)))
         if page > 0:
-            nav.append(button("◀", "d.view", order.id, back, page - 1))
+            nav.append(button("◀", taps.ViewOrder(order.id, back, page - 1)))
         if page + 1 < len(item_pages):
-            nav.append(button("▶", "d.view", order.id, back, page + 1))
+            nav.append(button("▶", taps.ViewOrder(order.id, back, page + 1)))
     return merchant_order_text(t, order, shop, buyer, status_lines=status, items=shown, title=title), nav
 
 
@@ -110,9 +111,8 @@ def card_recorder(svc: Services):
         # A notice that waited in the outbox (Telegram down, a 429) shows the order as it was
         # placed; if it has moved on since, bring this copy up to date at once.
         order = await svc.store.orders.get(message.ref)
-        shop = await svc.store.shops.get(order.shop_id) if order else None
-        moved_on = order is not None and (order.status != Status.PLACED or order.updated_at > order.created_at)
-        if moved_on and shop is not None:
+        if order is not None and (order.status != Status.PLACED or order.updated_at > order.created_at):
+            shop = await svc.store.shops.require(order.shop_id)
             for edit in await copies_to_refresh(svc, order, shop):
                 if (edit.chat_id, edit.params["message_id"]) == copy:
                     await svc.store.outbox.send_later(edit)

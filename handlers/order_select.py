@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.orders import IllegalTransition, Status, next_steps
 from handlers import desk
-from handlers.common import Actor, Context, actor, button, current_membership, keyboard, services, show
+from handlers.common import Actor, Context, actor, button, current_membership, keyboard, query_of, services, show
 from handlers.flows import outside_flow
 from handlers.my_orders import status_text
 from storage.models import Flow, Shop
@@ -28,7 +29,7 @@ async def _selection(update: Update, context: Context, who: Actor) -> tuple[Shop
     membership = await current_membership(who, context)
     flow = await services(context).store.flows.get(who.id)
     if membership is None or flow is None or flow.name != FLOW_SELECT or flow.data.get("shop") != membership.shop.id:
-        await update.callback_query.answer(who.t.plain("common.stale_button"), show_alert=True)
+        await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)
         return None
     return membership.shop, flow
 
@@ -36,48 +37,46 @@ async def _selection(update: Update, context: Context, who: Actor) -> tuple[Shop
 async def on_select(update: Update, context: Context) -> None:
     """"☑ Select" on the list (a fresh selection), or ◀ ▶ while selecting (the ticks stay)."""
     who = await actor(update, context)
-    data = context.button
-    code = data.args[0] if data and data.args else None
-    page = data.page(1) if data else None
+    tap = context.tap(taps.StartSelect)
+    code, page = tap.code, tap.page
     membership = await current_membership(who, context)
-    if membership is None or code not in desk.FILTERS or page is None:
-        await update.callback_query.answer(who.t.plain("common.stale_button"), show_alert=True)
+    if membership is None or code not in desk.FILTERS:
+        await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)
         return
     store = services(context).store
     flow = await store.flows.get(who.id)
-    fresh = len(data.args) > 2 or flow is None or flow.name != FLOW_SELECT \
+    fresh = tap.fresh is not None or flow is None or flow.name != FLOW_SELECT \
         or flow.data.get("shop") != membership.shop.id
-    if fresh:
+    if fresh or flow is None:
         flow = await store.flows.start(who.id, FLOW_SELECT, "pick", {"shop": membership.shop.id, "ids": []})
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await _render(update, context, who, membership.shop, flow, code, page)
 
 
 async def on_toggle(update: Update, context: Context) -> None:
     """Tick or untick one order (it must be the shop's)."""
     who = await actor(update, context)
-    data = context.button
-    code = data.args[0] if data and data.args else None
-    page, order_id = (data.page(1), data.id(2)) if data else (None, None)
+    tap = context.tap(taps.ToggleSelected)
+    code, page = tap.code, tap.page
     found = await _selection(update, context, who)
     if found is None:
         return
     shop, flow = found
-    order = await services(context).store.orders.get(order_id) if order_id else None
-    if order is None or order.shop_id != shop.id or code not in desk.FILTERS or page is None:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+    order = await services(context).store.orders.get(tap.order)
+    if order is None or order.shop_id != shop.id or code not in desk.FILTERS:
+        await query_of(update).answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
     ids = list(flow.data.get("ids", []))
     if order.id in ids:
         ids.remove(order.id)
     elif len(ids) >= MAX_SELECTED:
-        await update.callback_query.answer(who.t.plain("desk.select_full", max=MAX_SELECTED), show_alert=True)
+        await query_of(update).answer(who.t.plain("desk.select_full", max=MAX_SELECTED), show_alert=True)
         return
     else:
         ids.append(order.id)
     flow.data["ids"] = ids
     await services(context).store.flows.save(flow)
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await _render(update, context, who, shop, flow, code, page)
 
 
@@ -86,18 +85,18 @@ async def _render(update: Update, context: Context, who: Actor, shop: Shop, flow
     orders, total = await services(context).store.orders.of_shop(shop.id, desk.FILTERS[code], page * desk.PAGE,
                                                                  desk.PAGE)
     ticked = set(flow.data.get("ids", []))
-    rows = [[button(("☑ " if o.id in ticked else "☐ ") + row[0]["text"], "d.tog", code, page, o.id)]
+    rows = [[button(("☑ " if o.id in ticked else "☐ ") + row[0]["text"], taps.ToggleSelected(code, page, o.id))]
             for o, row in zip(orders, desk._order_buttons(t, orders, code))]
     nav = []
     if page > 0:
-        nav.append(button("◀", "d.sel", code, page - 1))
+        nav.append(button("◀", taps.StartSelect(code, page - 1)))
     if (page + 1) * desk.PAGE < total:
-        nav.append(button("▶", "d.sel", code, page + 1))
+        nav.append(button("▶", taps.StartSelect(code, page + 1)))
     rows.append(nav)
     if ticked:
-        rows.append([button(t.plain("desk.select_confirm", count=len(ticked)), "d.selgo", code, "conf"),
-                     button(t.plain("desk.select_ship", count=len(ticked)), "d.selgo", code, "ship")])
-    rows.append([button(t.plain("desk.select_done"), "d.sel0", code, page)])
+        rows.append([button(t.plain("desk.select_confirm", count=len(ticked)), taps.ApplySelected(code, "conf")),
+                     button(t.plain("desk.select_ship", count=len(ticked)), taps.ApplySelected(code, "ship"))])
+    rows.append([button(t.plain("desk.select_done"), taps.LeaveSelect(code, page))])
     text = t("desk.select_title", shop=shop.name, filter=t.plain(desk.FILTER_NAMES[code]), count=len(ticked))
     await show(update, text, keyboard(rows))
 
@@ -106,19 +105,18 @@ async def on_apply(update: Update, context: Context) -> None:
     """"Confirm these" / "Ship these": the step for each ticked order that allows it, once."""
     who = await actor(update, context)
     t = who.t
-    data = context.button
-    code = data.args[0] if data and data.args else None
-    wanted = ACTIONS.get(data.args[1]) if data and len(data.args) > 1 else None
+    tap = context.tap(taps.ApplySelected)
+    code, wanted = tap.code, ACTIONS.get(tap.what)
     found = await _selection(update, context, who)
     if found is None:
         return
     shop, flow = found
     if wanted is None or code not in desk.FILTERS:
-        await update.callback_query.answer(t.plain("common.stale_button"), show_alert=True)
+        await query_of(update).answer(t.plain("common.stale_button"), show_alert=True)
         return
     svc = services(context)
     await svc.store.flows.clear(who.id)  # before the steps: a second tap finds nothing ticked
-    await update.callback_query.answer()
+    await query_of(update).answer()
     done, refused = [], []
     for order_id in flow.data.get("ids", []):
         order = await svc.store.orders.get(order_id)
@@ -135,23 +133,22 @@ async def on_apply(update: Update, context: Context) -> None:
     lines = [t.plural("desk.select_result", len(done), status=status_text(t, wanted.value),
                numbers=", ".join(done) or "—")]
     lines += [t("desk.select_refused_line", reason=reason) for reason in refused]
-    await show(update, "\n".join(lines), keyboard([[button(t.plain("desk.button_back_to_list"), "d.list", code, 0)]]))
+    await show(update, "\n".join(lines), keyboard([[button(t.plain("desk.button_back_to_list"), taps.OrderList(code, 0))]]))
 
 
 async def on_leave(update: Update, context: Context) -> None:
     """"Done selecting": the ticks go, the plain list comes back."""
     who = await actor(update, context)
-    data = context.button
-    code = data.args[0] if data and data.args else None
-    page = data.page(1) if data else None
+    tap = context.tap(taps.LeaveSelect)
+    code, page = tap.code, tap.page
     membership = await current_membership(who, context)
     flow = await services(context).store.flows.get(who.id)
     if flow is not None and flow.name == FLOW_SELECT:
         await services(context).store.flows.clear(who.id)
-    if membership is None or code not in desk.FILTERS or page is None:
-        await update.callback_query.answer(who.t.plain("common.stale_button"), show_alert=True)
+    if membership is None or code not in desk.FILTERS:
+        await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await desk.show_list(update, context, who, membership.shop, code, page)
 
 

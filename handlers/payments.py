@@ -18,6 +18,7 @@ import time
 from telegram import Update
 from telegram.error import TelegramError
 
+from core import callbacks as taps
 from core.config import Config
 from core.i18n import Translator
 from core.qrscan import qr_texts
@@ -27,8 +28,8 @@ from core.text import clean_text
 from handlers.guards import shop_member
 from handlers.order_card import card_edits
 from handlers.common import (
-    Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, present,
-    reply, services,
+    Actor, Context, Services, actor, button, current_membership, keyboard, largest_photo, present, query_of, reply,
+    services, set_buttons,
 )
 from handlers.notices import (
     METHOD_NAMES, STATUS_NAMES, Reach, buyer_messages, members_messages, reach_of, settle_markup, to_members,
@@ -69,7 +70,7 @@ def payment_messages(config: Config, settings: PaymentSettings, order: Order, sh
             "photo": settings.code_file_id, "parse_mode": "HTML",
             "caption": t("payment.code_instructions", amount=t.money(order.total, order.currency),
                          number=order.number, shop=shop.name, minutes=minutes),
-            "reply_markup": keyboard([[button(t.plain("payment.button_paid"), "pay.claim", order.id)]]),
+            "reply_markup": keyboard([[button(t.plain("payment.button_paid"), taps.ClaimPaid(order.id))]]),
         })]
     if order.payment_method == Method.CARD:
         return [Outgoing(order.buyer_id, "sendInvoice", {
@@ -93,16 +94,15 @@ def payment_messages(config: Config, settings: PaymentSettings, order: Order, sh
 async def on_claim(update: Update, context: Context) -> None:
     """"I have paid": the shop is asked to check; a screenshot may follow."""
     who = await actor(update, context)
-    data = context.button
     svc = services(context)
-    order = await svc.store.orders.get(data.id(0)) if data and data.id(0) else None
+    order = await svc.store.orders.get(context.tap(taps.ClaimPaid).order)
     if order is None or order.buyer_id != who.id:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        await query_of(update).answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
     if order.payment_method != Method.CODE:  # a card payment is Telegram's to report; cash is paid at the door
-        await update.callback_query.answer(who.t.plain("payment.claim_only_code"), show_alert=True)
+        await query_of(update).answer(who.t.plain("payment.claim_only_code"), show_alert=True)
         return
-    shop = await svc.store.shops.get(order.shop_id)
+    shop = await svc.store.shops.require(order.shop_id)
 
     reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
 
@@ -111,15 +111,15 @@ async def on_claim(update: Update, context: Context) -> None:
             "text": t("payment.claimed_notice", number=changed.number, amount=t.money(changed.total, changed.currency),
                       buyer=clean_text(who.user.first_name) or "?"),  # a bidi override must not flip the amount
             "parse_mode": "HTML",
-            "reply_markup": keyboard([[button(t.plain("payment.button_received"), "pay.ok", changed.id),
-                                       button(t.plain("payment.button_not_received"), "pay.no", changed.id)]]),
+            "reply_markup": keyboard([[button(t.plain("payment.button_received"), taps.PaymentReceived(changed.id)),
+                                       button(t.plain("payment.button_not_received"), taps.PaymentNotReceived(changed.id))]]),
         })
 
     claimed = await svc.store.payments.claim(order.id, messages)
     if claimed is None:
-        await update.callback_query.answer(who.t.plain("payment.nothing_to_claim"), show_alert=True)
+        await query_of(update).answer(who.t.plain("payment.nothing_to_claim"), show_alert=True)
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await svc.store.flows.start(who.id, FLOW_PROOF, "photo", {"order": order.id})
     await reply(update, who.t("payment.claim_thanks", number=order.number))
 
@@ -135,7 +135,7 @@ async def on_proof(update: Update, context: Context, who: Actor, flow: Flow) -> 
     order = await svc.store.orders.get(flow.data["order"])
     if order is None or order.buyer_id != who.id:
         return
-    shop = await svc.store.shops.get(order.shop_id)
+    shop = await svc.store.shops.require(order.shop_id)
     for message in await to_members(svc, shop, lambda t: Outgoing(0, "sendPhoto", {
             "photo": photo, "parse_mode": "HTML", "caption": t("payment.proof_caption", number=order.number)})):
         await svc.store.outbox.send_later(message)
@@ -152,12 +152,11 @@ async def on_not_received(update: Update, context: Context) -> None:
 
 async def _merchant_verdict(update: Update, context: Context, *, received: bool) -> None:
     who = await actor(update, context)
-    data = context.button
     svc = services(context)
-    order = await svc.store.orders.get(data.id(0)) if data and data.id(0) else None
+    order = await svc.store.orders.get(context.tap(taps.OnOrder).order)
     membership = await svc.store.shops.membership(who.id, order.shop_id) if order else None
     if order is None or membership is None:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        await query_of(update).answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
     shop = membership.shop
 
@@ -177,9 +176,9 @@ async def _merchant_verdict(update: Update, context: Context, *, received: bool)
     changed = await (payments.confirm_received(order.id, tell_buyer, received_by=who.id) if received
                      else payments.not_received(order.id, tell_buyer))
     if changed is None:
-        await update.callback_query.answer(who.t.plain("payment.already_settled"), show_alert=True)
+        await query_of(update).answer(who.t.plain("payment.already_settled"), show_alert=True)
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     if changed.status == Status.CANCELLED:
         amount = who.t.money(changed.total, changed.currency)
         markup = settle_markup(who.t, changed.id) if membership.is_owner else None
@@ -196,6 +195,8 @@ async def _merchant_verdict(update: Update, context: Context, *, received: bool)
 async def on_pre_checkout(update: Update, context: Context) -> None:
     """Telegram asks whether the order still stands: answer within its 10-second limit."""
     query = update.pre_checkout_query
+    if query is None:
+        raise TypeError("on_pre_checkout without a pre-checkout query")
     who = await actor(update, context)
     svc = services(context)
     order_id = order_id_from_payload(query.invoice_payload)
@@ -222,14 +223,17 @@ async def on_successful_payment(update: Update, context: Context) -> None:
     """The money arrived: mark the order paid exactly once (keyed by Telegram's charge id)."""
     who = await actor(update, context)
     svc = services(context)
-    payment = update.effective_message.successful_payment
+    message = update.effective_message
+    payment = message.successful_payment if message is not None else None
+    if payment is None:
+        raise TypeError("on_successful_payment without a payment")
     order_id = order_id_from_payload(payment.invoice_payload)
     order = await svc.store.orders.get(order_id) if order_id else None
     if order is None or order.buyer_id != who.id:
         log.error("successful_payment for an unknown order: payload=%r charge=%s user=%d",
                   payment.invoice_payload, payment.telegram_payment_charge_id, who.id)
         return
-    shop = await svc.store.shops.get(order.shop_id)
+    shop = await svc.store.shops.require(order.shop_id)
 
     reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
 
@@ -266,12 +270,11 @@ def late_payment_messages(reach: Reach, order: Order, shop: Shop, amount: int, c
 async def on_settle_refund(update: Update, context: Context) -> None:
     """"Refund sent": the owner marks the order's refunds due as settled; the buyer hears it."""
     who = await actor(update, context)
-    data = context.button
     svc = services(context)
-    order = await svc.store.orders.get(data.opt_int(0)) if data and data.opt_int(0) else None
+    order = await svc.store.orders.get(context.tap(taps.RefundSettled).order)
     membership = await svc.store.shops.membership(who.id, order.shop_id) if order else None
     if order is None or membership is None or not membership.is_owner:
-        await update.callback_query.answer(who.t.plain("refund.owner_only"), show_alert=True)
+        await query_of(update).answer(who.t.plain("refund.owner_only"), show_alert=True)
         return
     shop = membership.shop
 
@@ -283,12 +286,12 @@ async def on_settle_refund(update: Update, context: Context) -> None:
 
     settled = await svc.store.refunds.settle_order(order.id, who.id, tell_buyer)
     if not settled:
-        await update.callback_query.answer(who.t.plain("refund.nothing_open", number=order.number), show_alert=True)
+        await query_of(update).answer(who.t.plain("refund.nothing_open", number=order.number), show_alert=True)
         return
     total = sum(r.amount for r in settled)
-    await update.callback_query.answer(who.t.plain("refund.settled_toast", number=order.number,
+    await query_of(update).answer(who.t.plain("refund.settled_toast", number=order.number,
                                                    amount=who.t.money(total, settled[0].currency)))
-    await update.callback_query.edit_message_reply_markup(None)
+    await set_buttons(update, None)
 
 
 # ---------------------------------------------------------------- deadlines
@@ -307,27 +310,32 @@ class PaymentClock:
         # Each order's reach (buyer, shop members and their languages) is gathered before the
         # storage call that changes it; the renderers below only format.
         for order_id in await svc.store.payments.due_reminders(at):
-            order = await svc.store.orders.get(order_id)
+            order = await svc.store.orders.require(order_id)
             reach = await reach_of(svc, None, buyer_id=order.buyer_id)
-            minutes = max(1, round((order.payment_deadline - at) / 60))
-            await svc.store.payments.mark_reminded(order_id, lambda o, reach=reach, minutes=minutes: buyer_messages(
-                reach, lambda t: t("payment.reminder", number=o.number, amount=t.money(o.total, o.currency),
-                                   minutes=minutes)))
+            minutes = max(1, round(((order.payment_deadline or at) - at) / 60))
+
+            def reminder(o: Order, reach: Reach = reach, minutes: int = minutes) -> list[Outgoing]:
+                return buyer_messages(reach, lambda t: t("payment.reminder", number=o.number,
+                                                         amount=t.money(o.total, o.currency), minutes=minutes))
+            await svc.store.payments.mark_reminded(order_id, reminder)
         for order_id in await svc.store.payments.due_claim_reminders(at):
-            order = await svc.store.orders.get(order_id)
-            shop = await svc.store.shops.get(order.shop_id)
+            order = await svc.store.orders.require(order_id)
+            shop = await svc.store.shops.require(order.shop_id)
             reach = await reach_of(svc, shop)
             minutes = (await svc.store.payments.settings(shop.id)).timeout_minutes
-            await svc.store.payments.mark_claim_reminded(
-                order_id, lambda o, reach=reach, minutes=minutes: members_messages(reach, lambda t: {
+
+            def overdue_claim(o: Order, reach: Reach = reach, minutes: int = minutes) -> list[Outgoing]:
+                return members_messages(reach, lambda t: {
                     "text": t("payment.claim_overdue_notice", number=o.number, amount=t.money(o.total, o.currency),
                               minutes=minutes),
                     "parse_mode": "HTML",
-                    "reply_markup": keyboard([[button(t.plain("payment.button_received"), "pay.ok", o.id),
-                                               button(t.plain("payment.button_not_received"), "pay.no", o.id)]])}))
+                    "reply_markup": keyboard([[button(t.plain("payment.button_received"), taps.PaymentReceived(o.id)),
+                                               button(t.plain("payment.button_not_received"),
+                                                      taps.PaymentNotReceived(o.id))]])})
+            await svc.store.payments.mark_claim_reminded(order_id, overdue_claim)
         for order_id in await svc.store.payments.overdue(at):
-            order = await svc.store.orders.get(order_id)
-            shop = await svc.store.shops.get(order.shop_id)
+            order = await svc.store.orders.require(order_id)
+            shop = await svc.store.shops.require(order.shop_id)
             reach = await reach_of(svc, shop, buyer_id=order.buyer_id, order_id=order.id)
             claimed = order.payment_status == PaymentStatus.CLAIMED
 
@@ -362,11 +370,11 @@ async def show_payment_settings(update: Update, context: Context, who: Actor, sh
     svc = services(context)
     settings = await svc.store.payments.settings(shop.id)
     t = who.t
-    rows = [[button(("✅ " if m in settings.methods else "▫️ ") + t.plain(METHOD_NAMES[m]), "pay.tog", shop.id, m.value)]
+    rows = [[button(("✅ " if m in settings.methods else "▫️ ") + t.plain(METHOD_NAMES[m]), taps.TogglePaymentMethod(shop.id, m.value))]
             for m in Method]
-    rows.append([button(t.plain("payment.button_upload_code"), "pay.code", shop.id)])
+    rows.append([button(t.plain("payment.button_upload_code"), taps.UploadPaymentCode(shop.id))])
     rows.append([button(t.plain("payment.button_timeout_active" if m == settings.timeout_minutes
-                                else "payment.button_timeout", minutes=m), "pay.tmo", shop.id, m)
+                                else "payment.button_timeout", minutes=m), taps.PaymentTimeout(shop.id, m))
                  for m in TIMEOUT_CHOICES])
     await present(update, settings_text(t, shop, settings.methods, settings.code_file_id, settings.timeout_minutes,
                                         bool(svc.config.payment_provider_token)), keyboard(rows))
@@ -374,8 +382,7 @@ async def show_payment_settings(update: Update, context: Context, who: Actor, sh
 
 async def _owned_shop(update: Update, context: Context) -> Shop | None:
     """The shop a settings button names (its first argument), if the user owns it."""
-    button = context.button
-    membership = await shop_member(update, context, button.id(0) if button else None, owner=True)
+    membership = await shop_member(update, context, context.tap(taps.OnShop).shop, owner=True)
     return None if membership is None else membership.shop
 
 
@@ -386,7 +393,7 @@ async def payments_command(update: Update, context: Context) -> None:
         shop = await _owned_shop(update, context)
         if shop is None:
             return
-        await update.callback_query.answer()
+        await query_of(update).answer()
     else:
         membership = await current_membership(who, context)
         if membership is None or not membership.is_owner:
@@ -402,18 +409,18 @@ async def on_toggle_method(update: Update, context: Context) -> None:
     if shop is None:
         return
     try:
-        method = Method(context.button.args[1])
-    except (IndexError, ValueError):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        method = Method(context.tap(taps.TogglePaymentMethod).method)
+    except ValueError:
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     payments = services(context).store.payments
     accepted = set((await payments.settings(shop.id)).methods)
     accepted ^= {method}
     if not accepted:
-        await update.callback_query.answer(who.t.plain("payment.need_one_method"), show_alert=True)
+        await query_of(update).answer(who.t.plain("payment.need_one_method"), show_alert=True)
         return
     await payments.set_methods(shop.id, accepted)
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await show_payment_settings(update, context, who, shop)
 
 
@@ -422,12 +429,12 @@ async def on_timeout(update: Update, context: Context) -> None:
     shop = await _owned_shop(update, context)
     if shop is None:
         return
-    minutes = context.button.opt_int(1)
+    minutes = context.tap(taps.PaymentTimeout).minutes
     if minutes not in TIMEOUT_CHOICES:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     await services(context).store.payments.set_timeout(shop.id, minutes)
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await show_payment_settings(update, context, who, shop)
 
 
@@ -436,7 +443,7 @@ async def on_upload_code(update: Update, context: Context) -> None:
     shop = await _owned_shop(update, context)
     if shop is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await services(context).store.flows.start(who.id, FLOW_PAY_SETTINGS, "code", {"shop": shop.id})
     await reply(update, who.t("payment.ask_code"))
 

@@ -14,10 +14,13 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.i18n import N_, Translator, translator
 from core.presale import ShipDate, ShipDateError, format_ship_date, parse_ship_date
 from core.text import shorten
-from handlers.common import Actor, Context, actor, button, keyboard, message_text, reply, services, translator_for
+from handlers.common import (
+    Actor, Context, actor, button, keyboard, message_text, query_of, reply, services, set_buttons, translator_for,
+)
 from handlers.guards import product_for, refuse
 from storage.models import Flow, Shop
 from storage.outbox import Outgoing
@@ -68,22 +71,22 @@ def presale_buttons(t: Translator, product: Product, variant: Variant | None = N
     p, v = product.id, variant.id if variant is not None else 0
     on = variant.ships_from if variant is not None else product.ships_from
     if not on:
-        return [[button(t.plain("presale.button_start"), "ps.set", p, v)]]
-    rows = [[button(t.plain("presale.button_move"), "ps.set", p, v),
-             button(t.plain("presale.button_in_stock"), "ps.now", p, v)]]
+        return [[button(t.plain("presale.button_start"), taps.SetPresale(p, v))]]
+    rows = [[button(t.plain("presale.button_move"), taps.SetPresale(p, v)),
+             button(t.plain("presale.button_in_stock"), taps.PresaleInStock(p, v))]]
     if variant is None and not product.presale_closed:
-        rows.append([button(t.plain("presale.button_close"), "ps.close", p)])
+        rows.append([button(t.plain("presale.button_close"), taps.ClosePresale(p))])
     return rows
 
 
 async def _tapped(update: Update, context: Context) -> tuple[Product, Variant | None, Shop] | None:
     """The product (and variant) a pre-sale button names, if the user owns its shop."""
-    data = context.button
-    found = await product_for(update, context, data.id(0) if data else None, manage=True)
+    tap = context.tap(taps.OnPresale)
+    found = await product_for(update, context, tap.product, manage=True)
     if found is None:
         return None
     product, membership = found
-    variant_id = data.opt_int(1) if data else None
+    variant_id = tap.variant
     variant = None
     if variant_id:
         variant = await services(context).store.variants.get(variant_id)
@@ -100,7 +103,7 @@ async def on_set(update: Update, context: Context) -> None:
     if tapped is None:
         return
     product, variant, shop = tapped
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await services(context).store.flows.start(who.id, FLOW, "date", {"product": product.id,
                                                                       "variant": variant.id if variant else None})
     now = datetime.now(ZoneInfo(shop.timezone)).date()
@@ -158,9 +161,8 @@ async def _set_date(context: Context, product: Product, variant: Variant | None,
                           was=ship_days(t, order.was_from, order.was_until),
                           now=ship_days(t, *ships) if ships else ""),
                 "parse_mode": "HTML",
-                "reply_markup": keyboard([[button(t.plain("presale.button_keep"), "ps.keep", order.order_id),
-                                           button(t.plain("presale.button_cancel_order"), "o.cancel",
-                                                  order.order_id)]])}))
+                "reply_markup": keyboard([[button(t.plain("presale.button_keep"), taps.KeepMovedOrder(order.order_id)),
+                                           button(t.plain("presale.button_cancel_order"), taps.AskCancelOrder(order.order_id))]])}))
         return out
 
     return await svc.store.presales.set_date(product.id, variant.id if variant else None, ships, messages=messages)
@@ -197,7 +199,7 @@ async def on_in_stock(update: Update, context: Context) -> None:
     if tapped is None:
         return
     product, variant, shop = tapped
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await _set_date(context, product, variant, shop, None)
     await _show(update, context, who, product.id, variant.id if variant else None,
                 who.t("presale.in_stock_now", name=_name(product, variant)))
@@ -210,7 +212,7 @@ async def on_close(update: Update, context: Context) -> None:
     if tapped is None:
         return
     product, _variant, _shop = tapped
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await services(context).store.presales.close(product.id)
     await _show(update, context, who, product.id, None, who.t("presale.closed", name=product.name))
 
@@ -222,6 +224,5 @@ async def on_keep(update: Update, context: Context) -> None:
     order = await own_order_of_tap(update, context)
     if order is None:
         return
-    await update.callback_query.answer(who.t.plain("presale.kept", number=order.number))
-    if update.callback_query.message is not None:
-        await update.callback_query.edit_message_reply_markup(None)
+    await query_of(update).answer(who.t.plain("presale.kept", number=order.number))
+    await set_buttons(update, None)

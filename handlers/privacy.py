@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.i18n import Translator
-from handlers.common import Context, actor, button, keyboard, reply, show
+from handlers.common import Context, actor, button, keyboard, query_of, reply, show
 from storage.privacy import ErasureRefused
 
 
@@ -24,21 +25,20 @@ async def delete_my_data(update: Update, context: Context) -> None:
     if refusal is not None:
         await reply(update, refusal_text(who.t, refusal))
         return
-    await reply(update, who.t("privacy.ask"), keyboard([[button(who.t.plain("privacy.button_erase"), "pv.ok"),
-                                                         button(who.t.plain("privacy.button_keep"), "pv.no")]]))
+    await reply(update, who.t("privacy.ask"), keyboard([[button(who.t.plain("privacy.button_erase"), taps.EraseMyData()),
+                                                         button(who.t.plain("privacy.button_keep"), taps.KeepMyData())]]))
 
 
 async def on_keep(update: Update, context: Context) -> None:
     who = await actor(update, context)
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await show(update, who.t("privacy.kept"))
 
 
 async def on_erase(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    query = update.callback_query
-    assert query is not None
+    query = query_of(update)
     store = context.services.store
     t = who.t  # the answer is in their language, though their user row goes
     await store.holds.release(who.id, end_conversation=True)  # units held at Buy now go back to stock

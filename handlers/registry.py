@@ -10,6 +10,8 @@ from telegram.ext import (
     TypeHandler, filters,
 )
 
+from core import callbacks as taps
+from core.callbacks import TAPS, Tap
 from handlers.common import Context
 from handlers import (
     abuse, audience, bulk_ship, cart, catalog, checkout, deals, desk, errors, export, flows, landing, live, my_orders,
@@ -27,23 +29,28 @@ HandlerCallback = Callable[[Update, Context], Awaitable[None]]
 class ButtonRouter:
     """One handler for every inline button: the callback data's action picks the function.
 
-    A dict lookup instead of a chain of ~80 pattern handlers that PTB would try one by one for
-    every tap. Data that does not decode, or names no action we know (an old or forged button),
-    goes to the fallback.
+    The callback data was read into its typed class (core/callbacks.py) once, when the update's
+    context was made; the class picks the function. A dict lookup instead of a chain of ~130
+    pattern handlers that PTB would try one by one for every tap. Data that does not read (an old
+    or forged button, a number out of its field's range) goes to the fallback.
     """
 
     def __init__(self, fallback: HandlerCallback) -> None:
-        self._routes: dict[str, HandlerCallback] = {}
+        self._routes: dict[type[Tap], HandlerCallback] = {}
         self._fallback = fallback
 
-    def add(self, action: str, callback: HandlerCallback) -> None:
-        if action in self._routes:
-            raise ValueError(f"button action {action!r} registered twice")
-        self._routes[action] = callback
+    def add(self, kind: type[Tap], callback: HandlerCallback) -> None:
+        if kind in self._routes:
+            raise ValueError(f"button {kind.__name__} ({kind.ACTION}) registered twice")
+        self._routes[kind] = callback
+
+    def unrouted(self) -> list[type[Tap]]:
+        """Button kinds no handler takes (a test keeps this empty)."""
+        return [kind for kind in TAPS.values() if kind not in self._routes]
 
     async def __call__(self, update: Update, context: Context) -> None:
-        data = context.button
-        callback = self._routes.get(data.action, self._fallback) if data is not None else self._fallback
+        tap = context.button  # decoded once, typed, when the context was made (handlers/common.py)
+        callback = self._routes.get(type(tap), self._fallback) if tap is not None else self._fallback
         await callback(update, context)
 
 
@@ -65,48 +72,48 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("help", start.help_command, filters=PRIVATE))
     app.add_handler(CommandHandler("cancel", start.cancel, filters=PRIVATE))
     app.add_handler(CommandHandler("language", start.language, filters=PRIVATE))
-    buttons.add("lang", start.on_language_chosen)
+    buttons.add(taps.ChooseLanguage, start.on_language_chosen)
 
     # Shop setup.
     app.add_handler(CommandHandler("newshop", shop.new_shop, filters=PRIVATE))
-    buttons.add("shop.new", shop.new_shop)
+    buttons.add(taps.OpenShop, shop.new_shop)
     app.add_handler(CommandHandler("myshop", shop.my_shop, filters=PRIVATE))
-    buttons.add("shop.card", shop.my_shop)
-    buttons.add("shop.use", shop.on_switch_shop)
+    buttons.add(taps.MyShop, shop.my_shop)
+    buttons.add(taps.SwitchShop, shop.on_switch_shop)
 
     # Catalog.
     app.add_handler(CommandHandler("addproduct", catalog.add_product, filters=PRIVATE))
-    buttons.add("cat.add", catalog.add_product)
-    buttons.add("cat.skip", catalog.on_skip)
-    buttons.add("cat.price", catalog.on_price_choice)
+    buttons.add(taps.AddProduct, catalog.add_product)
+    buttons.add(taps.SkipAddStep, catalog.on_skip)
+    buttons.add(taps.PickPrice, catalog.on_price_choice)
     app.add_handler(CommandHandler("products", catalog.list_products, filters=PRIVATE))
-    buttons.add("cat.list", catalog.list_products)
-    buttons.add("cat.view", catalog.view_product)
-    buttons.add("cat.edit", catalog.start_edit)
-    buttons.add("cat.nodesc", catalog.remove_description)
-    buttons.add("cat.vis", catalog.set_visibility)
-    buttons.add("cat.del", catalog.ask_delete)
-    buttons.add("cat.delok", catalog.confirm_delete)
-    buttons.add("var.view", variants.on_view)
-    buttons.add("var.add", variants.on_add)
-    buttons.add("var.edit", variants.on_start_edit)
-    for action, callback in [("ps.set", presale.on_set), ("ps.now", presale.on_in_stock), ("ps.close", presale.on_close),
-                             ("ps.keep", presale.on_keep)]:
+    buttons.add(taps.ProductList, catalog.list_products)
+    buttons.add(taps.ViewProduct, catalog.view_product)
+    buttons.add(taps.EditProduct, catalog.start_edit)
+    buttons.add(taps.RemoveDescription, catalog.remove_description)
+    buttons.add(taps.SetProductHidden, catalog.set_visibility)
+    buttons.add(taps.AskDeleteProduct, catalog.ask_delete)
+    buttons.add(taps.DeleteProduct, catalog.confirm_delete)
+    buttons.add(taps.ViewVariant, variants.on_view)
+    buttons.add(taps.AddVariant, variants.on_add)
+    buttons.add(taps.EditVariant, variants.on_start_edit)
+    for action, callback in [(taps.SetPresale, presale.on_set), (taps.PresaleInStock, presale.on_in_stock), (taps.ClosePresale, presale.on_close),
+                             (taps.KeepMovedOrder, presale.on_keep)]:
         buttons.add(action, callback)
-    buttons.add("var.vis", variants.on_visibility)
-    buttons.add("var.del", variants.on_ask_delete)
-    buttons.add("var.delok", variants.on_confirm_delete)
+    buttons.add(taps.SetVariantHidden, variants.on_visibility)
+    buttons.add(taps.AskDeleteVariant, variants.on_ask_delete)
+    buttons.add(taps.DeleteVariant, variants.on_confirm_delete)
 
     # Live links, QR codes and sessions.
     app.add_handler(CommandHandler("live", live.live_command, filters=PRIVATE))
     app.add_handler(CommandHandler("deal", deals.deal_command, filters=PRIVATE))
     for action, callback in [
-        ("live.board", live.board), ("live.slot", live.slot_menu), ("live.pick", live.pick_product),
-        ("live.pin", live.pin_product), ("live.next", live.put_on_next_free), ("live.clear", live.clear_slot),
-        ("live.nextv", live.put_variant_on_next_free),
-        ("live.swapfrom", live.swap_from), ("live.swap", live.swap_slots), ("live.qr", live.slot_qr),
-        ("live.shopqr", live.shop_qr), ("live.sheet", live.qr_sheet), ("live.start", live.start_session),
-        ("live.end", live.end_session), ("live.alert", live.on_alert),
+        (taps.LiveBoard, live.board), (taps.SlotMenu, live.slot_menu), (taps.PickForSlot, live.pick_product),
+        (taps.PutOnSlot, live.pin_product), (taps.PutOnNextSlot, live.put_on_next_free), (taps.ClearSlot, live.clear_slot),
+        (taps.PutVariantOnNextSlot, live.put_variant_on_next_free),
+        (taps.SwapFrom, live.swap_from), (taps.SwapSlots, live.swap_slots), (taps.SlotQr, live.slot_qr),
+        (taps.ShopQr, live.shop_qr), (taps.QrSheet, live.qr_sheet), (taps.StartSession, live.start_session),
+        (taps.EndSession, live.end_session), (taps.AlertFollowers, live.on_alert),
     ]:
         buttons.add(action, callback)
 
@@ -115,57 +122,57 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("cart", cart.cart_command, filters=PRIVATE))
     app.add_handler(CommandHandler("myorders", my_orders.my_orders, filters=PRIVATE))
     app.add_handler(CommandHandler("following", audience.following_command, filters=PRIVATE))
-    buttons.add(audience.FOLLOW_ON, audience.on_follow)
-    buttons.add(audience.FOLLOW_OFF, audience.on_follow)
+    buttons.add(taps.Follow, audience.on_follow)
+    buttons.add(taps.Unfollow, audience.on_follow)
     for action, callback in [
-        ("b.shop", landing.on_catalog), ("b.p", landing.on_open_product), ("b.q", landing.on_quantity),
-        ("b.v", landing.on_pick_variant),
-        ("b.noop", landing.on_noop), ("b.wait", landing.on_notify_when_back),
-        ("b.now", checkout.on_buy_now), ("b.use", checkout.on_use_saved), ("b.chg", checkout.on_change_details),
-        ("b.note", checkout.on_add_note), ("b.rcp", checkout.on_change_recipient),
-        ("b.ph", checkout.on_change_phone), ("b.x", checkout.on_cancel_checkout), ("b.ok", checkout.on_confirm),
-        ("b.rg", checkout.on_pick_region),
-        ("b.cart", cart.on_add_to_cart), ("c.show", cart.on_show_cart), ("c.set", cart.on_set_quantity),
-        ("c.go", cart.on_checkout),
-        ("o.mine", my_orders.my_orders), ("o.cancel", my_orders.ask_cancel), ("o.cancelok", my_orders.confirm_cancel),
-        ("o.recv", my_orders.confirm_received),
+        (taps.ShopCatalog, landing.on_catalog), (taps.OpenProduct, landing.on_open_product), (taps.SetCardQuantity, landing.on_quantity),
+        (taps.PickVariant, landing.on_pick_variant),
+        (taps.Noop, landing.on_noop), (taps.NotifyWhenBack, landing.on_notify_when_back),
+        (taps.BuyNow, checkout.on_buy_now), (taps.UseSaved, checkout.on_use_saved), (taps.ChangeAddress, checkout.on_change_details),
+        (taps.AddNote, checkout.on_add_note), (taps.ChangeRecipient, checkout.on_change_recipient),
+        (taps.ChangePhone, checkout.on_change_phone), (taps.CancelCheckout, checkout.on_cancel_checkout), (taps.Confirm, checkout.on_confirm),
+        (taps.PickRegion, checkout.on_pick_region),
+        (taps.AddToCart, cart.on_add_to_cart), (taps.ShowCart, cart.on_show_cart), (taps.SetCartLine, cart.on_set_quantity),
+        (taps.CartCheckout, cart.on_checkout),
+        (taps.MyOrders, my_orders.my_orders), (taps.AskCancelOrder, my_orders.ask_cancel), (taps.CancelOrder, my_orders.confirm_cancel),
+        (taps.Received, my_orders.confirm_received),
     ]:
         buttons.add(action, callback)
     # A buyer erasing their personal data.
     app.add_handler(CommandHandler("deletemydata", privacy.delete_my_data, filters=PRIVATE))
-    buttons.add("pv.ok", privacy.on_erase)
-    buttons.add("pv.no", privacy.on_keep)
+    buttons.add(taps.EraseMyData, privacy.on_erase)
+    buttons.add(taps.KeepMyData, privacy.on_keep)
 
     # The order desk: owner and staff.
     app.add_handler(CommandHandler("orders", desk.orders_command, filters=PRIVATE))
     app.add_handler(CommandHandler("ship", bulk_ship.ship_command, filters=PRIVATE))
-    buttons.add("bs.go", bulk_ship.on_confirm)
-    buttons.add("bs.no", bulk_ship.on_cancel)
-    buttons.add("d.sel", order_select.on_select)
-    buttons.add("d.tog", order_select.on_toggle)
-    buttons.add("d.selgo", order_select.on_apply)
-    buttons.add("d.sel0", order_select.on_leave)
+    buttons.add(taps.BulkShip, bulk_ship.on_confirm)
+    buttons.add(taps.CancelBulkShip, bulk_ship.on_cancel)
+    buttons.add(taps.StartSelect, order_select.on_select)
+    buttons.add(taps.ToggleSelected, order_select.on_toggle)
+    buttons.add(taps.ApplySelected, order_select.on_apply)
+    buttons.add(taps.LeaveSelect, order_select.on_leave)
     app.add_handler(CommandHandler("tell", tell.tell_command, filters=PRIVATE))
-    buttons.add("d.fix", corrections.on_fix)
-    buttons.add("d.fixf", corrections.on_field)
-    buttons.add("o.fix", corrections.on_buyer_fix)
-    buttons.add("o.ask", conversations.on_buyer_ask)
-    buttons.add("d.ans", conversations.on_shop_answer)
-    buttons.add("o.fixf", corrections.on_buyer_field)
-    buttons.add("d.rqok", corrections.on_apply)
-    buttons.add("d.rqno", corrections.on_decline)
-    buttons.add("tl.to", tell.on_audience)
-    buttons.add("tl.go", tell.on_send)
-    buttons.add("tl.no", tell.on_cancel)
+    buttons.add(taps.ShopFix, corrections.on_fix)
+    buttons.add(taps.ShopFixField, corrections.on_field)
+    buttons.add(taps.BuyerFix, corrections.on_buyer_fix)
+    buttons.add(taps.AskShop, conversations.on_buyer_ask)
+    buttons.add(taps.WriteBuyer, conversations.on_shop_answer)
+    buttons.add(taps.BuyerFixField, corrections.on_buyer_field)
+    buttons.add(taps.ApplyFix, corrections.on_apply)
+    buttons.add(taps.DeclineFix, corrections.on_decline)
+    buttons.add(taps.TellAudience, tell.on_audience)
+    buttons.add(taps.TellSend, tell.on_send)
+    buttons.add(taps.TellCancel, tell.on_cancel)
     app.add_handler(CommandHandler("staff", staff.staff_command, filters=PRIVATE))
     app.add_handler(CommandHandler("export", export.export_command, filters=PRIVATE))
     app.add_handler(CommandHandler("packlist", export.packlist_command, filters=PRIVATE))
     for action, callback in [
-        ("d.view", desk.on_view), ("d.conf", desk.on_confirm), ("d.ship", desk.on_ship),
-        ("d.shipnow", desk.on_ship_without_tracking), ("d.cancel", desk.on_cancel), ("d.done", desk.on_delivered),
-        ("d.list", desk.on_list), ("d.rng", desk.on_range),
-        ("st.show", staff.staff_command), ("st.inv", staff.on_invite), ("st.rm", staff.on_remove),
-        ("st.exp", staff.on_export_rule),
+        (taps.ViewOrder, desk.on_view), (taps.ConfirmOrder, desk.on_confirm), (taps.ShipOrder, desk.on_ship),
+        (taps.ShipWithoutTracking, desk.on_ship_without_tracking), (taps.CancelByShop, desk.on_cancel), (taps.Delivered, desk.on_delivered),
+        (taps.OrderList, desk.on_list), (taps.OrderRange, desk.on_range),
+        (taps.StaffList, staff.staff_command), (taps.InviteStaff, staff.on_invite), (taps.RemoveStaff, staff.on_remove),
+        (taps.StaffExportRule, staff.on_export_rule),
     ]:
         buttons.add(action, callback)
 
@@ -182,15 +189,15 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.TEXT
                                    & ~filters.COMMAND, comment_orders.on_group_message))
     for action, callback in [
-        ("sum.p", summaries.on_period), ("adm.p", summaries.on_admin_period), ("set.show", settings.on_show),
-        ("set.ask", settings.on_ask), ("set.tz", settings.on_zone_picked), ("set.onoff", settings.on_toggle),
-        ("sh.pre", shipping.on_preset), ("sh.ask", shipping.on_ask), ("sh.off", shipping.on_off),
-        ("slip.p", slips.on_pack_slips), ("d.slip", slips.on_order_slip), ("o.again", slips.on_order_again),
+        (taps.SummaryPeriod, summaries.on_period), (taps.AllShopsPeriod, summaries.on_admin_period), (taps.ShowSettings, settings.on_show),
+        (taps.AskSetting, settings.on_ask), (taps.PickTimeZone, settings.on_zone_picked), (taps.SummariesOnOff, settings.on_toggle),
+        (taps.ShippingPreset, shipping.on_preset), (taps.AskShipping, shipping.on_ask), (taps.ShippingOff, shipping.on_off),
+        (taps.PackSlips, slips.on_pack_slips), (taps.OrderSlip, slips.on_order_slip), (taps.OrderAgain, slips.on_order_again),
         # Damaged-goods claims: the policy, the buyer's claim, the shop's decision.
-        ("clp.on", claims.on_policy_toggle), ("clp.ask", claims.on_policy_ask), ("o.dmg", claims.on_damage),
-        ("cl.l", claims.on_line), ("cl.u", claims.on_units), ("cl.send", claims.on_send), ("cl.x", claims.on_cancel),
-        ("cl.ok", claims.on_approve), ("cl.amt", claims.on_ask_amount), ("cl.no", claims.on_reject),
-        ("ch.c", channels.on_connect), ("ch.p", channels.on_post_product), ("ch.b", channels.on_post_board),
+        (taps.ClaimsOnOff, claims.on_policy_toggle), (taps.AskClaimPolicy, claims.on_policy_ask), (taps.ReportDamage, claims.on_damage),
+        (taps.ClaimLine, claims.on_line), (taps.ClaimUnits, claims.on_units), (taps.SendClaim, claims.on_send), (taps.DropClaim, claims.on_cancel),
+        (taps.ApproveClaim, claims.on_approve), (taps.ClaimOtherAmount, claims.on_ask_amount), (taps.RejectClaim, claims.on_reject),
+        (taps.ConnectChat, channels.on_connect), (taps.PostProduct, channels.on_post_product), (taps.PostBoard, channels.on_post_board),
     ]:
         buttons.add(action, callback)
 
@@ -199,10 +206,10 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & filters.SUCCESSFUL_PAYMENT, payments.on_successful_payment))
     app.add_handler(CommandHandler("payments", payments.payments_command, filters=PRIVATE))
     for action, callback in [
-        ("b.m", checkout.on_pick_method), ("pay.claim", payments.on_claim), ("pay.ok", payments.on_received),
-        ("pay.no", payments.on_not_received), ("pay.set", payments.payments_command),
-        ("pay.tog", payments.on_toggle_method), ("pay.tmo", payments.on_timeout), ("pay.code", payments.on_upload_code),
-        ("rf.ok", payments.on_settle_refund),
+        (taps.PickMethod, checkout.on_pick_method), (taps.ClaimPaid, payments.on_claim), (taps.PaymentReceived, payments.on_received),
+        (taps.PaymentNotReceived, payments.on_not_received), (taps.PaymentSettings, payments.payments_command),
+        (taps.TogglePaymentMethod, payments.on_toggle_method), (taps.PaymentTimeout, payments.on_timeout), (taps.UploadPaymentCode, payments.on_upload_code),
+        (taps.RefundSettled, payments.on_settle_refund),
     ]:
         buttons.add(action, callback)
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.i18n import N_, Translator
 from core.summary import (
     MAX_HOLD_MINUTES, MAX_LOW_STOCK, MIN_HOLD_MINUTES, MORNING_ENDS, SETTING_LOW_STOCK, SETTING_TIME,
@@ -23,10 +24,7 @@ from core.summary import (
 )
 from core.text import shorten
 from handlers.guards import CURRENT, _Current, owner_step_of_tap, shop_member
-from handlers.common import (
-    Actor, Context, actor, button, keyboard, message_text, present, reply,
-    services,
-)
+from handlers.common import Actor, Context, actor, button, keyboard, message_text, present, query_of, reply, services
 from storage.models import Flow, Membership, Shop
 from storage.summaries import SummarySettings
 
@@ -57,14 +55,14 @@ def settings_text(t: Translator, shop: Shop, settings: SummarySettings) -> str:
 
 
 def settings_markup(t: Translator, shop: Shop, settings: SummarySettings):
-    toggle = button(t.plain("settings.button_off"), "set.onoff", shop.id, 0) if settings.enabled else \
-        button(t.plain("settings.button_on"), "set.onoff", shop.id, 1)
+    toggle = button(t.plain("settings.button_off"), taps.SummariesOnOff(shop.id, 0)) if settings.enabled else \
+        button(t.plain("settings.button_on"), taps.SummariesOnOff(shop.id, 1))
     return keyboard([
-        [button(t.plain("settings.button_time"), "set.ask", shop.id, STEP_TIME),
-         button(t.plain("settings.button_tz"), "set.ask", shop.id, STEP_TIMEZONE)],
-        [toggle, button(t.plain("settings.button_low"), "set.ask", shop.id, STEP_LOW_STOCK)],
-        [button(t.plain("settings.button_hold"), "set.ask", shop.id, STEP_HOLD),
-         button(t.plain("settings.button_payments"), "pay.set", shop.id)],
+        [button(t.plain("settings.button_time"), taps.AskSetting(shop.id, STEP_TIME)),
+         button(t.plain("settings.button_tz"), taps.AskSetting(shop.id, STEP_TIMEZONE))],
+        [toggle, button(t.plain("settings.button_low"), taps.AskSetting(shop.id, STEP_LOW_STOCK))],
+        [button(t.plain("settings.button_hold"), taps.AskSetting(shop.id, STEP_HOLD)),
+         button(t.plain("settings.button_payments"), taps.PaymentSettings(shop.id))],
     ])
 
 
@@ -107,7 +105,7 @@ async def on_show(update: Update, context: Context) -> None:
     membership = await _owned(update, context)
     if membership is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await show_settings(update, context, membership.shop, who)
 
 
@@ -125,7 +123,7 @@ async def _ask(update: Update, context: Context, who: Actor, shop: Shop, step: s
     await store.flows.start(who.id, FLOW_SETTINGS, step, {"shop": shop.id})
     markup = None
     if step == STEP_TIMEZONE:
-        picks = [button(zone, "set.tz", shop.id, i) for i, zone in enumerate(COMMON_ZONES)]
+        picks = [button(zone, taps.PickTimeZone(shop.id, i)) for i, zone in enumerate(COMMON_ZONES)]
         markup = keyboard([picks[i:i + 2] for i in range(0, len(picks), 2)])
     local_now = datetime.now(ZoneInfo(shop.timezone)).strftime("%H:%M")  # the time there, to set it by
     await reply(update, who.t(PROMPTS[step], timezone=shop.timezone, time=local_now, threshold=settings.low_stock,
@@ -135,15 +133,15 @@ async def _ask(update: Update, context: Context, who: Actor, shop: Shop, step: s
 async def on_zone_picked(update: Update, context: Context) -> None:
     """A time zone button."""
     who = await actor(update, context)
-    data = context.button
-    shop_id, index = (data.id(0), data.opt_int(1)) if data else (None, None)
-    if shop_id is None or index is None or not 0 <= index < len(COMMON_ZONES):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    tap = context.tap(taps.PickTimeZone)
+    shop_id, index = tap.shop, tap.index
+    if index >= len(COMMON_ZONES):
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     membership = await _owned(update, context, shop_id)
     if membership is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await services(context).store.flows.clear(who.id)
     await _apply(update, context, who, membership.shop, STEP_TIMEZONE, COMMON_ZONES[index])
 
@@ -151,15 +149,12 @@ async def on_zone_picked(update: Update, context: Context) -> None:
 async def on_toggle(update: Update, context: Context) -> None:
     """Turn the daily summary on or off (the button says which)."""
     who = await actor(update, context)
-    data = context.button
-    shop_id, wanted = (data.id(0), data.opt_int(1)) if data else (None, None)
-    if shop_id is None or wanted not in (0, 1):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
-        return
+    tap = context.tap(taps.SummariesOnOff)
+    shop_id, wanted = tap.shop, tap.on
     membership = await _owned(update, context, shop_id)
     if membership is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await _set_enabled(update, context, who, membership.shop, bool(wanted))
 
 

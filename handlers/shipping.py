@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.contact import phone_region
 from core.i18n import N_, Translator
 from core.regions import region_name
@@ -20,7 +21,7 @@ from core.shipping import (
     ABROAD, PRESETS, Rules, ShippingInputError, parse_fee, parse_region_change, parse_threshold, preset,
 )
 from core.text import shorten
-from handlers.common import Actor, Context, actor, button, keyboard, message_text, present, reply, services
+from handlers.common import Actor, Context, actor, button, keyboard, message_text, present, query_of, reply, services
 from handlers.guards import CURRENT, _Current, owner_step_of_tap, shop_member
 from storage.models import Flow, Membership, Shop
 
@@ -76,14 +77,14 @@ def rules_text(t: Translator, shop: Shop, rules: Rules) -> str:
 
 
 def rules_markup(t: Translator, shop: Shop, rules: Rules):
-    rows = [[button(t.plain(PRESET_BUTTONS[name]), "sh.pre", shop.id, i)] for i, name in enumerate(PRESETS)]
-    rows += [[button(t.plain("shipping.button_default"), "sh.ask", shop.id, STEP_DEFAULT),
-              button(t.plain("shipping.button_free"), "sh.ask", shop.id, STEP_FREE)],
-             [button(t.plain("shipping.button_unit"), "sh.ask", shop.id, STEP_UNIT),
-              button(t.plain("shipping.button_kg"), "sh.ask", shop.id, STEP_KG)],
-             [button(t.plain("shipping.button_regions"), "sh.ask", shop.id, STEP_REGIONS)]]
+    rows = [[button(t.plain(PRESET_BUTTONS[name]), taps.ShippingPreset(shop.id, i))] for i, name in enumerate(PRESETS)]
+    rows += [[button(t.plain("shipping.button_default"), taps.AskShipping(shop.id, STEP_DEFAULT)),
+              button(t.plain("shipping.button_free"), taps.AskShipping(shop.id, STEP_FREE))],
+             [button(t.plain("shipping.button_unit"), taps.AskShipping(shop.id, STEP_UNIT)),
+              button(t.plain("shipping.button_kg"), taps.AskShipping(shop.id, STEP_KG))],
+             [button(t.plain("shipping.button_regions"), taps.AskShipping(shop.id, STEP_REGIONS))]]
     if rules.configured:
-        rows.append([button(t.plain("shipping.button_off"), "sh.off", shop.id)])
+        rows.append([button(t.plain("shipping.button_off"), taps.ShippingOff(shop.id))])
     return keyboard(rows)
 
 
@@ -107,16 +108,16 @@ async def shipping_command(update: Update, context: Context) -> None:
 async def on_preset(update: Update, context: Context) -> None:
     """A preset button: the shop's rules become the preset's (shown, and changeable from there)."""
     who = await actor(update, context)
-    data = context.button
-    shop_id, index = (data.id(0), data.opt_int(1)) if data else (None, None)
-    if shop_id is None or index is None or not 0 <= index < len(PRESETS):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+    tap = context.tap(taps.ShippingPreset)
+    shop_id, index = tap.shop, tap.index
+    if index >= len(PRESETS):
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     membership = await _owned(update, context, shop_id)
     if membership is None:
         return
     shop = membership.shop
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await services(context).store.shipping.save(shop.id, preset(PRESETS[index], shop.currency, home_of(shop)))
     await show_rules(update, context, who, shop, who.t("shipping.preset_set"))
 
@@ -124,11 +125,10 @@ async def on_preset(update: Update, context: Context) -> None:
 async def on_off(update: Update, context: Context) -> None:
     """No shipping rules: no fee, every address accepted (as before shipping existed)."""
     who = await actor(update, context)
-    data = context.button
-    membership = await _owned(update, context, data.id(0) if data else None)
+    membership = await _owned(update, context, context.tap(taps.ShippingOff).shop)
     if membership is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await services(context).store.shipping.clear(membership.shop.id)
     await show_rules(update, context, who, membership.shop, who.t("shipping.turned_off"))
 

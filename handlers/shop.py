@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.links import shop_link
 from core.text import TextProblem, TextRefused, accept_text
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, reply, services, show,
+    Actor, Context, actor, button, current_membership, forget_actor, keyboard, query_of, reply, services, show,
 )
 from handlers.menu import refresh_commands_for
 from storage.models import Flow
@@ -21,7 +22,7 @@ async def new_shop(update: Update, context: Context) -> None:
     """/newshop: ask for the shop's name (unless the account owns as many shops as it may)."""
     who = await actor(update, context)
     if update.callback_query:
-        await update.callback_query.answer()
+        await query_of(update).answer()
     limit = services(context).config.limits.shops_per_account
     if await services(context).store.shops.owned_count(who.id) >= limit:
         await reply(update, who.t("newshop.too_many", limit=limit))
@@ -52,8 +53,8 @@ async def on_shop_name(update: Update, context: Context, who: Actor, flow: Flow)
     await svc.store.flows.clear(who.id)
     link = shop_link(svc.bot_username, shop.slug)
     markup = keyboard([
-        [button(who.t.plain("button.add_product"), "cat.add")],
-        [button(who.t.plain("button.my_shop"), "shop.card")],
+        [button(who.t.plain("button.add_product"), taps.AddProduct())],
+        [button(who.t.plain("button.my_shop"), taps.MyShop())],
     ])
     await reply(update, who.t("newshop.created", shop=shop.name, link=link), markup)
     await refresh_commands_for(context.bot, svc.store, who.user, who.t)
@@ -63,7 +64,7 @@ async def my_shop(update: Update, context: Context) -> None:
     """/myshop (or its button): the current shop's card, with a switcher for several shops."""
     who = await actor(update, context)
     if update.callback_query:
-        await update.callback_query.answer()
+        await query_of(update).answer()
     await _show_card(update, context, who)
 
 
@@ -71,7 +72,7 @@ async def _show_card(update: Update, context: Context, who: Actor) -> None:
     svc = services(context)
     membership = await current_membership(who, context)
     if membership is None:
-        markup = keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]])
+        markup = keyboard([[button(who.t.plain("button.open_shop"), taps.OpenShop())]])
         await reply(update, who.t("shop.none_yet"), markup)
         return
     shop = membership.shop
@@ -87,9 +88,9 @@ async def _show_card(update: Update, context: Context, who: Actor) -> None:
     others = [m for m in await svc.store.shops.memberships(who.id) if m.shop.id != shop.id]
     rows = []
     if membership.is_owner:
-        rows.append([button(who.t.plain("button.add_product"), "cat.add"), button(who.t.plain("button.products"), "cat.list", 0)])
-        rows.append([button(who.t.plain("button.live_board"), "live.board")])
-    rows += [[button(who.t.plain("shop.switch_to", shop=m.shop.name), "shop.use", m.shop.id)] for m in others]
+        rows.append([button(who.t.plain("button.add_product"), taps.AddProduct()), button(who.t.plain("button.products"), taps.ProductList(0))])
+        rows.append([button(who.t.plain("button.live_board"), taps.LiveBoard())])
+    rows += [[button(who.t.plain("shop.switch_to", shop=m.shop.name), taps.SwitchShop(m.shop.id))] for m in others]
     markup = keyboard(rows)
     if update.callback_query:
         await show(update, text, markup)
@@ -100,14 +101,13 @@ async def _show_card(update: Update, context: Context, who: Actor) -> None:
 async def on_switch_shop(update: Update, context: Context) -> None:
     """A "switch to shop X" button: only to a shop the user belongs to."""
     who = await actor(update, context)
-    data = context.button
     svc = services(context)
-    shop_id = data.id(0) if data else None
-    membership = await svc.store.shops.membership(who.id, shop_id) if shop_id else None
+    membership = await svc.store.shops.membership(who.id, context.tap(taps.SwitchShop).shop)
     if membership is None:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        await query_of(update).answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
     await svc.store.users.set_current_shop(who.id, membership.shop.id)
-    await update.callback_query.answer(who.t.plain("shop.switched", shop=membership.shop.name))
-    who = Actor(await svc.store.users.get(who.id), who.t)
+    await query_of(update).answer(who.t.plain("shop.switched", shop=membership.shop.name))
+    forget_actor(context)  # their current shop changed: read them again
+    who = await actor(update, context)
     await _show_card(update, context, who)

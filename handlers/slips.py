@@ -16,13 +16,14 @@ from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
 
+from core import callbacks as taps
 from core.contact import display_phone, phone_region
 from core.i18n import LANGUAGES, Translator, translator
 from core.links import order_link
 from core.presale import week_end
 from core.slips import Slip, render
 from handlers.audience import follow_button
-from handlers.common import Actor, Context, actor, button, keyboard, present, reply, services
+from handlers.common import Actor, Context, actor, button, keyboard, present, query_of, reply, services
 from handlers.guards import order_for_member, shop_member
 from handlers.notices import damage_button, order_item_lines
 from handlers.presale import ship_text
@@ -78,14 +79,14 @@ async def slips_command(update: Update, context: Context) -> None:
 async def on_pack_slips(update: Update, context: Context) -> None:
     """🧾 Slips A4 / 🏷 Labels A6 under the pack list."""
     who = await actor(update, context)
-    data = context.button
-    membership = await shop_member(update, context, data.id(0) if data else None)
-    size = SIZES.get(data.args[1]) if data and len(data.args) > 1 else None
+    tap = context.tap(taps.PackSlips)
+    membership = await shop_member(update, context, tap.shop)
+    size = SIZES.get(tap.size)
     if membership is None or size is None:
-        if update.callback_query and membership is not None:
-            await update.callback_query.answer(who.t.plain("common.stale_button"))
+        if membership is not None:
+            await query_of(update).answer(who.t.plain("common.stale_button"))
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     orders = await services(context).store.orders.ready_to_pack(membership.shop.id)
     await send_slips(update, context, who, membership.shop, orders, size, "slips")
 
@@ -93,18 +94,17 @@ async def on_pack_slips(update: Update, context: Context) -> None:
 async def on_order_slip(update: Update, context: Context) -> None:
     """🧾 Slip on an order's card: that order's label (A6)."""
     who = await actor(update, context)
-    data = context.button
-    found = await order_for_member(update, context, data.id(0) if data else None)
+    found = await order_for_member(update, context, context.tap(taps.OrderSlip).order)
     if found is None:
         return
     order, membership = found
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await send_slips(update, context, who, membership.shop, [order], "A6", f"order-{order.number}")
 
 
 def pack_slip_buttons(t: Translator, shop: Shop):
-    return keyboard([[button(t.plain("slip.button_a4"), "slip.p", shop.id, "a4"),
-                      button(t.plain("slip.button_a6"), "slip.p", shop.id, "a6")]])
+    return keyboard([[button(t.plain("slip.button_a4"), taps.PackSlips(shop.id, "a4")),
+                      button(t.plain("slip.button_a6"), taps.PackSlips(shop.id, "a6"))]])
 
 
 # ---------------------------------------------------------------- the box's QR code
@@ -117,7 +117,7 @@ async def open_box(update: Update, context: Context, who: Actor, shop: Shop, num
     following = await store.audience.is_following(who.id, shop.id)
     if order is None or order.buyer_id != who.id:
         await present(update, who.t("slip.box_of_shop", shop=shop.name),
-                      keyboard([[button(who.t.plain("buyer.button_catalog"), "b.shop", shop.id, 0),
+                      keyboard([[button(who.t.plain("buyer.button_catalog"), taps.ShopCatalog(shop.id, 0)),
                                  follow_button(who.t, shop.id, following)]]))
         return
     t = who.t
@@ -127,11 +127,11 @@ async def open_box(update: Update, context: Context, who: Actor, shop: Shop, num
     damaged = [[damage_button(t, order)]] if order.status in ("shipped", "delivered") and \
         (await store.claims.policy(shop.id)).enabled else []
     await present(update, "\n".join(lines), keyboard([
-        [button(t.plain("slip.button_again"), "o.again", order.id)],
+        [button(t.plain("slip.button_again"), taps.OrderAgain(order.id))],
         *damaged,
-        [button(t.plain("chat.button_ask", number=order.number), "o.ask", order.id),
+        [button(t.plain("chat.button_ask", number=order.number), taps.AskShop(order.id)),
          follow_button(t, shop.id, following)],
-        [button(t.plain("checkout.button_my_orders"), "o.mine")],
+        [button(t.plain("checkout.button_my_orders"), taps.MyOrders())],
     ]))
 
 
@@ -155,10 +155,10 @@ async def on_order_again(update: Update, context: Context) -> None:
                 continue
         if await store.carts.add(who.id, order.shop_id, item.product_id, item.quantity, None, item.variant_id):
             added += 1
-    shop = await store.shops.get(order.shop_id)
+    shop = await store.shops.require(order.shop_id)
     if shop is None or not added:
-        await update.callback_query.answer(who.t.plain("slip.nothing_again"), show_alert=True)
+        await query_of(update).answer(who.t.plain("slip.nothing_again"), show_alert=True)
         return
-    await update.callback_query.answer(who.t.plain("slip.added_again", count=added))
+    await query_of(update).answer(who.t.plain("slip.added_again", count=added))
     await show_cart(update, context, who, shop)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.i18n import N_
 from core.links import invite_link
 from core.text import clean_text
 from handlers.common import (
-    Actor, Context, actor, button, current_membership, keyboard, present, reply, services,
-    translator_for,
+    Actor, Context, actor, button, current_membership, keyboard, present, query_of, reply, services, translator_for,
 )
 from handlers.menu import refresh_commands_for
 from storage.outbox import Outgoing
@@ -27,15 +27,15 @@ async def staff_command(update: Update, context: Context) -> None:
     """/staff (or its button): who helps in the shop, remove them, invite someone."""
     who = await actor(update, context)
     if update.callback_query:
-        await update.callback_query.answer()
+        await query_of(update).answer()
     membership = await current_membership(who, context)
     if membership is None or not membership.is_owner:
         await reply(update, who.t("staff.owner_only"))
         return
     store = services(context).store
     t = who.t
-    data = context.button if update.callback_query else None
-    page = (data.page(0) or 0) if data and data.action == "st.show" else 0
+    tap = context.button
+    page = tap.page if isinstance(tap, taps.StaffList) else 0
     staff = []
     for user_id, role in await store.shops.members(membership.shop.id):
         if role != "staff":
@@ -46,15 +46,15 @@ async def staff_command(update: Update, context: Context) -> None:
     # A remove button each, a page at a time: Telegram takes 100 buttons per message.
     pages = max(1, -(-len(staff) // STAFF_PAGE))
     page = min(page, pages - 1)
-    rows = [[button(t.plain("staff.button_remove", name=name), "st.rm", user_id)]
+    rows = [[button(t.plain("staff.button_remove", name=name), taps.RemoveStaff(user_id))]
             for user_id, name in staff[page * STAFF_PAGE:(page + 1) * STAFF_PAGE]]
     if pages > 1:
-        rows.append(([button("◀", "st.show", page - 1)] if page > 0 else []) +
-                    ([button("▶", "st.show", page + 1)] if page + 1 < pages else []))
-    rows.append([button(t.plain("staff.button_invite"), "st.inv")])
+        rows.append(([button("◀", taps.StaffList(page - 1))] if page > 0 else []) +
+                    ([button("▶", taps.StaffList(page + 1))] if page + 1 < pages else []))
+    rows.append([button(t.plain("staff.button_invite"), taps.InviteStaff())])
     export_all = await store.shops.staff_export_all(membership.shop.id)
     rows.append([button(t.plain("staff.button_export_all" if export_all else "staff.button_export_to_ship"),
-                        "st.exp", membership.shop.id, 0 if export_all else 1)])
+                        taps.StaffExportRule(membership.shop.id, 0 if export_all else 1))])
     text = t("staff.title", shop=membership.shop.name) + "\n" + (
         "\n".join(t("staff.member", name=n) for n in names) if names else t("staff.none"))
     text += "\n\n" + t("staff.export_all" if export_all else "staff.export_to_ship")
@@ -65,9 +65,9 @@ async def on_invite(update: Update, context: Context) -> None:
     who = await actor(update, context)
     membership = await current_membership(who, context)
     if membership is None or not membership.is_owner:
-        await update.callback_query.answer(who.t.plain("staff.owner_only"), show_alert=True)
+        await query_of(update).answer(who.t.plain("staff.owner_only"), show_alert=True)
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     svc = services(context)
     token = await svc.store.staff.invite(membership.shop.id, who.id)
     await reply(update, who.t("staff.invite", shop=membership.shop.name, link=invite_link(svc.bot_username, token)))
@@ -81,7 +81,7 @@ async def accept_invite(update: Update, context: Context, who: Actor, token: str
     except InviteInvalid as exc:
         await reply(update, who.t(INVITE_PROBLEMS[exc.reason]))
         return
-    shop = await svc.store.shops.get(joined.shop_id)
+    shop = await svc.store.shops.require(joined.shop_id)
     if joined.already_member:
         await reply(update, who.t("staff.already_member", shop=shop.name))
         return
@@ -98,15 +98,14 @@ async def accept_invite(update: Update, context: Context, who: Actor, token: str
 
 async def on_remove(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = context.button
+    user_id = context.tap(taps.RemoveStaff).user
     membership = await current_membership(who, context)
-    user_id = data.id(0) if data else None
-    if membership is None or not membership.is_owner or user_id is None:
-        await update.callback_query.answer(who.t.plain("staff.owner_only"), show_alert=True)
+    if membership is None or not membership.is_owner:
+        await query_of(update).answer(who.t.plain("staff.owner_only"), show_alert=True)
         return
     svc = services(context)
     if not await svc.store.staff.remove(membership.shop.id, user_id):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     removed = await svc.store.users.get(user_id)
     if removed is not None:
@@ -119,11 +118,11 @@ async def on_remove(update: Update, context: Context) -> None:
 async def on_export_rule(update: Update, context: Context) -> None:
     """The owner decides whether staff may export every order, or only those waiting to ship."""
     who = await actor(update, context)
-    data = context.button
-    shop_id, allowed = (data.opt_int(0), data.opt_int(1)) if data else (None, None)
-    membership = await services(context).store.shops.membership(who.id, shop_id) if shop_id else None
-    if membership is None or not membership.is_owner or allowed not in (0, 1):
-        await update.callback_query.answer(who.t.plain("staff.owner_only"), show_alert=True)
+    tap = context.tap(taps.StaffExportRule)
+    shop_id, allowed = tap.shop, tap.export_all
+    membership = await services(context).store.shops.membership(who.id, shop_id)
+    if membership is None or not membership.is_owner:
+        await query_of(update).answer(who.t.plain("staff.owner_only"), show_alert=True)
         return
     await services(context).store.shops.set_staff_export_all(shop_id, bool(allowed))
     await staff_command(update, context)  # answers the tap and shows the new rule

@@ -6,8 +6,9 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.i18n import LANGUAGES, N_
-from handlers.common import Context, actor, button, forget_actor, keyboard, reply, services, show
+from handlers.common import Context, actor, button, forget_actor, keyboard, query_of, reply, services, show
 from handlers.flows import REMOVE_KEYBOARD, is_quiet
 from handlers.menu import refresh_commands_for
 
@@ -33,10 +34,10 @@ async def start(update: Update, context: Context) -> None:
     t = who.t
     if shops:
         text = t("start.welcome_back", name=who.user.first_name, shop=shops[0].shop.name)
-        markup = keyboard([[button(t.plain("button.my_shop"), "shop.card")]])
+        markup = keyboard([[button(t.plain("button.my_shop"), taps.MyShop())]])
     else:
         text = t("start.welcome", name=who.user.first_name)
-        markup = keyboard([[button(t.plain("button.open_shop"), "shop.new")]])
+        markup = keyboard([[button(t.plain("button.open_shop"), taps.OpenShop())]])
     await reply(update, text, markup)
 
 
@@ -67,19 +68,19 @@ async def cancel(update: Update, context: Context) -> None:
 async def language(update: Update, context: Context) -> None:
     """/language: choose Chinese or English (remembered)."""
     who = await actor(update, context)
-    rows = [[button(who.t.plain(_LANGUAGE_NAMES[code]), "lang", code) for code in LANGUAGES]]
+    rows = [[button(who.t.plain(_LANGUAGE_NAMES[code]), taps.ChooseLanguage(code)) for code in LANGUAGES]]
     await reply(update, who.t("language.choose"), keyboard(rows))
 
 
 async def on_language_chosen(update: Update, context: Context) -> None:
     """A language button: remember it and confirm in the new language."""
-    query = update.callback_query
-    data = context.button
+    query = query_of(update)
+    code = context.tap(taps.ChooseLanguage).code
     who = await actor(update, context)
-    if data is None or not data.args or data.args[0] not in LANGUAGES:
+    if code not in LANGUAGES:
         await query.answer(who.t.plain("common.stale_button"))
         return
-    await services(context).store.users.set_language(who.id, data.args[0])
+    await services(context).store.users.set_language(who.id, code)
     forget_actor(context)
     who = await actor(update, context)
     await query.answer()
@@ -96,4 +97,4 @@ async def unknown_command(update: Update, context: Context) -> None:
 async def stale_button(update: Update, context: Context) -> None:
     """A button no handler claims (an old message, or forged data): answer so the spinner stops."""
     who = await actor(update, context)
-    await update.callback_query.answer(who.t.plain("common.stale_button"), show_alert=True)
+    await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from telegram import Bot, InputFile, Update
 from telegram.constants import ParseMode
 
+from core import callbacks as taps
 from core.chart import ChartDay, ChartText, render_chart
 from core.config import Config
 from core.regions import region_name
@@ -36,7 +37,7 @@ from core.summary import (
 from core.text import shorten
 from handlers.presale import ship_text
 from handlers.common import (
-    Context, actor, button, chunks, current_membership, keyboard, reply, services, session_title,
+    Context, actor, button, chat_of, chunks, current_membership, keyboard, query_of, reply, services, session_title,
     translator_for,
 )
 from storage import Store
@@ -119,11 +120,11 @@ async def shop_report(store: Store, shop: Shop, period: Period, low_stock: int, 
         sessions.append((session, tuple(await store.live.session_figures(session.id))))
     bounds = period.day_bounds(max(CHART_DAYS, period.days))
     daily = await summaries.daily(shop.id, [(start, end) for _, start, end in bounds])
-    days = tuple((day, figures_of_day, period.partial and i == len(bounds) - 1)
-                 for i, ((day, _, _), figures_of_day) in enumerate(zip(bounds, daily)))
+    chart_days = tuple((day, figures_of_day, period.partial and i == len(bounds) - 1)
+                       for i, ((day, _, _), figures_of_day) in enumerate(zip(bounds, daily)))
     return ShopReport(shop, period, now, figures, tuple(comparisons), tuple(top), opens, tuple(sessions),
                       await summaries.pending_shipments(shop.id), await summaries.stock(shop.id, low_stock),
-                      low_stock, days, await store.refunds.figures(shop.id, period.start, period.end),
+                      low_stock, chart_days, await store.refunds.figures(shop.id, period.start, period.end),
                       await store.audience.follower_count(shop.id),
                       tuple(await store.conversations.unanswered_orders(shop.id)),
                       tuple(await store.presales.overdue(shop.id, _today(shop, now))),
@@ -367,9 +368,9 @@ def render_shop_chart(t: Translator, r: ShopReport) -> bytes:
 
 
 def summary_markup(t: Translator, shop_id: int, *, owner: bool) -> dict[str, Any]:
-    rows = [[button(t.plain(PERIOD_BUTTONS[p]), "sum.p", shop_id, p) for p in PERIODS]]
+    rows = [[button(t.plain(PERIOD_BUTTONS[p]), taps.SummaryPeriod(shop_id, p)) for p in PERIODS]]
     if owner:
-        rows.append([button(t.plain("summary.button_settings"), "set.show")])
+        rows.append([button(t.plain("summary.button_settings"), taps.ShowSettings())])
     return keyboard(rows)
 
 
@@ -388,7 +389,7 @@ def arrange(lines: Sequence[str], chart: bytes | None, markup: dict[str, Any]) -
     text = "\n".join(lines)
     if chart is not None and fits_caption(text):
         return SummaryMessages(chart, {"caption": text, "parse_mode": ParseMode.HTML, "reply_markup": markup}, ())
-    texts = [{"text": chunk, "parse_mode": ParseMode.HTML} for chunk in chunks(list(lines))]
+    texts: list[dict[str, Any]] = [{"text": chunk, "parse_mode": ParseMode.HTML} for chunk in chunks(list(lines))]
     texts[-1]["reply_markup"] = markup
     photo = {"caption": lines[0], "parse_mode": ParseMode.HTML} if chart is not None else None
     return SummaryMessages(chart, photo, tuple(texts))
@@ -427,7 +428,7 @@ async def summary_command(update: Update, context: Context) -> None:
         return
     membership = await current_membership(who, context)
     if membership is None:
-        await reply(update, who.t("catalog.no_shop"), keyboard([[button(who.t.plain("button.open_shop"), "shop.new")]]))
+        await reply(update, who.t("catalog.no_shop"), keyboard([[button(who.t.plain("button.open_shop"), taps.OpenShop())]]))
         return
     await _send_summary(update, context, who.t, membership.shop, kind, owner=membership.is_owner)
 
@@ -435,15 +436,14 @@ async def summary_command(update: Update, context: Context) -> None:
 async def on_period(update: Update, context: Context) -> None:
     """A period button under a summary: re-checks that the user belongs to that shop."""
     who = await actor(update, context)
-    data = context.button
+    tap = context.tap(taps.SummaryPeriod)
     store = services(context).store
-    shop_id = data.id(0) if data else None
-    kind = data.args[1] if data and len(data.args) > 1 else None
-    membership = await store.shops.membership(who.id, shop_id) if shop_id else None
+    kind = tap.period
+    membership = await store.shops.membership(who.id, tap.shop)
     if membership is None or kind not in PERIODS:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        await query_of(update).answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await _send_summary(update, context, who.t, membership.shop, kind, owner=membership.is_owner)
 
 
@@ -451,7 +451,7 @@ async def _send_summary(update: Update, context: Context, t: Translator, shop: S
     now = clock()
     messages = await shop_summary(services(context).store, t, shop, period_for(kind, now, shop.timezone), now,
                                   owner=owner)
-    await send_now(context.bot, update.effective_chat.id, messages)
+    await send_now(context.bot, chat_of(update).id, messages)
 
 
 # ---------------------------------------------------------------- the operator
@@ -501,11 +501,12 @@ def render_operator_summary(t: Translator, r: OperatorReport) -> list[str]:
 
 
 def operator_markup(t: Translator) -> dict[str, Any]:
-    return keyboard([[button(t.plain(PERIOD_BUTTONS[p]), "adm.p", p) for p in PERIODS]])
+    return keyboard([[button(t.plain(PERIOD_BUTTONS[p]), taps.AllShopsPeriod(p)) for p in PERIODS]])
 
 
 def operator_texts(t: Translator, r: OperatorReport) -> list[dict[str, Any]]:
-    texts = [{"text": chunk, "parse_mode": ParseMode.HTML} for chunk in chunks(render_operator_summary(t, r))]
+    texts: list[dict[str, Any]] = [{"text": chunk, "parse_mode": ParseMode.HTML}
+                                   for chunk in chunks(render_operator_summary(t, r))]
     texts[-1]["reply_markup"] = operator_markup(t)
     return texts
 
@@ -526,12 +527,11 @@ async def admin_command(update: Update, context: Context) -> None:
 
 async def on_admin_period(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = context.button
-    kind = data.args[0] if data and data.args else None
+    kind = context.tap(taps.AllShopsPeriod).period
     if who.id not in services(context).config.admins or kind not in PERIODS:
-        await update.callback_query.answer(who.t.plain("common.not_allowed"), show_alert=True)
+        await query_of(update).answer(who.t.plain("common.not_allowed"), show_alert=True)
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await _send_operator(update, context, who.t, kind)
 
 
@@ -539,7 +539,7 @@ async def _send_operator(update: Update, context: Context, t: Translator, kind: 
     svc = services(context)
     report = await operator_report(svc.store, period_for(kind, clock(), svc.config.timezone))
     for params in operator_texts(t, report):
-        await context.bot.send_message(update.effective_chat.id, **params)
+        await context.bot.send_message(chat_of(update).id, **params)
 
 
 # ---------------------------------------------------------------- the daily schedule

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.i18n import N_
 from core.text import TextRefused, accept_text
-from handlers.common import Actor, Context, actor, button, keyboard, message_text, reply, show, translator_for
+from handlers.common import Actor, Context, actor, button, keyboard, message_text, query_of, reply, show, translator_for
 from handlers.guards import shop_member
 from storage.models import Flow
 from storage.outbox import Outgoing, Priority
@@ -41,24 +42,21 @@ async def tell_command(update: Update, context: Context) -> None:
         return
     rows = []
     if session:
-        rows.append([button(who.t.plain("tell.button_session", count=session), "tl.to", shop.id, 0)])
+        rows.append([button(who.t.plain("tell.button_session", count=session), taps.TellAudience(shop.id, 0))])
     if waiting:
-        rows.append([button(who.t.plain("tell.button_waiting", count=waiting), "tl.to", shop.id, 1)])
-    rows.append([button(who.t.plain("tell.button_cancel"), "tl.no")])
+        rows.append([button(who.t.plain("tell.button_waiting", count=waiting), taps.TellAudience(shop.id, 1))])
+    rows.append([button(who.t.plain("tell.button_cancel"), taps.TellCancel())])
     await reply(update, who.t("tell.ask_audience", shop=shop.name), keyboard(rows))
 
 
 async def on_audience(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = context.button
-    shop_id, which = (data.id(0), data.opt_int(1, 0, 1)) if data else (None, None)
-    if shop_id is None or which is None:
-        await update.callback_query.answer(who.t.plain("common.stale_button"), show_alert=True)
-        return
+    tap = context.tap(taps.TellAudience)
+    shop_id, which = tap.shop, tap.waiting
     membership = await shop_member(update, context, shop_id, owner=True, not_owner=N_("tell.owner_only"))
     if membership is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await context.services.store.flows.start(who.id, FLOW, "text", {"shop": shop_id, "to": AUDIENCES[which]})
     await show(update, who.t("tell.ask_text", max=TEXT_MAX))
 
@@ -77,17 +75,17 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     count = len(await _buyers(context, shop_id, audience))
     await context.services.store.flows.save(Flow(who.id, FLOW, "confirm", {**flow.data, "text": text}))
     await reply(update, who.t("tell.preview", count=count, text=text),
-                keyboard([[button(who.t.plain("tell.button_send", count=count), "tl.go", shop_id)],
-                          [button(who.t.plain("tell.button_cancel"), "tl.no")]]))
+                keyboard([[button(who.t.plain("tell.button_send", count=count), taps.TellSend(shop_id))],
+                          [button(who.t.plain("tell.button_cancel"), taps.TellCancel())]]))
 
 
 async def on_send(update: Update, context: Context) -> None:
     who = await actor(update, context)
     store = context.services.store
     flow = await store.flows.get(who.id)
-    data = context.button
-    if flow is None or flow.name != FLOW or flow.step != "confirm" or not data or data.id(0) != flow.data["shop"]:
-        await update.callback_query.answer(who.t.plain("common.stale_button"), show_alert=True)
+    shop_id = context.tap(taps.TellSend).shop
+    if flow is None or flow.name != FLOW or flow.step != "confirm" or shop_id != flow.data["shop"]:
+        await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)
         return
     membership = await shop_member(update, context, flow.data["shop"], owner=True, not_owner=N_("tell.owner_only"))
     if membership is None:
@@ -104,7 +102,7 @@ async def on_send(update: Update, context: Context) -> None:
                                  priority=Priority.BULK))
     sent = await store.outbox.send_all_later(messages)
     await store.flows.clear(who.id)
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await show(update, who.t.plural("tell.sent", sent))
 
 
@@ -113,5 +111,5 @@ async def on_cancel(update: Update, context: Context) -> None:
     flow = await context.services.store.flows.get(who.id)
     if flow is not None and flow.name == FLOW:
         await context.services.store.flows.clear(who.id)
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await show(update, who.t("tell.cancelled"))

@@ -42,7 +42,7 @@ async def on_typed_quantity(update: Update, context: Context, who: Actor, flow: 
         await store.flows.clear(who.id)
         await reply(update, who.t("landing.product_gone"))
         return
-    shop = await store.shops.get(product.shop_id)
+    shop = await store.shops.require(product.shop_id)
     t = who.t
     variants, chosen = await card_variants(context, product, flow.data.get("variant"), flow.data.get("slot"))
     bound = await max_quantity(context, who, product, chosen)

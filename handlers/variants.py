@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from core import callbacks as taps
 from core.caption import parse_variant_line
 from core.i18n import N_, Translator
 from core.links import variant_link
@@ -20,7 +21,7 @@ from handlers.catalog import (
 from handlers.guards import product_for
 from handlers.presale import presale_buttons, ship_text
 from handlers.common import (
-    Actor, Context, actor, button, keyboard, largest_photo, message_text, reply, services, show,
+    Actor, Context, actor, button, keyboard, largest_photo, message_text, query_of, reply, services, show,
 )
 from storage.models import Flow, Membership, Shop
 from storage.products import Product
@@ -51,17 +52,16 @@ def variant_card(t: Translator, product: Product, variant: Variant, shop: Shop, 
 def variant_buttons(t: Translator, variant: Variant, product: Product):
     v = variant.id
     return keyboard([
-        [button(t.plain("catalog.button_name"), "var.edit", v, "name"),
-         button(t.plain("catalog.button_price"), "var.edit", v, "price"),
-         button(t.plain("catalog.button_stock"), "var.edit", v, "stock")],
-        [button(t.plain("catalog.button_photo"), "var.edit", v, "photo"),
-         button(t.plain("catalog.button_limit"), "var.edit", v, "limit")],
-        [button(t.plain("catalog.button_show" if variant.hidden else "catalog.button_hide"), "var.vis", v,
-                0 if variant.hidden else 1),
-         button(t.plain("catalog.button_delete"), "var.del", v)],
+        [button(t.plain("catalog.button_name"), taps.EditVariant(v, "name")),
+         button(t.plain("catalog.button_price"), taps.EditVariant(v, "price")),
+         button(t.plain("catalog.button_stock"), taps.EditVariant(v, "stock"))],
+        [button(t.plain("catalog.button_photo"), taps.EditVariant(v, "photo")),
+         button(t.plain("catalog.button_limit"), taps.EditVariant(v, "limit"))],
+        [button(t.plain("catalog.button_show" if variant.hidden else "catalog.button_hide"), taps.SetVariantHidden(v, 0 if variant.hidden else 1)),
+         button(t.plain("catalog.button_delete"), taps.AskDeleteVariant(v))],
         *presale_buttons(t, product, variant),
-        [button(t.plain("variant.button_own_link"), "live.nextv", v)],
-        [button(t.plain("variant.button_back", ), "cat.view", variant.product_id)],
+        [button(t.plain("variant.button_own_link"), taps.PutVariantOnNextSlot(v))],
+        [button(t.plain("variant.button_back", ), taps.ViewProduct(variant.product_id))],
     ])
 
 
@@ -78,13 +78,17 @@ async def _variant_for(update: Update, context: Context, who: Actor, variant_id:
 
 async def _answer(update: Update, text: str) -> None:
     if update.callback_query:
-        await update.callback_query.answer(text, show_alert=True)
+        await query_of(update).answer(text, show_alert=True)
     else:
         await reply(update, text)
 
 
-async def show_variant(update: Update, context: Context, who: Actor, variant: Variant, product: Product,
+async def show_variant(update: Update, context: Context, who: Actor, variant: Variant | None, product: Product,
                        shop: Shop, notice: str | None = None, *, edit: bool = True) -> None:
+    """The merchant's view of a variant; None: it was deleted meanwhile (an edit found no row)."""
+    if variant is None:
+        await reply(update, who.t("variant.gone"))
+        return
     text = variant_card(who.t, product, variant, shop, services(context).bot_username)
     if notice:
         text = notice + "\n\n" + text
@@ -94,11 +98,10 @@ async def show_variant(update: Update, context: Context, who: Actor, variant: Va
 async def on_view(update: Update, context: Context) -> None:
     """A variant's button on the product view: its own view."""
     who = await actor(update, context)
-    data = context.button
-    found = await _variant_for(update, context, who, data.id(0) if data else None)
+    found = await _variant_for(update, context, who, context.tap(taps.ViewVariant).variant)
     if found is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     variant, product, membership = found
     await show_variant(update, context, who, variant, product, membership.shop)
 
@@ -106,27 +109,26 @@ async def on_view(update: Update, context: Context) -> None:
 async def on_add(update: Update, context: Context) -> None:
     """➕ Option on the product view: ask for the new variant in one line."""
     who = await actor(update, context)
-    data = context.button
-    found = await product_for(update, context, data.id(0) if data else None, manage=True)
+    found = await product_for(update, context, context.tap(taps.AddVariant).product, manage=True)
     if found is None:
         return
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await services(context).store.flows.start(who.id, FLOW, "add", {"product": found[0].id})
     await reply(update, who.t("variant.ask_line", max=MAX_VARIANTS))
 
 
 async def on_start_edit(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = context.button
-    field = data.args[1] if data and len(data.args) > 1 else None
+    tap = context.tap(taps.EditVariant)
+    field = tap.field
     if field not in EDIT_PROMPTS:
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
+        await query_of(update).answer(who.t.plain("common.stale_button"))
         return
-    found = await _variant_for(update, context, who, data.id(0))
+    found = await _variant_for(update, context, who, tap.variant)
     if found is None:
         return
     variant, product, membership = found
-    await update.callback_query.answer()
+    await query_of(update).answer()
     await services(context).store.flows.start(who.id, FLOW, field, {"product": product.id, "variant": variant.id})
     current = {"name": variant.name, "price": who.t.money(variant.price, membership.shop.currency),
                "stock": str(variant.stock), "limit": str(variant.per_buyer_limit or ""), "photo": ""}[field]
@@ -154,7 +156,8 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
             await reply(update, t("variant.line_refused", part=read.written, problem=_problem_text(t, problem, shop)))
             return
         try:
-            await store.variants.add(product.id, [Offer(*(c.value for c in checks))])
+            name, price, stock = (c.value for c in checks)
+            await store.variants.add(product.id, [Offer(name, price, stock)])
         except TooManyVariants:
             await store.flows.clear(who.id)
             await reply(update, t("catalog.too_many_variants", max=MAX_VARIANTS))
@@ -199,38 +202,33 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
 async def on_visibility(update: Update, context: Context) -> None:
     """Hide / Show a variant: a hidden one is not on the card; its orders stand."""
     who = await actor(update, context)
-    data = context.button
-    found = await _variant_for(update, context, who, data.id(0) if data else None)
-    hide = data.opt_int(1, 0, 1) if data else None
+    tap = context.tap(taps.SetVariantHidden)
+    found = await _variant_for(update, context, who, tap.variant)
+    hide = tap.hidden
     if found is None:
-        return
-    if hide not in (0, 1):
-        await update.callback_query.answer(who.t.plain("common.stale_button"))
         return
     variant, product, membership = found
     updated = await services(context).store.variants.update(variant.id, hidden=hide)
-    await update.callback_query.answer(who.t.plain("catalog.hidden_now" if hide else "catalog.shown_now"))
+    await query_of(update).answer(who.t.plain("catalog.hidden_now" if hide else "catalog.shown_now"))
     await show_variant(update, context, who, updated, product, membership.shop)
 
 
 async def on_ask_delete(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    data = context.button
-    found = await _variant_for(update, context, who, data.id(0) if data else None)
+    found = await _variant_for(update, context, who, context.tap(taps.AskDeleteVariant).variant)
     if found is None:
         return
     variant, product, _ = found
-    await update.callback_query.answer()
-    markup = keyboard([[button(who.t.plain("catalog.button_delete_yes"), "var.delok", variant.id),
-                        button(who.t.plain("catalog.button_delete_no"), "var.view", variant.id)]])
+    await query_of(update).answer()
+    markup = keyboard([[button(who.t.plain("catalog.button_delete_yes"), taps.DeleteVariant(variant.id)),
+                        button(who.t.plain("catalog.button_delete_no"), taps.ViewVariant(variant.id))]])
     await show(update, who.t("variant.delete_confirm", product=product.name, name=variant.name), markup)
 
 
 async def on_confirm_delete(update: Update, context: Context) -> None:
     """Delete a variant, unless orders of it still wait to ship (then say which)."""
     who = await actor(update, context)
-    data = context.button
-    found = await _variant_for(update, context, who, data.id(0) if data else None)
+    found = await _variant_for(update, context, who, context.tap(taps.DeleteVariant).variant)
     if found is None:
         return
     variant, product, membership = found
@@ -238,11 +236,11 @@ async def on_confirm_delete(update: Update, context: Context) -> None:
     try:
         await store.variants.delete(variant.id)
     except VariantHasOpenOrders as exc:
-        await update.callback_query.answer()
+        await query_of(update).answer()
         await show_variant(update, context, who, variant, product, membership.shop,
                            who.t("variant.delete_refused", name=variant.name,
                                  orders=", ".join(f"#{n}" for n in exc.numbers)))
         return
-    await update.callback_query.answer(who.t.plain("catalog.deleted_toast"))
+    await query_of(update).answer(who.t.plain("catalog.deleted_toast"))
     await show_product(update, context, who, await store.products.get(product.id), membership,
                        notice=who.t("variant.deleted", name=variant.name))

@@ -464,6 +464,14 @@ class Orders:
             items = await cur.fetchall()
         return _order(row, items)
 
+    async def require(self, order_id: int) -> Order:
+        """An order a stored row names (a payment's, a claim's): orders are never deleted, so it
+        exists; LookupError when not (a bug, not a user's doing)."""
+        order = await self.get(order_id)
+        if order is None:
+            raise LookupError(f"order {order_id} does not exist")
+        return order
+
     @journaled_read
     async def get(self, order_id: int) -> Order | None:
         row = await self._db.lookup_one(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,))
@@ -607,13 +615,31 @@ class Orders:
     async def transition(self, order_id: int, wanted: str, actor_id: int, *, note: str | None = None,
                          carrier: str | None = None, tracking_number: str | None = None,
                          cancel_reason: str | None = None, messages: Messages | None = None,
-                         payment_status: str | None = None,
-                         only_if_payment: frozenset[str] | None = None) -> Order | None:
+                         payment_status: str | None = None) -> Order:
         """Move an order along the state machine (IllegalTransition if not allowed), recording who
-        and when; a cancellation returns the stock. Messages go out with the change, atomically.
+        and when; a cancellation returns the stock. Messages go out with the change, atomically."""
+        changed = await self._transition(order_id, wanted, actor_id, note=note, carrier=carrier,
+                                         tracking_number=tracking_number, cancel_reason=cancel_reason,
+                                         messages=messages, payment_status=payment_status, only_if_payment=None)
+        if changed is None:
+            raise LookupError(f"order {order_id} did not change")  # only only_if_payment skips a change
+        return changed
 
-        `only_if_payment`: do nothing (return None) unless the payment state is one of these
-        (an expiry must not cancel an order paid a moment ago)."""
+    @journaled_write
+    async def transition_if_payment(self, order_id: int, wanted: str, actor_id: int, *,
+                                    only_if_payment: frozenset[str], messages: Messages | None = None,
+                                    cancel_reason: str | None = None, payment_status: str | None = None
+                                    ) -> Order | None:
+        """As transition, but nothing happens (None) unless the payment state is one of
+        `only_if_payment`: an expiry must not cancel an order paid a moment ago."""
+        return await self._transition(order_id, wanted, actor_id, note=None, carrier=None, tracking_number=None,
+                                      cancel_reason=cancel_reason, messages=messages, payment_status=payment_status,
+                                      only_if_payment=only_if_payment)
+
+    async def _transition(self, order_id: int, wanted: str, actor_id: int, *, note: str | None,
+                          carrier: str | None, tracking_number: str | None, cancel_reason: str | None,
+                          messages: Messages | None, payment_status: str | None,
+                          only_if_payment: frozenset[str] | None) -> Order | None:
         async with self._db.write() as conn:
             row = await fetch_one_in(conn, "SELECT status, payment_status, buyer_id, shop_id, total, currency"
                                            " FROM orders WHERE id = ?", (order_id,))

@@ -181,7 +181,7 @@ class Payments:
                                                                                      "grace": APPROVAL_GRACE})
             if still is None:
                 return None
-            return await self._orders.transition(
+            return await self._orders.transition_if_payment(
                 order_id, Status.CANCELLED, 0, cancel_reason="payment_expired", messages=messages,
                 payment_status=PaymentStatus.EXPIRED.value, only_if_payment=UNPAID)
 

@@ -81,6 +81,14 @@ class Shops:
         row = await self._db.lookup_one(f"SELECT {_COLUMNS} FROM shops s WHERE s.id = ?", (shop_id,))
         return None if row is None else self._remember(_shop(row))
 
+    async def require(self, shop_id: int) -> Shop:
+        """The shop a stored row names (an order's, a product's, a checkout's): shops are never
+        deleted, so it exists; LookupError when not (a bug, not a user's doing)."""
+        shop = await self.get(shop_id)
+        if shop is None:
+            raise LookupError(f"shop {shop_id} does not exist")
+        return shop
+
     def _remember(self, shop: Shop) -> Shop:
         self._by_id[shop.id] = shop
         return shop

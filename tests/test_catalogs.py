@@ -16,7 +16,7 @@ CODE_DIRS = ["handlers", "core", "runtime", "storage"]
 TRANSLATING_CALLS = {"t", "plain", "plural", "N_"}
 # Calls whose string arguments never reach a user.
 SILENT_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "log", "button", "encode",
-                "pattern", "register_flow", "getLogger", "RuntimeError", "ValueError", "AssertionError",
+                "pattern", "register_flow", "getLogger", "RuntimeError", "ValueError", "TypeError", "AssertionError",
                 "CallbackDataError", "PayloadError", "get", "startswith", "split", "join", "replace"}
 HUMAN_TEXT = re.compile(r"[A-Za-z]{2,}[,.!?:;]?\s+[A-Za-z]{2,}|[\u4e00-\u9fff]")
 

@@ -230,13 +230,14 @@ async def test_a_known_button_with_garbled_data_is_answered_as_stale(world):
 
 
 def test_a_button_action_can_only_be_routed_once():
+    from core.callbacks import BuyNow
     from handlers.registry import ButtonRouter
     from handlers.start import stale_button
 
     router = ButtonRouter(fallback=stale_button)
-    router.add("b.now", stale_button)
+    router.add(BuyNow, stale_button)
     with pytest.raises(ValueError, match="b.now"):
-        router.add("b.now", stale_button)
+        router.add(BuyNow, stale_button)
 
 
 def test_the_running_bot_freezes_its_start_up_heap_for_the_garbage_collector():
