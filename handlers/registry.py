@@ -97,9 +97,10 @@ def register(app: Application) -> None:
     buttons.add(taps.ViewVariant, variants.on_view)
     buttons.add(taps.AddVariant, variants.on_add)
     buttons.add(taps.EditVariant, variants.on_start_edit)
-    for action, callback in [(taps.SetPresale, presale.on_set), (taps.PresaleInStock, presale.on_in_stock), (taps.ClosePresale, presale.on_close),
-                             (taps.KeepMovedOrder, presale.on_keep)]:
-        buttons.add(action, callback)
+    buttons.add(taps.SetPresale, presale.on_set)
+    buttons.add(taps.PresaleInStock, presale.on_in_stock)
+    buttons.add(taps.ClosePresale, presale.on_close)
+    buttons.add(taps.KeepMovedOrder, presale.on_keep)
     buttons.add(taps.SetVariantHidden, variants.on_visibility)
     buttons.add(taps.AskDeleteVariant, variants.on_ask_delete)
     buttons.add(taps.DeleteVariant, variants.on_confirm_delete)
@@ -107,15 +108,21 @@ def register(app: Application) -> None:
     # Live links, QR codes and sessions.
     app.add_handler(CommandHandler("live", live.live_command, filters=PRIVATE))
     app.add_handler(CommandHandler("deal", deals.deal_command, filters=PRIVATE))
-    for action, callback in [
-        (taps.LiveBoard, live.board), (taps.SlotMenu, live.slot_menu), (taps.PickForSlot, live.pick_product),
-        (taps.PutOnSlot, live.pin_product), (taps.PutOnNextSlot, live.put_on_next_free), (taps.ClearSlot, live.clear_slot),
-        (taps.PutVariantOnNextSlot, live.put_variant_on_next_free),
-        (taps.SwapFrom, live.swap_from), (taps.SwapSlots, live.swap_slots), (taps.SlotQr, live.slot_qr),
-        (taps.ShopQr, live.shop_qr), (taps.QrSheet, live.qr_sheet), (taps.StartSession, live.start_session),
-        (taps.EndSession, live.end_session), (taps.AlertFollowers, live.on_alert),
-    ]:
-        buttons.add(action, callback)
+    buttons.add(taps.LiveBoard, live.board)
+    buttons.add(taps.SlotMenu, live.slot_menu)
+    buttons.add(taps.PickForSlot, live.pick_product)
+    buttons.add(taps.PutOnSlot, live.pin_product)
+    buttons.add(taps.PutOnNextSlot, live.put_on_next_free)
+    buttons.add(taps.ClearSlot, live.clear_slot)
+    buttons.add(taps.PutVariantOnNextSlot, live.put_variant_on_next_free)
+    buttons.add(taps.SwapFrom, live.swap_from)
+    buttons.add(taps.SwapSlots, live.swap_slots)
+    buttons.add(taps.SlotQr, live.slot_qr)
+    buttons.add(taps.ShopQr, live.shop_qr)
+    buttons.add(taps.QrSheet, live.qr_sheet)
+    buttons.add(taps.StartSession, live.start_session)
+    buttons.add(taps.EndSession, live.end_session)
+    buttons.add(taps.AlertFollowers, live.on_alert)
 
     # Buying: landing on a link, the card, the cart, checkout, the buyer's orders.
     start.set_payload_handler(landing.open_link)
@@ -124,20 +131,29 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("following", audience.following_command, filters=PRIVATE))
     buttons.add(taps.Follow, audience.on_follow)
     buttons.add(taps.Unfollow, audience.on_follow)
-    for action, callback in [
-        (taps.ShopCatalog, landing.on_catalog), (taps.OpenProduct, landing.on_open_product), (taps.SetCardQuantity, landing.on_quantity),
-        (taps.PickVariant, landing.on_pick_variant),
-        (taps.Noop, landing.on_noop), (taps.NotifyWhenBack, landing.on_notify_when_back),
-        (taps.BuyNow, checkout.on_buy_now), (taps.UseSaved, checkout.on_use_saved), (taps.ChangeAddress, checkout.on_change_details),
-        (taps.AddNote, checkout.on_add_note), (taps.ChangeRecipient, checkout.on_change_recipient),
-        (taps.ChangePhone, checkout.on_change_phone), (taps.CancelCheckout, checkout.on_cancel_checkout), (taps.Confirm, checkout.on_confirm),
-        (taps.PickRegion, checkout.on_pick_region),
-        (taps.AddToCart, cart.on_add_to_cart), (taps.ShowCart, cart.on_show_cart), (taps.SetCartLine, cart.on_set_quantity),
-        (taps.CartCheckout, cart.on_checkout),
-        (taps.MyOrders, my_orders.my_orders), (taps.AskCancelOrder, my_orders.ask_cancel), (taps.CancelOrder, my_orders.confirm_cancel),
-        (taps.Received, my_orders.confirm_received),
-    ]:
-        buttons.add(action, callback)
+    buttons.add(taps.ShopCatalog, landing.on_catalog)
+    buttons.add(taps.OpenProduct, landing.on_open_product)
+    buttons.add(taps.SetCardQuantity, landing.on_quantity)
+    buttons.add(taps.PickVariant, landing.on_pick_variant)
+    buttons.add(taps.Noop, landing.on_noop)
+    buttons.add(taps.NotifyWhenBack, landing.on_notify_when_back)
+    buttons.add(taps.BuyNow, checkout.on_buy_now)
+    buttons.add(taps.UseSaved, checkout.on_use_saved)
+    buttons.add(taps.ChangeAddress, checkout.on_change_details)
+    buttons.add(taps.AddNote, checkout.on_add_note)
+    buttons.add(taps.ChangeRecipient, checkout.on_change_recipient)
+    buttons.add(taps.ChangePhone, checkout.on_change_phone)
+    buttons.add(taps.CancelCheckout, checkout.on_cancel_checkout)
+    buttons.add(taps.Confirm, checkout.on_confirm)
+    buttons.add(taps.PickRegion, checkout.on_pick_region)
+    buttons.add(taps.AddToCart, cart.on_add_to_cart)
+    buttons.add(taps.ShowCart, cart.on_show_cart)
+    buttons.add(taps.SetCartLine, cart.on_set_quantity)
+    buttons.add(taps.CartCheckout, cart.on_checkout)
+    buttons.add(taps.MyOrders, my_orders.my_orders)
+    buttons.add(taps.AskCancelOrder, my_orders.ask_cancel)
+    buttons.add(taps.CancelOrder, my_orders.confirm_cancel)
+    buttons.add(taps.Received, my_orders.confirm_received)
     # A buyer erasing their personal data.
     app.add_handler(CommandHandler("deletemydata", privacy.delete_my_data, filters=PRIVATE))
     buttons.add(taps.EraseMyData, privacy.on_erase)
@@ -167,14 +183,18 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("staff", staff.staff_command, filters=PRIVATE))
     app.add_handler(CommandHandler("export", export.export_command, filters=PRIVATE))
     app.add_handler(CommandHandler("packlist", export.packlist_command, filters=PRIVATE))
-    for action, callback in [
-        (taps.ViewOrder, desk.on_view), (taps.ConfirmOrder, desk.on_confirm), (taps.ShipOrder, desk.on_ship),
-        (taps.ShipWithoutTracking, desk.on_ship_without_tracking), (taps.CancelByShop, desk.on_cancel), (taps.Delivered, desk.on_delivered),
-        (taps.OrderList, desk.on_list), (taps.OrderRange, desk.on_range),
-        (taps.StaffList, staff.staff_command), (taps.InviteStaff, staff.on_invite), (taps.RemoveStaff, staff.on_remove),
-        (taps.StaffExportRule, staff.on_export_rule),
-    ]:
-        buttons.add(action, callback)
+    buttons.add(taps.ViewOrder, desk.on_view)
+    buttons.add(taps.ConfirmOrder, desk.on_confirm)
+    buttons.add(taps.ShipOrder, desk.on_ship)
+    buttons.add(taps.ShipWithoutTracking, desk.on_ship_without_tracking)
+    buttons.add(taps.CancelByShop, desk.on_cancel)
+    buttons.add(taps.Delivered, desk.on_delivered)
+    buttons.add(taps.OrderList, desk.on_list)
+    buttons.add(taps.OrderRange, desk.on_range)
+    buttons.add(taps.StaffList, staff.staff_command)
+    buttons.add(taps.InviteStaff, staff.on_invite)
+    buttons.add(taps.RemoveStaff, staff.on_remove)
+    buttons.add(taps.StaffExportRule, staff.on_export_rule)
 
     # Summaries (owner and staff), the owner's settings, and the operators' all-shops summary.
     app.add_handler(CommandHandler("summary", summaries.summary_command, filters=PRIVATE))
@@ -188,30 +208,46 @@ def register(app: Application) -> None:
     # Orders typed in a connected group during a live ("1 x2"), answered once per burst.
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.TEXT
                                    & ~filters.COMMAND, comment_orders.on_group_message))
-    for action, callback in [
-        (taps.SummaryPeriod, summaries.on_period), (taps.AllShopsPeriod, summaries.on_admin_period), (taps.ShowSettings, settings.on_show),
-        (taps.AskSetting, settings.on_ask), (taps.PickTimeZone, settings.on_zone_picked), (taps.SummariesOnOff, settings.on_toggle),
-        (taps.ShippingPreset, shipping.on_preset), (taps.AskShipping, shipping.on_ask), (taps.ShippingOff, shipping.on_off),
-        (taps.PackSlips, slips.on_pack_slips), (taps.OrderSlip, slips.on_order_slip), (taps.OrderAgain, slips.on_order_again),
-        # Damaged-goods claims: the policy, the buyer's claim, the shop's decision.
-        (taps.ClaimsOnOff, claims.on_policy_toggle), (taps.AskClaimPolicy, claims.on_policy_ask), (taps.ReportDamage, claims.on_damage),
-        (taps.ClaimLine, claims.on_line), (taps.ClaimUnits, claims.on_units), (taps.SendClaim, claims.on_send), (taps.DropClaim, claims.on_cancel),
-        (taps.ApproveClaim, claims.on_approve), (taps.ClaimOtherAmount, claims.on_ask_amount), (taps.RejectClaim, claims.on_reject),
-        (taps.ConnectChat, channels.on_connect), (taps.PostProduct, channels.on_post_product), (taps.PostBoard, channels.on_post_board),
-    ]:
-        buttons.add(action, callback)
+    buttons.add(taps.SummaryPeriod, summaries.on_period)
+    buttons.add(taps.AllShopsPeriod, summaries.on_admin_period)
+    buttons.add(taps.ShowSettings, settings.on_show)
+    buttons.add(taps.AskSetting, settings.on_ask)
+    buttons.add(taps.PickTimeZone, settings.on_zone_picked)
+    buttons.add(taps.SummariesOnOff, settings.on_toggle)
+    buttons.add(taps.ShippingPreset, shipping.on_preset)
+    buttons.add(taps.AskShipping, shipping.on_ask)
+    buttons.add(taps.ShippingOff, shipping.on_off)
+    buttons.add(taps.PackSlips, slips.on_pack_slips)
+    buttons.add(taps.OrderSlip, slips.on_order_slip)
+    buttons.add(taps.OrderAgain, slips.on_order_again)
+    # Damaged-goods claims: the policy, the buyer's claim, the shop's decision.
+    buttons.add(taps.ClaimsOnOff, claims.on_policy_toggle)
+    buttons.add(taps.AskClaimPolicy, claims.on_policy_ask)
+    buttons.add(taps.ReportDamage, claims.on_damage)
+    buttons.add(taps.ClaimLine, claims.on_line)
+    buttons.add(taps.ClaimUnits, claims.on_units)
+    buttons.add(taps.SendClaim, claims.on_send)
+    buttons.add(taps.DropClaim, claims.on_cancel)
+    buttons.add(taps.ApproveClaim, claims.on_approve)
+    buttons.add(taps.ClaimOtherAmount, claims.on_ask_amount)
+    buttons.add(taps.RejectClaim, claims.on_reject)
+    buttons.add(taps.ConnectChat, channels.on_connect)
+    buttons.add(taps.PostProduct, channels.on_post_product)
+    buttons.add(taps.PostBoard, channels.on_post_board)
 
     # Payments: choosing a method, the merchant's receive code, Telegram Payments, the shop's settings.
     app.add_handler(PreCheckoutQueryHandler(payments.on_pre_checkout))
     app.add_handler(MessageHandler(PRIVATE & filters.SUCCESSFUL_PAYMENT, payments.on_successful_payment))
     app.add_handler(CommandHandler("payments", payments.payments_command, filters=PRIVATE))
-    for action, callback in [
-        (taps.PickMethod, checkout.on_pick_method), (taps.ClaimPaid, payments.on_claim), (taps.PaymentReceived, payments.on_received),
-        (taps.PaymentNotReceived, payments.on_not_received), (taps.PaymentSettings, payments.payments_command),
-        (taps.TogglePaymentMethod, payments.on_toggle_method), (taps.PaymentTimeout, payments.on_timeout), (taps.UploadPaymentCode, payments.on_upload_code),
-        (taps.RefundSettled, payments.on_settle_refund),
-    ]:
-        buttons.add(action, callback)
+    buttons.add(taps.PickMethod, checkout.on_pick_method)
+    buttons.add(taps.ClaimPaid, payments.on_claim)
+    buttons.add(taps.PaymentReceived, payments.on_received)
+    buttons.add(taps.PaymentNotReceived, payments.on_not_received)
+    buttons.add(taps.PaymentSettings, payments.payments_command)
+    buttons.add(taps.TogglePaymentMethod, payments.on_toggle_method)
+    buttons.add(taps.PaymentTimeout, payments.on_timeout)
+    buttons.add(taps.UploadPaymentCode, payments.on_upload_code)
+    buttons.add(taps.RefundSettled, payments.on_settle_refund)
 
     # Conversations: which handler takes what a user types or sends at each stored conversation
     # (storage/flows.py keeps where they are, across restarts).
