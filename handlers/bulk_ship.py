@@ -187,9 +187,6 @@ async def on_confirm(update: Update, context: Context) -> None:
 async def on_cancel(update: Update, context: Context) -> None:
     """"Don't ship": forget the plan."""
     who = await actor(update, context)
-    store = services(context).store
-    flow = await store.flows.get(who.id)
-    if flow is not None and flow.name == FLOW_BULK_SHIP:
-        await store.flows.clear(who.id)
+    await services(context).store.flows.end(who.id, FLOW_BULK_SHIP)
     await query_of(update).answer()
     await show(update, who.t("desk.bulk_cancelled"))

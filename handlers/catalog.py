@@ -22,11 +22,11 @@ from core.links import product_link
 from core.money import PriceError, PriceProblem, parse_price
 from core.stock import StockError, StockProblem, parse_stock, parse_stock_change
 from core.text import TextProblem, TextRefused, accept_text
-from handlers.guards import product_for, refuse
+from handlers.guards import product_for, product_of_flow, refuse
 from handlers.presale import card_line, presale_buttons
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, present, query_of,
-    reply, services, set_buttons,
+    reply, services, set_buttons, with_notice,
 )
 from storage.models import Flow, Membership, Shop
 from storage.products import Product
@@ -199,8 +199,7 @@ async def show_product(update: Update, context: Context, who: Actor, product: Pr
         return
     variants = await services(context).store.variants.of_product(product.id) if product.has_variants else []
     text = merchant_card(who.t, product, membership.shop, services(context).bot_username, variants)
-    if notice:
-        text = notice + "\n\n" + text
+    text = with_notice(notice, text)
     can_post = membership.is_owner and bool(await services(context).store.chats.of_shop(membership.shop.id))
     await present(update, text, merchant_buttons(who.t, product, membership.is_owner, variants, can_post=can_post),
                   product.photo_file_id)
@@ -513,9 +512,8 @@ async def start_edit(update: Update, context: Context) -> None:
 async def on_edit_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     """The new value for the field being edited."""
     store = services(context).store
-    found = await product_for(update, context, flow.data.get("product"), manage=True)
+    found = await product_of_flow(update, context, who, flow)
     if found is None:
-        await store.flows.clear(who.id)
         return
     product, membership = found
     shop = membership.shop

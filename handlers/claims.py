@@ -25,6 +25,7 @@ from core.payments import Method
 from core.text import shorten
 from handlers.common import (
     Actor, Context, actor, button, keyboard, largest_photo, message_text, present, query_of, reply, services,
+    with_notice,
 )
 from handlers.guards import CURRENT, _Current, order_for_member, owner_step_of_tap, shop_member
 from handlers.my_orders import own_order_of_tap
@@ -77,7 +78,7 @@ async def _owned(update: Update, context: Context, shop_id: int | None | _Curren
 async def show_policy(update: Update, context: Context, who: Actor, shop: Shop, notice: str | None = None) -> None:
     policy = await services(context).store.claims.policy(shop.id)
     text = policy_text(who.t, shop, policy)
-    await present(update, f"{notice}\n\n{text}" if notice else text, policy_markup(who.t, shop, policy))
+    await present(update, with_notice(notice, text), policy_markup(who.t, shop, policy))
 
 
 async def claims_command(update: Update, context: Context) -> None:
@@ -264,10 +265,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
 
 async def on_cancel(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    store = services(context).store
-    flow = await store.flows.get(who.id)
-    if flow is not None and flow.name == FLOW:
-        await store.flows.clear(who.id)
+    await services(context).store.flows.end(who.id, FLOW)
     await query_of(update).answer()
     await reply(update, who.t("claim.cancelled"))
 

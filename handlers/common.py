@@ -295,6 +295,11 @@ def largest_photo(update: Update) -> str | None:
     return max(message.photo, key=lambda size: size.width * size.height).file_id
 
 
+def with_notice(notice: str | None, text: str) -> str:
+    """A view shown again after a change, with what changed above it ("Saved.")."""
+    return f"{notice}\n\n{text}" if notice else text
+
+
 def chunks(lines: Sequence[str], limit: int = 4000) -> list[str]:
     """Join lines into texts that each fit one Telegram message (4096), never splitting a line."""
     texts, current = [], ""

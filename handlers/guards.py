@@ -16,7 +16,7 @@ from telegram import Update
 from core import callbacks as taps
 from core.i18n import N_
 from handlers.common import Actor, Context, actor, button, current_membership, keyboard, query_of, reply
-from storage.models import Membership
+from storage.models import Flow, Membership
 from storage.orders import Order
 from storage.products import Product
 
@@ -86,6 +86,16 @@ async def product_for(update: Update, context: Context, product_id: int | None, 
         await refuse(update, await actor(update, context), N_("catalog.product_gone"))
         return None
     return product, membership
+
+
+async def product_of_flow(update: Update, context: Context, who: Actor, flow: Flow
+                          ) -> tuple[Product, Membership] | None:
+    """The product a merchant's typed-input conversation is about (an edit, a variant, a ship
+    date), if they may still manage it; otherwise they are told why and the conversation ends."""
+    found = await product_for(update, context, flow.data.get("product"), manage=True)
+    if found is None:
+        await context.services.store.flows.clear(who.id)
+    return found
 
 
 async def owner_step_of_tap(update: Update, context: Context, steps: Collection[str], *,

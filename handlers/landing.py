@@ -22,7 +22,7 @@ from handlers.claim_policy import claim_promise
 from core.claims import Policy
 from handlers.common import (
     Actor, Context, Keyboard, actor, button, edit_photo, keyboard, present, query_of, reply, services, set_buttons,
-    show, tapped_message,
+    show, tapped_message, with_notice,
 )
 from storage import Store
 from storage.models import Shop
@@ -181,8 +181,7 @@ async def show_card(update: Update, context: Context, who: Actor, product: Produ
     price = await store.deals.price_now(product)
     text = buyer_card_text(who.t, product, shop, variants, chosen, price,
                            claims=await services(context).store.claims.policy(shop.id))
-    if notice:
-        text = notice + "\n\n" + text
+    text = with_notice(notice, text)
     following = await store.audience.is_following(who.id, shop.id)
     if quantity > 1:
         quantity = max(1, min(quantity, await max_quantity(context, who, product, chosen)))

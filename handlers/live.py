@@ -21,6 +21,7 @@ from handlers.guards import shop_member
 from handlers.live_board import BOARD_NAME_MAX, OnSlot, on_slot, products_on_slots, slot_line
 from handlers.common import (
     Actor, Context, actor, button, chat_of, chunks, keyboard, present, query_of, reply, services, session_title,
+    with_notice,
 )
 from handlers.audience import alert_offer_button, queue_alert
 from handlers.images import send_image
@@ -97,8 +98,7 @@ async def board(update: Update, context: Context, notice: str | None = None) -> 
     if await store.chats.of_shop(shop.id):  # the shop's channel or group: the board goes there too
         rows.append([button(t.plain("chats.button_post_board"), taps.PostBoard())])
     text = "\n".join(lines)
-    if notice:
-        text = notice + "\n\n" + text
+    text = with_notice(notice, text)
     await present(update, text, keyboard(rows))
 
 

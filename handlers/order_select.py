@@ -142,9 +142,7 @@ async def on_leave(update: Update, context: Context) -> None:
     tap = context.tap(taps.LeaveSelect)
     code, page = tap.code, tap.page
     membership = await current_membership(who, context)
-    flow = await services(context).store.flows.get(who.id)
-    if flow is not None and flow.name == FLOW_SELECT:
-        await services(context).store.flows.clear(who.id)
+    await services(context).store.flows.end(who.id, FLOW_SELECT)
     if membership is None or code not in desk.FILTERS:
         await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)
         return

@@ -21,7 +21,7 @@ from core.text import shorten
 from handlers.common import (
     Actor, Context, actor, button, keyboard, message_text, query_of, reply, services, set_buttons, translator_for,
 )
-from handlers.guards import product_for, refuse
+from handlers.guards import product_for, product_of_flow, refuse
 from storage.models import Flow, Shop
 from storage.outbox import Outgoing
 from storage.presale import MovedOrder
@@ -114,9 +114,8 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     """The ship date typed: applied (orders of the old date move, their buyers told), or refused
     with the reason; the question stays open."""
     store = services(context).store
-    found = await product_for(update, context, flow.data.get("product"), manage=True)
+    found = await product_of_flow(update, context, who, flow)
     if found is None:
-        await store.flows.clear(who.id)
         return
     product, membership = found
     shop = membership.shop

@@ -24,7 +24,9 @@ from core.summary import (
 )
 from core.text import shorten
 from handlers.guards import CURRENT, _Current, owner_step_of_tap, shop_member
-from handlers.common import Actor, Context, actor, button, keyboard, message_text, present, query_of, reply, services
+from handlers.common import (
+    Actor, Context, actor, button, keyboard, message_text, present, query_of, reply, services, with_notice,
+)
 from storage.models import Flow, Membership, Shop
 from storage.summaries import SummarySettings
 
@@ -74,7 +76,7 @@ async def _owned(update: Update, context: Context, shop_id: int | None | _Curren
 async def show_settings(update: Update, context: Context, shop: Shop, who: Actor, notice: str | None = None) -> None:
     settings = await services(context).store.summaries.settings(shop.id)
     text = settings_text(who.t, shop, settings)
-    await present(update, f"{notice}\n\n{text}" if notice else text, settings_markup(who.t, shop, settings))
+    await present(update, with_notice(notice, text), settings_markup(who.t, shop, settings))
 
 
 async def settings_command(update: Update, context: Context) -> None:

@@ -21,7 +21,9 @@ from core.shipping import (
     ABROAD, PRESETS, Rules, ShippingInputError, parse_fee, parse_region_change, parse_threshold, preset,
 )
 from core.text import shorten
-from handlers.common import Actor, Context, actor, button, keyboard, message_text, present, query_of, reply, services
+from handlers.common import (
+    Actor, Context, actor, button, keyboard, message_text, present, query_of, reply, services, with_notice,
+)
 from handlers.guards import CURRENT, _Current, owner_step_of_tap, shop_member
 from storage.models import Flow, Membership, Shop
 
@@ -95,7 +97,7 @@ async def _owned(update: Update, context: Context, shop_id: int | None | _Curren
 async def show_rules(update: Update, context: Context, who: Actor, shop: Shop, notice: str | None = None) -> None:
     rules = await services(context).store.shipping.of_shop(shop.id, home_of(shop))
     text = rules_text(who.t, shop, rules) + "\n\n" + who.t("shipping.hint")
-    await present(update, f"{notice}\n\n{text}" if notice else text, rules_markup(who.t, shop, rules))
+    await present(update, with_notice(notice, text), rules_markup(who.t, shop, rules))
 
 
 async def shipping_command(update: Update, context: Context) -> None:

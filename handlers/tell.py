@@ -108,8 +108,6 @@ async def on_send(update: Update, context: Context) -> None:
 
 async def on_cancel(update: Update, context: Context) -> None:
     who = await actor(update, context)
-    flow = await context.services.store.flows.get(who.id)
-    if flow is not None and flow.name == FLOW:
-        await context.services.store.flows.clear(who.id)
+    await context.services.store.flows.end(who.id, FLOW)
     await query_of(update).answer()
     await show(update, who.t("tell.cancelled"))

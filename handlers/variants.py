@@ -18,10 +18,11 @@ from handlers.catalog import (
     NAME_MAX, STOCK_PROBLEMS, Checked, _problem_text, check_name, check_price, check_stock,
     show_product,
 )
-from handlers.guards import product_for
+from handlers.guards import product_for, product_of_flow
 from handlers.presale import presale_buttons, ship_text
 from handlers.common import (
     Actor, Context, actor, button, keyboard, largest_photo, message_text, query_of, reply, services, show,
+    with_notice,
 )
 from storage.models import Flow, Membership, Shop
 from storage.products import Product
@@ -90,8 +91,7 @@ async def show_variant(update: Update, context: Context, who: Actor, variant: Va
         await reply(update, who.t("variant.gone"))
         return
     text = variant_card(who.t, product, variant, shop, services(context).bot_username)
-    if notice:
-        text = notice + "\n\n" + text
+    text = with_notice(notice, text)
     await (show if edit else reply)(update, text, variant_buttons(who.t, variant, product))
 
 
@@ -140,9 +140,8 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     store = services(context).store
     t = who.t
     text = message_text(update)
-    found = await product_for(update, context, flow.data.get("product"), manage=True)
+    found = await product_of_flow(update, context, who, flow)
     if found is None:
-        await store.flows.clear(who.id)
         return
     product, membership = found
     shop = membership.shop

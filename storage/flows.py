@@ -39,6 +39,14 @@ class Flows:
             await offer_in(conn, user_id, name, step, data)
 
     @journaled_write
+    async def end(self, user_id: int, name: str) -> bool:
+        """End the user's conversation if it is `name` (a Cancel button of that conversation);
+        True when it was."""
+        async with self._db.write() as conn:
+            cur = await conn.execute("DELETE FROM flows WHERE user_id = ? AND name = ?", (user_id, name))
+            return cur.rowcount > 0
+
+    @journaled_write
     async def clear(self, user_id: int) -> bool:
         """End the user's conversation; True when there was one."""
         async with self._db.write() as conn:
