@@ -10,6 +10,7 @@ conversation, so the confirmation survives a restart and a second tap ships noth
 
 from __future__ import annotations
 
+from enum import StrEnum
 import logging
 
 from telegram import Update
@@ -21,12 +22,19 @@ from core.orders import IllegalTransition, Status, may_ship
 from core.telegram_text import fit_lines
 from core.waybills import MAX_FILE_BYTES, Problem, Refused, Waybill, WaybillFileError, Waybills, parse_file, parse_lines
 from handlers import desk
+from handlers.flows import flow_of_tap
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, message_text, query_of, reply, services, show,
 )
 from storage.models import Flow, Shop
 
 FLOW_BULK_SHIP = "bulkship"
+
+
+class BulkShipStep(StrEnum):
+    LIST = "input"  # the waybill file or the pasted lines
+    CONFIRM = "confirm"  # the plan shown: Ship N orders (a new list replaces it)
+
 READY_SHOWN_CHARS = 1500  # the orders to ship are listed up to this much; the refused rows all
 PROBLEMS = {
     Problem.BAD_ORDER_NUMBER: N_("desk.bulk_problem_bad_order_number"),
@@ -55,7 +63,7 @@ async def ship_command(update: Update, context: Context) -> None:
                     keyboard([[button(who.t.plain("button.open_shop"), taps.OpenShop())]]))
         return
     lines = message_text(update).partition("\n")[2] or message_text(update).partition(" ")[2]
-    await services(context).store.flows.start(who.id, FLOW_BULK_SHIP, "input", {"shop": membership.shop.id})
+    await services(context).store.flows.start(who.id, FLOW_BULK_SHIP, BulkShipStep.LIST, {"shop": membership.shop.id})
     if lines.strip():
         await _understand(update, context, who, membership.shop, lines=lines)
         return
@@ -104,7 +112,7 @@ async def _understand(update: Update, context: Context, who: Actor, shop: Shop, 
     if not ready:
         await reply(update, _plan_text(t, shop, ready, refused) + "\n\n" + t("desk.bulk_nothing_to_ship"))
         return
-    await store.flows.start(who.id, FLOW_BULK_SHIP, "confirm", {
+    await store.flows.start(who.id, FLOW_BULK_SHIP, BulkShipStep.CONFIRM, {
         "shop": shop.id, "ship": [[order_id, w.number, w.carrier, w.tracking] for order_id, w in ready]})
     markup = keyboard([[button(t.plain("desk.bulk_button_ship", count=len(ready)), taps.BulkShip(shop.id))],
                        [button(t.plain("desk.bulk_button_cancel"), taps.CancelBulkShip(shop.id))]])
@@ -159,8 +167,10 @@ async def on_confirm(update: Update, context: Context) -> None:
     if membership is None:
         await query_of(update).answer(t.plain("common.not_allowed"), show_alert=True)
         return
-    flow = await store.flows.get(who.id)
-    if flow is None or flow.name != FLOW_BULK_SHIP or flow.step != "confirm" or flow.data.get("shop") != shop_id:
+    flow = await flow_of_tap(update, context)  # at the plan (handlers/registry.py), else answered
+    if flow is None:
+        return
+    if flow.data.get("shop") != shop_id:
         await query_of(update).answer(t.plain("desk.bulk_already_done"), show_alert=True)
         return
     await store.flows.clear(who.id)  # before shipping: a second tap finds nothing to ship

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from telegram import Update
@@ -24,6 +25,7 @@ from core.stock import StockError, StockProblem, parse_stock, parse_stock_change
 from core.text import TextProblem, TextRefused, accept_text
 from handlers.guards import product_for, product_of_flow, refuse
 from handlers.presale import card_line, presale_buttons
+from handlers.flows import flow_of_tap
 from handlers.common import (
     Actor, Context, actor, button, current_membership, keyboard, largest_photo, message_text, present, query_of,
     reply, services, set_buttons, with_notice,
@@ -37,8 +39,32 @@ DESCRIPTION_MAX = 700
 PAGE_SIZE = 8
 FLOW_ADD = "addproduct"
 FLOW_EDIT = "editproduct"
-ADD_STEPS = ("name", "price", "stock", "photo", "description")
-STEP_PRICE_CHOICE = "price_choice"  # a one-line caption that reads more than one way
+
+
+class AddStep(StrEnum):
+    """/addproduct's questions in order (a quick add from a caption asks only what it lacks)."""
+
+    NAME = "name"
+    PRICE = "price"
+    STOCK = "stock"
+    PHOTO = "photo"
+    DESCRIPTION = "description"
+    PRICE_CHOICE = "price_choice"  # a one-line caption that reads more than one way: which is the price
+
+
+ADD_STEPS = (AddStep.NAME, AddStep.PRICE, AddStep.STOCK, AddStep.PHOTO, AddStep.DESCRIPTION)
+
+
+class EditField(StrEnum):
+    """What an edit button of a product changes (the edit conversation's one step)."""
+
+    NAME = "name"
+    PRICE = "price"
+    STOCK = "stock"
+    PHOTO = "photo"
+    DESCRIPTION = "description"
+    LIMIT = "limit"
+
 
 PRICE_PROBLEMS = {
     PriceProblem.EMPTY: N_("price.empty"),
@@ -55,20 +81,20 @@ STOCK_PROBLEMS = {
     StockProblem.TOO_LARGE: N_("stock.too_large"),
     StockProblem.WOULD_GO_NEGATIVE: N_("stock.would_go_negative"),
 }
-ASK = {
-    "name": N_("catalog.ask_name"),
-    "price": N_("catalog.ask_price"),
-    "stock": N_("catalog.ask_stock"),
-    "photo": N_("catalog.ask_photo"),
-    "description": N_("catalog.ask_description"),
+ASK: dict[str, str] = {
+    AddStep.NAME: N_("catalog.ask_name"),
+    AddStep.PRICE: N_("catalog.ask_price"),
+    AddStep.STOCK: N_("catalog.ask_stock"),
+    AddStep.PHOTO: N_("catalog.ask_photo"),
+    AddStep.DESCRIPTION: N_("catalog.ask_description"),
 }
-EDIT_PROMPTS = {
-    "name": N_("catalog.edit_name"),
-    "price": N_("catalog.edit_price"),
-    "stock": N_("catalog.edit_stock"),
-    "photo": N_("catalog.edit_photo"),
-    "description": N_("catalog.edit_description"),
-    "limit": N_("catalog.edit_limit"),
+EDIT_PROMPTS: dict[str, str] = {
+    EditField.NAME: N_("catalog.edit_name"),
+    EditField.PRICE: N_("catalog.edit_price"),
+    EditField.STOCK: N_("catalog.edit_stock"),
+    EditField.PHOTO: N_("catalog.edit_photo"),
+    EditField.DESCRIPTION: N_("catalog.edit_description"),
+    EditField.LIMIT: N_("catalog.edit_limit"),
 }
 
 
@@ -219,8 +245,8 @@ async def add_product(update: Update, context: Context) -> None:
     if inline:
         await quick_add(update, context, who, membership, inline, photo=None)
         return
-    await services(context).store.flows.start(who.id, FLOW_ADD, "name", {"shop": membership.shop.id})
-    await reply(update, who.t(ASK["name"], max=NAME_MAX))
+    await services(context).store.flows.start(who.id, FLOW_ADD, AddStep.NAME, {"shop": membership.shop.id})
+    await reply(update, who.t(ASK[AddStep.NAME], max=NAME_MAX))
 
 
 async def on_captioned_photo(update: Update, context: Context) -> None:
@@ -244,7 +270,7 @@ async def quick_add(update: Update, context: Context, who: Actor, membership: Me
     data: dict = {"shop": membership.shop.id, "quick": True, "photo": photo}
     if caption.ambiguous:
         data["choices"] = [[r.name, r.price, r.stock] for r in caption.readings]
-        await services(context).store.flows.start(who.id, FLOW_ADD, STEP_PRICE_CHOICE, data)
+        await services(context).store.flows.start(who.id, FLOW_ADD, AddStep.PRICE_CHOICE, data)
         markup = _price_choices_markup(who.t, membership.shop, data["choices"])
         await reply(update, who.t("catalog.which_price"), markup)
         return
@@ -318,9 +344,11 @@ async def on_price_choice(update: Update, context: Context) -> None:
     who = await actor(update, context)
     index = context.tap(taps.PickPrice).index
     store = services(context).store
-    flow = await store.flows.get(who.id)
-    choices = flow.data.get("choices", []) if flow and flow.name == FLOW_ADD and flow.step == STEP_PRICE_CHOICE else []
-    if flow is None or index >= len(choices):
+    flow = await flow_of_tap(update, context)  # at the price choice (handlers/registry.py), else answered
+    if flow is None:
+        return
+    choices = flow.data.get("choices", [])
+    if index >= len(choices):
         await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     shop = await store.shops.require(flow.data["shop"])
@@ -339,7 +367,7 @@ def _ask_text(t: Translator, step: str, data: dict) -> str:
     return t.plain(ASK[step], max=NAME_MAX, name=data.get("name", ""), max_description=DESCRIPTION_MAX)
 
 
-def _next_step(step: str, data: dict) -> str | None:
+def _next_step(step: str, data: dict) -> AddStep | None:
     """After `step`, the next one still to ask (a quick add asks only what it lacks)."""
     for candidate in ADD_STEPS[ADD_STEPS.index(step) + 1:]:
         if data.get("quick"):
@@ -350,39 +378,52 @@ def _next_step(step: str, data: dict) -> str | None:
     return None
 
 
-async def on_add_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
-    """One answer in the /addproduct conversation."""
+async def _adding_to(update: Update, context: Context, who: Actor, flow: Flow) -> Shop | None:
+    """The shop the product is being added to (None, said, when it is gone meanwhile)."""
     store = services(context).store
-    shop = await store.shops.require(flow.data["shop"])
+    shop = await store.shops.get(flow.data["shop"])
     if shop is None:
         await store.flows.clear(who.id)
         await reply(update, who.t("catalog.no_shop"))
+    return shop
+
+
+async def on_add_text(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The name, price, stock or description typed in /addproduct."""
+    shop = await _adding_to(update, context, who, flow)
+    if shop is None:
         return
     text = message_text(update)
-    data = dict(flow.data)
-    step = flow.step
-    if step == STEP_PRICE_CHOICE:  # waiting for a tap on the price
-        await reply(update, who.t("catalog.which_price"), _price_choices_markup(who.t, shop, data.get("choices", [])))
+    step = AddStep(flow.step)
+    checked = {
+        AddStep.NAME: lambda: check_name(text),
+        AddStep.PRICE: lambda: check_price(text, shop.currency),
+        AddStep.STOCK: lambda: check_stock(text),
+        AddStep.DESCRIPTION: lambda: check_description(text),
+    }[step]()
+    if checked.problem is not None:
+        await reply(update, who.t("catalog.try_again", problem=_problem_text(who.t, checked.problem, shop)),
+                    _skip_markup(who.t, step))
         return
-    if step == "photo":
-        photo = largest_photo(update)
-        if photo is None:
-            await reply(update, who.t("catalog.photo_expected"), _skip_markup(who.t, "photo"))
-            return
-        data["photo"] = photo
-    else:
-        checked = {
-            "name": lambda: check_name(text),
-            "price": lambda: check_price(text, shop.currency),
-            "stock": lambda: check_stock(text),
-            "description": lambda: check_description(text),
-        }[step]()
-        if checked.problem is not None:
-            await reply(update, who.t("catalog.try_again", problem=_problem_text(who.t, checked.problem, shop)),
-                        _skip_markup(who.t, step))
-            return
-        data[step] = checked.value
-    await _advance(update, context, who, Flow(flow.user_id, flow.name, step, data))
+    await _advance(update, context, who, Flow(flow.user_id, flow.name, step, {**flow.data, step: checked.value}))
+
+
+async def on_add_photo(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The product's photo in /addproduct (or Skip)."""
+    if await _adding_to(update, context, who, flow) is None:
+        return
+    photo = largest_photo(update)
+    if photo is None:
+        await reply(update, who.t("catalog.photo_expected"), _skip_markup(who.t, AddStep.PHOTO))
+        return
+    await _advance(update, context, who, Flow(flow.user_id, flow.name, AddStep.PHOTO, {**flow.data, "photo": photo}))
+
+
+async def on_price_choice_typed(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """Typing while the caption's price is to be picked: the choices again."""
+    shop = await _adding_to(update, context, who, flow)
+    if shop is not None:
+        await reply(update, who.t("catalog.which_price"), _price_choices_markup(who.t, shop, flow.data.get("choices", [])))
 
 
 async def _advance(update: Update, context: Context, who: Actor, flow: Flow) -> None:
@@ -405,9 +446,10 @@ async def on_skip(update: Update, context: Context) -> None:
     """The Skip button on the photo or description step."""
     who = await actor(update, context)
     step = context.tap(taps.SkipAddStep).step
-    store = services(context).store
-    flow = await store.flows.get(who.id)
-    if flow is None or flow.name != FLOW_ADD or step != flow.step:
+    flow = await flow_of_tap(update, context)  # at the photo or description (handlers/registry.py)
+    if flow is None:
+        return
+    if step != flow.step:  # the Skip of the other one
         await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     await query_of(update).answer()
@@ -509,46 +551,71 @@ async def start_edit(update: Update, context: Context) -> None:
     await reply(update, t(EDIT_PROMPTS[field], current=current, max=NAME_MAX, max_description=DESCRIPTION_MAX), markup)
 
 
-async def on_edit_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
-    """The new value for the field being edited."""
-    store = services(context).store
+async def on_edit_text(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The product's new name, price or description."""
     found = await product_of_flow(update, context, who, flow)
     if found is None:
         return
     product, membership = found
-    shop = membership.shop
-    field = flow.step
+    shop, field, text = membership.shop, EditField(flow.step), message_text(update)
+    checked = {EditField.NAME: check_name, EditField.DESCRIPTION: check_description}.get(
+        field, lambda s: check_price(s, shop.currency))(text)
+    if checked.problem is not None:
+        await reply(update, who.t("catalog.try_again", problem=_problem_text(who.t, checked.problem, shop)))
+        return
+    await _edited(update, context, who, membership,
+                  await services(context).store.products.update(product.id, **{field: checked.value}))
+
+
+async def on_edit_photo(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    found = await product_of_flow(update, context, who, flow)
+    if found is None:
+        return
+    photo = largest_photo(update)
+    if photo is None:
+        await reply(update, who.t("catalog.photo_expected"))
+        return
+    product, membership = found
+    await _edited(update, context, who, membership,
+                  await services(context).store.products.update(product.id, photo_file_id=photo))
+
+
+async def on_edit_stock(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The new stock, or a change of it ("+20", "-5")."""
+    found = await product_of_flow(update, context, who, flow)
+    if found is None:
+        return
+    product, membership = found
+    try:
+        change = parse_stock_change(message_text(update))
+        result = await services(context).store.products.change_stock(product.id, change)
+    except StockError as exc:
+        await reply(update, who.t("catalog.try_again", problem=who.t.plain(STOCK_PROBLEMS[exc.reason])))
+        return
+    await _edited(update, context, who, membership, result.product if result else None)
+
+
+async def on_edit_limit(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """Units one buyer may order ("0" or "-": no limit)."""
+    found = await product_of_flow(update, context, who, flow)
+    if found is None:
+        return
+    product, membership = found
     text = message_text(update)
-    if field == "photo":
-        photo = largest_photo(update)
-        if photo is None:
-            await reply(update, who.t("catalog.photo_expected"))
-            return
-        updated = await store.products.update(product.id, photo_file_id=photo)
-    elif field == "stock":
-        try:
-            change = parse_stock_change(text)
-            result = await store.products.change_stock(product.id, change)
-        except StockError as exc:
-            await reply(update, who.t("catalog.try_again", problem=who.t.plain(STOCK_PROBLEMS[exc.reason])))
-            return
-        updated = result.product if result else None
-    elif field == "limit":
-        if text in ("0", "-"):
-            updated = await store.products.update(product.id, per_buyer_limit=None)
-        else:
-            checked = check_stock(text)
-            if checked.problem is not None or checked.value == 0:
-                await reply(update, who.t("catalog.limit_invalid"))
-                return
-            updated = await store.products.update(product.id, per_buyer_limit=checked.value)
-    else:
-        checked = {"name": check_name, "description": check_description}.get(field, lambda s: check_price(s, shop.currency))(text)
-        if checked.problem is not None:
-            await reply(update, who.t("catalog.try_again", problem=_problem_text(who.t, checked.problem, shop)))
-            return
-        updated = await store.products.update(product.id, **{field: checked.value})
-    await store.flows.clear(who.id)
+    products = services(context).store.products
+    if text in ("0", "-"):
+        await _edited(update, context, who, membership, await products.update(product.id, per_buyer_limit=None))
+        return
+    checked = check_stock(text)
+    if checked.problem is not None or checked.value == 0:
+        await reply(update, who.t("catalog.limit_invalid"))
+        return
+    await _edited(update, context, who, membership, await products.update(product.id, per_buyer_limit=checked.value))
+
+
+async def _edited(update: Update, context: Context, who: Actor, membership: Membership,
+                  updated: Product | None) -> None:
+    await services(context).store.flows.clear(who.id)
     await show_product(update, context, who, updated, membership, notice=who.t("catalog.saved"))
 
 

@@ -14,6 +14,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -39,7 +40,7 @@ from handlers.common import (
     Actor, Context, actor, button, edit_message, keyboard, message_text, query_of, reply, services, set_buttons,
     show, tapped_message,
 )
-from handlers.flows import REMOVE_KEYBOARD
+from handlers.flows import REMOVE_KEYBOARD, flow_of_tap
 from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants, tapped_product, tapped_variant
 from handlers.notices import method_name, new_order_notices, reach_of, ship_date_lines, shipping_lines
 from handlers.payments import available_methods, payment_messages
@@ -54,8 +55,21 @@ from storage.orders import (
 log = logging.getLogger(__name__)
 
 FLOW = "checkout"
+
+
+class CheckoutStep(StrEnum):
+    """Where a checkout is (what it takes at each: handlers/registry.py)."""
+
+    PHONE = "phone"  # a new buyer shares or types a phone
+    RECIPIENT = "recipient"  # another recipient's name, from the confirmation
+    ADDRESS = "address"  # typed, or a shared location then the typed address
+    NOTE = "note"  # a note for the shop, from the confirmation
+    REGION = "region"  # which region an ambiguous address is in (buttons)
+    CONFIRM = "confirm"  # the confirmation: Confirm, payment method, change a detail
+
+
 # The steps that show a reply keyboard (share phone, a name suggestion, share location).
-KEYBOARD_STEPS = ("phone", "recipient", "address")
+KEYBOARD_STEPS = (CheckoutStep.PHONE, CheckoutStep.RECIPIENT, CheckoutStep.ADDRESS)
 CONTACT_PROBLEMS = {
     "phone_invalid": N_("checkout.phone_invalid"),
     "name_empty": N_("checkout.name_empty"),
@@ -148,7 +162,7 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
         data.update(phone=user.phone, recipient=user.recipient, address=user.address)
         if user.region:  # picked from buttons for this address last time
             data["region"] = user.region
-    flow = Flow(who.id, FLOW, "confirm" if returning else "phone", data)
+    flow = Flow(who.id, FLOW, CheckoutStep.CONFIRM if returning else CheckoutStep.PHONE, data)
     try:
         held = await store.holds.take(buyer_id=who.id, shop_id=shop_id, token=token,
                                       items=held_items(items), expires_at=held_until,
@@ -215,36 +229,46 @@ async def ask_address(update: Update, who: Actor) -> None:
     await reply(update, who.t("checkout.ask_address"), location)
 
 
-async def checkout_of_tap(update: Update, context: Context, who: Actor, *steps: str) -> Flow | None:
-    """The checkout a button belongs to, if it is still open (and at one of `steps`, if given).
+async def checkout_of_tap(update: Update, context: Context) -> Flow | None:
+    """The checkout a button belongs to, at the steps handlers/registry.py declares for the
+    button; its token must be this checkout's too, so a button of an earlier checkout never
+    touches the current one. None when not (the tap is answered with what became of it)."""
+    flow = await flow_of_tap(update, context)
+    if flow is None:
+        return None
+    tap = context.button
+    if isinstance(tap, taps.CHECKOUT_TAPS) and flow.data.get("token") != tap.token:
+        await on_stale_tap(update, context)
+        return None
+    return flow
 
-    Checkout buttons carry their checkout's token as the last argument, so a stale button of an
-    earlier checkout never touches the current one; it is answered with what became of it."""
+
+async def on_stale_tap(update: Update, context: Context) -> None:
+    """A checkout's button when that checkout is over or at another step: what became of it."""
+    who = await actor(update, context)
     tap = context.button
     token = tap.token if isinstance(tap, taps.CHECKOUT_TAPS) else None
-    store = services(context).store
-    flow = await store.flows.get(who.id)
-    if flow is not None and flow.name == FLOW and (token is None or flow.data.get("token") == token) \
-            and (not steps or flow.step in steps):
-        return flow
-    placed = await store.orders.by_token(token) if token else None
+    placed = await services(context).store.orders.by_token(token) if token else None
+    query = query_of(update)
     if placed is not None and placed.buyer_id == who.id:
-        await query_of(update).answer(who.t.plain("checkout.already_placed_see_orders", number=placed.number),
-                                           show_alert=True)
+        if isinstance(tap, taps.Confirm):  # tapped twice: this message is its receipt already
+            await query.answer(who.t.plain("checkout.already_placed", number=placed.number))
+        else:
+            await query.answer(who.t.plain("checkout.already_placed_see_orders", number=placed.number),
+                               show_alert=True)
+    elif isinstance(tap, taps.Confirm):  # a confirmation the buyer has since changed, or another's
+        await query.answer(who.t.plain("common.stale_button"), show_alert=True)
     else:
-        await query_of(update).answer(who.t.plain("checkout.no_longer_open"), show_alert=True)
-    return None
+        await query.answer(who.t.plain("checkout.no_longer_open"), show_alert=True)
 
 
 async def on_use_saved(update: Update, context: Context) -> None:
     """"Use this address" on a message from before the two-tap checkout: the confirmation."""
     who = await actor(update, context)
-    flow = await checkout_of_tap(update, context, who, "saved", "confirm")
+    flow = await checkout_of_tap(update, context)
     if flow is None:
         return
     await query_of(update).answer()
-    flow = Flow(flow.user_id, FLOW, "confirm", flow.data)
-    await services(context).store.flows.save(flow)
     await show_confirmation(update, context, who, flow, edit=True)
 
 
@@ -253,12 +277,12 @@ async def on_change_details(update: Update, context: Context) -> None:
     the units stay held meanwhile. The new summary comes below the answer, so the one tapped keeps
     only Cancel: a Confirm under an address that is no longer the one ordered would mislead."""
     who = await actor(update, context)
-    flow = await checkout_of_tap(update, context, who)
+    flow = await checkout_of_tap(update, context)
     if flow is None:
         return
     await query_of(update).answer()
     data = {k: v for k, v in flow.data.items() if k != "summary"}  # several messages come between
-    await services(context).store.flows.save(Flow(flow.user_id, FLOW, "address", data))
+    await services(context).store.flows.save(Flow(flow.user_id, FLOW, CheckoutStep.ADDRESS, data))
     if tapped_message(update) is not None:
         try:
             await set_buttons(update,
@@ -277,11 +301,11 @@ def remember_summary(update: Update, data: dict) -> dict:
     return data
 
 
-async def _ask_on_confirmation(update: Update, context: Context, step: str) -> Actor | None:
+async def _ask_on_confirmation(update: Update, context: Context, step: CheckoutStep) -> Actor | None:
     """A detail of the confirmation to give again (recipient, phone, note): the checkout moves to
     that step, remembering the summary the answer will edit in place; None when stale (answered)."""
     who = await actor(update, context)
-    flow = await checkout_of_tap(update, context, who, "confirm")
+    flow = await checkout_of_tap(update, context)
     if flow is None:
         return None
     await query_of(update).answer()
@@ -291,7 +315,7 @@ async def _ask_on_confirmation(update: Update, context: Context, step: str) -> A
 
 async def on_change_recipient(update: Update, context: Context) -> None:
     """The recipient's name on the confirmation: type another."""
-    who = await _ask_on_confirmation(update, context, "recipient")
+    who = await _ask_on_confirmation(update, context, CheckoutStep.RECIPIENT)
     if who is not None:
         await reply(update, who.t("checkout.ask_recipient_typed"))
 
@@ -299,13 +323,13 @@ async def on_change_recipient(update: Update, context: Context) -> None:
 async def on_change_phone(update: Update, context: Context) -> None:
     """The phone on the confirmation: share or type another (a returning buyer whose number
     changed need not retype the address)."""
-    who = await _ask_on_confirmation(update, context, "phone")
+    who = await _ask_on_confirmation(update, context, CheckoutStep.PHONE)
     if who is not None:
         await ask_phone(update, who)
 
 
 async def on_add_note(update: Update, context: Context) -> None:
-    who = await _ask_on_confirmation(update, context, "note")
+    who = await _ask_on_confirmation(update, context, CheckoutStep.NOTE)
     if who is not None:
         await reply(update, who.t("checkout.ask_note"))
 
@@ -313,12 +337,12 @@ async def on_add_note(update: Update, context: Context) -> None:
 async def on_cancel_checkout(update: Update, context: Context) -> None:
     """Cancel: end this checkout and give its held units back."""
     who = await actor(update, context)
-    flow = await checkout_of_tap(update, context, who)
+    flow = await checkout_of_tap(update, context)
     if flow is None:
         return
     await services(context).store.holds.release(who.id, flow.data.get("token"), end_conversation=True)
     await query_of(update).answer()
-    if flow is not None and flow.name == FLOW and flow.step in KEYBOARD_STEPS:
+    if flow.step in KEYBOARD_STEPS:
         await reply(update, who.t("checkout.cancelled"), REMOVE_KEYBOARD)  # an edit cannot remove it
         return
     await show(update, who.t("checkout.cancelled"))
@@ -326,53 +350,76 @@ async def on_cancel_checkout(update: Update, context: Context) -> None:
 
 # ---------------------------------------------------------------- what the buyer types
 
-async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
-    """Phone, recipient, address or note, depending on the step."""
-    store = services(context).store
-    message = update.effective_message
+async def on_phone(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The phone, shared (with the contact's name as the recipient) or typed."""
+    contact = update.effective_message.contact if update.effective_message else None
+    shop = await services(context).store.shops.require(flow.data["shop"])
     data = dict(flow.data)
     try:
-        if flow.step == "phone":
-            contact = message.contact if message else None
-            shop = await store.shops.require(data["shop"])
-            data["phone"] = normalize_phone(contact.phone_number if contact else message_text(update),
-                                            phone_region(shop.currency), shared=contact is not None)
-            if not data.get("recipient"):  # the name on the shared contact, else the buyer's own
-                name = " ".join(filter(None, [contact.first_name, contact.last_name])) if contact else ""
-                data["recipient"] = check_recipient(name or who.user.first_name or "-")
-            next_step = "confirm" if data.get("address") else "address"
-        elif flow.step == "recipient":
-            data["recipient"] = check_recipient(message_text(update))
-            next_step = "confirm" if data.get("address") else "address"
-        elif flow.step == "address":
-            data.pop("region", None)  # a new address: its region is read again
-            if message is not None and message.location is not None:
-                data["lat"], data["lon"] = message.location.latitude, message.location.longitude
-                await store.flows.save(Flow(flow.user_id, FLOW, "address", data))
-                await reply(update, who.t("checkout.location_noted"), REMOVE_KEYBOARD)
-                return
-            data["address"] = check_address(message_text(update))
-            next_step = "confirm"
-        elif flow.step == "note":
-            data["note"] = check_note(message_text(update))
-            next_step = "confirm"
-        else:  # waiting for a button: the typed text is not an answer
-            await reply(update, who.t("checkout.use_buttons"))
-            return
+        data["phone"] = normalize_phone(contact.phone_number if contact else message_text(update),
+                                        phone_region(shop.currency), shared=contact is not None)
+        if not data.get("recipient"):  # the name on the shared contact, else the buyer's own
+            name = " ".join(filter(None, [contact.first_name, contact.last_name])) if contact else ""
+            data["recipient"] = check_recipient(name or who.user.first_name or "-")
     except ContactError as exc:
-        await reply(update, who.t("checkout.try_again", problem=who.t.plain(CONTACT_PROBLEMS[exc.problem])))
+        await _try_again(update, who, exc)
         return
-    answered = flow.step
+    await _answered(update, context, who, flow, data, notice="checkout.phone_noted")  # the share-phone keyboard goes
+
+
+async def on_recipient(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    try:
+        recipient = check_recipient(message_text(update))
+    except ContactError as exc:
+        await _try_again(update, who, exc)
+        return
+    await _answered(update, context, who, flow, {**flow.data, "recipient": recipient})
+
+
+async def on_address(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The address typed; a shared location is kept with it (the courier's pin) and the typed
+    address is still asked for."""
+    message = update.effective_message
+    data = {k: v for k, v in flow.data.items() if k != "region"}  # a new address: its region is read again
+    if message is not None and message.location is not None:
+        data["lat"], data["lon"] = message.location.latitude, message.location.longitude
+        await services(context).store.flows.save(Flow(flow.user_id, FLOW, CheckoutStep.ADDRESS, data))
+        await reply(update, who.t("checkout.location_noted"), REMOVE_KEYBOARD)
+        return
+    try:
+        data["address"] = check_address(message_text(update))
+    except ContactError as exc:
+        await _try_again(update, who, exc)
+        return
+    await _answered(update, context, who, flow, data, notice="checkout.address_noted")  # the location keyboard goes
+
+
+async def on_note(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    try:
+        note = check_note(message_text(update))
+    except ContactError as exc:
+        await _try_again(update, who, exc)
+        return
+    await _answered(update, context, who, flow, {**flow.data, "note": note})
+
+
+async def _try_again(update: Update, who: Actor, exc: ContactError) -> None:
+    await reply(update, who.t("checkout.try_again", problem=who.t.plain(CONTACT_PROBLEMS[exc.problem])))
+
+
+async def _answered(update: Update, context: Context, who: Actor, flow: Flow, data: dict, *,
+                    notice: str | None = None) -> None:
+    """A detail given: on to the address if there is none yet, else the confirmation (below
+    `notice`, which takes the step's reply keyboard away)."""
+    next_step = CheckoutStep.CONFIRM if data.get("address") else CheckoutStep.ADDRESS
     flow = Flow(flow.user_id, FLOW, next_step, data)
-    await store.flows.save(flow)
-    if next_step == "address":
+    await services(context).store.flows.save(flow)
+    if next_step == CheckoutStep.ADDRESS:
         await ask_address(update, who)
-    else:
-        if answered == "address":  # the location keyboard ends with its step
-            await reply(update, who.t("checkout.address_noted"), REMOVE_KEYBOARD)
-        elif answered == "phone":  # and the share-phone keyboard with its own
-            await reply(update, who.t("checkout.phone_noted"), REMOVE_KEYBOARD)
-        await show_confirmation(update, context, who, flow, edit=False)
+        return
+    if notice is not None:
+        await reply(update, who.t(notice), REMOVE_KEYBOARD)
+    await show_confirmation(update, context, who, flow, edit=False)
 
 
 # ---------------------------------------------------------------- confirmation and placing
@@ -516,7 +563,7 @@ async def _ask_region_or_refuse(update: Update, context: Context, who: Actor, fl
     if shipping.choices:
         data = {k: v for k, v in flow.data.items() if k != "summary"}
         data["region_choices"] = list(shipping.choices)
-        await services(context).store.flows.save(Flow(flow.user_id, FLOW, "region", data))
+        await services(context).store.flows.save(Flow(flow.user_id, FLOW, CheckoutStep.REGION, data))
         text, markup = t("checkout.ask_region", address=flow.data.get("address") or ""), picker(t, shipping.choices,
                                                                                               token)
     else:
@@ -532,7 +579,7 @@ async def _ask_region_or_refuse(update: Update, context: Context, who: Actor, fl
 async def on_pick_region(update: Update, context: Context) -> None:
     """A region button under "which region is this address in?": remembered with the address."""
     who = await actor(update, context)
-    flow = await checkout_of_tap(update, context, who, "region")
+    flow = await checkout_of_tap(update, context)
     if flow is None:
         return
     region = picked_region(update, context, flow.data)
@@ -540,7 +587,7 @@ async def on_pick_region(update: Update, context: Context) -> None:
         await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     await query_of(update).answer()
-    flow = Flow(flow.user_id, FLOW, "confirm", {**flow.data, "region": region})
+    flow = Flow(flow.user_id, FLOW, CheckoutStep.CONFIRM, {**flow.data, "region": region})
     await services(context).store.flows.save(flow)
     await show_confirmation(update, context, who, flow, edit=True)
 
@@ -549,14 +596,14 @@ async def on_pick_method(update: Update, context: Context) -> None:
     """A payment method button on the confirmation: tick it."""
     who = await actor(update, context)
     method = context.tap(taps.PickMethod).method
-    flow = await checkout_of_tap(update, context, who, "confirm")
+    flow = await checkout_of_tap(update, context)
     if flow is None:
         return
     if method not in [m.value for m in await _methods(context, flow.data["shop"])]:
         await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     await query_of(update).answer()
-    flow = Flow(flow.user_id, FLOW, "confirm", {**flow.data, "method": method})
+    flow = Flow(flow.user_id, FLOW, CheckoutStep.CONFIRM, {**flow.data, "method": method})
     await services(context).store.flows.save(flow)
     await show_confirmation(update, context, who, flow, edit=True)
 
@@ -564,19 +611,14 @@ async def on_pick_method(update: Update, context: Context) -> None:
 async def on_confirm(update: Update, context: Context) -> None:
     """Confirm: place the order (once, however often this is tapped or delivered)."""
     who = await actor(update, context)
-    token = context.tap(taps.Confirm).token
+    flow = await checkout_of_tap(update, context)  # at the confirmation (handlers/registry.py)
+    if flow is None:
+        return
     svc = services(context)
     store = svc.store
-    flow = await store.flows.get(who.id)
     query = query_of(update)
-    if flow is None or flow.name != FLOW or flow.data.get("token") != token or flow.step != "confirm":
-        earlier = await store.orders.by_token(token) if token else None
-        if earlier is not None and earlier.buyer_id == who.id:
-            await query.answer(who.t.plain("checkout.already_placed", number=earlier.number))
-        else:
-            await query.answer(who.t.plain("common.stale_button"), show_alert=True)
-        return
     d = flow.data
+    token = d["token"]
     shop = await store.shops.require(d["shop"])
     session = await store.live.current_session(shop.id)
     slot = next((item[2] for item in d["items"] if item[2]), None)

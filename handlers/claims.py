@@ -11,6 +11,7 @@ Only the order's buyer claims and only the shop's owner and staff decide: every 
 
 from __future__ import annotations
 
+from enum import StrEnum
 import time
 from dataclasses import replace
 
@@ -23,6 +24,7 @@ from core.i18n import LANGUAGES, N_, Translator, translator
 from core.money import PriceError, parse_price
 from core.payments import Method
 from core.text import shorten
+from handlers.flows import flow_of_tap
 from handlers.common import (
     Actor, Context, actor, button, keyboard, largest_photo, message_text, present, query_of, reply, services,
     with_notice,
@@ -36,6 +38,23 @@ from storage.orders import Order
 from storage.outbox import Outgoing, Priority
 
 FLOW, SHOP_FLOW, POLICY_FLOW = "claim", "claim_decision", "claim_policy"
+
+
+class ClaimStep(StrEnum):
+    PHOTOS = "photos"  # the buyer's photos of the damage (up to five) and a note, then Send
+
+
+class DecisionStep(StrEnum):
+    AMOUNT = "amount"  # the owner pays back another amount
+    REASON = "reason"  # the owner's reason to reject
+
+
+class PolicyStep(StrEnum):
+    WINDOW = "window"
+    PAYBACK = "payback"
+    TEXT = "text"
+
+
 REFUSALS = {"off": N_("claim.refused_off"), "not_shipped": N_("claim.refused_not_shipped"),
             "window": N_("claim.refused_window"), "units": N_("claim.refused_units"),
             "below_threshold": N_("claim.refused_below_threshold")}
@@ -63,12 +82,13 @@ def policy_markup(t: Translator, shop: Shop, policy: Policy):
     s = shop.id
     toggle = button(t.plain("claim.button_off" if policy.enabled else "claim.button_on"), taps.ClaimsOnOff(s, 0 if policy.enabled else 1))
     return keyboard([[toggle],
-                     [button(t.plain("claim.button_window"), taps.AskClaimPolicy(s, "window")),
-                      button(t.plain("claim.button_payback"), taps.AskClaimPolicy(s, "payback"))],
-                     [button(t.plain("claim.button_text"), taps.AskClaimPolicy(s, "text"))]])
+                     [button(t.plain("claim.button_window"), taps.AskClaimPolicy(s, PolicyStep.WINDOW)),
+                      button(t.plain("claim.button_payback"), taps.AskClaimPolicy(s, PolicyStep.PAYBACK))],
+                     [button(t.plain("claim.button_text"), taps.AskClaimPolicy(s, PolicyStep.TEXT))]])
 
 
-POLICY_PROMPTS = {"window": N_("claim.ask_window"), "payback": N_("claim.ask_payback"), "text": N_("claim.ask_text")}
+POLICY_PROMPTS: dict[str, str] = {PolicyStep.WINDOW: N_("claim.ask_window"), PolicyStep.PAYBACK: N_("claim.ask_payback"),
+                  PolicyStep.TEXT: N_("claim.ask_text")}
 
 
 async def _owned(update: Update, context: Context, shop_id: int | None | _Current = CURRENT) -> Membership | None:
@@ -118,7 +138,7 @@ async def on_policy_input(update: Update, context: Context, who: Actor, flow: Fl
     units' value from 3 units), or the policy text."""
     store = services(context).store
     membership = await _owned(update, context, flow.data.get("shop"))
-    if membership is None or flow.step not in POLICY_PROMPTS:
+    if membership is None:
         await store.flows.clear(who.id)
         return
     text = " ".join(message_text(update).split())
@@ -136,11 +156,11 @@ async def on_policy_input(update: Update, context: Context, who: Actor, flow: Fl
 
 def _parse_policy(policy: Policy, step: str, text: str) -> Policy:
     numbers = [int(n) for n in text.replace("%", " ").split() if n.isdigit()]
-    if step == "window":
+    if step == PolicyStep.WINDOW:
         if len(numbers) != 2 or not (1 <= numbers[0] <= 24 * 30 and 1 <= numbers[1] <= 60):
             raise ValueError(text)
         return replace(policy, hours_after_delivery=numbers[0], days_after_shipping=numbers[1])
-    if step == "payback":
+    if step == PolicyStep.PAYBACK:
         if text.lower() in UNIT_KEYWORDS:
             return replace(policy, mode=PER_UNIT)
         if len(numbers) == 2 and 1 <= numbers[0] <= 100 and numbers[1] >= 1:
@@ -229,7 +249,7 @@ async def on_units(update: Update, context: Context) -> None:
                                                        quantity=item.quantity), show_alert=True)
         return
     await query_of(update).answer()
-    await services(context).store.flows.start(who.id, FLOW, "photos",
+    await services(context).store.flows.start(who.id, FLOW, ClaimStep.PHOTOS,
                                               {"order": order.id, "line": index, "units": units, "photos": []})
     await reply(update, who.t("claim.ask_photos", max=MAX_PHOTOS),
                 keyboard([[button(who.t.plain("claim.button_send"), taps.SendClaim(order.id)),
@@ -249,7 +269,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
         caption = message_text(update)
         if caption:
             data["note"] = caption
-        await store.flows.save(Flow(flow.user_id, FLOW, "photos", data))
+        await store.flows.save(Flow(flow.user_id, FLOW, ClaimStep.PHOTOS, data))
         await reply(update, who.t("claim.photo_noted", count=len(data["photos"]), max=MAX_PHOTOS),
                     keyboard([[button(who.t.plain("claim.button_send"), taps.SendClaim(data["order"]))]]))
         return
@@ -258,7 +278,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     except ContactError:
         await reply(update, who.t("claim.note_invalid"))
         return
-    await store.flows.save(Flow(flow.user_id, FLOW, "photos", data))
+    await store.flows.save(Flow(flow.user_id, FLOW, ClaimStep.PHOTOS, data))
     await reply(update, who.t("claim.note_noted"),
                 keyboard([[button(who.t.plain("claim.button_send"), taps.SendClaim(data["order"]))]]))
 
@@ -278,8 +298,10 @@ async def on_send(update: Update, context: Context) -> None:
         return
     svc = services(context)
     store = svc.store
-    flow = await store.flows.get(who.id)
-    if flow is None or flow.name != FLOW or flow.data.get("order") != order.id:
+    flow = await flow_of_tap(update, context)  # gathering photos (handlers/registry.py), else answered
+    if flow is None:
+        return
+    if flow.data.get("order") != order.id:
         await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)
         return
     if not flow.data.get("photos"):
@@ -361,14 +383,14 @@ async def on_approve(update: Update, context: Context) -> None:
 
 
 async def on_ask_amount(update: Update, context: Context) -> None:
-    await _ask_decision(update, context, "amount", N_("claim.ask_amount"))
+    await _ask_decision(update, context, DecisionStep.AMOUNT, N_("claim.ask_amount"))
 
 
 async def on_reject(update: Update, context: Context) -> None:
-    await _ask_decision(update, context, "reason", N_("claim.ask_reason"))
+    await _ask_decision(update, context, DecisionStep.REASON, N_("claim.ask_reason"))
 
 
-async def _ask_decision(update: Update, context: Context, step: str, prompt: str) -> None:
+async def _ask_decision(update: Update, context: Context, step: DecisionStep, prompt: str) -> None:
     who = await actor(update, context)
     found = await _claim_for_member(update, context, context.tap(taps.OnClaim).claim)
     if found is None:
@@ -382,35 +404,51 @@ async def _ask_decision(update: Update, context: Context, step: str, prompt: str
     await reply(update, who.t(prompt, number=order.number, amount=who.t.money(claim.amount, claim.currency)))
 
 
-async def on_decision_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
-    """The other amount, or the reason to reject."""
+async def _decision_of(update: Update, context: Context, who: Actor, flow: Flow) -> tuple[Claim, Order, Shop] | None:
+    """The claim being decided, its order and the shop (None when it is gone or the member no
+    longer may: the conversation ends)."""
     store = services(context).store
     claim = await store.claims.get(flow.data.get("claim") or 0)
     found = await order_for_member(update, context, claim.order_id if claim else None)
     if claim is None or found is None:
         await store.flows.clear(who.id)
-        return
+        return None
     order, membership = found
-    text = message_text(update)
-    if flow.step == "amount":
-        try:
-            amount = parse_price(text, claim.currency)
-        except PriceError:
-            await reply(update, who.t("claim.amount_invalid", text=shorten(text, TEXT_MAX)))
-            return
-        if amount > order.goods:
-            await reply(update, who.t("claim.amount_too_high", amount=who.t.money(order.goods, order.currency)))
-            return
-        await store.flows.clear(who.id)
-        await _decide(update, context, who, claim, order, membership.shop, approve=True, amount=amount, reason=None)
+    return claim, order, membership.shop
+
+
+async def on_decision_amount(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """Another amount to pay back than the policy's."""
+    found = await _decision_of(update, context, who, flow)
+    if found is None:
         return
+    claim, order, shop = found
+    text = message_text(update)
     try:
-        reason = check_note(text)
+        amount = parse_price(text, claim.currency)
+    except PriceError:
+        await reply(update, who.t("claim.amount_invalid", text=shorten(text, TEXT_MAX)))
+        return
+    if amount > order.goods:
+        await reply(update, who.t("claim.amount_too_high", amount=who.t.money(order.goods, order.currency)))
+        return
+    await services(context).store.flows.clear(who.id)
+    await _decide(update, context, who, claim, order, shop, approve=True, amount=amount, reason=None)
+
+
+async def on_decision_reason(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """Why the claim is rejected (the buyer reads it)."""
+    found = await _decision_of(update, context, who, flow)
+    if found is None:
+        return
+    claim, order, shop = found
+    try:
+        reason = check_note(message_text(update))
     except ContactError:
         await reply(update, who.t("claim.reason_invalid"))
         return
-    await store.flows.clear(who.id)
-    await _decide(update, context, who, claim, order, membership.shop, approve=False, amount=None, reason=reason)
+    await services(context).store.flows.clear(who.id)
+    await _decide(update, context, who, claim, order, shop, approve=False, amount=None, reason=reason)
 
 
 async def _decide(update: Update, context: Context, who: Actor, claim: Claim, order: Order, shop: Shop, *,

@@ -17,7 +17,7 @@ from core.config import Config
 from core.i18n import Safe, Translator, language_for, translator
 from core.telegram_text import CAPTION_LIMIT, TEXT_LIMIT, fits, split_html
 from storage import Store
-from storage.models import Membership, User
+from storage.models import Flow, Membership, User
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=Tap)
@@ -41,12 +41,13 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
     services, the acting user once `actor()` has read them, and the tapped button decoded once for
     the whole update (None when it is not ours: forged, stale, garbled)."""
 
-    __slots__ = ("_actor", "_button")
+    __slots__ = ("_actor", "_button", "_flow")
 
     def __init__(self, application: Any, chat_id: int | None = None, user_id: int | None = None) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self._actor: Actor | None = None
         self._button: Tap | None = None
+        self._flow: Flow | None = None
 
     @classmethod
     def from_update(cls, update: object, application: Any) -> Context:
@@ -73,6 +74,22 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
         """The tapped button's data, typed (core/callbacks.py); None for another update or a tap
         whose data is not ours (forged, stale, garbled)."""
         return self._button
+
+    @property
+    def flow(self) -> Flow:
+        """The conversation this update continues: set by handlers/flows.py before the handler of
+        a step's typed input or of a button declared for a step (so they need not read it again)."""
+        if self._flow is None:
+            raise LookupError(type(self._button))  # a button not declared for a step (handlers/registry.py)
+        return self._flow
+
+    @flow.setter
+    def flow(self, flow: Flow) -> None:
+        self._flow = flow
+
+    @property
+    def has_flow(self) -> bool:
+        return self._flow is not None
 
     def tap(self, kind: type[T]) -> T:
         """The tapped button as `kind`: the router calls a button's handler only for its own

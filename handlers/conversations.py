@@ -5,6 +5,7 @@ shop has not answered are listed in its daily summary (handlers/summaries.py).""
 
 from __future__ import annotations
 
+from enum import StrEnum
 import html
 
 from telegram import Update
@@ -19,6 +20,11 @@ from storage.models import Flow
 from storage.outbox import Outgoing, Priority
 
 BUYER_FLOW, SHOP_FLOW = "asktheshop", "answerbuyer"
+
+
+class MessageStep(StrEnum):
+    MESSAGE = "message"  # what the buyer (or the shop) writes about the order
+
 TEXT_MAX = 1000
 
 
@@ -30,7 +36,7 @@ async def on_buyer_ask(update: Update, context: Context) -> None:
         return
     assert update.callback_query is not None
     await query_of(update).answer()
-    await context.services.store.flows.start(who.id, BUYER_FLOW, "message", {"order": order.id})
+    await context.services.store.flows.start(who.id, BUYER_FLOW, MessageStep.MESSAGE, {"order": order.id})
     await reply(update, who.t("chat.ask_buyer", number=order.number))
 
 
@@ -42,7 +48,7 @@ async def on_shop_answer(update: Update, context: Context) -> None:
         return
     order, _membership = found
     await query_of(update).answer()
-    await context.services.store.flows.start(who.id, SHOP_FLOW, "message", {"order": order.id})
+    await context.services.store.flows.start(who.id, SHOP_FLOW, MessageStep.MESSAGE, {"order": order.id})
     await reply(update, who.t("chat.ask_shop", number=order.number))
 
 

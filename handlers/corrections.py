@@ -4,6 +4,7 @@ and each change is recorded with who and when (storage: Orders.correct, order_ch
 
 from __future__ import annotations
 
+from enum import StrEnum
 from telegram import Update
 
 from core import callbacks as taps
@@ -19,6 +20,16 @@ from storage.models import Flow
 from storage.orders import CORRECTABLE
 
 FLOW = "fixorder"
+
+
+class FixField(StrEnum):
+    """The detail being corrected (by the shop in FLOW, asked for by the buyer in BUYER_FLOW):
+    storage.orders.CORRECTABLE's fields."""
+
+    RECIPIENT = "recipient"
+    PHONE = "phone"
+    ADDRESS = "address"
+
 FIELD_LABELS = {"recipient": N_("desk.fix_button_recipient"), "phone": N_("desk.fix_button_phone"),
                 "address": N_("desk.fix_button_address")}  # the buttons
 FIELD_NAMES = {"recipient": N_("desk.field_recipient"), "phone": N_("desk.field_phone"),

@@ -6,6 +6,7 @@ never trusted) and that the step is legal for the order's current status.
 
 from __future__ import annotations
 
+from enum import StrEnum
 import logging
 import math
 from datetime import datetime
@@ -34,6 +35,15 @@ from storage.orders import Order
 PAGE = 8
 FLOW_SHIP = "ship"
 FLOW_CANCEL = "cancelorder"
+
+
+class ShipStep(StrEnum):
+    TRACKING = "input"  # the carrier and tracking number (or the Skip button)
+
+
+class CancelStep(StrEnum):
+    REASON = "input"  # why the order is cancelled (the buyer reads it)
+
 FILTERS = {  # button code -> statuses shown
     "new": ("placed",), "conf": ("confirmed",), "wk": ("placed", "confirmed"), "ship": ("shipped",),
     "done": ("delivered",), "canc": ("cancelled",), "all": (),
@@ -212,8 +222,8 @@ async def _ask(update: Update, context: Context, wanted: Status) -> None:
         prompt = await _send_prompt(update, who.t("desk.ask_tracking", number=order.number), markup)
     else:
         await reply(update, who.t("desk.ask_reason", number=order.number))
-    flow_name = FLOW_SHIP if wanted is Status.SHIPPED else FLOW_CANCEL
-    await services(context).store.flows.start(who.id, flow_name, "input",
+    flow_name, step = (FLOW_SHIP, ShipStep.TRACKING) if wanted is Status.SHIPPED else (FLOW_CANCEL, CancelStep.REASON)
+    await services(context).store.flows.start(who.id, flow_name, step,
                                               {"order": order.id, "card": card, "prompt": prompt})
 
 

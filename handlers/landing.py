@@ -6,6 +6,7 @@ product, shows the catalog with one polite line. Every open is recorded for the 
 
 from __future__ import annotations
 
+from enum import StrEnum
 import math
 from collections.abc import Sequence
 
@@ -33,6 +34,11 @@ MAX_QTY = 99
 CATALOG_PAGE = 8
 # While a buyer looks at a card, a number they type sets its quantity (handlers/typed_quantity.py).
 FLOW_CARD = "card"
+
+
+class CardStep(StrEnum):
+    QUANTITY = "quantity"  # a number typed sets the card's quantity
+
 
 
 # ---------------------------------------------------------------- the product card
@@ -168,7 +174,7 @@ def card_flow(product: Product, slot: int, variant: Variant | None = None) -> tu
     data = {"product": product.id, "slot": slot}
     if variant is not None:
         data["variant"] = variant.id
-    return FLOW_CARD, "quantity", data
+    return FLOW_CARD, CardStep.QUANTITY, data
 
 
 async def show_card(update: Update, context: Context, who: Actor, product: Product, shop: Shop, slot: int,

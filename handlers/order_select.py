@@ -9,17 +9,23 @@ without a word), so the list's buttons stay short: each tap toggles one order by
 
 from __future__ import annotations
 
+from enum import StrEnum
 from telegram import Update
 
 from core import callbacks as taps
 from core.orders import IllegalTransition, Status, next_steps
 from handlers import desk
 from handlers.common import Actor, Context, actor, button, current_membership, keyboard, query_of, services, show
-from handlers.flows import outside_flow
+from handlers.flows import outside_flow, flow_of_tap
 from handlers.my_orders import status_text
 from storage.models import Flow, Shop
 
 FLOW_SELECT = "ordersel"
+
+
+class SelectStep(StrEnum):
+    PICK = "pick"  # ticking orders on the list (a number typed ticks that order)
+
 MAX_SELECTED = 100
 ACTIONS = {"conf": Status.CONFIRMED, "ship": Status.SHIPPED}
 
@@ -27,8 +33,13 @@ ACTIONS = {"conf": Status.CONFIRMED, "ship": Status.SHIPPED}
 async def _selection(update: Update, context: Context, who: Actor) -> tuple[Shop, Flow] | None:
     """The member's shop and their selection, or answer the tap as stale and None."""
     membership = await current_membership(who, context)
-    flow = await services(context).store.flows.get(who.id)
-    if membership is None or flow is None or flow.name != FLOW_SELECT or flow.data.get("shop") != membership.shop.id:
+    if membership is None:
+        await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)
+        return None
+    flow = await flow_of_tap(update, context)  # selecting (handlers/registry.py), else answered
+    if flow is None:
+        return None
+    if flow.data.get("shop") != membership.shop.id:
         await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)
         return None
     return membership.shop, flow
@@ -48,7 +59,7 @@ async def on_select(update: Update, context: Context) -> None:
     fresh = tap.fresh is not None or flow is None or flow.name != FLOW_SELECT \
         or flow.data.get("shop") != membership.shop.id
     if fresh or flow is None:
-        flow = await store.flows.start(who.id, FLOW_SELECT, "pick", {"shop": membership.shop.id, "ids": []})
+        flow = await store.flows.start(who.id, FLOW_SELECT, SelectStep.PICK, {"shop": membership.shop.id, "ids": []})
     await query_of(update).answer()
     await _render(update, context, who, membership.shop, flow, code, page)
 

@@ -11,6 +11,7 @@ Every action re-checks who is acting on which order.
 
 from __future__ import annotations
 
+from enum import StrEnum
 import asyncio
 import logging
 import time
@@ -43,6 +44,15 @@ log = logging.getLogger(__name__)
 
 FLOW_PROOF = "payproof"
 FLOW_PAY_SETTINGS = "paysettings"
+
+
+class ProofStep(StrEnum):
+    PHOTO = "photo"  # the buyer's screenshot of the payment
+
+
+class PayCodeStep(StrEnum):
+    CODE = "code"  # the owner's payment QR code, as a photo
+
 TIMEOUT_CHOICES = (15, 30, 60, 120)
 
 
@@ -120,7 +130,7 @@ async def on_claim(update: Update, context: Context) -> None:
         await query_of(update).answer(who.t.plain("payment.nothing_to_claim"), show_alert=True)
         return
     await query_of(update).answer()
-    await svc.store.flows.start(who.id, FLOW_PROOF, "photo", {"order": order.id})
+    await svc.store.flows.start(who.id, FLOW_PROOF, ProofStep.PHOTO, {"order": order.id})
     await reply(update, who.t("payment.claim_thanks", number=order.number))
 
 
@@ -444,7 +454,7 @@ async def on_upload_code(update: Update, context: Context) -> None:
     if shop is None:
         return
     await query_of(update).answer()
-    await services(context).store.flows.start(who.id, FLOW_PAY_SETTINGS, "code", {"shop": shop.id})
+    await services(context).store.flows.start(who.id, FLOW_PAY_SETTINGS, PayCodeStep.CODE, {"shop": shop.id})
     await reply(update, who.t("payment.ask_code"))
 
 

@@ -8,6 +8,7 @@ The product's stock is the pre-sale stock (the expected harvest).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -29,6 +30,11 @@ from storage.products import Product
 from storage.variants import Variant
 
 FLOW = "presale"
+
+
+class PresaleStep(StrEnum):
+    DATE = "date"  # when it ships: a date or a range, as typed
+
 PROBLEMS = {"unreadable": N_("presale.date_unreadable"), "past": N_("presale.date_past"),
             "too_far": N_("presale.date_too_far"), "backwards": N_("presale.date_backwards")}
 INPUT_MAX = 60
@@ -104,7 +110,7 @@ async def on_set(update: Update, context: Context) -> None:
         return
     product, variant, shop = tapped
     await query_of(update).answer()
-    await services(context).store.flows.start(who.id, FLOW, "date", {"product": product.id,
+    await services(context).store.flows.start(who.id, FLOW, PresaleStep.DATE, {"product": product.id,
                                                                       "variant": variant.id if variant else None})
     now = datetime.now(ZoneInfo(shop.timezone)).date()
     await reply(update, who.t("presale.ask_date", example=now.replace(day=min(now.day, 28)).isoformat()))

@@ -13,8 +13,9 @@ from telegram.ext import (
 from core import callbacks as taps
 from core.callbacks import TAPS, Tap
 from handlers.common import Context
+from handlers.flows import Conversation, Conversations, Step
 from handlers import (
-    abuse, audience, bulk_ship, cart, catalog, checkout, deals, desk, errors, export, flows, landing, live, my_orders,
+    abuse, audience, bulk_ship, cart, catalog, checkout, deals, desk, errors, export, landing, live, my_orders,
     order_select, payments, shop, staff, start,
 )
 from handlers import conversations, corrections, operator, privacy, settings, summaries, tell, typed_quantity, variants
@@ -30,13 +31,16 @@ class ButtonRouter:
     """One handler for every inline button: the callback data's action picks the function.
 
     The callback data was read into its typed class (core/callbacks.py) once, when the update's
-    context was made; the class picks the function. A dict lookup instead of a chain of ~130
+    context was made; the class picks the function. For a button that a conversation declares
+    for some of its steps, the user's conversation is read first when at one of them, and the
+    handler acts only then (handlers/flows.py, `flow_of_tap`). A dict lookup instead of a chain of ~130
     pattern handlers that PTB would try one by one for every tap. Data that does not read (an old
     or forged button, a number out of its field's range) goes to the fallback.
     """
 
-    def __init__(self, fallback: HandlerCallback) -> None:
+    def __init__(self, conversations: Conversations, fallback: HandlerCallback) -> None:
         self._routes: dict[type[Tap], HandlerCallback] = {}
+        self._conversations = conversations
         self._fallback = fallback
 
     def add(self, kind: type[Tap], callback: HandlerCallback) -> None:
@@ -51,18 +55,22 @@ class ButtonRouter:
     async def __call__(self, update: Update, context: Context) -> None:
         tap = context.button  # decoded once, typed, when the context was made (handlers/common.py)
         callback = self._routes.get(type(tap), self._fallback) if tap is not None else self._fallback
+        if tap is not None:  # a button declared for some steps finds its conversation read
+            await self._conversations.read_for_tap(update, context, type(tap))
         await callback(update, context)
 
 
 def register(app: Application) -> None:
-    buttons = ButtonRouter(fallback=start.stale_button)
+    talks = Conversations()  # declared below, with the journeys (handlers/flows.py)
+    app.bot_data["conversations"] = talks
+    buttons = ButtonRouter(talks, fallback=start.stale_button)
 
     # Before anything else: only new messages, taps and pre-checkout queries are handled (an edited
     # message never runs a command), and a flooding user goes no further.
     app.add_handler(TypeHandler(Update, abuse.only_handled_kinds), group=-3)
     app.add_handler(TypeHandler(Update, abuse.gate), group=-2)
     # A command ends the conversation it interrupts (then the command's own handler runs).
-    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, flows.on_command), group=-1)
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, talks.on_command), group=-1)
     # Every button tap, first: PTB tries a group's handlers in order, so taps (most updates in a
     # sale) skip the command and message checks. The routes are added journey by journey below.
     app.add_handler(CallbackQueryHandler(buttons))
@@ -249,35 +257,120 @@ def register(app: Application) -> None:
     buttons.add(taps.UploadPaymentCode, payments.on_upload_code)
     buttons.add(taps.RefundSettled, payments.on_settle_refund)
 
-    # Conversations: which handler takes what a user types or sends at each stored conversation
-    # (storage/flows.py keeps where they are, across restarts).
-    flows.add_flow(shop.FLOW_NEW_SHOP, shop.on_shop_name)
-    flows.add_flow(catalog.FLOW_ADD, catalog.on_add_input)
-    flows.add_flow(catalog.FLOW_EDIT, catalog.on_edit_input)
-    flows.add_flow(variants.FLOW, variants.on_input)
-    flows.add_flow(landing.FLOW_CARD, typed_quantity.on_typed_quantity, quiet=True)  # the card looked at
-    flows.add_flow(checkout.FLOW, checkout.on_input, interrupted=N_("checkout.cancelled"))
-    flows.add_flow(desk.FLOW_SHIP, desk.on_ship_input)
-    flows.add_flow(desk.FLOW_CANCEL, desk.on_cancel_input)
-    flows.add_flow(bulk_ship.FLOW_BULK_SHIP, bulk_ship.on_input)
-    flows.add_flow(tell.FLOW, tell.on_input)
-    flows.add_flow(corrections.FLOW, corrections.on_input)
-    flows.add_flow(corrections.BUYER_FLOW, corrections.on_buyer_input)
-    flows.add_flow(conversations.BUYER_FLOW, conversations.on_buyer_message)
-    flows.add_flow(conversations.SHOP_FLOW, conversations.on_shop_message)
-    flows.add_flow(order_select.FLOW_SELECT, order_select.on_typed, quiet=True)  # the check boxes of /orders
-    flows.add_flow(settings.FLOW_SETTINGS, settings.on_settings_input)
-    flows.add_flow(shipping.FLOW, shipping.on_input)
-    flows.add_flow(presale.FLOW, presale.on_input)
-    flows.add_flow(claims.FLOW, claims.on_input)
-    flows.add_flow(claims.SHOP_FLOW, claims.on_decision_input)
-    flows.add_flow(claims.POLICY_FLOW, claims.on_policy_input)
-    flows.add_flow(payments.FLOW_PROOF, payments.on_proof)
-    flows.add_flow(payments.FLOW_PAY_SETTINGS, payments.on_code_photo)
-    flows.set_photo_outside_flow(catalog.on_captioned_photo)  # a captioned photo adds a product
+    # Conversations: each one's steps, what the user may type or send at each (`typed`) and the
+    # buttons that act only there. Where a user is stays in storage (storage/flows.py), across restarts.
+    talks.add(Conversation(shop.FLOW_NEW_SHOP, {
+        shop.NewShopStep.NAME: Step(typed=shop.on_shop_name),
+    }))
+    talks.add(Conversation(catalog.FLOW_ADD, {
+        catalog.AddStep.NAME: Step(typed=catalog.on_add_text),
+        catalog.AddStep.PRICE: Step(typed=catalog.on_add_text),
+        catalog.AddStep.STOCK: Step(typed=catalog.on_add_text),
+        catalog.AddStep.PHOTO: Step(typed=catalog.on_add_photo, buttons=(taps.SkipAddStep,)),
+        catalog.AddStep.DESCRIPTION: Step(typed=catalog.on_add_text, buttons=(taps.SkipAddStep,)),
+        catalog.AddStep.PRICE_CHOICE: Step(typed=catalog.on_price_choice_typed, buttons=(taps.PickPrice,)),
+    }))
+    talks.add(Conversation(catalog.FLOW_EDIT, {
+        catalog.EditField.NAME: Step(typed=catalog.on_edit_text),
+        catalog.EditField.PRICE: Step(typed=catalog.on_edit_text),
+        catalog.EditField.DESCRIPTION: Step(typed=catalog.on_edit_text),
+        catalog.EditField.STOCK: Step(typed=catalog.on_edit_stock),
+        catalog.EditField.PHOTO: Step(typed=catalog.on_edit_photo),
+        catalog.EditField.LIMIT: Step(typed=catalog.on_edit_limit),
+    }))
+    talks.add(Conversation(variants.FLOW, {
+        variants.VariantStep.ADD: Step(typed=variants.on_line),
+        variants.VariantStep.NAME: Step(typed=variants.on_edit_text),
+        variants.VariantStep.PRICE: Step(typed=variants.on_edit_text),
+        variants.VariantStep.STOCK: Step(typed=variants.on_edit_stock),
+        variants.VariantStep.LIMIT: Step(typed=variants.on_edit_limit),
+        variants.VariantStep.PHOTO: Step(typed=variants.on_edit_photo),
+    }))
+    talks.add(Conversation(presale.FLOW, {
+        presale.PresaleStep.DATE: Step(typed=presale.on_input),
+    }))
+    talks.add(Conversation(landing.FLOW_CARD, {  # the card a buyer looks at: a number typed sets its quantity
+        landing.CardStep.QUANTITY: Step(typed=typed_quantity.on_typed_quantity),
+    }, quiet=True))
+    talks.add(Conversation(checkout.FLOW, {
+        checkout.CheckoutStep.PHONE: Step(typed=checkout.on_phone),
+        checkout.CheckoutStep.RECIPIENT: Step(typed=checkout.on_recipient),
+        checkout.CheckoutStep.ADDRESS: Step(typed=checkout.on_address),
+        checkout.CheckoutStep.NOTE: Step(typed=checkout.on_note),
+        checkout.CheckoutStep.REGION: Step(buttons=(taps.PickRegion,)),
+        checkout.CheckoutStep.CONFIRM: Step(buttons=(
+            taps.Confirm, taps.PickMethod, taps.ChangeRecipient, taps.ChangePhone, taps.AddNote, taps.UseSaved)),
+    }, buttons=(taps.CancelCheckout, taps.ChangeAddress), interrupted=N_("checkout.cancelled"),
+        use_buttons=N_("checkout.use_buttons"), stale=checkout.on_stale_tap))
+    talks.add(Conversation(payments.FLOW_PROOF, {
+        payments.ProofStep.PHOTO: Step(typed=payments.on_proof),
+    }))
+    talks.add(Conversation(payments.FLOW_PAY_SETTINGS, {
+        payments.PayCodeStep.CODE: Step(typed=payments.on_code_photo),
+    }))
+    talks.add(Conversation(desk.FLOW_SHIP, {
+        desk.ShipStep.TRACKING: Step(typed=desk.on_ship_input),
+    }))
+    talks.add(Conversation(desk.FLOW_CANCEL, {
+        desk.CancelStep.REASON: Step(typed=desk.on_cancel_input),
+    }))
+    talks.add(Conversation(bulk_ship.FLOW_BULK_SHIP, {
+        bulk_ship.BulkShipStep.LIST: Step(typed=bulk_ship.on_input),
+        bulk_ship.BulkShipStep.CONFIRM: Step(typed=bulk_ship.on_input, buttons=(taps.BulkShip,)),
+    }, stale=N_("desk.bulk_already_done")))
+    talks.add(Conversation(order_select.FLOW_SELECT, {  # the check boxes of /orders
+        order_select.SelectStep.PICK: Step(typed=order_select.on_typed, buttons=(
+            taps.ToggleSelected, taps.ApplySelected)),
+    }, quiet=True))
+    talks.add(Conversation(tell.FLOW, {
+        tell.TellStep.TEXT: Step(typed=tell.on_input),
+        tell.TellStep.CONFIRM: Step(buttons=(taps.TellSend,)),
+    }, use_buttons=N_("tell.use_buttons")))
+    talks.add(Conversation(corrections.FLOW, {
+        corrections.FixField.RECIPIENT: Step(typed=corrections.on_input),
+        corrections.FixField.PHONE: Step(typed=corrections.on_input),
+        corrections.FixField.ADDRESS: Step(typed=corrections.on_input),
+    }))
+    talks.add(Conversation(corrections.BUYER_FLOW, {
+        corrections.FixField.RECIPIENT: Step(typed=corrections.on_buyer_input),
+        corrections.FixField.PHONE: Step(typed=corrections.on_buyer_input),
+        corrections.FixField.ADDRESS: Step(typed=corrections.on_buyer_input),
+    }))
+    talks.add(Conversation(conversations.BUYER_FLOW, {
+        conversations.MessageStep.MESSAGE: Step(typed=conversations.on_buyer_message),
+    }))
+    talks.add(Conversation(conversations.SHOP_FLOW, {
+        conversations.MessageStep.MESSAGE: Step(typed=conversations.on_shop_message),
+    }))
+    talks.add(Conversation(settings.FLOW_SETTINGS, {
+        settings.SettingStep.TIME: Step(typed=settings.on_settings_input),
+        settings.SettingStep.TIMEZONE: Step(typed=settings.on_settings_input),
+        settings.SettingStep.LOW_STOCK: Step(typed=settings.on_settings_input),
+        settings.SettingStep.HOLD: Step(typed=settings.on_settings_input),
+    }))
+    talks.add(Conversation(shipping.FLOW, {
+        shipping.ShippingStep.DEFAULT: Step(typed=shipping.on_input),
+        shipping.ShippingStep.FREE: Step(typed=shipping.on_input),
+        shipping.ShippingStep.UNIT: Step(typed=shipping.on_input),
+        shipping.ShippingStep.KG: Step(typed=shipping.on_input),
+        shipping.ShippingStep.REGIONS: Step(typed=shipping.on_input),
+    }))
+    talks.add(Conversation(claims.FLOW, {
+        claims.ClaimStep.PHOTOS: Step(typed=claims.on_input, buttons=(taps.SendClaim,)),
+    }))
+    talks.add(Conversation(claims.SHOP_FLOW, {
+        claims.DecisionStep.AMOUNT: Step(typed=claims.on_decision_amount),
+        claims.DecisionStep.REASON: Step(typed=claims.on_decision_reason),
+    }))
+    talks.add(Conversation(claims.POLICY_FLOW, {
+        claims.PolicyStep.WINDOW: Step(typed=claims.on_policy_input),
+        claims.PolicyStep.PAYBACK: Step(typed=claims.on_policy_input),
+        claims.PolicyStep.TEXT: Step(typed=claims.on_policy_input),
+    }))
+    talks.set_photo_outside(catalog.on_captioned_photo)  # a captioned photo adds a product
 
     # Anything else typed or sent continues the user's conversation.
-    app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, flows.on_plain_message))
+    app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, talks.on_plain_message))
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, start.unknown_command))
 
     app.add_error_handler(errors.on_error)

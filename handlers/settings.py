@@ -9,6 +9,7 @@ Every action re-checks that the user owns the shop named (callback data is never
 
 from __future__ import annotations
 
+from enum import StrEnum
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -31,15 +32,24 @@ from storage.models import Flow, Membership, Shop
 from storage.summaries import SummarySettings
 
 FLOW_SETTINGS = "settings"
-STEP_TIME, STEP_TIMEZONE, STEP_LOW_STOCK = SETTING_TIME, SETTING_TIMEZONE, SETTING_LOW_STOCK
-STEP_HOLD = "hold"
+
+
+class SettingStep(StrEnum):
+    """Which setting the owner is typing (also the words of /settings time 21:00)."""
+
+    TIME = SETTING_TIME
+    TIMEZONE = SETTING_TIMEZONE
+    LOW_STOCK = SETTING_LOW_STOCK
+    HOLD = "hold"
+
+
 INPUT_MAX = 64
 # Offered as buttons; any other IANA name or UTC offset can be typed.
 COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Kuala_Lumpur",
                 "Asia/Bangkok", "Asia/Tokyo", "Europe/London", "Europe/Berlin", "America/New_York",
                 "America/Los_Angeles", "Australia/Sydney")
-PROMPTS = {STEP_TIME: N_("settings.ask_time"), STEP_TIMEZONE: N_("settings.ask_tz"),
-           STEP_LOW_STOCK: N_("settings.ask_low"), STEP_HOLD: N_("settings.ask_hold")}
+PROMPTS: dict[str, str] = {SettingStep.TIME: N_("settings.ask_time"), SettingStep.TIMEZONE: N_("settings.ask_tz"),
+           SettingStep.LOW_STOCK: N_("settings.ask_low"), SettingStep.HOLD: N_("settings.ask_hold")}
 PROBLEMS = {"time_format": N_("settings.time_invalid"), "time_range": N_("settings.time_out_of_range"),
             "timezone": N_("settings.tz_invalid"), "low_stock": N_("settings.low_invalid"),
             "hold": N_("settings.hold_invalid")}
@@ -60,10 +70,10 @@ def settings_markup(t: Translator, shop: Shop, settings: SummarySettings):
     toggle = button(t.plain("settings.button_off"), taps.SummariesOnOff(shop.id, 0)) if settings.enabled else \
         button(t.plain("settings.button_on"), taps.SummariesOnOff(shop.id, 1))
     return keyboard([
-        [button(t.plain("settings.button_time"), taps.AskSetting(shop.id, STEP_TIME)),
-         button(t.plain("settings.button_tz"), taps.AskSetting(shop.id, STEP_TIMEZONE))],
-        [toggle, button(t.plain("settings.button_low"), taps.AskSetting(shop.id, STEP_LOW_STOCK))],
-        [button(t.plain("settings.button_hold"), taps.AskSetting(shop.id, STEP_HOLD)),
+        [button(t.plain("settings.button_time"), taps.AskSetting(shop.id, SettingStep.TIME)),
+         button(t.plain("settings.button_tz"), taps.AskSetting(shop.id, SettingStep.TIMEZONE))],
+        [toggle, button(t.plain("settings.button_low"), taps.AskSetting(shop.id, SettingStep.LOW_STOCK))],
+        [button(t.plain("settings.button_hold"), taps.AskSetting(shop.id, SettingStep.HOLD)),
          button(t.plain("settings.button_payments"), taps.PaymentSettings(shop.id))],
     ])
 
@@ -124,7 +134,7 @@ async def _ask(update: Update, context: Context, who: Actor, shop: Shop, step: s
     settings = await store.summaries.settings(shop.id)
     await store.flows.start(who.id, FLOW_SETTINGS, step, {"shop": shop.id})
     markup = None
-    if step == STEP_TIMEZONE:
+    if step == SettingStep.TIMEZONE:
         picks = [button(zone, taps.PickTimeZone(shop.id, i)) for i, zone in enumerate(COMMON_ZONES)]
         markup = keyboard([picks[i:i + 2] for i in range(0, len(picks), 2)])
     local_now = datetime.now(ZoneInfo(shop.timezone)).strftime("%H:%M")  # the time there, to set it by
@@ -145,7 +155,7 @@ async def on_zone_picked(update: Update, context: Context) -> None:
         return
     await query_of(update).answer()
     await services(context).store.flows.clear(who.id)
-    await _apply(update, context, who, membership.shop, STEP_TIMEZONE, COMMON_ZONES[index])
+    await _apply(update, context, who, membership.shop, SettingStep.TIMEZONE, COMMON_ZONES[index])
 
 
 async def on_toggle(update: Update, context: Context) -> None:
@@ -174,8 +184,8 @@ async def on_settings_input(update: Update, context: Context, who: Actor, flow: 
         await services(context).store.flows.clear(who.id)
         return
     text = message_text(update)
-    if not text or flow.step not in PROMPTS:
-        await _ask(update, context, who, membership.shop, flow.step if flow.step in PROMPTS else STEP_TIME)
+    if not text:  # a photo or a sticker: the question again
+        await _ask(update, context, who, membership.shop, flow.step)
         return
     await _apply(update, context, who, membership.shop, flow.step, text, in_flow=True)
 
@@ -185,20 +195,20 @@ async def _apply(update: Update, context: Context, who: Actor, shop: Shop, what:
     store = services(context).store
     t = who.t
     try:
-        if what == STEP_TIME:
+        if what == SettingStep.TIME:
             settings = await store.summaries.set_send_at(shop.id, parse_time_of_day(text))
             notice = t("settings.time_set", time=format_time_of_day(settings.send_at), timezone=shop.timezone)
             if settings.send_at < MORNING_ENDS:
                 notice += "\n" + t("settings.morning_note")
             if not settings.enabled:
                 notice += "\n" + t("settings.still_off")
-        elif what == STEP_TIMEZONE:
+        elif what == SettingStep.TIMEZONE:
             zone = parse_timezone(text)
             await store.shops.set_timezone(shop.id, zone)
             shop = await store.shops.get(shop.id) or shop
             notice = t("settings.tz_set", timezone=zone, now=datetime.fromtimestamp(time.time(), ZoneInfo(zone))
                        .strftime("%H:%M"))
-        elif what == STEP_HOLD:
+        elif what == SettingStep.HOLD:
             minutes = parse_hold_minutes(text)
             await store.shops.set_hold_minutes(shop.id, minutes)
             shop = await store.shops.get(shop.id) or shop

@@ -9,6 +9,7 @@ Placed orders keep the fee they were charged: changing the rules changes only ne
 
 from __future__ import annotations
 
+from enum import StrEnum
 from dataclasses import replace
 
 from telegram import Update
@@ -28,9 +29,20 @@ from handlers.guards import CURRENT, _Current, owner_step_of_tap, shop_member
 from storage.models import Flow, Membership, Shop
 
 FLOW = "shipping"
-STEP_DEFAULT, STEP_FREE, STEP_UNIT, STEP_KG, STEP_REGIONS = "default", "free", "unit", "kg", "regions"
-PROMPTS = {STEP_DEFAULT: N_("shipping.ask_default"), STEP_FREE: N_("shipping.ask_free"),
-           STEP_UNIT: N_("shipping.ask_unit"), STEP_KG: N_("shipping.ask_kg"), STEP_REGIONS: N_("shipping.ask_regions")}
+
+
+class ShippingStep(StrEnum):
+    """Which rule the owner is typing."""
+
+    DEFAULT = "default"
+    FREE = "free"
+    UNIT = "unit"
+    KG = "kg"
+    REGIONS = "regions"
+
+
+PROMPTS: dict[str, str] = {ShippingStep.DEFAULT: N_("shipping.ask_default"), ShippingStep.FREE: N_("shipping.ask_free"),
+           ShippingStep.UNIT: N_("shipping.ask_unit"), ShippingStep.KG: N_("shipping.ask_kg"), ShippingStep.REGIONS: N_("shipping.ask_regions")}
 PRESET_BUTTONS = {"remote_not_served": N_("shipping.preset_remote_not_served"),
                   "flat_remote_more": N_("shipping.preset_flat_remote_more"),
                   "free_home": N_("shipping.preset_free_home")}
@@ -80,11 +92,11 @@ def rules_text(t: Translator, shop: Shop, rules: Rules) -> str:
 
 def rules_markup(t: Translator, shop: Shop, rules: Rules):
     rows = [[button(t.plain(PRESET_BUTTONS[name]), taps.ShippingPreset(shop.id, i))] for i, name in enumerate(PRESETS)]
-    rows += [[button(t.plain("shipping.button_default"), taps.AskShipping(shop.id, STEP_DEFAULT)),
-              button(t.plain("shipping.button_free"), taps.AskShipping(shop.id, STEP_FREE))],
-             [button(t.plain("shipping.button_unit"), taps.AskShipping(shop.id, STEP_UNIT)),
-              button(t.plain("shipping.button_kg"), taps.AskShipping(shop.id, STEP_KG))],
-             [button(t.plain("shipping.button_regions"), taps.AskShipping(shop.id, STEP_REGIONS))]]
+    rows += [[button(t.plain("shipping.button_default"), taps.AskShipping(shop.id, ShippingStep.DEFAULT)),
+              button(t.plain("shipping.button_free"), taps.AskShipping(shop.id, ShippingStep.FREE))],
+             [button(t.plain("shipping.button_unit"), taps.AskShipping(shop.id, ShippingStep.UNIT)),
+              button(t.plain("shipping.button_kg"), taps.AskShipping(shop.id, ShippingStep.KG))],
+             [button(t.plain("shipping.button_regions"), taps.AskShipping(shop.id, ShippingStep.REGIONS))]]
     if rules.configured:
         rows.append([button(t.plain("shipping.button_off"), taps.ShippingOff(shop.id))])
     return keyboard(rows)
@@ -149,7 +161,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
     """The value asked for: applied, or refused with what to send instead (the question stays open)."""
     store = services(context).store
     membership = await _owned(update, context, flow.data.get("shop"))
-    if membership is None or flow.step not in PROMPTS:
+    if membership is None:
         await store.flows.clear(who.id)
         return
     shop = membership.shop
@@ -169,16 +181,16 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
 def _apply(t: Translator, shop: Shop, rules: Rules, step: str, text: str) -> tuple[Rules, str]:
     """The rules with the typed change, and what to say about it."""
     rules = replace(rules, configured=True)
-    if step == STEP_DEFAULT:
+    if step == ShippingStep.DEFAULT:
         fee = parse_fee(text, shop.currency)
         return replace(rules, default_fee=fee), t("shipping.default_set", fee=t.money(fee, shop.currency))
-    if step == STEP_FREE:
+    if step == ShippingStep.FREE:
         amount = parse_threshold(text, shop.currency)
         notice = t("shipping.free_set", amount=t.money(amount, shop.currency)) if amount else t("shipping.free_off")
         return replace(rules, free_over=amount), notice
-    if step in (STEP_UNIT, STEP_KG):
+    if step in (ShippingStep.UNIT, ShippingStep.KG):
         fee = parse_fee(text, shop.currency)
-        changed = replace(rules, per_extra_unit=fee) if step == STEP_UNIT else replace(rules, per_kg=fee)
+        changed = replace(rules, per_extra_unit=fee) if step == ShippingStep.UNIT else replace(rules, per_kg=fee)
         return changed, t("shipping.saved")
     change = parse_region_change(text, shop.currency)
     names = ", ".join(place_name(t, r) for r in change.regions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from telegram import Update
 
 from core import callbacks as taps
@@ -18,6 +19,11 @@ SHOP_NAME_MAX = 64
 FLOW_NEW_SHOP = "newshop"
 
 
+class NewShopStep(StrEnum):
+    NAME = "name"
+
+
+
 async def new_shop(update: Update, context: Context) -> None:
     """/newshop: ask for the shop's name (unless the account owns as many shops as it may)."""
     who = await actor(update, context)
@@ -27,7 +33,7 @@ async def new_shop(update: Update, context: Context) -> None:
     if await services(context).store.shops.owned_count(who.id) >= limit:
         await reply(update, who.t("newshop.too_many", limit=limit))
         return
-    await services(context).store.flows.start(who.id, FLOW_NEW_SHOP, "name")
+    await services(context).store.flows.start(who.id, FLOW_NEW_SHOP, NewShopStep.NAME)
     await reply(update, who.t("newshop.ask_name", max=SHOP_NAME_MAX))
 
 

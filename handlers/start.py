@@ -9,7 +9,7 @@ from telegram import Update
 from core import callbacks as taps
 from core.i18n import LANGUAGES, N_
 from handlers.common import Context, actor, button, forget_actor, keyboard, query_of, reply, services, show
-from handlers.flows import REMOVE_KEYBOARD, is_quiet
+from handlers.flows import REMOVE_KEYBOARD, conversations_of
 from handlers.menu import refresh_commands_for
 
 _LANGUAGE_NAMES = {"en": N_("language.name.en"), "zh": N_("language.name.zh")}
@@ -60,7 +60,7 @@ async def cancel(update: Update, context: Context) -> None:
     flow = await flows.get(who.id)
     if flow is not None:  # ends the conversation; a checkout's held units go back
         await services(context).store.holds.release(who.id, end_conversation=True)
-    had_flow = flow is not None and not is_quiet(flow.name)  # looking at a card is nothing to cancel
+    had_flow = flow is not None and not conversations_of(context).is_quiet(flow.name)  # looking at a card is nothing to cancel
     # The step may have shown a reply keyboard (share phone, share location): it goes too.
     await reply(update, who.t("cancel.done" if had_flow else "cancel.nothing"), REMOVE_KEYBOARD)
 

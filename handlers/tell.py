@@ -5,17 +5,25 @@ each headed in its reader's language. Buyers who blocked the bot are left out.""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from telegram import Update
 
 from core import callbacks as taps
 from core.i18n import N_
 from core.text import TextRefused, accept_text
+from handlers.flows import flow_of_tap
 from handlers.common import Actor, Context, actor, button, keyboard, message_text, query_of, reply, show, translator_for
 from handlers.guards import shop_member
 from storage.models import Flow
 from storage.outbox import Outgoing, Priority
 
 FLOW = "tell"
+
+
+class TellStep(StrEnum):
+    TEXT = "text"  # the message to the buyers
+    CONFIRM = "confirm"  # its preview: Send to N / Cancel
+
 TEXT_MAX = 1000
 AUDIENCES = ("session", "waiting")
 
@@ -57,15 +65,12 @@ async def on_audience(update: Update, context: Context) -> None:
     if membership is None:
         return
     await query_of(update).answer()
-    await context.services.store.flows.start(who.id, FLOW, "text", {"shop": shop_id, "to": AUDIENCES[which]})
+    await context.services.store.flows.start(who.id, FLOW, TellStep.TEXT, {"shop": shop_id, "to": AUDIENCES[which]})
     await show(update, who.t("tell.ask_text", max=TEXT_MAX))
 
 
 async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
     """The message typed: previewed with how many it reaches, then Send / Cancel."""
-    if flow.step != "text":
-        await reply(update, who.t("tell.use_buttons"))
-        return
     try:
         text = accept_text(message_text(update), max_length=TEXT_MAX, multiline=True)
     except TextRefused:
@@ -73,7 +78,7 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
         return
     shop_id, audience = flow.data["shop"], flow.data["to"]
     count = len(await _buyers(context, shop_id, audience))
-    await context.services.store.flows.save(Flow(who.id, FLOW, "confirm", {**flow.data, "text": text}))
+    await context.services.store.flows.save(Flow(who.id, FLOW, TellStep.CONFIRM, {**flow.data, "text": text}))
     await reply(update, who.t("tell.preview", count=count, text=text),
                 keyboard([[button(who.t.plain("tell.button_send", count=count), taps.TellSend(shop_id))],
                           [button(who.t.plain("tell.button_cancel"), taps.TellCancel())]]))
@@ -82,13 +87,15 @@ async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> 
 async def on_send(update: Update, context: Context) -> None:
     who = await actor(update, context)
     store = context.services.store
-    flow = await store.flows.get(who.id)
     shop_id = context.tap(taps.TellSend).shop
-    if flow is None or flow.name != FLOW or flow.step != "confirm" or shop_id != flow.data["shop"]:
-        await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)
-        return
-    membership = await shop_member(update, context, flow.data["shop"], owner=True, not_owner=N_("tell.owner_only"))
+    membership = await shop_member(update, context, shop_id, owner=True, not_owner=N_("tell.owner_only"))
     if membership is None:
+        return
+    flow = await flow_of_tap(update, context)  # at the preview (handlers/registry.py), else answered
+    if flow is None:
+        return
+    if shop_id != flow.data["shop"]:
+        await query_of(update).answer(who.t.plain("common.stale_button"), show_alert=True)
         return
     shop = membership.shop
     messages = []

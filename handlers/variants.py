@@ -7,6 +7,8 @@ with orders still to ship is refused with their numbers (hiding it is the way to
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from telegram import Update
 
 from core import callbacks as taps
@@ -29,9 +31,22 @@ from storage.products import Product
 from storage.variants import MAX_VARIANTS, Offer, TooManyVariants, Variant, VariantHasOpenOrders
 
 FLOW = "variant"
-EDIT_PROMPTS = {"name": N_("catalog.edit_name"), "price": N_("catalog.edit_price"),
-                "stock": N_("catalog.edit_stock"), "limit": N_("catalog.edit_limit"),
-                "photo": N_("variant.edit_photo")}
+
+
+class VariantStep(StrEnum):
+    """A new variant's line, or which field of a variant is being edited."""
+
+    ADD = "add"
+    NAME = "name"
+    PRICE = "price"
+    STOCK = "stock"
+    LIMIT = "limit"
+    PHOTO = "photo"
+
+
+EDIT_PROMPTS: dict[str, str] = {VariantStep.NAME: N_("catalog.edit_name"), VariantStep.PRICE: N_("catalog.edit_price"),
+                VariantStep.STOCK: N_("catalog.edit_stock"), VariantStep.LIMIT: N_("catalog.edit_limit"),
+                VariantStep.PHOTO: N_("variant.edit_photo")}
 
 
 def variant_card(t: Translator, product: Product, variant: Variant, shop: Shop, bot_username: str) -> str:
@@ -113,7 +128,7 @@ async def on_add(update: Update, context: Context) -> None:
     if found is None:
         return
     await query_of(update).answer()
-    await services(context).store.flows.start(who.id, FLOW, "add", {"product": found[0].id})
+    await services(context).store.flows.start(who.id, FLOW, VariantStep.ADD, {"product": found[0].id})
     await reply(update, who.t("variant.ask_line", max=MAX_VARIANTS))
 
 
@@ -135,67 +150,102 @@ async def on_start_edit(update: Update, context: Context) -> None:
     await reply(update, who.t(EDIT_PROMPTS[field], current=current, max=NAME_MAX))
 
 
-async def on_input(update: Update, context: Context, who: Actor, flow: Flow) -> None:
-    """The new variant's line, or the new value of the field being edited."""
+async def on_line(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The new variant in one line ("5斤 39.9 100")."""
     store = services(context).store
     t = who.t
-    text = message_text(update)
     found = await product_of_flow(update, context, who, flow)
     if found is None:
         return
     product, membership = found
     shop = membership.shop
-    if flow.step == "add":
-        read = parse_variant_line(text, shop.currency)
-        checks = [check_name(read.name),
-                  check_price(read.price, shop.currency) if read.price else Checked(problem=N_("price.empty")),
-                  check_stock(read.stock) if read.stock else Checked(problem=N_("stock.empty"))]
-        problem = next((c.problem for c in checks if c.problem is not None), None)
-        if problem is not None:
-            await reply(update, t("variant.line_refused", part=read.written, problem=_problem_text(t, problem, shop)))
-            return
-        try:
-            name, price, stock = (c.value for c in checks)
-            await store.variants.add(product.id, [Offer(name, price, stock)])
-        except TooManyVariants:
-            await store.flows.clear(who.id)
-            await reply(update, t("catalog.too_many_variants", max=MAX_VARIANTS))
-            return
+    read = parse_variant_line(message_text(update), shop.currency)
+    checks = [check_name(read.name),
+              check_price(read.price, shop.currency) if read.price else Checked(problem=N_("price.empty")),
+              check_stock(read.stock) if read.stock else Checked(problem=N_("stock.empty"))]
+    problem = next((c.problem for c in checks if c.problem is not None), None)
+    if problem is not None:
+        await reply(update, t("variant.line_refused", part=read.written, problem=_problem_text(t, problem, shop)))
+        return
+    try:
+        name, price, stock = (c.value for c in checks)
+        await store.variants.add(product.id, [Offer(name, price, stock)])
+    except TooManyVariants:
         await store.flows.clear(who.id)
-        await show_product(update, context, who, await store.products.get(product.id), membership,
-                           notice=t("catalog.saved"))
+        await reply(update, t("catalog.too_many_variants", max=MAX_VARIANTS))
         return
-    variant_id = flow.data.get("variant")
-    field = flow.step
-    if field == "stock":
-        try:
-            updated = await store.variants.change_stock(variant_id, parse_stock_change(text))
-        except StockError as exc:
-            await reply(update, t("catalog.try_again", problem=t.plain(STOCK_PROBLEMS[exc.reason])))
-            return
-    elif field == "photo":  # the variant's own picture: the card shows it while it is chosen
-        photo = largest_photo(update)
-        if photo is None and text.strip() != "-":
-            await reply(update, t("variant.photo_expected"))
-            return
-        updated = await store.variants.update(variant_id, photo_file_id=photo)
-    elif field == "limit":
-        checked = Checked(None) if text in ("0", "-") else check_stock(text)
-        if checked.problem is not None or checked.value == 0:
-            await reply(update, t("catalog.limit_invalid"))
-            return
-        updated = await store.variants.update(variant_id, per_buyer_limit=checked.value)
-    else:
-        checked = check_name(text) if field == "name" else check_price(text, shop.currency)
-        if checked.problem is not None:
-            await reply(update, t("catalog.try_again", problem=_problem_text(t, checked.problem, shop)))
-            return
-        updated = await store.variants.update(variant_id, **{field: checked.value})
     await store.flows.clear(who.id)
-    if updated is None:
-        await reply(update, t("variant.gone"))
+    await show_product(update, context, who, await store.products.get(product.id), membership,
+                       notice=t("catalog.saved"))
+
+
+async def on_edit_text(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The variant's new name or price."""
+    found = await product_of_flow(update, context, who, flow)
+    if found is None:
         return
-    await show_variant(update, context, who, updated, product, shop, t("catalog.saved"), edit=False)
+    product, membership = found
+    shop, field = membership.shop, VariantStep(flow.step)
+    text = message_text(update)
+    checked = check_name(text) if field == VariantStep.NAME else check_price(text, shop.currency)
+    if checked.problem is not None:
+        await reply(update, who.t("catalog.try_again", problem=_problem_text(who.t, checked.problem, shop)))
+        return
+    updated = await services(context).store.variants.update(flow.data["variant"], **{field: checked.value})
+    await _edited(update, context, who, updated, product, shop)
+
+
+async def on_edit_stock(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The variant's new stock, or a change of it ("+20", "-5")."""
+    found = await product_of_flow(update, context, who, flow)
+    if found is None:
+        return
+    product, membership = found
+    try:
+        change = parse_stock_change(message_text(update))
+        updated = await services(context).store.variants.change_stock(flow.data["variant"], change)
+    except StockError as exc:
+        await reply(update, who.t("catalog.try_again", problem=who.t.plain(STOCK_PROBLEMS[exc.reason])))
+        return
+    await _edited(update, context, who, updated, product, membership.shop)
+
+
+async def on_edit_photo(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """The variant's own picture (the card shows it while it is chosen); "-" removes it."""
+    found = await product_of_flow(update, context, who, flow)
+    if found is None:
+        return
+    product, membership = found
+    photo = largest_photo(update)
+    if photo is None and message_text(update).strip() != "-":
+        await reply(update, who.t("variant.photo_expected"))
+        return
+    updated = await services(context).store.variants.update(flow.data["variant"], photo_file_id=photo)
+    await _edited(update, context, who, updated, product, membership.shop)
+
+
+async def on_edit_limit(update: Update, context: Context, who: Actor, flow: Flow) -> None:
+    """Units of this variant one buyer may order ("0" or "-": no limit)."""
+    found = await product_of_flow(update, context, who, flow)
+    if found is None:
+        return
+    product, membership = found
+    text = message_text(update)
+    checked = Checked(None) if text in ("0", "-") else check_stock(text)
+    if checked.problem is not None or checked.value == 0:
+        await reply(update, who.t("catalog.limit_invalid"))
+        return
+    updated = await services(context).store.variants.update(flow.data["variant"], per_buyer_limit=checked.value)
+    await _edited(update, context, who, updated, product, membership.shop)
+
+
+async def _edited(update: Update, context: Context, who: Actor, updated: Variant | None, product: Product,
+                  shop: Shop) -> None:
+    await services(context).store.flows.clear(who.id)
+    if updated is None:
+        await reply(update, who.t("variant.gone"))
+        return
+    await show_variant(update, context, who, updated, product, shop, who.t("catalog.saved"), edit=False)
 
 
 async def on_visibility(update: Update, context: Context) -> None:

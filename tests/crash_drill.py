@@ -340,9 +340,11 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
             process.send_signal(signal.SIGKILL)
             process.wait()
             # A request the process wrote just before it died may still sit in the socket, read by
-            # the fake (which runs in this event loop) only after this point: let it land, then take
-            # the kill's time on the fake's clock. Nothing else sends until the restart below.
-            await asyncio.sleep(0.3)
+            # the fake (which runs in this event loop) only after this point: let it land (until
+            # the fake records nothing new for a while: on a loaded machine 0.3 s was not always
+            # enough, seed 550168), then take the kill's time on the fake's clock. Nothing else
+            # sends until the restart below.
+            await settled_calls(tg)
             kill_times.append(time.time())
             kills_done += 1
             unfinished_at_kills.append(f"kill {kills_done} at {moment}: {unfinished(database)}")
@@ -551,6 +553,18 @@ def covered_by(text: str) -> set[int]:
     if digest:
         return set(range(int(digest.group(2)), int(digest.group(3)) + 1))
     return set()
+
+
+async def settled_calls(tg: FakeTelegram, quiet: float = 0.3, longest: float = 5.0) -> None:
+    """Wait until the fake Telegram has recorded no new call for `quiet` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + longest
+    seen = len(tg.calls)
+    while loop.time() < deadline:
+        await asyncio.sleep(quiet)
+        if len(tg.calls) == seen:
+            return
+        seen = len(tg.calls)
 
 
 def between_send_and_record(calls, kill_times: list[float]) -> bool:

@@ -231,10 +231,11 @@ async def test_a_known_button_with_garbled_data_is_answered_as_stale(world):
 
 def test_a_button_action_can_only_be_routed_once():
     from core.callbacks import BuyNow
+    from handlers.flows import Conversations
     from handlers.registry import ButtonRouter
     from handlers.start import stale_button
 
-    router = ButtonRouter(fallback=stale_button)
+    router = ButtonRouter(Conversations(), fallback=stale_button)
     router.add(BuyNow, stale_button)
     with pytest.raises(ValueError, match="b.now"):
         router.add(BuyNow, stale_button)
