@@ -11,6 +11,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import get_currency_name
@@ -40,6 +41,24 @@ class WebhookConfig:
     listen: str
     port: int
     secret_token: str
+
+
+@dataclass(frozen=True)
+class WebAppConfig:
+    """The Mini App (runtime/miniapp.py): `url` is the public https address of its pages, as
+    BotFather's Main Mini App and the bot's buttons open them. In webhook mode the webhook's server
+    serves them; in polling mode a server of its own on `listen`:`port` (behind the same proxy)."""
+
+    url: str | None = None  # None: no Mini App, everything works in the chat as before
+    listen: str = "127.0.0.1"
+    port: int = 8080
+    max_age: int = 24 * 3600  # init data older than this is refused (core/initdata.py)
+
+    @property
+    def path(self) -> str:
+        """The path the pages are served under ("/app/" for https://shop.example.com/app/)."""
+        path = urlsplit(self.url).path if self.url else "/"
+        return path if path.endswith("/") else path + "/"
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,7 @@ class Config:
     payment_provider_token: str | None = None  # Telegram Payments; None: card payments are off
     admin_summary_at: int = 21 * 60 + 30  # minutes after midnight (defaults.timezone) of the admins' summary
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    webapp: WebAppConfig = field(default_factory=WebAppConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     startup_timeout: float = 25.0  # seconds to reach Telegram at start-up before stopping with one line
@@ -141,6 +161,7 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
     limits_raw = _table(raw, "limits")
     payments = _table(raw, "payments")
     metrics = _metrics(_table(raw, "metrics"))
+    webapp = _webapp(_table(raw, "webapp"), env)
     backup = _backup(_table(raw, "backup"), base_dir)
     logging_ = _logging(_table(raw, "logging"))
 
@@ -216,6 +237,7 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
         payment_provider_token=provider_token,
         admin_summary_at=admin_summary_at,
         metrics=metrics,
+        webapp=webapp,
         backup=backup,
         logging=logging_,
         startup_timeout=float(startup_timeout),
@@ -318,6 +340,21 @@ def _metrics(raw: dict) -> MetricsConfig:
     if not isinstance(stuck_after, (int, float)) or isinstance(stuck_after, bool) or stuck_after <= 0:
         raise ConfigError("metrics.stuck_after", "must be a positive number of seconds, e.g. 120")
     return MetricsConfig(listen=listen, port=port, stuck_after=float(stuck_after))
+
+
+def _webapp(raw: dict, env: dict[str, str] | os._Environ) -> WebAppConfig:
+    url = env.get("LIVECART_WEBAPP_URL") or raw.get("url") or None
+    if url is not None and (not isinstance(url, str) or not re.fullmatch(r"https://[^\s?#]+", url)):
+        raise ConfigError("webapp.url", "must be the public https:// address of the Mini App's pages, "
+                                        "e.g. \"https://shop.example.com/app/\" (Telegram opens only https)")
+    listen = raw.get("listen", "127.0.0.1")
+    if not isinstance(listen, str) or not listen:
+        raise ConfigError("webapp.listen", "must be an address to listen on, e.g. \"127.0.0.1\"")
+    port = _port(raw.get("port", 8080), "webapp.port")
+    max_age = parse_duration(raw.get("max_age", "1d"), "webapp.max_age")
+    if not 60 <= max_age <= 7 * 86400:
+        raise ConfigError("webapp.max_age", "must be from 1m to 7d, e.g. \"1d\"")
+    return WebAppConfig(url=url, listen=listen, port=port, max_age=int(max_age))
 
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")

@@ -37,14 +37,15 @@ from handlers.delivery_region import (
 from handlers.presale import ship_date_of, ship_text
 from handlers.shipping import home_of
 from handlers.common import (
-    Actor, Context, actor, button, edit_message, keyboard, message_text, query_of, reply, services, set_buttons,
+    Actor, Context, Services, actor, button, edit_message, keyboard, message_text, query_of, reply, services, set_buttons,
     show, tapped_message,
 )
 from handlers.flows import REMOVE_KEYBOARD, flow_of_tap
 from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants, tapped_product, tapped_variant
 from handlers.notices import method_name, new_order_notices, reach_of, ship_date_lines, shipping_lines
 from handlers.payments import available_methods, payment_messages
-from storage.models import Flow, Shop
+from storage import Store
+from storage.models import Flow, Shop, User
 from storage.outbox import Outgoing, Priority
 from storage.orders import (
     Delivery, LimitReached, NotServed, Order, OrderProblem, ShopSuspended, SoldOut, TooManyOpenOrders, TooManyUnpaidUnits,
@@ -109,16 +110,16 @@ def checkout_item(product_id: int, quantity: int, slot: int | None, variant_id: 
     return [product_id, quantity, slot] if variant_id is None else [product_id, quantity, slot, variant_id]
 
 
-def _item_variant(item: list) -> int | None:
+def item_variant(item: list) -> int | None:
     return item[3] if len(item) > 3 else None
 
 
 def held_items(items: list[list]) -> list[tuple[int, int, int | None]]:
     """The items as storage holds and orders them: (product, quantity, variant)."""
-    return [(item[0], item[1], _item_variant(item)) for item in items]
+    return [(item[0], item[1], item_variant(item)) for item in items]
 
 
-def _seen_key(product_id: int, variant_id: int | None) -> str:
+def seen_key(product_id: int, variant_id: int | None) -> str:
     return str(product_id) if variant_id is None else f"{product_id}:{variant_id}"
 
 
@@ -135,7 +136,7 @@ async def on_buy_now(update: Update, context: Context) -> None:
     variant_id = variant.id if variant is not None else None
     tap = context.button
     seen_price = tap.unit_price if isinstance(tap, taps.BuyNow) else None  # the price on the button tapped
-    seen = {_seen_key(product.id, variant_id): seen_price} if seen_price is not None else {}
+    seen = {seen_key(product.id, variant_id): seen_price} if seen_price is not None else {}
     await begin(update, context, who, product.shop_id, [checkout_item(product.id, quantity, slot or None, variant_id)],
                 from_cart=False, seen_prices=seen, card_slot=slot)
 
@@ -174,8 +175,8 @@ async def begin(update: Update, context: Context, who: Actor, shop_id: int, item
     toast = None
     if any(h.quantity != h.wanted for h in held):  # fewer were left than the buyer asked for: say so
         got = {(h.product_id, h.variant_id): h.quantity for h in held}
-        fewer = {_seen_key(h.product_id, h.variant_id): h.wanted for h in held if h.quantity != h.wanted}
-        shortened = [checkout_item(i[0], got[(i[0], _item_variant(i))], i[2], _item_variant(i)) for i in items]
+        fewer = {seen_key(h.product_id, h.variant_id): h.wanted for h in held if h.quantity != h.wanted}
+        shortened = [checkout_item(i[0], got[(i[0], item_variant(i))], i[2], item_variant(i)) for i in items]
         flow = Flow(who.id, FLOW, flow.step, {**data, "items": shortened, "fewer": fewer})
         await store.flows.save(flow)
         short = next(h for h in held if h.quantity != h.wanted)
@@ -425,7 +426,7 @@ async def _answered(update: Update, context: Context, who: Actor, flow: Flow, da
 # ---------------------------------------------------------------- confirmation and placing
 
 @dataclass(frozen=True)
-class _Line:
+class Line:
     """A checkout item as it is now."""
     key: str  # its seen-price key
     name: str
@@ -440,37 +441,36 @@ class _Line:
         return self.price * self.quantity
 
 
-async def _lines(context: Context, items: list[list]) -> list[_Line]:
+async def item_lines(store: Store, items: list[list]) -> list[Line]:
     """The checkout's items as they are now (those gone since are left out)."""
-    store = services(context).store
     lines = []
     for item in items:
-        product_id, quantity, variant_id = item[0], item[1], _item_variant(item)
+        product_id, quantity, variant_id = item[0], item[1], item_variant(item)
         product = await store.products.get(product_id)
         if product is None:
             continue
         if variant_id is None:
-            lines.append(_Line(_seen_key(product_id, None), product.name, product.price, quantity,
+            lines.append(Line(seen_key(product_id, None), product.name, product.price, quantity,
                                ships=ship_date_of(product), item=tuple(item)))
             continue
         variant = await store.variants.get(variant_id)
         if variant is not None:
-            lines.append(_Line(_seen_key(product_id, variant_id), line_name(product.name, variant.name),
+            lines.append(Line(seen_key(product_id, variant_id), line_name(product.name, variant.name),
                                variant.price, quantity, variant.weight_grams or 0, ship_date_of(product, variant),
                                tuple(item)))
     return lines
 
 
-def _by_ship_date(lines: list[_Line]) -> list[list[_Line]]:
+def by_ship_date(lines: list[Line]) -> list[list[Line]]:
     """The lines as the orders they are placed as: one per ship date, in stock first."""
-    groups: dict[tuple, list[_Line]] = {}
+    groups: dict[tuple, list[Line]] = {}
     for line in sorted(lines, key=lambda line: (line.ships[0] or "", line.ships[1] or "")):
         groups.setdefault(line.ships, []).append(line)
     return list(groups.values())
 
 
-async def _methods(context: Context, shop_id: int) -> list[Method]:
-    svc = services(context)
+async def methods_of(svc: Services, shop_id: int) -> list[Method]:
+    """The payment methods a buyer can pick in this shop now."""
     settings = await svc.store.payments.settings(shop_id)
     return available_methods(svc, settings.methods, settings.code_file_id)
 
@@ -481,17 +481,17 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
     shop = await store.shops.require(flow.data["shop"])
     t = who.t
     # Units held during a flash deal keep its price until the hold expires (storage/deals.py).
-    locked = {_seen_key(h.product_id, h.variant_id): h.unit_price
+    locked = {seen_key(h.product_id, h.variant_id): h.unit_price
               for h in await store.holds.of_token(flow.data["token"]) if h.unit_price is not None}
     current = [replace(line, price=locked.get(line.key, line.price))
-               for line in await _lines(context, flow.data["items"])]
+               for line in await item_lines(store, flow.data["items"])]
     lines = [(line.name, line.price, line.quantity) for line in current]
     goods = sum(line.subtotal for line in current)
     d = flow.data
     token = d["token"]
-    groups = _by_ship_date(current)
+    groups = by_ship_date(current)
     # Each order (one per ship date) is a parcel of its own; the region question is the same for all.
-    shipped = [await shipping_for(context, who, shop, d, Parcel(sum(x.subtotal for x in g),
+    shipped = [await shipping_for(store, who.id, shop, d, Parcel(sum(x.subtotal for x in g),
                                                                 sum(x.quantity for x in g),
                                                                 sum(x.grams * x.quantity for x in g)),
                                   ships_from=g[0].ships[0]) for g in groups]
@@ -505,7 +505,7 @@ async def show_confirmation(update: Update, context: Context, who: Actor, flow: 
              for line in current if line.ships[0]]
     if len(groups) > 1:
         extra.append(t("checkout.split_orders", n=len(groups)))
-    methods = await _methods(context, shop.id)
+    methods = await methods_of(services(context), shop.id)
     chosen: str = d["method"] if d.get("method") in methods else methods[0].value
     shown_items = items_text(t, lines, shop.currency)
     shown_items = "\n".join([shown_items, *confirmation_lines(t, shipping, shop.currency), *extra])
@@ -599,7 +599,7 @@ async def on_pick_method(update: Update, context: Context) -> None:
     flow = await checkout_of_tap(update, context)
     if flow is None:
         return
-    if method not in [m.value for m in await _methods(context, flow.data["shop"])]:
+    if method not in [m.value for m in await methods_of(services(context), flow.data["shop"])]:
         await query_of(update).answer(who.t.plain("common.stale_button"))
         return
     await query_of(update).answer()
@@ -615,79 +615,113 @@ async def on_confirm(update: Update, context: Context) -> None:
     if flow is None:
         return
     svc = services(context)
-    store = svc.store
     query = query_of(update)
     d = flow.data
-    token = d["token"]
-    shop = await store.shops.require(d["shop"])
-    session = await store.live.current_session(shop.id)
-    slot = next((item[2] for item in d["items"] if item[2]), None)
+    shop = await svc.store.shops.require(d["shop"])
     # The confirmation becomes the receipt (its caption, on a product photo); a new message when
     # Telegram no longer lets the confirmation be edited.
     message = query.message
-    confirmation = message.message_id if isinstance(message, Message) else None
-    receipt_method = "editMessageCaption" if isinstance(message, Message) and message.photo else "editMessageText"
-    methods = await _methods(context, shop.id)
+    receipt = Receipt()
+    if isinstance(message, Message):
+        receipt = Receipt(edit=("editMessageCaption" if message.photo else "editMessageText", message.message_id))
+    methods = await methods_of(svc, shop.id)
     method = Method(d["method"]) if d.get("method") in methods else methods[0]
-    payment_settings = await store.payments.settings(shop.id)
-    deadline = time.time() + 60 * payment_settings.timeout_minutes if method in PREPAID else None
-    reach = await reach_of(svc, shop)  # who hears of the order, gathered before it is placed
-    rules = await store.shipping.of_shop(shop.id, home_of(shop))
-    region, priced_as = order_regions(rules, d)
-    claims = await store.claims.policy(shop.id)  # its promise is on the receipt
-
-    # Following the shop: a button on every receipt; a buyer's first order offers it in words, once.
-    following = await store.audience.is_following(who.id, shop.id)
-    offer_follow = not following and not await store.audience.has_ordered_from(who.id, shop.id)
-
-    def messages_for(first: bool):
-        def messages(order: Order):
-            receipt = receipt_text(who.t, order, shop, claims)
-            if offer_follow and first:
-                receipt += "\n\n" + who.t("follow.offer", shop=shop.name)
-            params = {"parse_mode": "HTML", "reply_markup": receipt_buttons(who.t, order, following=following)}
-            if first and confirmation is not None:  # another order's receipt is a message of its own
-                params["message_id"] = confirmation
-                params["caption" if receipt_method == "editMessageCaption" else "text"] = receipt
-                answer = Outgoing(who.id, receipt_method, params)
-            else:
-                answer = Outgoing(who.id, "sendMessage", {**params, "text": receipt})
-            answers = [answer, *payment_messages(svc.config, payment_settings, order, shop, who.t)]
-            return [replace(m, priority=Priority.ANSWER) for m in answers] + new_order_notices(reach, order, shop,
-                                                                                                who.user)
-        return messages
-
-    # One order per ship date (a pre-sale ships when its harvest is in); a lone item needs no look.
-    groups = [d["items"]] if len(d["items"]) == 1 else _split_by_ship_date(d["items"], await _lines(context, d["items"]))
-    placed: list[Order] = []
-    for i, group in enumerate(groups):
-        last = i == len(groups) - 1
-        try:
-            order, _created = await store.orders.place(
-                token=token if i == 0 else f"{token}.{i}", hold_token=token, release_rest=last,
-                shop_id=shop.id, buyer_id=who.id, items=held_items(group),
-                delivery=Delivery(d["phone"], d["recipient"], d["address"], d.get("lat"), d.get("lon")),
-                note=d.get("note"), slot=slot, session_id=session.id if session else None,
-                max_open_orders=svc.config.limits.open_orders_per_buyer_per_shop,
-                payment_method=method.value, payment_deadline=deadline,
-                messages=messages_for(i == 0), clear_cart=d.get("from_cart", False), end_conversation=last,
-                shipping=rules, region=region, priced_as=priced_as)
-        except OrderProblem as problem:  # nothing (more) ordered: the checkout ends and its held units go back
-            await store.holds.release(who.id, token, end_conversation=True)
-            await query.answer()
-            count_sold_out(context, problem)
-            markup = keyboard([[button(who.t.plain("buyer.button_catalog"), taps.ShopCatalog(shop.id, 0))]])
-            # After an order of this checkout was placed, its receipt takes the confirmation's place.
-            await (reply if placed else show)(update, problem_text(who.t, problem), markup)
-            return
-        placed.append(order)
+    try:
+        placed = await place_checkout(svc, who.user, who.t, shop, d, method, receipt,
+                                      clear_cart=d.get("from_cart", False), end_conversation=True)
+    except PlacingStopped as stopped:  # nothing (more) ordered: the checkout ended, its held units went back
+        await query.answer()
+        count_sold_out(context, stopped.problem)
+        markup = keyboard([[button(who.t.plain("buyer.button_catalog"), taps.ShopCatalog(shop.id, 0))]])
+        # After an order of this checkout was placed, its receipt takes the confirmation's place.
+        await (reply if stopped.placed else show)(update, problem_text(who.t, stopped.problem), markup)
+        return
     try:
         await query.answer(who.t.plain("checkout.placed_toast", number=" #".join(str(o.number) for o in placed)))
     except TelegramError as exc:  # the order stands and its receipt is in the outbox: say nothing else
         log.warning("order #%d placed, but its toast could not be shown: %s", placed[0].number, exc)
 
 
-def _split_by_ship_date(items: list[list], lines: list[_Line]) -> list[list[list]]:
+@dataclass(frozen=True)
+class Receipt:
+    """Where a placed order's receipt goes: over the confirmation (`edit`: the method and message
+    to edit), as a new message, or nowhere (`send` False: a Mini App buyer the bot may not write
+    to, whose page shows it)."""
+
+    edit: tuple[str, int] | None = None
+    send: bool = True
+
+
+class PlacingStopped(Exception):
+    """An order of a checkout could not be placed (`problem`); `placed` are those placed before."""
+
+    def __init__(self, problem: OrderProblem, placed: list[Order]) -> None:
+        super().__init__(problem)
+        self.problem, self.placed = problem, placed
+
+
+async def place_checkout(svc: Services, buyer: User, t: Translator, shop: Shop, d: dict, method: Method,
+                         receipt: Receipt, *, clear_cart: bool, end_conversation: bool) -> list[Order]:
+    """Place a checkout (`d`: its items, token, delivery, note, picked region) as one order per
+    ship date, each with its receipt, payment messages and the owners' notices in the order's own
+    transaction (storage/orders.py place). The chat's Confirm and the Mini App's Place order both
+    come here. PlacingStopped when one cannot be placed: the checkout's held units go back."""
+    store = svc.store
+    token = d["token"]
+    session = await store.live.current_session(shop.id)
+    slot = next((item[2] for item in d["items"] if item[2]), None)
+    payment_settings = await store.payments.settings(shop.id)
+    deadline = time.time() + 60 * payment_settings.timeout_minutes if method in PREPAID else None
+    reach = await reach_of(svc, shop)  # who hears of the order, gathered before it is placed
+    rules = await store.shipping.of_shop(shop.id, home_of(shop))
+    region, priced_as = order_regions(rules, d)
+    claims = await store.claims.policy(shop.id)  # its promise is on the receipt
+    # Following the shop: a button on every receipt; a buyer's first order offers it in words, once.
+    following = await store.audience.is_following(buyer.id, shop.id)
+    offer_follow = not following and not await store.audience.has_ordered_from(buyer.id, shop.id)
+
+    def messages_for(first: bool):
+        def messages(order: Order):
+            notices = new_order_notices(reach, order, shop, buyer)
+            if not receipt.send:
+                return notices
+            text = receipt_text(t, order, shop, claims)
+            if offer_follow and first:
+                text += "\n\n" + t("follow.offer", shop=shop.name)
+            params = {"parse_mode": "HTML", "reply_markup": receipt_buttons(t, order, following=following)}
+            if first and receipt.edit is not None:  # another order's receipt is a message of its own
+                edit_method, params["message_id"] = receipt.edit
+                params["caption" if edit_method == "editMessageCaption" else "text"] = text
+                answer = Outgoing(buyer.id, edit_method, params)
+            else:
+                answer = Outgoing(buyer.id, "sendMessage", {**params, "text": text})
+            answers = [answer, *payment_messages(svc.config, payment_settings, order, shop, t)]
+            return [replace(m, priority=Priority.ANSWER) for m in answers] + notices
+        return messages
+
+    # One order per ship date (a pre-sale ships when its harvest is in); a lone item needs no look.
+    groups = [d["items"]] if len(d["items"]) == 1 else split_by_ship_date(d["items"], await item_lines(store, d["items"]))
+    placed: list[Order] = []
+    for i, group in enumerate(groups):
+        last = i == len(groups) - 1
+        try:
+            order, _created = await store.orders.place(
+                token=token if i == 0 else f"{token}.{i}", hold_token=token, release_rest=last,
+                shop_id=shop.id, buyer_id=buyer.id, items=held_items(group),
+                delivery=Delivery(d["phone"], d["recipient"], d["address"], d.get("lat"), d.get("lon")),
+                note=d.get("note"), slot=slot, session_id=session.id if session else None,
+                max_open_orders=svc.config.limits.open_orders_per_buyer_per_shop,
+                payment_method=method.value, payment_deadline=deadline,
+                messages=messages_for(i == 0), clear_cart=clear_cart, end_conversation=end_conversation and last,
+                shipping=rules, region=region, priced_as=priced_as)
+        except OrderProblem as problem:
+            await store.holds.release(buyer.id, token, end_conversation=end_conversation)
+            raise PlacingStopped(problem, placed) from None
+        placed.append(order)
+    return placed
+
+
+def split_by_ship_date(items: list[list], lines: list[Line]) -> list[list[list]]:
     """The checkout's items as the orders they are placed as: one per ship date, in stock first
     (an item gone since stays in the first, whose placing then says so)."""
     ships = {line.item: line.ships for line in lines}

@@ -18,8 +18,9 @@ from core import callbacks as taps
 from core.i18n import Translator
 from core.regions import Found, china_regions, find, from_location
 from core.shipping import ABROAD, Parcel, Quote, Rules, close_to_free, outcomes_differ, quote
-from handlers.common import Actor, Context, button, keyboard, services
+from handlers.common import Context, button, keyboard
 from handlers.shipping import home_of, place_name
+from storage import Store
 from storage.models import Shop
 
 PICKER_COLUMNS = 3
@@ -43,11 +44,11 @@ class Shipping:
         return self.quote.fee if self.quote is not None and self.quote.served else 0
 
 
-async def shipping_for(context: Context, who: Actor, shop: Shop, data: dict, parcel: Parcel, *,
+async def shipping_for(store: Store, buyer_id: int, shop: Shop, data: dict, parcel: Parcel, *,
                        ships_from: str | None = None) -> Shipping:
     """The shipping of a checkout's order (`ships_from`: its pre-sale date): its region (settled,
-    or the choices to offer) and its fee."""
-    store = services(context).store
+    or the choices to offer) and its fee. `data` holds the address (and a picked region or a
+    shared location): the chat's checkout conversation, or the Mini App's checkout."""
     rules = await store.shipping.of_shop(shop.id, home_of(shop))
     if not rules.configured:
         return Shipping(rules)
@@ -58,7 +59,7 @@ async def shipping_for(context: Context, who: Actor, shop: Shop, data: dict, par
         if outcomes_differ(rules, choices, parcel):
             return Shipping(rules, choices=choices)
     priced = pricing_region(rules, found)
-    earlier = await store.orders.parcel_so_far(who.id, shop.id, data.get("address") or "", ships_from)
+    earlier = await store.orders.parcel_so_far(buyer_id, shop.id, data.get("address") or "", ships_from)
     if earlier is None:
         return Shipping(rules, region, quote(rules, priced, parcel))
     number, so_far, paid = earlier

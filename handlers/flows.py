@@ -99,6 +99,7 @@ class Conversations:
         # A bound button's conversation and the steps it acts at (None: any step).
         self._bound: dict[type[Tap], tuple[Conversation, frozenset[str] | None]] = {}
         self._photo_outside: HandlerCallback | None = None
+        self._contact_outside: HandlerCallback | None = None
 
     def add(self, conversation: Conversation) -> None:
         if conversation.name in self._by_name:
@@ -121,6 +122,11 @@ class Conversations:
     def set_photo_outside(self, handler: HandlerCallback) -> None:
         """Who handles a photo sent outside any conversation (the catalog's quick add)."""
         self._photo_outside = handler
+
+    def set_contact_outside(self, handler: HandlerCallback) -> None:
+        """Who handles a contact shared outside any conversation (the Mini App's contact request
+        posts the buyer's own into the chat)."""
+        self._contact_outside = handler
 
     def get(self, name: str) -> Conversation | None:
         return self._by_name.get(name)
@@ -181,6 +187,9 @@ class Conversations:
         message = update.effective_message
         if message is not None and message.photo and self._photo_outside is not None:
             await self._photo_outside(update, context)
+            return
+        if message is not None and message.contact and self._contact_outside is not None:
+            await self._contact_outside(update, context)
             return
         await reply(update, who.t("common.not_understood"))
 

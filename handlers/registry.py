@@ -19,7 +19,7 @@ from handlers import (
     order_select, payments, shop, staff, start,
 )
 from handlers import conversations, corrections, operator, privacy, settings, summaries, tell, typed_quantity, variants
-from handlers import channels, claims, comment_orders, presale, shipping, slips
+from handlers import channels, claims, comment_orders, contact_shared, presale, shipping, slips
 from core.i18n import N_
 
 # New messages in private chats (not edited ones: see abuse.only_handled_kinds, which also stops them).
@@ -368,6 +368,7 @@ def register(app: Application) -> None:
         claims.PolicyStep.TEXT: Step(typed=claims.on_policy_input),
     }))
     talks.set_photo_outside(catalog.on_captioned_photo)  # a captioned photo adds a product
+    talks.set_contact_outside(contact_shared.on_contact)  # the Mini App's contact request posts one
 
     # Anything else typed or sent continues the user's conversation.
     app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, talks.on_plain_message))

@@ -37,6 +37,7 @@ from runtime.polling import ALLOWED_UPDATES, poll_forever
 from handlers.channels import REFRESH_SECONDS, PostRefresher
 from runtime.telegram_request import TelegramRequest
 from runtime.updates import UpdatePipeline
+from runtime.miniapp import MiniAppServer
 from runtime.webhook import WebhookApp
 from storage import Store
 
@@ -161,6 +162,9 @@ class Livecart:
         self.backups = BackupScheduler(config.database, config.backup)
         self._ops_server: uvicorn.Server | None = None
         self._ops_task: asyncio.Task[None] | None = None
+        self.miniapp: MiniAppServer | None = None  # the Mini App's pages and API, when webapp.url is set
+        self._miniapp_server: uvicorn.Server | None = None
+        self._miniapp_task: asyncio.Task[None] | None = None
 
     async def start(self, *, polling: bool = True) -> None:
         metrics.bot_started("polling" if polling else "webhook", self.config.limits.sends_per_second)
@@ -184,6 +188,9 @@ class Livecart:
         self.pipeline = UpdatePipeline(self.app, self.store.inbox,
                                        max_concurrency=self.config.limits.concurrent_updates)
         await self.pipeline.start()
+        if self.config.webapp.url:
+            self.miniapp = MiniAppServer(self.app.bot_data["services"], self.config.token, self.config.webapp.path,
+                                         self._fetch_file, self.config.webapp.max_age)
         if polling:
             await self.app.bot.delete_webhook()
             self._poller = asyncio.create_task(
@@ -192,6 +199,9 @@ class Livecart:
             )
         elif self.config.webhook is not None:
             await self._serve_webhook(self.config.webhook)
+        if self.miniapp is not None and (polling or self.config.webhook is None):
+            self._miniapp_server, self._miniapp_task = await _serve(self.miniapp, self.config.webapp.listen,
+                                                                     self.config.webapp.port, "miniapp")
         if self.config.metrics.port is not None:
             self._ops_server, self._ops_task = await _serve(self.ops, self.config.metrics.listen,
                                                              self.config.metrics.port, "metrics")
@@ -201,11 +211,17 @@ class Livecart:
     async def _serve_webhook(self, webhook) -> None:
         """Serve the webhook endpoint, then tell Telegram where it is (with our secret)."""
         assert self.pipeline is not None and self.app is not None
-        app = WebhookApp(self.pipeline, webhook.secret_token, urlsplit(webhook.url).path or "/", ops=self.ops)
+        app = WebhookApp(self.pipeline, webhook.secret_token, urlsplit(webhook.url).path or "/", ops=self.ops,
+                         miniapp=self.miniapp)
         # Listening before Telegram is told to call.
         self._webhook_server, self._webhook_task = await _serve(app, webhook.listen, webhook.port, "webhook")
         await self.app.bot.set_webhook(webhook.url, secret_token=webhook.secret_token,
                                        allowed_updates=ALLOWED_UPDATES, max_connections=40)
+
+    async def _fetch_file(self, file_id: str) -> bytes:
+        """A stored file's bytes from Telegram (the Mini App's product photos)."""
+        assert self.app is not None
+        return bytes(await (await self.app.bot.get_file(file_id)).download_as_bytearray())
 
     async def prune(self, now: float | None = None) -> tuple[int, int]:
         """Forget updates handled and messages sent more than a week ago: (updates, messages)."""
@@ -293,6 +309,9 @@ class Livecart:
         if self._ops_server is not None and self._ops_task is not None:
             self._ops_server.should_exit = True
             await asyncio.gather(self._ops_task, return_exceptions=True)
+        if self._miniapp_server is not None and self._miniapp_task is not None:
+            self._miniapp_server.should_exit = True
+            await asyncio.gather(self._miniapp_task, return_exceptions=True)
         await self.jobs.stop("summaries")  # no new summary while the last updates finish
         if self.pipeline is not None:
             await self.pipeline.stop(grace=HANDLERS_STOP_GRACE)

@@ -5,7 +5,8 @@ constant time; a request without it gets 403 and nothing is stored. A body that 
 Telegram could have sent (not JSON, not UTF-8, nested deeper than any update, numbers past
 64 bits) gets 400: retrying it cannot help, and it must not reach the store. Any failure to store
 a good update answers 500, so Telegram delivers it again later. The same server answers GET
-/metrics and /healthz (runtime/metrics.py) for the operator; the reverse proxy keeps them private.
+/metrics and /healthz (runtime/metrics.py) for the operator; the reverse proxy keeps them private;
+and, when `webapp.url` is set, the Mini App's pages and API under its path (runtime/miniapp.py).
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ SECRET_HEADER = b"x-telegram-bot-api-secret-token"
 class WebhookApp:
     """A minimal ASGI app: POST <path> with an update's JSON."""
 
-    def __init__(self, pipeline: UpdatePipeline, secret_token: str, path: str, ops: Any = None) -> None:
+    def __init__(self, pipeline: UpdatePipeline, secret_token: str, path: str, ops: Any = None,
+                 miniapp: Any = None) -> None:
         self._pipeline = pipeline
         self._ops = ops  # an OpsApp for /metrics and /healthz, or None
+        self._miniapp = miniapp  # the Mini App's pages and API (runtime/miniapp.py), or None
         self._secret = secret_token.encode()
         self._path = path or "/"
 
@@ -48,6 +51,9 @@ class WebhookApp:
             return
         if self._ops is not None and scope.get("method") != "POST" and scope.get("path") in OPS_PATHS:
             await self._ops(scope, receive, send)
+            return
+        if self._miniapp is not None and scope.get("path") != self._path and self._miniapp.handles(scope.get("path", "")):
+            await self._miniapp(scope, receive, send)
             return
         status = await self._handle(scope, receive)
         await send({"type": "http.response.start", "status": status,

@@ -39,12 +39,13 @@ class Holds:
 
     @journaled_write
     async def take(self, *, buyer_id: int, shop_id: int, token: str, items: Sequence[Item],
-                   expires_at: float, flow: Flow, allow_fewer: bool = False,
+                   expires_at: float, flow: Flow | None, allow_fewer: bool = False,
                    seen_prices: dict[int, int] | None = None) -> list[Held]:
         """Hold `items` [(product, quantity[, variant])] until `expires_at` and start the checkout `flow`, in one
         transaction; the buyer's earlier holds are returned first. All or nothing: SoldOut,
         Unavailable or LimitReached leave everything as it was. `allow_fewer` (one product, Buy
-        now) holds what is left when fewer than asked remain. During a flash deal the units are
+        now) holds what is left when fewer than asked remain. The Mini App's checkout has no chat
+        conversation (`flow` None). During a flash deal the units are
         held at the deal's price, which the hold keeps until it expires (storage/deals.py);
         `seen_prices` are the prices on the buttons tapped (the deal's end grace)."""
         held: list[Held] = []
@@ -69,7 +70,8 @@ class Holds:
                      unit_price if deal_id else None))
                 held.append(Held(product_id, quantity, wanted, expires_at, variant_id,
                                  unit_price if deal_id else None))
-            await save_flow_in(conn, flow)
+            if flow is not None:
+                await save_flow_in(conn, flow)
         return held
 
     @journaled_write

@@ -19,6 +19,8 @@ class User:
     recipient: str | None = None
     address: str | None = None
     region: str | None = None  # the saved address's region, when the buyer picked it (core/regions.py)
+    # Known only from the Mini App: the bot may not write to them until they allow it or message it.
+    webapp_only: bool = False
 
     @property
     def has_delivery(self) -> bool:
@@ -35,6 +37,7 @@ class Shop:
     timezone: str
     created_at: float
     hold_minutes: int = 3  # how long Buy now holds the units for the buyer
+    opens_in: str = "chat"  # what its QR codes and posted cards open: "chat" or "app" (the Mini App)
 
 
 @dataclass(frozen=True)

@@ -496,6 +496,16 @@ class Orders:
                WHERE o.buyer_id = ? AND i.product_id = ? AND o.status != 'cancelled'""", (buyer_id, product_id))
 
     @journaled_read
+    async def recent_units(self, shop_id: int, since: float) -> dict[int, int]:
+        """Units of each product the shop sold since `since` (the live bag's "bought in the last
+        minutes"), cancelled orders left out."""
+        rows = await self._db.fetch_all(
+            "SELECT i.product_id, sum(i.quantity) FROM orders o JOIN order_items i ON i.order_id = o.id "
+            "WHERE o.shop_id = ? AND o.created_at >= ? AND o.status != 'cancelled' GROUP BY i.product_id",
+            (shop_id, since))
+        return {row[0]: row[1] for row in rows}
+
+    @journaled_read
     async def by_token(self, token: str) -> Order | None:
         order_id = await self._db.lookup_value("SELECT id FROM orders WHERE checkout_token = ?", (token,))
         return None if order_id is None else await self.get(order_id)

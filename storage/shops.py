@@ -11,14 +11,14 @@ from storage.models import Membership, Shop, ShopCounts
 
 _SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o/1/l: slugs get read aloud
 SLUG_LENGTH = 6
-_COLUMNS = "s.id, s.slug, s.name, s.owner_id, s.currency, s.timezone, s.created_at, s.hold_minutes"
+_COLUMNS = "s.id, s.slug, s.name, s.owner_id, s.currency, s.timezone, s.created_at, s.hold_minutes, s.opens_in"
 
 
 def _shop(row: sqlite3.Row) -> Shop:
     return Shop(
         id=row["id"], slug=row["slug"], name=row["name"], owner_id=row["owner_id"],
         currency=row["currency"], timezone=row["timezone"], created_at=row["created_at"],
-        hold_minutes=row["hold_minutes"],
+        hold_minutes=row["hold_minutes"], opens_in=row["opens_in"],
     )
 
 
@@ -113,6 +113,15 @@ class Shops:
         """How long Buy now holds the units for a buyer (validated by the caller)."""
         async with self._db.write() as conn:
             await conn.execute("UPDATE shops SET hold_minutes = ? WHERE id = ?", (minutes, shop_id))
+        self.forget(shop_id)
+
+    @journaled_write
+    async def set_opens_in(self, shop_id: int, opens_in: str) -> None:
+        """What the shop's QR codes and posted cards open: "chat" or "app" (the Mini App)."""
+        if opens_in not in ("chat", "app"):
+            raise ValueError(opens_in)
+        async with self._db.write() as conn:
+            await conn.execute("UPDATE shops SET opens_in = ? WHERE id = ?", (opens_in, shop_id))
         self.forget(shop_id)
 
     @journaled_read

@@ -8,14 +8,17 @@ from storage.db import Database, now
 from storage.journal import journaled_read, journaled_write
 from storage.models import User
 
-_COLUMNS = "id, first_name, username, language_code, language, current_shop_id, blocked_at, phone, recipient, address, region"
+_COLUMNS = ("id, first_name, username, language_code, language, current_shop_id, blocked_at, phone, recipient, address, "
+            "region, webapp_only")
 
 
 USER_COLUMNS = _COLUMNS  # for another repository reading a user inside its own transaction
 
 
 def user_from_row(row: sqlite3.Row) -> User:
-    return User(**{key: row[key] for key in row.keys()})
+    fields = {key: row[key] for key in row.keys()}
+    fields["webapp_only"] = bool(fields.get("webapp_only"))
+    return User(**fields)
 
 
 _user = user_from_row
@@ -45,7 +48,7 @@ class Users:
         """
         known = await self.get(user_id)  # the cache, or a lookup after a restart
         if (
-            known is not None and known.blocked_at is None and known.first_name == first_name
+            known is not None and known.blocked_at is None and not known.webapp_only and known.first_name == first_name
             and known.username == username and known.language_code == language_code
         ):
             return known
@@ -60,12 +63,34 @@ class Users:
                     VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name,
                         username = excluded.username, language_code = excluded.language_code,
-                        blocked_at = NULL, updated_at = excluded.updated_at
+                        blocked_at = NULL, webapp_only = 0, updated_at = excluded.updated_at
                     RETURNING {_COLUMNS}""",
                 (user_id, first_name, username, language_code, t, t),
             ) as cur:
                 row = await cur.fetchone()
         if row is None:  # an upsert with RETURNING always has its row
+            raise LookupError(f"user {user_id} was not stored")
+        return self._keep(row)
+
+    async def seen_in_webapp(self, user_id: int, first_name: str, username: str | None,
+                             language_code: str | None, *, may_write: bool) -> User:
+        """A user opening the Mini App (checked init data). One who never messaged the bot is
+        stored as `webapp_only` unless Telegram says they allowed the bot to write to them."""
+        known = await self.get(user_id)
+        if known is not None and (not known.webapp_only or not may_write):
+            return known
+        t = now()
+        async with self._db.write() as conn:
+            async with conn.execute(
+                f"""INSERT INTO users (id, first_name, username, language_code, webapp_only, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET webapp_only = min(users.webapp_only, excluded.webapp_only),
+                        updated_at = excluded.updated_at
+                    RETURNING {_COLUMNS}""",
+                (user_id, first_name, username, language_code, 0 if may_write else 1, t, t),
+            ) as cur:
+                row = await cur.fetchone()
+        if row is None:
             raise LookupError(f"user {user_id} was not stored")
         return self._keep(row)
 
@@ -85,6 +110,10 @@ class Users:
             ) as cur:
                 row = await cur.fetchone()
         return self._remember(row)
+
+    async def set_phone(self, user_id: int, phone: str) -> None:
+        """The buyer's own number, shared from the Mini App (offered at their next checkout)."""
+        await self._update(user_id, "phone = ?", (phone,))
 
     async def set_language(self, user_id: int, language: str | None) -> None:
         await self._update(user_id, "language = ?", (language,))
