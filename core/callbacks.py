@@ -820,6 +820,12 @@ class SummariesOnOff(OnShop, action="set.onoff"):
 
 
 @dataclass(frozen=True)
+class SetOpensIn(OnShop, action="set.opens"):
+    """What the shop's QR codes and posted cards open: the Mini App (1) or the chat (0)."""
+    app: Flag
+
+
+@dataclass(frozen=True)
 class ShippingPreset(OnShop, action="sh.pre"):
     index: Index
 

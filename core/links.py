@@ -99,16 +99,18 @@ def decode(payload: str) -> LinkTarget:
     return LinkTarget(cast(Kind, kind), parts[1], number, quantity)  # one of the kinds: checked above
 
 
-def url(bot_username: str, target: LinkTarget) -> str:
-    return f"https://t.me/{bot_username}?start={encode(target)}"
+def url(bot_username: str, target: LinkTarget, *, app: bool = False) -> str:
+    """The t.me link: the chat with the bot (`start`), or the bot's Main Mini App (`startapp`, the
+    page reads the same payload as its start parameter)."""
+    return f"https://t.me/{bot_username}?{'startapp' if app else 'start'}={encode(target)}"
 
 
-def shop_link(bot_username: str, slug: str) -> str:
-    return url(bot_username, LinkTarget("shop", slug))
+def shop_link(bot_username: str, slug: str, *, app: bool = False) -> str:
+    return url(bot_username, LinkTarget("shop", slug), app=app)
 
 
-def slot_link(bot_username: str, slug: str, slot: int) -> str:
-    return url(bot_username, LinkTarget("slot", slug, slot))
+def slot_link(bot_username: str, slug: str, slot: int, *, app: bool = False) -> str:
+    return url(bot_username, LinkTarget("slot", slug, slot), app=app)
 
 
 def slot_quantity_link(bot_username: str, slug: str, slot: int, quantity: int) -> str:
@@ -116,8 +118,8 @@ def slot_quantity_link(bot_username: str, slug: str, slot: int, quantity: int) -
     return url(bot_username, LinkTarget("slot", slug, slot, quantity if quantity > 1 else None))
 
 
-def product_link(bot_username: str, slug: str, product_id: int) -> str:
-    return url(bot_username, LinkTarget("product", slug, product_id))
+def product_link(bot_username: str, slug: str, product_id: int, *, app: bool = False) -> str:
+    return url(bot_username, LinkTarget("product", slug, product_id), app=app)
 
 
 def variant_link(bot_username: str, slug: str, variant_id: int) -> str:

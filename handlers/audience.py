@@ -15,7 +15,8 @@ from core.i18n import Translator, language_for, translator
 from core.links import shop_link, slot_link
 from core.text import shorten
 from handlers.common import (
-    Context, actor, button, keyboard, query_of, reply, services, session_title, set_buttons, show, tapped_message,
+    Context, actor, button, keyboard, opens_app, query_of, reply, services, session_title, set_buttons, show,
+    tapped_message,
 )
 from storage.outbox import Outgoing, Priority
 
@@ -127,8 +128,10 @@ async def alert_messages(context: Context, shop, session) -> list[Outgoing]:
         if t.language not in rendered:
             text = t("alert.text", shop=shop.name, title=session_title(t, session.title))
             rows = [[{"text": t.plain("alert.button_link", slot=slot, name=shorten(name, ALERT_NAME_MAX)),
-                      "url": slot_link(svc.bot_username, shop.slug, slot)}] for slot, name in links]
-            rows.append([{"text": t.plain("alert.button_shop"), "url": shop_link(svc.bot_username, shop.slug)}])
+                      "url": slot_link(svc.bot_username, shop.slug, slot, app=opens_app(svc, shop))}]
+                    for slot, name in links]
+            rows.append([{"text": t.plain("alert.button_shop"),
+                          "url": shop_link(svc.bot_username, shop.slug, app=opens_app(svc, shop))}])
             rendered[t.language] = (text, {"inline_keyboard": rows})
         text, markup = rendered[t.language]
         params: dict[str, object] = {"text": text, "parse_mode": "HTML", "reply_markup": markup}

@@ -23,7 +23,9 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from core import callbacks as taps
 from core.i18n import Translator, translator
 from core.links import product_link, slot_link
-from handlers.common import Actor, Context, Services, actor, button, keyboard, query_of, reply, services, translator_for
+from handlers.common import (
+    Actor, Context, Services, actor, button, keyboard, opens_app, query_of, reply, services, translator_for,
+)
 from handlers.guards import product_for, shop_member
 from handlers.landing import buyer_card_text, card_photo, card_variants_of
 from handlers.live_board import board_lines
@@ -155,7 +157,7 @@ async def render_post(svc: Services, t: Translator, shop: Shop, product: Product
             return None
         variants, chosen = await card_variants_of(svc.store, product)
         text = buyer_card_text(t, product, shop, variants, chosen, await svc.store.deals.price_now(product))
-        link = product_link(svc.bot_username, shop.slug, product.id)
+        link = product_link(svc.bot_username, shop.slug, product.id, app=opens_app(svc, shop))
         markup = keyboard([[url_button(t.plain("chats.button_buy"), link)]])
         photo = card_photo(product, chosen)
         shown = json.dumps([text, markup], ensure_ascii=False, sort_keys=True)
@@ -166,7 +168,8 @@ async def render_post(svc: Services, t: Translator, shop: Shop, product: Product
     if not slots:
         return None
     text = "\n".join([t("chats.board_title", shop=shop.name), *lines, "", t("chats.board_hint")])
-    links = [url_button(str(slot), slot_link(svc.bot_username, shop.slug, slot)) for slot in slots]
+    links = [url_button(str(slot), slot_link(svc.bot_username, shop.slug, slot, app=opens_app(svc, shop)))
+             for slot in slots]
     markup = keyboard([links[i:i + SLOT_BUTTONS_PER_ROW] for i in range(0, len(links), SLOT_BUTTONS_PER_ROW)])
     return "sendMessage", {"text": text, "parse_mode": "HTML", "reply_markup": markup}, \
         json.dumps([text, markup], ensure_ascii=False, sort_keys=True)

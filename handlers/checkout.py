@@ -41,7 +41,9 @@ from handlers.common import (
     show, tapped_message,
 )
 from handlers.flows import REMOVE_KEYBOARD, flow_of_tap
-from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants, tapped_product, tapped_variant
+from handlers.landing import (
+    buyer_card_buttons, buyer_card_text, card_variants, shop_app_url, tapped_product, tapped_variant,
+)
 from handlers.notices import method_name, new_order_notices, reach_of, ship_date_lines, shipping_lines
 from handlers.payments import available_methods, payment_messages
 from storage import Store
@@ -206,7 +208,8 @@ async def refuse_at_first_tap(update: Update, context: Context, who: Actor, shop
             await show(update, buyer_card_text(who.t, product, shop, variants, chosen, price,
                                                claims=await store.claims.policy(shop.id)),
                        buyer_card_buttons(who.t, product, shop, 1, card_slot, variants, chosen, price=price,
-                                          following=await store.audience.is_following(who.id, shop.id)))
+                                          following=await store.audience.is_following(who.id, shop.id),
+                                          app=shop_app_url(services(context).config, shop, card_slot)))
             return
     if isinstance(problem, (LimitReached, Unavailable, ShopSuspended)):
         await query.answer(problem_text(who.t, problem, plain=True), show_alert=True)

@@ -28,7 +28,7 @@ from core.links import slot_quantity_link
 from core.telegram_text import TEXT_LIMIT, visible_length
 from handlers.channels import url_button
 from handlers.common import Context, Services, keyboard, services, translator_for
-from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants_of
+from handlers.landing import buyer_card_buttons, buyer_card_text, card_variants_of, shop_app_url
 from storage.models import Shop
 from storage.outbox import Outgoing, Priority
 
@@ -111,7 +111,8 @@ class CommentOrders:
                 buyer_card_text(t, product, shop, variants, chosen, price)
             messages.append(Outgoing(user_id, "sendMessage", {
                 "text": text, "parse_mode": "HTML",
-                "reply_markup": buyer_card_buttons(t, product, shop, quantity, slot, variants, chosen, price=price)},
+                "reply_markup": buyer_card_buttons(t, product, shop, quantity, slot, variants, chosen, price=price,
+                                                   app=shop_app_url(self._svc.config, shop, slot))},
                 priority=Priority.ANSWER))
         if messages:
             async with store.transaction() as tx:

@@ -17,7 +17,7 @@ from core.config import Config
 from core.i18n import Safe, Translator, language_for, translator
 from core.telegram_text import CAPTION_LIMIT, TEXT_LIMIT, fits, split_html
 from storage import Store
-from storage.models import Flow, Membership, User
+from storage.models import Flow, Membership, Shop, User
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=Tap)
@@ -102,6 +102,12 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
 CONTEXT_TYPES = ContextTypes(context=Context)
 
 
+def opens_app(svc: Services, shop: Shop) -> bool:
+    """Whether the shop's QR codes and posted cards open the Mini App (the shop's setting, when
+    the bot has a Mini App) rather than the chat: their links then say `startapp`."""
+    return bool(svc.config.webapp.url) and shop.opens_in == "app"
+
+
 def query_of(update: Update) -> CallbackQuery:
     """The tap a button handler answers: the router calls button handlers only for taps, so
     this is never None there (mypy cannot know that from PTB's Optional)."""
@@ -173,7 +179,7 @@ async def current_membership(who: Actor, context: Context) -> Membership | None:
 # Inline keyboards are built as the Bot API's own JSON, not as PTB objects: they go straight into
 # requests and into the outbox, and constructing and then serialising PTB objects for every
 # button cost about 5% of a tap (bench/flash_sale.py).
-Button = dict[str, str]
+Button = dict[str, Any]  # text and callback_data (or url, or web_app: {url})
 Keyboard = dict[str, list[list[Button]]]
 
 

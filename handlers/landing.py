@@ -14,6 +14,7 @@ from telegram import Update
 
 from core import callbacks as taps
 from core.deals import PriceNow
+from core.config import Config
 from core.i18n import Translator
 from core.links import MAX_QUANTITY, LinkTarget, PayloadError, decode
 from handlers.audience import follow_button
@@ -22,7 +23,7 @@ from handlers.presale import card_line
 from handlers.claim_policy import claim_promise
 from core.claims import Policy
 from handlers.common import (
-    Actor, Context, Keyboard, actor, button, edit_photo, keyboard, present, query_of, reply, services, set_buttons,
+    Actor, Button, Context, Keyboard, actor, button, edit_photo, keyboard, present, query_of, reply, services, set_buttons,
     show, tapped_message, with_notice,
 )
 from storage import Store
@@ -91,26 +92,42 @@ def buyer_card_text(t: Translator, product: Product, shop: Shop, variants: Seque
 
 def buyer_card_buttons(t: Translator, product: Product, shop: Shop, quantity: int, slot: int,
                        variants: Sequence[Variant] = (), chosen: Variant | None = None, *,
-                       following: bool = False, price: PriceNow | None = None) -> Keyboard:
+                       following: bool = False, price: PriceNow | None = None, app: str | None = None) -> Keyboard:
     """The card's buttons. With variants: one button per variant (ticked when chosen, marked when
     sold out), and quantity, Buy now and Add to cart act on the chosen one, whose id their data
     carries after the fields a product without variants has. The shop's catalog and following it
-    share the last row (handlers/audience.py); `price`: a flash deal's price in force."""
+    share the last row (handlers/audience.py); `price`: a flash deal's price in force; `app`: the
+    Mini App's address for this link (shop_app_url), for an "Open the shop" button under them."""
     catalog = [button(t.plain("buyer.button_catalog"), taps.ShopCatalog(shop.id, 0)), follow_button(t, shop.id, following)]
+    rows = _card_rows(t, product, shop, quantity, slot, variants, chosen, price, catalog)
+    if app is not None:  # web_app buttons work in private chats, where cards are shown
+        rows.append([{"text": t.plain("app.open_shop"), "web_app": {"url": app}}])
+    return keyboard(rows)
+
+
+def shop_app_url(config: Config, shop: Shop, slot: int | None = None) -> str | None:
+    """The Mini App's page for the shop (at the link's product), when the bot has one."""
+    if not config.webapp.url:
+        return None
+    return f"{config.webapp.url}?shop={shop.slug}" + (f"&slot={slot}" if slot else "")
+
+
+def _card_rows(t: Translator, product: Product, shop: Shop, quantity: int, slot: int, variants: Sequence[Variant],
+               chosen: Variant | None, price: PriceNow | None, catalog: list[Button]) -> list[list[Button]]:
     p = product.id
     picker = [[button(_variant_label(t, v, chosen, shop.currency), taps.PickVariant(p, v.id, slot))
                for v in variants[i:i + VARIANTS_PER_ROW]] for i in range(0, len(variants), VARIANTS_PER_ROW)]
     if product.presale_closed:
-        return keyboard([*picker, catalog])
+        return [*picker, catalog]
     if variants and (chosen is None or chosen.stock <= 0):
         if all(v.stock <= 0 for v in variants):
-            return keyboard([*picker, [button(t.plain("buyer.button_notify"), taps.NotifyWhenBack(product.id))], catalog])
-        return keyboard([*picker, catalog])
+            return [*picker, [button(t.plain("buyer.button_notify"), taps.NotifyWhenBack(product.id))], catalog]
+        return [*picker, catalog]
     if not variants and product.stock <= 0:
-        return keyboard([[button(t.plain("buyer.button_notify"), taps.NotifyWhenBack(product.id))], catalog])
+        return [[button(t.plain("buyer.button_notify"), taps.NotifyWhenBack(product.id))], catalog]
     unit = chosen.price if chosen is not None else (price.price if price is not None else product.price)
     v = chosen.id if chosen is not None else None
-    return keyboard([
+    return [
         *picker,
         [button("−", taps.SetCardQuantity(p, max(1, quantity - 1), slot, v)), button(str(quantity), taps.Noop()),
          button("+", taps.SetCardQuantity(p, min(quantity + 1, MAX_QUANTITY), slot, v))],
@@ -119,7 +136,7 @@ def buyer_card_buttons(t: Translator, product: Product, shop: Shop, quantity: in
                 taps.BuyNow(p, quantity, slot, unit, v)),
          button(t.plain("buyer.button_add_to_cart"), taps.AddToCart(p, quantity, slot, v))],
         catalog,
-    ])
+    ]
 
 
 VARIANTS_PER_ROW = 2
@@ -192,7 +209,8 @@ async def show_card(update: Update, context: Context, who: Actor, product: Produ
     if quantity > 1:
         quantity = max(1, min(quantity, await max_quantity(context, who, product, chosen)))
     await present(update, text, buyer_card_buttons(who.t, product, shop, quantity, slot, variants, chosen,
-                                                   following=following, price=price),
+                                                   following=following, price=price,
+                                                   app=shop_app_url(services(context).config, shop, slot)),
                   card_photo(product, chosen))
     if not remembered:
         await services(context).store.flows.offer(who.id, *card_flow(product, slot, chosen))
@@ -373,7 +391,8 @@ async def on_pick_variant(update: Update, context: Context) -> None:
     variants, chosen = await card_variants(context, product, variant.id if variant else None, slot)
     text = buyer_card_text(who.t, product, shop, variants, chosen,
                            claims=await services(context).store.claims.policy(shop.id))
-    markup = buyer_card_buttons(who.t, product, shop, 1, slot, variants, chosen)
+    markup = buyer_card_buttons(who.t, product, shop, 1, slot, variants, chosen,
+                                app=shop_app_url(services(context).config, shop, slot))
     message = query_of(update).message
     if any(v.photo_file_id for v in variants) and message is not None and getattr(message, "photo", None):
         # Options with pictures of their own: the card shows the chosen one's (or the product's).
@@ -413,7 +432,8 @@ async def on_quantity(update: Update, context: Context) -> None:
     variants, chosen = await card_variants(context, product, variant.id if variant else None, slot)
     markup = buyer_card_buttons(who.t, product, shop, wanted, slot, variants, chosen,
                                 following=await store.audience.is_following(who.id, shop.id),
-                                price=await store.deals.price_now(product))
+                                price=await store.deals.price_now(product),
+                                app=shop_app_url(services(context).config, shop, slot))
     message = tapped_message(update)
     current = message.reply_markup if message is not None else None
     if current is not None and current.to_dict() == markup:

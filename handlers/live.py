@@ -20,7 +20,8 @@ from core.text import clean_text, shorten
 from handlers.guards import shop_member
 from handlers.live_board import BOARD_NAME_MAX, OnSlot, on_slot, products_on_slots, slot_line
 from handlers.common import (
-    Actor, Context, actor, button, chat_of, chunks, keyboard, present, query_of, reply, services, session_title,
+    Actor, Context, actor, button, chat_of, chunks, keyboard, opens_app, present, query_of, reply, services,
+    session_title,
     with_notice,
 )
 from handlers.audience import alert_offer_button, queue_alert
@@ -269,7 +270,7 @@ async def slot_qr(update: Update, context: Context) -> None:
     t = who.t
     product_id = await svc.store.live.product_on(shop.id, slot)
     product = await svc.store.products.get(product_id) if product_id else None
-    url = slot_link(svc.bot_username, shop.slug, slot)
+    url = slot_link(svc.bot_username, shop.slug, slot, app=opens_app(svc, shop))
     on_sale = product if product is not None and product.on_sale else None
     name = on_sale.name if on_sale else None
     price = qr_price(svc, on_sale.price, shop.currency) if on_sale else None
@@ -288,7 +289,7 @@ async def shop_qr(update: Update, context: Context) -> None:
     await query_of(update).answer()
     svc = services(context)
     shop = membership.shop
-    url = shop_link(svc.bot_username, shop.slug)
+    url = shop_link(svc.bot_username, shop.slug, app=opens_app(svc, shop))
     line = who.t.plain("live.shop_qr_line")
     await send_image(context.bot, chat_of(update).id, svc.store, qr.content_key("shop", url, shop.name, line),
                      partial(qr.render_shop_qr, url, shop.name, line), filename="shop.png",
@@ -306,7 +307,7 @@ async def qr_sheet(update: Update, context: Context) -> None:
     t = who.t
     on_slots = await products_on_slots(services(context).store, shop)
     items = [
-        qr.SheetItem(slot, slot_link(svc.bot_username, shop.slug, slot), p.name,
+        qr.SheetItem(slot, slot_link(svc.bot_username, shop.slug, slot, app=opens_app(svc, shop)), p.name,
                      qr_price(svc, p.price, shop.currency))
         for slot, p in sorted(on_slots.items()) if p is not None and p.on_sale
     ]

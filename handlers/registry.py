@@ -222,6 +222,7 @@ def register(app: Application) -> None:
     buttons.add(taps.AskSetting, settings.on_ask)
     buttons.add(taps.PickTimeZone, settings.on_zone_picked)
     buttons.add(taps.SummariesOnOff, settings.on_toggle)
+    buttons.add(taps.SetOpensIn, settings.on_opens_in)
     buttons.add(taps.ShippingPreset, shipping.on_preset)
     buttons.add(taps.AskShipping, shipping.on_ask)
     buttons.add(taps.ShippingOff, shipping.on_off)

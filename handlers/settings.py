@@ -66,15 +66,19 @@ def settings_text(t: Translator, shop: Shop, settings: SummarySettings) -> str:
     return "\n".join(lines)
 
 
-def settings_markup(t: Translator, shop: Shop, settings: SummarySettings):
+def settings_markup(t: Translator, shop: Shop, settings: SummarySettings, *, has_app: bool = False):
+    """`has_app`: the bot has a Mini App, so the owner chooses what QR codes and posted cards open."""
     toggle = button(t.plain("settings.button_off"), taps.SummariesOnOff(shop.id, 0)) if settings.enabled else \
         button(t.plain("settings.button_on"), taps.SummariesOnOff(shop.id, 1))
+    opens = [[button(t.plain("settings.button_opens_app"), taps.SetOpensIn(shop.id, 0)) if shop.opens_in == "app"
+              else button(t.plain("settings.button_opens_chat"), taps.SetOpensIn(shop.id, 1))]] if has_app else []
     return keyboard([
         [button(t.plain("settings.button_time"), taps.AskSetting(shop.id, SettingStep.TIME)),
          button(t.plain("settings.button_tz"), taps.AskSetting(shop.id, SettingStep.TIMEZONE))],
         [toggle, button(t.plain("settings.button_low"), taps.AskSetting(shop.id, SettingStep.LOW_STOCK))],
         [button(t.plain("settings.button_hold"), taps.AskSetting(shop.id, SettingStep.HOLD)),
          button(t.plain("settings.button_payments"), taps.PaymentSettings(shop.id))],
+        *opens,
     ])
 
 
@@ -86,7 +90,8 @@ async def _owned(update: Update, context: Context, shop_id: int | None | _Curren
 async def show_settings(update: Update, context: Context, shop: Shop, who: Actor, notice: str | None = None) -> None:
     settings = await services(context).store.summaries.settings(shop.id)
     text = settings_text(who.t, shop, settings)
-    await present(update, with_notice(notice, text), settings_markup(who.t, shop, settings))
+    has_app = bool(services(context).config.webapp.url)
+    await present(update, with_notice(notice, text), settings_markup(who.t, shop, settings, has_app=has_app))
 
 
 async def settings_command(update: Update, context: Context) -> None:
@@ -168,6 +173,20 @@ async def on_toggle(update: Update, context: Context) -> None:
         return
     await query_of(update).answer()
     await _set_enabled(update, context, who, membership.shop, bool(wanted))
+
+
+async def on_opens_in(update: Update, context: Context) -> None:
+    """What QR codes and posted cards open: the button shows the current choice; a tap switches."""
+    who = await actor(update, context)
+    tap = context.tap(taps.SetOpensIn)
+    membership = await _owned(update, context, tap.shop)
+    if membership is None:
+        return
+    await query_of(update).answer()
+    store = services(context).store
+    await store.shops.set_opens_in(membership.shop.id, "app" if tap.app else "chat")
+    shop = await store.shops.require(membership.shop.id)
+    await show_settings(update, context, shop, who, who.t("settings.opens_app_set" if tap.app else "settings.opens_chat_set"))
 
 
 async def _set_enabled(update: Update, context: Context, who: Actor, shop: Shop, enabled: bool) -> None:

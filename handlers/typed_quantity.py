@@ -13,7 +13,7 @@ from core.quantity import parse_typed_quantity
 from handlers.common import Actor, Context, message_text, present, reply, services
 from handlers.flows import outside_flow
 from handlers.landing import (
-    MAX_QTY, buyer_card_buttons, buyer_card_text, card_flow, card_variants, max_quantity,
+    MAX_QTY, buyer_card_buttons, buyer_card_text, card_flow, card_variants, max_quantity, shop_app_url,
 )
 from storage.models import Flow
 from storage.products import Product
@@ -66,7 +66,8 @@ async def on_typed_quantity(update: Update, context: Context, who: Actor, flow: 
     slot = flow.data.get("slot") or 0
     # A new card below the buyer's message (the old one may be far up the chat); both stay usable.
     await present(update, text, buyer_card_buttons(t, product, shop, quantity, slot, variants, chosen,
-                                                   following=following, price=price),
+                                                   following=following, price=price,
+                                                   app=shop_app_url(services(context).config, shop, slot)),
                   product.photo_file_id)
     if chosen is not None and flow.data.get("variant") != chosen.id:
         await store.flows.offer(who.id, *card_flow(product, slot, chosen))

@@ -268,7 +268,7 @@ function renderCart() {
         ` ${line.quantity} `, el("button", { type: "button", onclick: () => change(1), "aria-label": "+" }, "+"),
         ` ${money(price * line.quantity)}`));
   }).filter(Boolean);
-  view.replaceChildren(el("h2", {}, T("app.cart")), rows.length ? rows : el("p", { class: "hint" }, T("app.cart_empty")));
+  view.replaceChildren(el("h2", {}, T("app.cart")), ...(rows.length ? rows : [el("p", { class: "hint" }, T("app.cart_empty"))]));
   if (rows.length) setMain(T("app.checkout"), () => checkout(state.cart.map((line) => ({ ...line }))));
 }
 
@@ -434,7 +434,7 @@ function orderCard(order) {
 function renderPlaced(placed) {
   view.replaceChildren(
     el("h2", { id: "placed" }, T("app.placed_title", { n: placed.orders.map((o) => o.number).join(" #") })),
-    placed.orders.map(orderCard),
+    ...placed.orders.map(orderCard),
     el("p", { class: "notice" }, placed.receipt_in_chat ? T("app.receipt_in_chat") : T("app.receipt_here")));
   setMain(T("app.back_to_bag"), () => { state.stack = [state.stack[0]]; show(); });
 }
