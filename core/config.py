@@ -51,7 +51,7 @@ class WebAppConfig:
 
     url: str | None = None  # None: no Mini App, everything works in the chat as before
     listen: str = "127.0.0.1"
-    port: int = 8080
+    port: int | None = 8080  # None: another server mounts the pages (the sandbox's)
     max_age: int = 24 * 3600  # init data older than this is refused (core/initdata.py)
 
     @property

@@ -15,15 +15,17 @@ would; the page's own words come from the catalogs too (PAGE_TEXTS).
 from __future__ import annotations
 
 import html
+import json
 import re
 import time
 from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
+from urllib.parse import parse_qsl
 
 from core.contact import ContactError, check_address, check_note, check_recipient, display_phone, normalize_phone, \
     phone_region
 from core.i18n import N_, Translator, language_for, translator
-from core.initdata import InitData
+from core.initdata import MAX_LENGTH, InitData
 from core.links import MAX_QUANTITY, MAX_SLOT
 from core.payments import Method
 from core.shipping import Parcel
@@ -93,6 +95,17 @@ async def buyer_of(svc: Services, init: InitData) -> Buyer:
                                                 may_write=init.allows_write_to_pm)
     language = language_for(user.language, init.language_code, svc.config.language)
     return Buyer(user, init, translator(language))
+
+
+def refusal_texts(svc: Services, unchecked_init_data: str) -> dict[str, str]:
+    """The words of the page's "reopen" notice, in the language the (unchecked) init data names."""
+    try:
+        user = json.loads(dict(parse_qsl(unchecked_init_data[:MAX_LENGTH])).get("user") or "{}")
+        code = user.get("language_code") if isinstance(user, dict) else None
+    except ValueError:
+        code = None
+    t = translator(language_for(None, code if isinstance(code, str) else None, svc.config.language))
+    return {key: t.plain(key) for key in (N_("app.expired"), N_("app.reopen"))}
 
 
 def plain(text: str) -> str:

@@ -74,7 +74,11 @@ async function call(name, { body, query } = {}) {
   if (body) headers["Content-Type"] = "application/json";
   const response = await fetch(url, { method: body ? "POST" : "GET", headers, body: body ? JSON.stringify(body) : undefined });
   const data = await response.json().catch(() => ({}));
-  if (response.status === 401) { showExpired(); throw new ApiError(401, T("app.expired")); }
+  if (response.status === 401) {
+    state.texts = { ...(data.texts || {}), ...state.texts };  // the words loaded with the bag win
+    showExpired();
+    throw new ApiError(401, T("app.expired"));
+  }
   if (!response.ok) throw new ApiError(response.status, data.error || T("app.error"));
   return data;
 }

@@ -199,7 +199,7 @@ class Livecart:
             )
         elif self.config.webhook is not None:
             await self._serve_webhook(self.config.webhook)
-        if self.miniapp is not None and (polling or self.config.webhook is None):
+        if self.miniapp is not None and self.config.webapp.port is not None and (polling or self.config.webhook is None):
             self._miniapp_server, self._miniapp_task = await _serve(self.miniapp, self.config.webapp.listen,
                                                                      self.config.webapp.port, "miniapp")
         if self.config.metrics.port is not None:

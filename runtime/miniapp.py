@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -61,7 +61,7 @@ class MiniAppServer:
     def handles(self, path: str) -> bool:
         return path.startswith(self.path) or path + "/" == self.path
 
-    async def __call__(self, scope: dict[str, Any], receive, send) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive, send) -> None:
         if scope["type"] == "lifespan":
             while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
@@ -91,13 +91,16 @@ class MiniAppServer:
         else:
             await _respond(send, 404, b"not found", "text/plain")
 
-    async def _api(self, name: str, method: str, scope: dict[str, Any], receive) -> tuple[int, dict[str, Any]]:
+    async def _api(self, name: str, method: str, scope: MutableMapping[str, Any], receive) -> tuple[int, dict[str, Any]]:
         headers = dict(scope.get("headers") or [])
         given = headers.get(b"authorization", b"").decode("latin-1")
         try:
             init = verify(given[4:] if given.startswith("tma ") else "", self._token, max_age=self._max_age)
         except InitDataRefused as refused:
-            return 401, {"error": "init data", "reason": refused.reason}
+            # The page says to reopen in the user's language (a guess from the unchecked init
+            # data: only these two texts depend on it).
+            return 401, {"error": "init data", "reason": refused.reason,
+                         "texts": api.refusal_texts(self._services, given[4:])}
         try:
             if method == "GET" and name in READS:
                 query = parse_qs(scope.get("query_string", b"").decode("latin-1"))

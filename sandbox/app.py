@@ -7,6 +7,8 @@
     /api/chats/<persona>/send|tap|contact|location|photo   what a person does in the chat
     /api/demo                                        open the demo shop (through the bot)
     /media/<file path>                               photos and documents in the fake's file store
+    /app/...                                         the bot's Mini App (Telegram's script: our stand-in)
+    /api/webapp/<persona>?start=<payload>            init data signed for that persona, as Telegram would
 
 The API answers only requests addressed to this machine (Host 127.0.0.1 or localhost, so another
 web site cannot reach it through DNS tricks) and takes only JSON POSTs (so a form on another site
@@ -23,16 +25,21 @@ import json
 import logging
 import mimetypes
 import re
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.config import parse_config
+from core.config import WebAppConfig, parse_config
+from core.initdata import sign
 from faketg import FakeTelegram, FakeUser
 from faketg.httpio import Receive, Scope, Send, header
 from faketg.markup import inline_rows
 from faketg.text import CAPTION_LIMIT, TEXT_LIMIT
 from faketg.updates import UpdateQueue
 from runtime.livecart import Livecart
+from runtime.miniapp import PAGES
+from runtime.miniapp import SECURITY_HEADERS as MINIAPP_HEADERS
 from sandbox.demo import DEMO_SHOP_NAME, DemoError, open_demo_shop
 from sandbox.personas import PERSONAS, Persona
 from sandbox.pictures import SAMPLES, product_picture
@@ -48,7 +55,10 @@ STATIC_FILES = {
     "/static/sandbox.css": ("sandbox.css", "text/css; charset=utf-8"),
     "/static/sandbox.js": ("sandbox.js", "text/javascript; charset=utf-8"),
     "/favicon.svg": ("favicon.svg", "image/svg+xml"),
+    "/static/tg-webapp-standin.js": ("tg-webapp-standin.js", "text/javascript; charset=utf-8"),
 }
+MINIAPP_PATH = "/app/"  # the bot's Mini App, mounted here (runtime/miniapp.py)
+TELEGRAM_SCRIPT = b"https://telegram.org/js/telegram-web-app.js"
 # Script, styles and images only from this server; no inline script can run even if text slipped through.
 SECURITY_HEADERS = [
     (b"content-security-policy", (
@@ -68,6 +78,7 @@ LOCATIONS = [  # offered by the page's location picker
     {"label": "北京 国贸 · Beijing", "latitude": 39.9087, "longitude": 116.4605},
 ]
 _CHAT_PATH = re.compile(r"^/api/chats/([a-z0-9]+)(?:/([a-z]+))?$")
+_WEBAPP_PATH = re.compile(r"^/api/webapp/([a-z0-9]+)$")
 
 
 class HttpError(Exception):
@@ -103,6 +114,8 @@ class Sandbox:
         telegram = {"api_base_url": f"{base_url}/bot", "file_base_url": f"{base_url}/file/bot"}
         config = parse_config({"bot": {"token": self.tg.token}, "storage": {"database": str(database)},
                                "telegram": telegram}, env={})
+        # The Mini App, served by this app (port None): the page's panel opens it.
+        config = replace(config, webapp=WebAppConfig(url=f"{base_url}{MINIAPP_PATH}", port=None))
         bot = Livecart(config)
         try:
             await bot.start()
@@ -142,6 +155,9 @@ class Sandbox:
         if path.startswith(("/bot", "/file/bot")):
             await self.tg(scope, receive, send)
             return
+        if path.startswith(MINIAPP_PATH) and self.bot is not None and self.bot.miniapp is not None:
+            await self._miniapp(scope, receive, send, path)
+            return
         try:
             await self._serve_page(scope, receive, send, path)
         except HttpError as error:
@@ -177,6 +193,8 @@ class Sandbox:
             await _send(send, 200, data, "image/png", [(b"cache-control", b"max-age=3600"), *SECURITY_HEADERS])
         elif path == "/api/state":
             await _send_json(send, 200, await self.state())
+        elif match := _WEBAPP_PATH.match(path):
+            await _send_json(send, 200, self.webapp_init(self._persona(match.group(1)), _query(scope).get("start")))
         elif match := _CHAT_PATH.match(path):
             if match.group(2) is not None:
                 raise HttpError(405, "use POST for chat actions")
@@ -321,6 +339,29 @@ class Sandbox:
             await asyncio.sleep(0.02)
         return {"ok": True, "answered": query.answered, "text": query.answer_text or "",
                 "alert": bool(query.show_alert)}
+
+    async def _miniapp(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        """The bot's Mini App, with the page loading our stand-in for Telegram's script (offline)."""
+        assert self.bot is not None and self.bot.miniapp is not None
+        if path in (MINIAPP_PATH, MINIAPP_PATH + "index.html") and scope.get("method") == "GET":
+            page = (PAGES / "index.html").read_bytes().replace(TELEGRAM_SCRIPT, b"/static/tg-webapp-standin.js")
+            await _send(send, 200, page, "text/html; charset=utf-8", [(b"cache-control", b"no-cache"),
+                                                                      *MINIAPP_HEADERS])
+            return
+        await self.bot.miniapp(scope, receive, send)
+
+    def webapp_init(self, persona: Persona, start: str | None) -> dict[str, Any]:
+        """Init data for the persona's Mini App, signed with the bot's token as Telegram signs it."""
+        user = self.users[persona.key]
+        fields: dict[str, Any] = {
+            "query_id": f"AAQ{user.id}", "auth_date": str(int(time.time())),
+            "user": {"id": user.id, "first_name": user.first_name, "username": user.username,
+                     "language_code": user.language_code, "allows_write_to_pm": True},
+        }
+        if start and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", start):
+            fields["start_param"] = start
+        assert self.tg.token is not None
+        return {"init_data": sign(fields, self.tg.token)}
 
     async def share_contact(self, persona: Persona, body: dict[str, Any]) -> dict[str, Any]:
         user = self.users[persona.key]

@@ -30,6 +30,9 @@ def _inline_button(button: dict[str, Any]) -> dict[str, Any]:
     elif "url" in button:
         out["type"] = "url"
         out["url"] = button["url"]
+    elif "web_app" in button:
+        out["type"] = "web_app"
+        out["url"] = (button["web_app"] or {}).get("url", "")
     elif "copy_text" in button:
         out["type"] = "copy"
         out["copy"] = (button["copy_text"] or {}).get("text", "")

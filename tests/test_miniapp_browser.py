@@ -5,6 +5,7 @@ and as a returning buyer, and find the receipt in the chat. Screenshots go to te
 
 from __future__ import annotations
 
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -61,10 +62,18 @@ async def phone_page(world, user, *, start_param: str | None = None, query: str 
             await browser.close()
 
 
+# Elements that hold more text than their box shows (a label cut off on a small phone).
+_OVERFLOWING = """() => [...document.querySelectorAll("button, .link *, .row *, h1, h2, .notice")]
+  .filter((node) => node.offsetParent && node.textContent.trim()
+          && (node.scrollWidth > node.clientWidth + 1 || node.scrollHeight > node.clientHeight + 1))
+  .map((node) => `${node.tagName}.${node.className} "${node.textContent.trim().slice(0, 40)}"`)"""
+
+
 async def _fits(page) -> None:
-    """Nothing on the page is wider than the phone."""
+    """Nothing on the page is wider than the phone, and no element cuts its text."""
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width} px wide at {PHONE['width']}"
+    assert await page.evaluate(_OVERFLOWING) == []
 
 
 async def _shop_with_variants(world):
@@ -167,7 +176,7 @@ async def test_a_page_with_forged_init_data_shows_nothing_of_the_shop_and_says_t
     eve = world.user("Eve")
     forged = init_data(eve, token="987:another-bot")
     async with phone_page(world, eve, query=f"?shop={shop.slug}", init=forged) as (page, _):
-        await expect(page.locator("#expired")).to_be_visible()
+        await expect(page.locator("#expired")).to_contain_text("open the shop again from the chat")
         assert await page.locator(".link").count() == 0
     assert await world.store.users.get(eve.id) is None
 
@@ -240,3 +249,24 @@ async def test_two_links_in_the_cart_are_checked_out_as_one_order_and_the_cart_e
     order = (await world.store.orders.of_buyer(cai.id))[0]
     assert sorted((i.name, i.quantity) for i in order.items) == [("Oranges", 1), ("Tea", 1)]
     assert tea in [i.product_id for i in order.items]
+
+
+async def test_a_page_open_past_the_age_limit_says_to_reopen_and_the_reopened_page_keeps_the_cart(world):
+    from playwright.async_api import expect
+
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    async with phone_page(world, bob, query=f"?shop={shop.slug}") as (page, _):
+        await page.locator(".link").first.click()
+        await page.get_by_role("button", name="Add to cart").click()
+        await expect(page.locator("#cart-button")).to_have_text("🛒 Cart · 1")
+        # The same page a day later: Telegram's init data has passed webapp.max_age.
+        await page.add_init_script(f"window.__tgInitData = {init_data(bob, auth_date=time.time() - 2 * 86400)!r};")
+        await page.reload()
+        await expect(page.locator("#expired")).to_contain_text("open the shop again from the chat")
+        await page.get_by_role("button", name="Close").click()
+        assert await page.evaluate("window.__tgClosed") is True
+        # Reopened from the chat: fresh init data, and the cart is as it was.
+        await page.add_init_script(f"window.__tgInitData = {init_data(bob)!r};")
+        await page.reload()
+        await expect(page.locator("#cart-button")).to_have_text("🛒 Cart · 1")

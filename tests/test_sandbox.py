@@ -435,3 +435,43 @@ async def test_the_typing_dots_stop_when_the_bots_answer_is_only_a_toast():
             assert "typing" not in await page.locator("#bot-sub").inner_text()
         finally:
             await browser.close()
+
+
+async def test_the_sandbox_opens_the_mini_app_in_a_phone_panel_signed_as_the_buyer_and_the_order_reaches_the_chat():
+    async_playwright = _browser_or_skip()
+    from playwright.async_api import expect
+
+    async with running_sandbox(port=0) as sandbox, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en")
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            await page.goto(sandbox.url)
+            await page.click("#demo-big")
+            await expect(page.locator("#stream-list .link-card")).to_have_count(4, timeout=30_000)
+            await page.click('.persona[data-persona="buyer2"]')
+            await page.click('#stream-list .link-card[data-payload$="_1"]')
+            open_shop = page.locator(".ikb button", has_text="Open the shop")
+            await open_shop.click()
+            panel = page.locator("#miniapp")
+            await expect(panel).to_be_visible()
+            box = await page.locator("#miniapp-frame").bounding_box()
+            assert box is not None and box["width"] == 360
+            app = page.frame_locator("#miniapp-frame")
+            await expect(app.locator(".sheet h2")).to_contain_text("Link 1")  # opened at the card's link
+            await app.locator("#tg-main-button").click()  # Buy now
+            await app.locator("#share-phone").click()  # the persona's contact goes into the chat
+            await expect(app.locator("#phone")).not_to_have_value("")
+            await app.locator("#address").fill(ADDRESS)
+            main = app.locator("#tg-main-button")
+            await expect(main).to_be_enabled()
+            await main.click()
+            await expect(app.locator("#placed")).to_contain_text("#1001", timeout=15_000)
+            await page.screenshot(path=str(_artifact("sandbox-miniapp.png")))
+            await page.click("#miniapp-close")
+            await expect(panel).to_be_hidden()
+            await expect(page.locator(".msg.in .text").last).to_contain_text("#1001", timeout=15_000)
+            assert errors == []
+        finally:
+            await browser.close()

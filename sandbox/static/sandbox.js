@@ -54,7 +54,55 @@
     return start && /^[A-Za-z0-9_-]{1,64}$/.test(start) ? start : "";
   }
 
+  function startAppPayload(url) {
+    // t.me/<bot>?startapp=<payload>: the bot's Main Mini App, opened at that payload.
+    let u;
+    try { u = new URL(/^[a-z]+:\/\//i.test(url) ? url : `https://${url}`); } catch (_) { return null; }
+    if (!["t.me", "telegram.me", "www.t.me"].includes(u.hostname)) return null;
+    if (u.pathname.replace(/^\/+|\/+$/g, "").toLowerCase() !== S.bot.username.toLowerCase()) return null;
+    const start = u.searchParams.get("startapp");
+    return start !== null && /^[A-Za-z0-9_-]{0,64}$/.test(start) ? start : null;
+  }
+
+  // ---------------------------------------------------------------- the Mini App panel
+
+  async function openMiniApp(pageUrl, start) {
+    // As Telegram does: the page opens over the chat, signed in as the current persona, its init
+    // data in the address's fragment (the sandbox signs it with the bot's token).
+    let u;
+    try { u = new URL(pageUrl, location.href); } catch (_) { return; }
+    if (u.origin !== location.origin || !u.pathname.startsWith("/app/")) {
+      toast("沙盒只打开本机的小程序 · The sandbox opens only its own Mini App");
+      return;
+    }
+    let signed;
+    try {
+      signed = await api(`/api/webapp/${S.current}` + (start ? `?start=${encodeURIComponent(start)}` : ""));
+    } catch (e) { toast(e.message); return; }
+    const frame = $("miniapp-frame");
+    frame.src = `${u.pathname}${u.search}#tgWebAppData=${encodeURIComponent(signed.init_data)}`;
+    $("miniapp").hidden = false;
+  }
+
+  function closeMiniApp() {
+    $("miniapp").hidden = true;
+    $("miniapp-frame").src = "about:blank";
+    pollSoon();
+  }
+
+  // The Mini App's contact request posts the persona's own contact into the chat, as Telegram does.
+  window.__sandboxShareContact = async () => {
+    await api(`/api/chats/${S.current}/contact`, {});
+    pollSoon();
+    return true;
+  };
+
   function openUrl(url) {
+    const app = startAppPayload(url);
+    if (app !== null) {
+      openMiniApp("/app/", app);
+      return;
+    }
     const payload = startPayload(url);
     if (payload !== null) {
       sendText(payload ? `/start ${payload}` : "/start");
@@ -295,6 +343,7 @@
 
   async function onInlineButton(messageId, row, column, b, button) {
     if (b.type === "url") { openUrl(b.url); return; }
+    if (b.type === "web_app") { openMiniApp(b.url, null); return; }
     if (b.type === "copy") {
       try { await navigator.clipboard.writeText(b.copy); toast("已复制 · Copied"); } catch (_) { toast(b.copy); }
       return;
@@ -934,6 +983,7 @@
     $("menu-btn").addEventListener("click", commandsSheet);
     $("attach-btn").addEventListener("click", attachSheet);
     $("stream-btn").addEventListener("click", streamSheet);
+    $("miniapp-close").addEventListener("click", closeMiniApp);
     $("scrim").addEventListener("click", closeSheet);
     $("start-btn").addEventListener("click", () => sendText("/start"));
     $("kbd-toggle").addEventListener("click", () => {

@@ -1,12 +1,14 @@
 // A stand-in for https://telegram.org/js/telegram-web-app.js, for the sandbox and the browser tests:
 // what the Mini App uses of Telegram.WebApp, with Telegram's own buttons drawn at the bottom of the
 // page (where the Telegram app draws them). Whoever loads it sets, before it runs:
-//   window.__tgInitData    the signed init data (the sandbox and the tests sign it like Telegram)
+//   window.__tgInitData    the signed init data (the tests sign it like Telegram); else it is read
+//                          from the address's #tgWebAppData=..., where Telegram puts it (the sandbox)
 //   window.__tgTheme       optional theme params ({bg_color, text_color, ...}), "light" when left out
 //   window.__tgShareContact optional async function: post the user's contact into the chat
 //   window.__tgAllowWrite  whether the user grants the write-access request (default true)
 (function () {
-  const initData = window.__tgInitData || "";
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get("tgWebAppData");
+  const initData = window.__tgInitData || fromHash || "";
   const params = new URLSearchParams(initData);
   const unsafe = {};
   for (const [key, value] of params) {
@@ -90,7 +92,8 @@
       expand() {},
       close() { window.__tgClosed = true; },
       requestContact(callback) {
-        const share = window.__tgShareContact;
+        // The sandbox's chat page (the parent frame) posts the contact as its persona.
+        const share = window.__tgShareContact || (window.parent !== window && window.parent.__sandboxShareContact);
         Promise.resolve(share ? share() : false).then((ok) => callback(Boolean(ok)));
       },
       requestWriteAccess(callback) { callback(window.__tgAllowWrite !== false); },
