@@ -78,6 +78,8 @@ from storage.db import Database  # noqa: E402
 from storage.inbox import StoredUpdate, user_key_of  # noqa: E402
 from tests.harness import TEST_TOKEN, World, fake_request, make_config  # noqa: E402
 from tests.stories import save_delivery, shop_with_product_on_link  # noqa: E402
+from bench.figures import percentile  # noqa: E402
+from bench.miniapp_sale import MiniAppRun, miniapp_run, report_miniapp, report_miniapp_targets  # noqa: E402
 
 SEND_OR_EDIT = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageCaption",
                           "editMessageReplyMarkup", "editMessageMedia"})
@@ -93,14 +95,6 @@ TARGET_STRICT_BOUND_RATIO = 1.15  # under the strict model: time to the last ans
 # ---------------------------------------------------------------- instrumentation
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo = int(k)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def _storage_caller() -> str:
@@ -937,6 +931,11 @@ async def limits_run(args: argparse.Namespace, model: str, pace: Pace) -> Limits
     return run
 
 
+async def app_sale(args: argparse.Namespace, model: str, pace: Pace) -> MiniAppRun:
+    """The same sale through the Mini App (bench/miniapp_sale.py), at the same live pace."""
+    return await miniapp_run(args.buyers, args.stock, model, pace.ramp, pace.think, pace.seed)
+
+
 def report_limits_targets(limited: list[LimitsRun]) -> None:
     for run in limited:
         if run.model == "documented":
@@ -1084,14 +1083,19 @@ async def run(args: argparse.Namespace) -> int:
 
     models = {"both": ["documented", "strict"], "none": []}.get(args.telegram_limits, [args.telegram_limits])
     if args.limits_only:
-        limited = []
+        limited, apps = [], []
         for model in models:
             limited.append(await limits_run(args, model, live))
             report_limits(limited[-1])
+            if not args.no_mini_app:
+                apps.append(await app_sale(args, model, live))
+                report_miniapp(apps[-1])
         print()
         print("targets:")
         report_limits_targets(limited)
-        return 1 if any(r.errors for r in limited) else 0
+        for app in apps:
+            report_miniapp_targets(app)
+        return 1 if any(r.errors for r in limited) or any(a.errors for a in apps) else 0
 
     # Throughput: rounds of full bot then echo bot, side by side, on fresh fakes and databases.
     rounds: list[tuple[FullRun, EchoRun]] = []
@@ -1108,12 +1112,16 @@ async def run(args: argparse.Namespace) -> int:
         echo_own_http = await echo_bot(args, [r.steps for r in rounds[0][0].results], rush, TelegramRequest)
     paced = await full_bot(args, live, errors_logged, detailed=False) if not args.no_live else None
     limited = [await limits_run(args, model, live) for model in models]
+    apps = [await app_sale(args, model, live) for model in models] if not args.no_mini_app else []
 
     full, echo = rounds[0]
     print()
     print(f"== Flash sale: {n} buyers, stock {args.stock} ==")
     for run_ in limited:
         report_limits(run_)
+        for app in apps:
+            if app.model == run_.model:  # the Mini App's sale beside the chat's, same limits and model
+                report_miniapp(app)
     if limited:
         print("-- the runs below lift the sending limits, so they measure the bot's own work (CPU-bound)")
     print(f"-- rush: every buyer starts within {rush.ramp:.2f} s and taps the moment the answer arrives "
@@ -1150,6 +1158,8 @@ async def run(args: argparse.Namespace) -> int:
     print()
     print("targets:")
     report_limits_targets(limited)
+    for app in apps:
+        report_miniapp_targets(app)
     every = [full] + [f for f, _ in rounds[1:]] + ([paced] if paced else [])
     max_msgs = max((m for r in every for m in r.messages_per_order), default=0)
     saturated = not args.no_echo and all(e.cpu[0] / e.cpu[2] >= 0.85 for _, e in rounds)
@@ -1172,7 +1182,7 @@ async def run(args: argparse.Namespace) -> int:
           f"itself (from the update's turn to done) {percentile(full.lat['handle'], 0.99):.0f} ms")
 
     broken = any(r.results and any(b.error for b in r.results) for r in every) or any(e.errors for _, e in rounds) \
-        or any(r.errors for r in limited)
+        or any(r.errors for r in limited) or any(a.errors for a in apps)
     if broken or full.updates == 0:
         return 1  # the run itself broke
     return 0
@@ -1225,6 +1235,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new-buyers", type=int, default=20,
                         help="new buyers (no saved address) who order after the sale in the flood-model runs, for "
                              "the messages per new buyer's order (default 20)")
+    parser.add_argument("--no-mini-app", action="store_true",
+                        help="skip the same sale through the Mini App (bench/miniapp_sale.py) beside the chat's")
     parser.add_argument("--verbose", action="store_true", help="show the bot's INFO logs")
     args = parser.parse_args(argv)
     if args.buyers < 1 or args.stock < 0 or args.rounds < 1:

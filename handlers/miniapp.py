@@ -41,6 +41,7 @@ from handlers.presale import ship_date_of, ship_text
 from handlers.shipping import place_name
 from storage.models import Shop, User
 from storage.orders import Order, OrderProblem
+from storage.outbox import Priority
 from storage.products import Product
 
 RECENT_MINUTES = 10  # "N bought in the last 10 minutes" on the live bag
@@ -357,7 +358,8 @@ async def place(svc: Services, buyer: Buyer, body: dict[str, Any]) -> dict[str, 
         raise ApiError(409, t.plain("app.ask_write"))
     user = await store.users.get(buyer.id) or buyer.user
     try:
-        placed = await place_checkout(svc, user, t, shop, data, method, Receipt(send=buyer.can_message),
+        placed = await place_checkout(svc, user, t, shop, data, method,
+                                      Receipt(send=buyer.can_message, priority=Priority.OWNER),
                                       clear_cart=False, end_conversation=False)
     except PlacingStopped as stopped:
         if not stopped.placed:

@@ -29,6 +29,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from runtime.asgi import answer_lifespan
+
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)  # CPU, memory, open files of the bot's process
 PlatformCollector(registry=REGISTRY)
@@ -266,9 +268,7 @@ class OpsApp:
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await answer_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return

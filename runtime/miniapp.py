@@ -23,6 +23,7 @@ from urllib.parse import parse_qs
 from core.initdata import InitDataRefused, verify
 from handlers import miniapp as api
 from handlers.common import Services
+from runtime.asgi import answer_lifespan
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,7 @@ class MiniAppServer:
 
     async def __call__(self, scope: MutableMapping[str, Any], receive, send) -> None:
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await answer_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return

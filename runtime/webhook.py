@@ -18,6 +18,7 @@ from typing import Any
 
 from runtime.metrics import OPS_PATHS
 from runtime.updates import UpdatePipeline
+from runtime.asgi import answer_lifespan
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,7 @@ class WebhookApp:
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await answer_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return

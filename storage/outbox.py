@@ -24,7 +24,10 @@ class Priority(enum.IntEnum):
     """Which budget a message takes and in what order the outbox sends (runtime/pacing.py)."""
 
     ANSWER = 0  # an answer to what the user just did (a receipt): only that chat's pace
-    OWNER = 1  # a notice to a shop's owner or staff (a new order): the bulk budget, before the rest
+    # A notice to a shop's owner or staff (a new order), or the receipt of an order placed in the
+    # Mini App (its buyer's chat has not written to the bot, so Telegram counts it as a broadcast):
+    # the bulk budget, before the rest.
+    OWNER = 1
     BULK = 2  # everything else proactive: status notes, restock notes, reminders, summaries, alerts
     # Alerts sent as Telegram paid broadcasts (allow_paid_broadcast, where the operator allows it):
     # their own budget of up to 1,000/s, paid in Stars, still after everything else.

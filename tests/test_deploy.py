@@ -40,11 +40,13 @@ def test_the_unit_runs_the_bot_and_gives_its_graceful_stop_time_to_finish():
     assert service["UMask"] == "0077"  # the database and backups hold phones and addresses
 
 
-def test_the_site_passes_only_the_webhook_and_keeps_metrics_private():
+def test_the_site_passes_only_the_webhook_and_the_mini_app_and_keeps_metrics_private():
     site = (DEPLOY / "nginx-livecart.conf").read_text()
-    assert re.findall(r"proxy_pass\s+([^;]+);", site) == ["http://127.0.0.1:8443"]
+    assert re.findall(r"proxy_pass\s+([^;]+);", site) == ["http://127.0.0.1:8443"] * 2
     proxied = re.search(r"location = /telegram \{(.*?)\n    \}", site, re.S).group(1)
     assert "limit_except POST" in proxied
+    app = re.search(r"location /app/ \{(.*?)\n    \}", site, re.S).group(1)
+    assert "limit_except GET POST" in app and "client_max_body_size 16k" in app
     for private in ("/metrics", "/healthz"):
         assert re.search(rf"location = {private} \{{\s*deny all;\s*\}}", site)
     assert "ssl_certificate " in site and "listen 443 ssl" in site

@@ -7,6 +7,7 @@ import time
 from urllib.parse import parse_qsl, urlencode
 
 from core.initdata import MAX_AGE, InitDataRefused, sign, verify
+from storage.outbox import Priority
 from tests.harness import TEST_TOKEN
 from tests.miniapp_client import Page, init_data, mini_app
 from tests.stories import add_product, current_shop, shop_with_product_on_link
@@ -130,6 +131,9 @@ async def test_an_order_placed_in_the_mini_app_takes_stock_tells_the_owner_and_s
     assert (await world.store.products.get(product_id)).stock == 47
     new = bob.chat.bot_messages[before:]
     assert len(new) == 1 and f"#{order.number}" in new[0].text, "one bot message per order: the receipt"
+    # Bob's chat has not written lately: Telegram counts the receipt against the bulk budget.
+    priorities = await world.store.db.fetch_all("SELECT priority FROM outbox WHERE chat_id = ?", (bob.id,))
+    assert [r[0] for r in priorities] == [Priority.OWNER]
     assert any(f"#{order.number}" in (m.text or "") for m in ann.chat.bot_messages[-2:]), "the owner hears of it"
     user = await world.store.users.get(bob.id)
     assert (user.phone, user.address) == ("+8613800138000", "8 Orchard Lane, Yichang"), "saved for next time"
@@ -239,3 +243,24 @@ async def test_a_photo_of_a_product_on_sale_is_served_to_the_page(world):
     assert page.status_code == 200 and "telegram-web-app.js" in page.text
     assert "script-src 'self' https://telegram.org" in page.headers["content-security-policy"]
     assert redirect.status_code == 308 and redirect.headers["location"] == "/app/"
+
+
+async def test_an_address_whose_region_matters_asks_which_and_the_picked_region_prices_and_stays_with_the_order(world):
+    from core.shipping import Rules
+
+    ann, shop, product_id = await shop_with_product_on_link(world)
+    await world.store.shipping.save(shop.id, Rules(default_fee=600, regions={"CN-35": 1500}))
+    bob = world.user("Bob")
+    async with mini_app(world) as client:
+        page = Page(client, bob)
+        base = {"shop": shop.slug, "token": "tok-reg001", "items": _one(product_id), "address": "鼓楼区中山路3号"}
+        await page.ok("hold", base)
+        asked = await page.ok("quote", base)
+        fujian = await page.ok("quote", {**base, "region": "CN-35"})
+        placed = await page.ok("place", {**base, "region": "CN-35", "recipient": "Bob", "phone": "+8613800138000"})
+    codes = [c["code"] for c in asked["region_choices"]]
+    assert "CN-35" in codes and "CN-32" in codes, "Fuzhou's and Nanjing's Gulou district price differently"
+    assert any(c["name"] == "Fujian" for c in asked["region_choices"])
+    assert fujian["region_choices"] == [] and fujian["fee"] == 1500 and fujian["total_text"] == "CN¥54.90"
+    order = (await world.store.orders.of_buyer(bob.id))[0]
+    assert order.region == "CN-35" and order.shipping_fee == 1500 and placed["orders"][0]["fee_text"] == "CN¥15.00"
