@@ -33,6 +33,7 @@ from handlers.checkout import (
     CONTACT_PROBLEMS, PlacingStopped, Receipt, by_ship_date, checkout_item, held_items, item_lines, item_variant,
     methods_of, place_checkout, problem_text, seen_key,
 )
+from handlers.abuse import FloodGate
 from handlers.common import Services
 from handlers.delivery_region import confirmation_lines, refusal_text, shipping_for
 from handlers.my_orders import status_text
@@ -91,7 +92,14 @@ class Buyer:
         return not self.user.webapp_only and self.user.blocked_at is None
 
 
-async def buyer_of(svc: Services, init: InitData) -> Buyer:
+async def buyer_of(svc: Services, init: InitData, flood: FloodGate | None = None) -> Buyer:
+    """The caller, refused as in the chat when the operator suspended them or they flood (the
+    page's calls count in a gate of their own, twice the chat's: a checkout is several calls)."""
+    if flood is not None and not flood.allow(init.user_id):
+        raise ApiError(429, _first_words(svc, init).plain("abuse.slow_down"))
+    reason = await svc.store.operator.user_suspension(init.user_id)
+    if reason is not None:
+        raise ApiError(403, _first_words(svc, init).plain("account.suspended", reason=reason))
     user = await svc.store.users.seen_in_webapp(init.user_id, init.first_name, init.username, init.language_code,
                                                 may_write=init.allows_write_to_pm)
     language = language_for(user.language, init.language_code, svc.config.language)
@@ -114,10 +122,18 @@ def plain(text: str) -> str:
     return html.unescape(_TAG_RE.sub("", text))
 
 
+def _first_words(svc: Services, init: InitData) -> Translator:
+    """The language of someone not stored yet (or refused before being stored)."""
+    return translator(language_for(None, init.language_code, svc.config.language))
+
+
 async def _shop(svc: Services, buyer: Buyer, slug: object) -> Shop:
+    """The shop a call names; refused when there is none or the operator paused it (as its links are)."""
     shop = await svc.store.shops.by_slug(slug) if isinstance(slug, str) and len(slug) <= 16 else None
     if shop is None:
         raise ApiError(404, plain(buyer.t("landing.no_shop")))
+    if await svc.store.operator.shop_suspension(shop.id) is not None:
+        raise ApiError(403, plain(buyer.t("landing.shop_paused", shop=shop.name)))
     return shop
 
 

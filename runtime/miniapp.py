@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 
 from core.initdata import InitDataRefused, verify
 from handlers import miniapp as api
+from handlers.abuse import FloodGate
 from handlers.common import Services
 from runtime.asgi import answer_lifespan
 
@@ -58,6 +59,7 @@ class MiniAppServer:
         self._fetch_file = fetch_file
         self._max_age = max_age
         self._photos: OrderedDict[str, bytes] = OrderedDict()
+        self._flood = FloodGate(2 * services.config.limits.updates_per_user_per_minute)
 
     def handles(self, path: str) -> bool:
         return path.startswith(self.path) or path + "/" == self.path
@@ -103,15 +105,15 @@ class MiniAppServer:
         try:
             if method == "GET" and name in READS:
                 query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-                buyer = await api.buyer_of(self._services, init)
+                buyer = await api.buyer_of(self._services, init, self._flood)
                 return 200, await READS[name](self._services, buyer, (query.get("shop") or [None])[0])
             if method == "GET" and name == "orders":
-                return 200, await api.orders(self._services, await api.buyer_of(self._services, init))
+                return 200, await api.orders(self._services, await api.buyer_of(self._services, init, self._flood))
             if method == "POST" and (name in DOES or name == "allow"):
                 body = await _json_body(receive)
                 if body is None:
                     return 400, {"error": "body"}
-                buyer = await api.buyer_of(self._services, init)
+                buyer = await api.buyer_of(self._services, init, self._flood)
                 if name == "allow":
                     return 200, await api.allow_messages(self._services, buyer)
                 return 200, await DOES[name](self._services, buyer, body)

@@ -264,3 +264,32 @@ async def test_an_address_whose_region_matters_asks_which_and_the_picked_region_
     assert fujian["region_choices"] == [] and fujian["fee"] == 1500 and fujian["total_text"] == "CN¥54.90"
     order = (await world.store.orders.of_buyer(bob.id))[0]
     assert order.region == "CN-35" and order.shipping_fee == 1500 and placed["orders"][0]["fee_text"] == "CN¥15.00"
+
+
+async def test_the_operators_suspensions_hold_in_the_mini_app_too(world):
+    ann, shop, product_id = await shop_with_product_on_link(world)
+    bob, eve = world.user("Bob"), world.user("Eve")
+    await world.store.operator.suspend_user(eve.id, 1, "fake orders")
+    async with mini_app(world) as client:
+        suspended_user = await Page(client, eve).post("hold", {"shop": shop.slug, "token": "tok-eve001",
+                                                               "items": _one(product_id)})
+        await world.store.operator.suspend_shop(shop.id, 1, "checking licences")
+        paused_bag = await Page(client, bob).get("bag", shop=shop.slug)
+        paused_hold = await Page(client, bob).post("hold", {"shop": shop.slug, "token": "tok-bob001",
+                                                            "items": _one(product_id)})
+    assert suspended_user.status_code == 403 and "fake orders" in suspended_user.json()["error"]
+    assert paused_bag.status_code == paused_hold.status_code == 403
+    assert "Green Hill Oranges" in paused_bag.json()["error"]
+    assert (await world.store.products.get(product_id)).stock == 50, "nothing held"
+
+
+async def test_a_page_that_floods_the_api_is_told_to_slow_down(world):
+    ann, shop, _ = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    allowed = 2 * world.config.limits.updates_per_user_per_minute
+    async with mini_app(world) as client:
+        page = Page(client, bob)
+        statuses = [(await page.get("me", shop=shop.slug)).status_code for _ in range(allowed + 1)]
+        last = await page.get("me", shop=shop.slug)
+    assert statuses[:allowed] == [200] * allowed and statuses[allowed] == 429
+    assert "wait a minute" in last.json()["error"]
