@@ -188,6 +188,18 @@ async def _product(svc: Services, t: Translator, shop: Shop, product: Product, r
     }
 
 
+async def product(svc: Services, buyer: Buyer, slug: object, product_id: object) -> dict[str, Any]:
+    """One product of the shop, on a live link or not (a posted card's or a product link's)."""
+    shop = await _shop(svc, buyer, slug)
+    found = await svc.store.products.get(int(product_id)) \
+        if isinstance(product_id, str) and product_id.isdigit() and len(product_id) <= 12 else None
+    if found is None or found.shop_id != shop.id or not found.on_sale:
+        raise ApiError(404, plain(buyer.t("landing.product_gone")))
+    slots = await svc.store.live.slots_of(found.id)
+    recent = await svc.store.orders.recent_units(shop.id, time.time() - 60 * RECENT_MINUTES)
+    return {"slot": slots[0] if slots else None, **await _product(svc, buyer.t, shop, found, recent)}
+
+
 async def record_open(svc: Services, buyer: Buyer, body: dict[str, Any]) -> dict[str, Any]:
     """A link opened in the Mini App counts in the funnel as one opened in the chat."""
     shop = await _shop(svc, buyer, body.get("shop"))

@@ -14,7 +14,9 @@ const state = {
   stack: [],         // views to go back to (Telegram's BackButton)
   cart: [],          // [{product, variant, quantity, slot}], kept in the page's storage per shop
   me: null,
+  others: [],        // products opened by a product link that are on no live link
 };
+const BAG_REFRESH_MS = 10000;  // units left, deals and recent buys move during a live
 let mainAction = null;
 let ticker = null;
 
@@ -134,7 +136,9 @@ function updateCartButton() {
   button.textContent = `🛒 ${T("app.cart")} · ${count}`;
 }
 
-function linkOf(productId) { return state.bag.links.find((link) => link.product === productId); }
+function linkOf(productId) {
+  return state.bag.links.find((link) => link.product === productId) || state.others.find((p) => p.product === productId);
+}
 
 function lineItem(line) {
   const link = linkOf(line.product);
@@ -156,6 +160,7 @@ function dealLine(link) {
 }
 
 function tickDeals() {
+  clearInterval(ticker);
   ticker = setInterval(() => {
     for (const node of document.querySelectorAll("[data-ends]")) {
       node.textContent = T("app.deal_ends_in", { time: countdown(Number(node.dataset.ends)) });
@@ -188,6 +193,22 @@ function renderBag() {
     el("div", { class: "actions" }, el("button", { type: "button", onclick: () => go(renderOrders) }, T("app.my_orders"))),
   );
   tickDeals();
+  refreshLater();
+}
+
+function refreshLater() {
+  // While the bag is on screen: fetch it again now and then and redraw it if it is still shown.
+  clearTimeout(refreshLater.timer);
+  refreshLater.timer = setTimeout(async () => {
+    const showing = state.stack.length === 1;
+    if (!showing || document.hidden) { if (showing) refreshLater(); return; }
+    await refreshBag();
+    if (state.stack.length !== 1) return;
+    const y = window.scrollY;  // redrawn where the buyer was reading, not from the top
+    renderBag();
+    window.scrollTo(0, y);
+    updateCartButton();
+  }, BAG_REFRESH_MS);
 }
 
 function openLink(link) {
@@ -237,7 +258,7 @@ function renderProduct(link) {
   } }, T("app.add_to_cart"));
   view.replaceChildren(el("section", { class: "sheet" },
     picBox,
-    el("h2", {}, `${T("app.link", { slot: link.slot })} · ${link.name}`),
+    el("h2", {}, link.slot ? `${T("app.link", { slot: link.slot })} · ${link.name}` : link.name),
     priceLine, dealLine(link),
     link.ships ? el("p", { class: "hint" }, link.ships) : null,
     link.description ? el("p", {}, link.description) : null,
@@ -462,12 +483,16 @@ function showExpired() {
 }
 
 function whereFrom() {
-  // t.me/<bot>?startapp=l_<shop>_<slot> (a QR code), or ?shop=&slot= (the chat card's button).
+  // t.me/<bot>?startapp=l_<shop>_<slot> (a QR code), p_<shop>_<product> (a posted card), s_<shop>;
+  // or ?shop=&slot= (the chat card's button).
   const start = tg && tg.initDataUnsafe ? tg.initDataUnsafe.start_param || "" : "";
-  const match = /^(?:l|s|p)_([a-z0-9]{4,16})(?:_(\d{1,12}))?/.exec(start);
-  if (match) return { shop: match[1], slot: start.startsWith("l_") && match[2] ? Number(match[2]) : null };
+  const match = /^([lsp])_([a-z0-9]{4,16})(?:_(\d{1,12}))?/.exec(start);
+  if (match) {
+    const number = match[3] ? Number(match[3]) : null;
+    return { shop: match[2], slot: match[1] === "l" ? number : null, product: match[1] === "p" ? number : null };
+  }
   const query = new URLSearchParams(location.search);
-  return { shop: query.get("shop"), slot: query.get("slot") ? Number(query.get("slot")) : null };
+  return { shop: query.get("shop"), slot: query.get("slot") ? Number(query.get("slot")) : null, product: null };
 }
 
 async function refreshBag() {
@@ -497,8 +522,17 @@ async function start() {
   state.stack = [[renderBag, []]];
   show();
   const link = from.slot ? state.bag.links.find((l) => l.slot === from.slot) : null;
-  if (link) openLink(link);
-  else call("open", { body: { shop: state.shop } }).catch(() => {});
+  if (link) { openLink(link); return; }
+  call("open", { body: { shop: state.shop } }).catch(() => {});
+  if (from.product) {
+    try {
+      const product = await call("product", { query: { shop: state.shop, id: from.product } });
+      if (!linkOf(product.product)) state.others.push(product);
+      go(renderProduct, linkOf(product.product));
+    } catch (error) {
+      if (error.status !== 401) toast(error.message);
+    }
+  }
 }
 
 start();

@@ -107,6 +107,11 @@ class MiniAppServer:
                 query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
                 buyer = await api.buyer_of(self._services, init, self._flood)
                 return 200, await READS[name](self._services, buyer, (query.get("shop") or [None])[0])
+            if method == "GET" and name == "product":
+                query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+                buyer = await api.buyer_of(self._services, init, self._flood)
+                return 200, await api.product(self._services, buyer, (query.get("shop") or [None])[0],
+                                              (query.get("id") or [None])[0])
             if method == "GET" and name == "orders":
                 return 200, await api.orders(self._services, await api.buyer_of(self._services, init, self._flood))
             if method == "POST" and (name in DOES or name == "allow"):

@@ -293,3 +293,21 @@ async def test_a_page_that_floods_the_api_is_told_to_slow_down(world):
         last = await page.get("me", shop=shop.slug)
     assert statuses[:allowed] == [200] * allowed and statuses[allowed] == 429
     assert "wait a minute" in last.json()["error"]
+
+
+async def test_a_product_is_shown_only_for_its_own_shop_and_while_on_sale(world):
+    ann, shop, product_id = await shop_with_product_on_link(world)
+    cai = world.user("Cai")
+    await cai.send("/newshop")
+    await cai.send("Cai's Tea")
+    other = await current_shop(world, cai)
+    bob = world.user("Bob")
+    async with mini_app(world) as client:
+        page = Page(client, bob)
+        shown = await page.ok("product", shop=shop.slug, id=str(product_id))
+        elsewhere = await page.get("product", shop=other.slug, id=str(product_id))
+        garbage = await page.get("product", shop=shop.slug, id="1; DROP TABLE")
+        await world.store.products.update(product_id, hidden=True)
+        hidden = await page.get("product", shop=shop.slug, id=str(product_id))
+    assert shown["name"] == "Oranges" and shown["slot"] == 1
+    assert elsewhere.status_code == garbage.status_code == hidden.status_code == 404

@@ -270,3 +270,33 @@ async def test_a_page_open_past_the_age_limit_says_to_reopen_and_the_reopened_pa
         await page.add_init_script(f"window.__tgInitData = {init_data(bob)!r};")
         await page.reload()
         await expect(page.locator("#cart-button")).to_have_text("🛒 Cart · 1")
+
+
+async def test_a_posted_cards_product_link_opens_that_product_even_off_the_live_links(world):
+    from playwright.async_api import expect
+
+    ann, shop, _ = await shop_with_product_on_link(world)
+    tea = await add_product(ann, "Tea, 88, 10")  # published, on no live link
+    cai = world.user("Cai")
+    await save_delivery(world, cai, address=ADDRESS)
+    async with phone_page(world, cai, start_param=f"p_{shop.slug}_{tea}") as (page, _):
+        await expect(page.locator(".sheet h2")).to_have_text("Tea")
+        main = page.locator("#tg-main-button")
+        await main.click()
+        await expect(main).to_have_text("Place order · CN¥88.00")
+        await main.click()
+        await expect(page.locator("#placed")).to_contain_text("placed")
+    assert [i.product_id for i in (await world.store.orders.of_buyer(cai.id))[0].items] == [tea]
+
+
+async def test_the_live_bag_refreshes_units_left_while_it_is_on_screen(world):
+    from playwright.async_api import expect
+
+    ann, shop, product_id = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    async with phone_page(world, bob, query=f"?shop={shop.slug}") as (page, _):
+        await expect(page.locator(".link .hint").first).to_have_text("50 left")
+        await page.evaluate("window.scrollTo(0, 0)")
+        from core.stock import parse_stock_change
+        await world.store.products.change_stock(product_id, parse_stock_change("-8"))
+        await expect(page.locator(".link .hint").first).to_have_text("42 left", timeout=15_000)
