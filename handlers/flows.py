@@ -128,9 +128,6 @@ class Conversations:
         posts the buyer's own into the chat)."""
         self._contact_outside = handler
 
-    def get(self, name: str) -> Conversation | None:
-        return self._by_name.get(name)
-
     def is_quiet(self, name: str) -> bool:
         """A conversation the user did not start on purpose (nothing to cancel, nothing to announce)."""
         conversation = self._by_name.get(name)
