@@ -77,6 +77,7 @@ async def _run(config: Config) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from runtime.livecart import Livecart, freeze_startup_heap
+    from runtime.single_poller import AnotherPoller
 
     bot = Livecart(config)
     stop = asyncio.Event()
@@ -89,6 +90,8 @@ async def _run(config: Config) -> int:
         await asyncio.wait_for(bot.start(polling=config.mode == "polling"), config.startup_timeout)
     except InvalidToken:
         problem = "config error: bot.token: Telegram refused this token (401 Unauthorized); check it with @BotFather"
+    except AnotherPoller as exc:
+        problem = str(exc)
     except (NetworkError, TimeoutError, OSError) as exc:  # TimedOut is a NetworkError
         reason = f"no answer within {config.startup_timeout:g} s" if isinstance(exc, TimeoutError) else str(exc)
         problem = (f"cannot reach Telegram at {config.api_base_url} ({reason}); check the network, "
@@ -96,7 +99,7 @@ async def _run(config: Config) -> int:
     if problem is not None:
         print(problem, file=sys.stderr)
         await _stop_quietly(bot)
-        return 3 if problem.startswith("cannot reach") else 2
+        return 3 if problem.startswith("cannot reach") else 2  # 2: not fixed by restarting
     freeze_startup_heap()
     try:
         await stop.wait()

@@ -38,6 +38,7 @@ from handlers.channels import REFRESH_SECONDS, PostRefresher
 from runtime.telegram_request import TelegramRequest
 from runtime.updates import UpdatePipeline
 from runtime.miniapp import MiniAppServer
+from runtime.single_poller import PollerLock
 from runtime.webhook import WebhookApp
 from storage import Store
 
@@ -162,11 +163,14 @@ class Livecart:
         self.backups = BackupScheduler(config.database, config.backup)
         self._ops_server: uvicorn.Server | None = None
         self._ops_task: asyncio.Task[None] | None = None
+        self._poller_lock = PollerLock(config.database)
         self.miniapp: MiniAppServer | None = None  # the Mini App's pages and API, when webapp.url is set
         self._miniapp_server: uvicorn.Server | None = None
         self._miniapp_task: asyncio.Task[None] | None = None
 
     async def start(self, *, polling: bool = True) -> None:
+        if polling:  # one polling process per database (runtime/single_poller.py); before anything else
+            self._poller_lock.acquire()
         metrics.bot_started("polling" if polling else "webhook", self.config.limits.sends_per_second)
         self.store = await Store.open(self.config.database)
         self.pacer = Pacer(self.config.limits)  # one sending budget for direct answers and the outbox
@@ -330,3 +334,4 @@ class Livecart:
             await self.app.shutdown()
         if self.store is not None:
             await self.store.close()
+        self._poller_lock.release()

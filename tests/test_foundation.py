@@ -252,3 +252,21 @@ def test_the_running_bot_freezes_its_start_up_heap_for_the_garbage_collector():
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()  # the test process goes on creating and dropping worlds
+
+
+async def test_a_second_bot_polling_on_a_running_bots_database_is_refused_and_may_start_once_it_stops(world):
+    from runtime.livecart import Livecart
+    from runtime.single_poller import AnotherPoller
+    from tests.harness import fake_request
+
+    second = Livecart(world.config, request=fake_request(world.tg), updates_request=fake_request(world.tg, 4))
+    with pytest.raises(AnotherPoller, match="already polling"):
+        await second.start()
+    await second.stop()  # undoing the refused start touches nothing of the running bot's
+    assert (await world.store.users.get(1)) is None and world.bot.pipeline is not None
+    await world.bot.stop()
+    again = Livecart(world.config, request=fake_request(world.tg), updates_request=fake_request(world.tg, 4),
+                     long_poll=1)
+    await again.start()
+    await again.stop()
+    await world.start()  # a new bot on the database, which the fixture stops at the end

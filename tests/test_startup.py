@@ -103,3 +103,20 @@ async def test_telegram_that_accepts_but_never_answers_stops_the_bot_after_the_s
     assert code != 0 and "Traceback" not in err
     lines = own_lines(err)
     assert len(lines) == 1 and "cannot reach Telegram" in lines[0] and "no answer within 2 s" in lines[0], err
+
+
+async def test_a_second_polling_process_on_the_same_database_is_refused_in_one_line(tmp_path):
+    """Telegram lets one process fetch updates; two on one database would race over the inbox."""
+    from runtime.single_poller import PollerLock
+
+    config = config_at(tmp_path, GOOD_TOKEN, f"http://127.0.0.1:{free_port()}")
+    first = PollerLock(tmp_path / "db.sqlite3")  # as a running bot holds it
+    first.acquire()
+    try:
+        code, err = await run_bot(config)
+    finally:
+        first.release()
+    assert code == 2 and "Traceback" not in err, err  # 2: systemd does not restart it in a loop
+    lines = own_lines(err)
+    assert len(lines) == 1 and "already polling" in lines[0] and f"pid {os.getpid()}" in lines[0], err
+    assert not (tmp_path / "db.sqlite3").exists(), "refused before it opened (or migrated) the database"
