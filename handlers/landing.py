@@ -244,7 +244,7 @@ async def open_link(update: Update, context: Context, payload: str) -> None:
     session = await store.live.current_session(shop.id)
     product, slot = await _resolve(context, target, shop)
     variant_id, variant = None, None
-    if target.kind == "variant":  # one variant's link: its product's card with the variant ticked
+    if target.kind == "variant" and target.number is not None:  # a variant's link: its product's card, it ticked
         variant = await store.variants.get(target.number)
         product = await store.products.get(variant.product_id) if variant and variant.on_sale else None
         product = product if product is not None and product.shop_id == shop.id else None
@@ -269,6 +269,8 @@ async def open_link(update: Update, context: Context, payload: str) -> None:
 
 async def _resolve(context: Context, target: LinkTarget, shop: Shop) -> tuple[Product | None, int | None]:
     store = services(context).store
+    if target.number is None:  # a shop's link (decode gives the others their number)
+        return None, None
     if target.kind == "slot":
         product_id = await store.live.product_on(shop.id, target.number)
         return (await store.products.get(product_id) if product_id else None), target.number

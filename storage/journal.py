@@ -36,11 +36,12 @@ import json
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from storage.db import Database
 
 T = TypeVar("T")
+P = ParamSpec("P")  # the store method's own parameters: mypy checks every call through the journal
 _TRUSTED_MODULES = ("storage.", "core.")
 
 
@@ -108,27 +109,27 @@ async def recorded_rows(db: Database, update_id: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def journaled_read(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+def journaled_read(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
     """A store read a handler decides by: replayed from the journal, remembered for the next write."""
     name = method.__qualname__
 
     @functools.wraps(method)
-    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         journal = _CURRENT.get()
         if journal is None or journal.inside:
-            return await method(self, *args, **kwargs)
+            return await method(*args, **kwargs)
         key = journal.key(name)
         found, value = journal.recalled(key)
         if found:
             return value
-        value = await method(self, *args, **kwargs)
+        value = await method(*args, **kwargs)
         journal.remember(key, value)
         return value
 
     return wrapper
 
 
-def journaled_write(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+def journaled_write(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
     """A store write: done at most once per update, its journal row committed with it.
 
     The repository must keep its Database as `self._db`. Store calls made inside it (a nested
@@ -136,19 +137,19 @@ def journaled_write(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaita
     name = method.__qualname__
 
     @functools.wraps(method)
-    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         journal = _CURRENT.get()
         if journal is None or journal.inside:
-            return await method(self, *args, **kwargs)
+            return await method(*args, **kwargs)
         key = journal.key(name)
         found, value = journal.recalled(key)
         if found:
             return value
-        db: Database = self._db
+        db: Database = args[0]._db  # type: ignore[attr-defined]  # the repository's (self) Database
         journal.inside = True
         try:
             async with db.hold_commit() as held:
-                value = await method(self, *args, **kwargs)
+                value = await method(*args, **kwargs)
                 if held.open:  # it wrote: its result and the reads before it commit with it
                     seq, row = journal.take_row(key, value)
                     held.before_commit.append((

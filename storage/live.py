@@ -15,7 +15,7 @@ MAX_SLOTS = 50
 @dataclass(frozen=True)
 class SlotPin:
     slot: int
-    product_id: int | None
+    product_id: int  # pins() lists filled slots only
     variant_id: int | None = None  # one variant only ("link 3 = 10斤 only")
 
 

@@ -308,7 +308,7 @@ class Orders:
         self.max_open_cod_units: int | None = None
 
     @journaled_write
-    async def place(self, *, token: str, shop_id: int, buyer_id: int, items: Sequence[tuple[int, int]],
+    async def place(self, *, token: str, shop_id: int, buyer_id: int, items: Sequence[Item],
                     delivery: Delivery, note: str | None, slot: int | None, session_id: int | None,
                     payment_method: str = "cod", payment_deadline: float | None = None, max_open_orders: int = 20,
                     messages: Messages | None = None, clear_cart: bool = False,
