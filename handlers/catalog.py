@@ -134,6 +134,14 @@ def check_stock(text: str) -> Checked:
         return Checked(problem=STOCK_PROBLEMS[exc.reason])
 
 
+def check_limit(text: str) -> Checked:
+    """Units one buyer may order, as typed: a whole number from 1, or "0" / "-" for no limit (None)."""
+    if text in ("0", "-"):
+        return Checked(None)
+    checked = check_stock(text)
+    return checked if checked.problem is None and checked.value != 0 else Checked(problem=N_("catalog.limit_invalid"))
+
+
 def check_description(text: str) -> Checked:
     """Several lines are fine here (the merchant's own words on the product card), cleaned alike."""
     try:
@@ -601,16 +609,12 @@ async def on_edit_limit(update: Update, context: Context, who: Actor, flow: Flow
     if found is None:
         return
     product, membership = found
-    text = message_text(update)
-    products = services(context).store.products
-    if text in ("0", "-"):
-        await _edited(update, context, who, membership, await products.update(product.id, per_buyer_limit=None))
+    checked = check_limit(message_text(update))
+    if checked.problem is not None:
+        await reply(update, who.t(checked.problem))
         return
-    checked = check_stock(text)
-    if checked.problem is not None or checked.value == 0:
-        await reply(update, who.t("catalog.limit_invalid"))
-        return
-    await _edited(update, context, who, membership, await products.update(product.id, per_buyer_limit=checked.value))
+    updated = await services(context).store.products.update(product.id, per_buyer_limit=checked.value)
+    await _edited(update, context, who, membership, updated)
 
 
 async def _edited(update: Update, context: Context, who: Actor, membership: Membership,

@@ -17,7 +17,7 @@ from core.i18n import N_, Translator
 from core.links import variant_link
 from core.stock import StockError, parse_stock_change
 from handlers.catalog import (
-    NAME_MAX, STOCK_PROBLEMS, Checked, _problem_text, check_name, check_price, check_stock,
+    NAME_MAX, STOCK_PROBLEMS, Checked, _problem_text, check_limit, check_name, check_price, check_stock,
     show_product,
 )
 from handlers.guards import product_for, product_of_flow
@@ -230,10 +230,9 @@ async def on_edit_limit(update: Update, context: Context, who: Actor, flow: Flow
     if found is None:
         return
     product, membership = found
-    text = message_text(update)
-    checked = Checked(None) if text in ("0", "-") else check_stock(text)
-    if checked.problem is not None or checked.value == 0:
-        await reply(update, who.t("catalog.limit_invalid"))
+    checked = check_limit(message_text(update))
+    if checked.problem is not None:
+        await reply(update, who.t(checked.problem))
         return
     updated = await services(context).store.variants.update(flow.data["variant"], per_buyer_limit=checked.value)
     await _edited(update, context, who, updated, product, membership.shop)

@@ -416,3 +416,24 @@ async def test_a_variant_has_its_own_photo_shown_while_it_is_chosen(world):
     await bob.tap("10斤 · CN¥49.90")
     changed = bob.chat.get(card.message_id)  # the same card, its picture changed
     assert changed.photo.file_id != first_photo and "Chosen: 10斤" in changed.caption
+
+
+async def test_a_limit_refuses_what_is_not_a_whole_number_and_0_or_dash_clears_it_for_products_and_options(world):
+    ann, shop, product_id = await shop_with_variants_on_link(world)
+    await ann.send("/products")
+    await ann.tap("秭归脐橙")
+    await ann.tap("⚙️ 10斤")
+    for where in ("option", "product"):
+        await ann.tap("🔢 Limit")
+        for bad in ("lots", "-3", "1.5"):
+            await ann.send(bad)
+            assert ann.last.text == "Send a whole number from 1 (or 0 for no limit).", (where, bad)
+        await ann.send("3")
+        assert "3" in ann.last.text and "Saved" in ann.last.text
+        await ann.tap("🔢 Limit")
+        await ann.send("-")
+        if where == "option":
+            assert (await world.store.variants.of_product(product_id))[1].per_buyer_limit is None
+            await ann.send("/products")
+            await ann.tap("秭归脐橙")
+    assert (await world.store.products.get(product_id)).per_buyer_limit is None
