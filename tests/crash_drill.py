@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -449,6 +450,7 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
     # counted, any other is a problem.
     heard = notice_coverage(owner)
     sends = [c for c in tg.calls_of("sendMessage", chat_id=owner.id, ok=True)]
+    lost_owner_answers = lost_answers(log, owner.id)
     for number in numbers:
         rows = notice_rows.get(numbers[number]["id"], 0)
         if rows != 1:
@@ -456,7 +458,8 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
         covering = [c for c in sends if number in covered_by(str(c.params.get("text", "")))]
         order_id = numbers[number]["id"]
         unsent_then = [k for k, (unsent, _) in unsent_at_kills if order_id in unsent]
-        if heard.get(number, 0) == 2 and between_send_and_record(covering, unsent_then):
+        if heard.get(number, 0) == 2 and (between_send_and_record(covering, unsent_then)
+                                          or between_send_and_record(covering, lost_owner_answers)):
             repeated_in_flight += 1
         elif heard.get(number, 0) != 1:
             problems.append(f"order #{number}: in {heard.get(number, 0)} owner notices")
@@ -553,6 +556,18 @@ def covered_by(text: str) -> set[int]:
     if digest:
         return set(range(int(digest.group(2)), int(digest.group(3)) + 1))
     return set()
+
+
+def lost_answers(log: Path, chat_id: int) -> list[float]:
+    """When a send to `chat_id` failed without Telegram's answer (a timeout on a loaded machine, a
+    dropped connection), from the bot's log: Telegram may have taken it, and the outbox's retry then
+    repeats it, a digest folding what came meanwhile (at-least-once; no Bot API send is idempotent).
+    A repeat straddling such a moment is counted like one straddling a kill."""
+    pattern = re.compile(rf"^(\S+ \S+) WARNING runtime\.outbox_sender: sending outbox message \d+ to chat {chat_id} "
+                         r"failed")
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
+    return [datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            for m in map(pattern.match, lines) if m]
 
 
 async def settled_calls(tg: FakeTelegram, quiet: float = 0.3, longest: float = 5.0) -> None:
