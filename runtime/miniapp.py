@@ -41,11 +41,19 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 
-Reader = Callable[[Services, api.Buyer, object], Awaitable[dict[str, Any]]]
-Doer = Callable[[Services, api.Buyer, dict[str, Any]], Awaitable[dict[str, Any]]]
-# GET calls read (the shop's slug in ?shop=), POST calls act on a JSON body.
-READS: dict[str, Reader] = {"bag": api.live_bag, "me": api.me}
-DOES: dict[str, Doer] = {"open": api.record_open, "hold": api.hold, "quote": api.quote, "place": api.place}
+Call = Callable[[Services, api.Buyer, dict[str, str], dict[str, Any]], Awaitable[dict[str, Any]]]
+# The API: GET calls read (the shop's slug in ?shop=), POST calls act on a JSON body.
+CALLS: dict[tuple[str, str], Call] = {
+    ("GET", "bag"): lambda svc, buyer, query, body: api.live_bag(svc, buyer, query.get("shop")),
+    ("GET", "me"): lambda svc, buyer, query, body: api.me(svc, buyer, query.get("shop")),
+    ("GET", "product"): lambda svc, buyer, query, body: api.product(svc, buyer, query.get("shop"), query.get("id")),
+    ("GET", "orders"): lambda svc, buyer, query, body: api.orders(svc, buyer),
+    ("POST", "open"): lambda svc, buyer, query, body: api.record_open(svc, buyer, body),
+    ("POST", "hold"): lambda svc, buyer, query, body: api.hold(svc, buyer, body),
+    ("POST", "quote"): lambda svc, buyer, query, body: api.quote(svc, buyer, body),
+    ("POST", "place"): lambda svc, buyer, query, body: api.place(svc, buyer, body),
+    ("POST", "allow"): lambda svc, buyer, query, body: api.allow_messages(svc, buyer),
+}
 
 
 class MiniAppServer:
@@ -102,27 +110,16 @@ class MiniAppServer:
             # data: only these two texts depend on it).
             return 401, {"error": "init data", "reason": refused.reason,
                          "texts": api.refusal_texts(self._services, given[4:])}
-        try:
-            if method == "GET" and name in READS:
-                query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-                buyer = await api.buyer_of(self._services, init, self._flood)
-                return 200, await READS[name](self._services, buyer, (query.get("shop") or [None])[0])
-            if method == "GET" and name == "product":
-                query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-                buyer = await api.buyer_of(self._services, init, self._flood)
-                return 200, await api.product(self._services, buyer, (query.get("shop") or [None])[0],
-                                              (query.get("id") or [None])[0])
-            if method == "GET" and name == "orders":
-                return 200, await api.orders(self._services, await api.buyer_of(self._services, init, self._flood))
-            if method == "POST" and (name in DOES or name == "allow"):
-                body = await _json_body(receive)
-                if body is None:
-                    return 400, {"error": "body"}
-                buyer = await api.buyer_of(self._services, init, self._flood)
-                if name == "allow":
-                    return 200, await api.allow_messages(self._services, buyer)
-                return 200, await DOES[name](self._services, buyer, body)
+        call = CALLS.get((method, name))
+        if call is None:
             return 404, {"error": "no such call"}
+        body = await _json_body(receive) if method == "POST" else {}
+        if body is None:
+            return 400, {"error": "body"}
+        query = {key: values[0] for key, values in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
+        try:
+            buyer = await api.buyer_of(self._services, init, self._flood)
+            return 200, await call(self._services, buyer, query, body)
         except api.ApiError as refused:
             return refused.status, {"error": refused.text}
         except Exception:

@@ -311,3 +311,18 @@ async def test_a_product_is_shown_only_for_its_own_shop_and_while_on_sale(world)
         hidden = await page.get("product", shop=shop.slug, id=str(product_id))
     assert shown["name"] == "Oranges" and shown["slot"] == 1
     assert elsewhere.status_code == garbage.status_code == hidden.status_code == 404
+
+
+async def test_a_body_that_is_not_a_json_object_or_an_unknown_call_is_refused_and_changes_nothing(world):
+    ann, shop, product_id = await shop_with_product_on_link(world)
+    bob = world.user("Bob")
+    headers = {"Authorization": f"tma {init_data(bob)}"}
+    async with mini_app(world) as client:
+        not_json = await client.post("/app/api/place", content=b"{not json", headers=headers)
+        a_list = await client.post("/app/api/hold", json=[1, 2], headers=headers)
+        too_big = await client.post("/app/api/hold", content=b"{" + b" " * 20_000 + b"}", headers=headers)
+        unknown = await client.get("/app/api/admin", headers=headers)
+        wrong_method = await client.get("/app/api/place", headers=headers)
+    assert (not_json.status_code, a_list.status_code, too_big.status_code) == (400, 400, 400)
+    assert unknown.status_code == wrong_method.status_code == 404
+    assert await world.store.orders.of_buyer(bob.id) == [] and (await world.store.products.get(product_id)).stock == 50
