@@ -65,8 +65,12 @@ class Job:
         delay = self.first_in
         while True:
             if delay > 0:
+                # asyncio.timeout, not wait_for: on Python 3.11 a cancel (stop()) arriving as the
+                # wake fires was swallowed by wait_for, the loop ran on and stop() waited for ever
+                # (tests/test_exactly_once.py hung about one run in five).
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
             self._wake.clear()  # before the run: a wake during it means new work for the next one

@@ -87,3 +87,18 @@ async def test_the_bot_runs_all_its_periodic_work_as_jobs(world):
     assert set(jobs.names) >= {"outbox", "summaries", "payment-clock", "hold-clock", "housekeeping"}
     for name in jobs.names:
         assert jobs[name].running, name
+
+
+async def test_a_stop_arriving_as_the_job_is_woken_still_stops_it():
+    """The outbox's job is woken by every commit; a stop landing on the same turn of the loop as a
+    wake must not be lost (Python 3.11's wait_for swallowed such a cancel: the bot's stop hung)."""
+    async def work():
+        return None
+
+    for _ in range(200):
+        job = Job("outbox-like", work, every=3600.0, first_in=3600.0)
+        job.start()
+        await asyncio.sleep(0)  # the loop is waiting for a wake
+        job.wake()
+        await asyncio.wait_for(job.stop(), timeout=2)
+        assert not job.running
