@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import os
 import random
@@ -199,6 +200,7 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
     await store.close()
 
     log = workdir / "bot.log"
+    t_start = time.time()
     process = start_bot(config, log)
     kills_done = 0
     kill_times: list[float] = []
@@ -462,7 +464,12 @@ async def run_drill(workdir: Path, buyers: int = 300, stock: int = 100, kills: i
                                           or between_send_and_record(covering, lost_owner_answers)):
             repeated_in_flight += 1
         elif heard.get(number, 0) != 1:
-            problems.append(f"order #{number}: in {heard.get(number, 0)} owner notices")
+            # What the checks saw, so that a failure can be told from an unlucky moment.
+            seen = ", ".join(f"{c.time - t_start:.3f}s" for c in covering)
+            kills = ", ".join(f"{k - t_start:.3f}s" + ("*" if k in unsent_then else "") for k in kill_times)
+            problems.append(f"order #{number}: in {heard.get(number, 0)} owner notices (sent at {seen or '-'}; "
+                            f"kills at {kills or '-'}, * = it was unsent then; lost answers "
+                            f"{len(lost_owner_answers)})")
     for number in set(heard) - set(numbers):
         problems.append(f"an owner notice names order #{number}, which does not exist")
     # Desk confirmations, one order at a time.
@@ -547,7 +554,10 @@ def first_text(message) -> str:
 
 
 def covered_by(text: str) -> set[int]:
-    """The order numbers a notice text names (one, or a digest's range)."""
+    """The order numbers a notice names (one, or a digest's range), from the text the bot sent:
+    Telegram HTML, so without its tags ("<b>8 new orders</b> at" did not read as a digest, and
+    a digest repeated across a kill was reported as a double notice: seeds 8493, 550168, 22, 394464)."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
     if "Status:" in text:
         return set()
     single, digest = _SINGLE.search(text), _DIGEST.search(text)
