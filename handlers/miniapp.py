@@ -139,12 +139,29 @@ async def _shop(svc: Services, buyer: Buyer, slug: object) -> Shop:
 
 # ---------------------------------------------------------------- the live bag
 
-async def live_bag(svc: Services, buyer: Buyer, slug: object) -> dict[str, Any]:
-    """The shop's live links at a glance: photo, price, variants, units left, a flash deal's end,
-    how many bought in the last minutes; and the page's words in the buyer's language."""
-    store, t = svc.store, buyer.t
-    shop = await _shop(svc, buyer, slug)
-    session = await store.live.current_session(shop.id)
+class LinkCache:
+    """The live bag's links as made for a shop and a language, kept `ttl` seconds: every viewer's
+    page asks for the bag every 10 s during a live, and making it costs a few reads a link on the
+    event loop that the sale's taps need. Units left may lag by `ttl`; Buy now holds what is real."""
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self._ttl = ttl
+        self._made: dict[tuple[int, str], tuple[float, list[dict[str, Any]]]] = {}
+
+    async def links(self, svc: Services, t: Translator, shop: Shop) -> list[dict[str, Any]]:
+        now = time.monotonic()
+        made = self._made.get((shop.id, t.language))
+        if made is not None and made[0] > now:
+            return made[1]
+        links = await _links(svc, t, shop)
+        if len(self._made) > 1000:  # forget shops no longer looked at
+            self._made = {key: value for key, value in self._made.items() if value[0] > now}
+        self._made[(shop.id, t.language)] = (now + self._ttl, links)
+        return links
+
+
+async def _links(svc: Services, t: Translator, shop: Shop) -> list[dict[str, Any]]:
+    store = svc.store
     recent = await store.orders.recent_units(shop.id, time.time() - 60 * RECENT_MINUTES)
     links = []
     for pin in await store.live.pins(shop.id):
@@ -152,6 +169,16 @@ async def live_bag(svc: Services, buyer: Buyer, slug: object) -> dict[str, Any]:
         if product is None or not product.on_sale:
             continue
         links.append({"slot": pin.slot, **await _product(svc, t, shop, product, recent, only_variant=pin.variant_id)})
+    return links
+
+
+async def live_bag(svc: Services, buyer: Buyer, slug: object, cache: LinkCache | None = None) -> dict[str, Any]:
+    """The shop's live links at a glance: photo, price, variants, units left, a flash deal's end,
+    how many bought in the last minutes; and the page's words in the buyer's language."""
+    t = buyer.t
+    shop = await _shop(svc, buyer, slug)
+    session = await svc.store.live.current_session(shop.id)
+    links = await cache.links(svc, t, shop) if cache is not None else await _links(svc, t, shop)
     return {
         "shop": {"slug": shop.slug, "name": shop.name, "currency": shop.currency,
                  "live": session is not None, "title": session.title if session else None},
@@ -258,20 +285,21 @@ def _order(t: Translator, order: Order, shop: Shop) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- checkout
 
-def _items(body: dict[str, Any]) -> list[list]:
-    """The checkout's items as the chat's checkout stores them: [product, quantity, slot, variant]."""
+def _items(buyer: Buyer, body: dict[str, Any]) -> list[list]:
+    """The checkout's items as the chat's checkout stores them: [product, quantity, slot, variant]
+    (a malformed list is no buyer's doing: the page's general "try again" answers it)."""
     raw = body.get("items")
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_ITEMS:
-        raise ApiError(400, "items")
+        raise ApiError(400, buyer.t.plain("app.error"))
     items = []
     for entry in raw:
         if not isinstance(entry, dict):
-            raise ApiError(400, "items")
+            raise ApiError(400, buyer.t.plain("app.error"))
         product, quantity = entry.get("product"), entry.get("quantity")
         variant, slot = entry.get("variant"), entry.get("slot")
         if not (_whole(product) and _whole(quantity) and 1 <= quantity <= MAX_QUANTITY
                 and (variant is None or _whole(variant)) and (slot is None or _whole(slot) and slot <= MAX_SLOT)):
-            raise ApiError(400, "items")
+            raise ApiError(400, buyer.t.plain("app.error"))
         items.append(checkout_item(product, quantity, slot, variant))
     return items
 
@@ -285,7 +313,7 @@ def _token(buyer: Buyer, body: dict[str, Any]) -> str:
     buyer's token can never find this buyer's order)."""
     token = body.get("token")
     if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
-        raise ApiError(400, "token")
+        raise ApiError(400, buyer.t.plain("app.error"))
     return f"w{buyer.id}.{token}"
 
 
@@ -294,7 +322,7 @@ async def hold(svc: Services, buyer: Buyer, body: dict[str, Any]) -> dict[str, A
     so whoever cannot get one learns it at this tap."""
     store, t = svc.store, buyer.t
     shop = await _shop(svc, buyer, body.get("shop"))
-    items, token = _items(body), _token(buyer, body)
+    items, token = _items(buyer, body), _token(buyer, body)
     held_until = time.time() + 60 * shop.hold_minutes
     try:
         held = await store.holds.take(buyer_id=buyer.id, shop_id=shop.id, token=token, items=held_items(items),
@@ -338,7 +366,7 @@ async def quote(svc: Services, buyer: Buyer, body: dict[str, Any]) -> dict[str, 
     or that the shop does not ship there), the total and the payment methods."""
     store, t = svc.store, buyer.t
     shop = await _shop(svc, buyer, body.get("shop"))
-    items, token = _items(body), _token(buyer, body)
+    items, token = _items(buyer, body), _token(buyer, body)
     data = {"shop": shop.id, "items": items, "token": token, **_delivery(buyer, shop, body, complete=False)}
     locked = {seen_key(h.product_id, h.variant_id): h.unit_price
               for h in await store.holds.of_token(token) if h.unit_price is not None}
@@ -375,7 +403,7 @@ async def place(svc: Services, buyer: Buyer, body: dict[str, Any]) -> dict[str, 
     """Place order: the chat's `place_checkout`, once per token however often it is sent."""
     store, t = svc.store, buyer.t
     shop = await _shop(svc, buyer, body.get("shop"))
-    items, token = _items(body), _token(buyer, body)
+    items, token = _items(buyer, body), _token(buyer, body)
     earlier = await store.orders.by_token(token)
     if earlier is not None:  # sent again (a retry after a lost answer): the same order
         return {"orders": [_order(t, earlier, shop)], "receipt_in_chat": buyer.can_message}

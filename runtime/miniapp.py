@@ -42,9 +42,9 @@ SECURITY_HEADERS = [
 ]
 
 Call = Callable[[Services, api.Buyer, dict[str, str], dict[str, Any]], Awaitable[dict[str, Any]]]
-# The API: GET calls read (the shop's slug in ?shop=), POST calls act on a JSON body.
+# The API: GET calls read (the shop's slug in ?shop=), POST calls act on a JSON body; the bag's
+# call is the server's own (it keeps a cache: MiniAppServer).
 CALLS: dict[tuple[str, str], Call] = {
-    ("GET", "bag"): lambda svc, buyer, query, body: api.live_bag(svc, buyer, query.get("shop")),
     ("GET", "me"): lambda svc, buyer, query, body: api.me(svc, buyer, query.get("shop")),
     ("GET", "product"): lambda svc, buyer, query, body: api.product(svc, buyer, query.get("shop"), query.get("id")),
     ("GET", "orders"): lambda svc, buyer, query, body: api.orders(svc, buyer),
@@ -68,6 +68,9 @@ class MiniAppServer:
         self._max_age = max_age
         self._photos: OrderedDict[str, bytes] = OrderedDict()
         self._flood = FloodGate(2 * services.config.limits.updates_per_user_per_minute)
+        links = api.LinkCache()  # the bag's links, made once a second or two per shop however many look
+        self._calls: dict[tuple[str, str], Call] = {
+            **CALLS, ("GET", "bag"): lambda svc, buyer, query, body: api.live_bag(svc, buyer, query.get("shop"), links)}
 
     def handles(self, path: str) -> bool:
         return path.startswith(self.path) or path + "/" == self.path
@@ -110,12 +113,12 @@ class MiniAppServer:
             # data: only these two texts depend on it).
             return 401, {"error": "init data", "reason": refused.reason,
                          "texts": api.refusal_texts(self._services, given[4:])}
-        call = CALLS.get((method, name))
+        call = self._calls.get((method, name))
         if call is None:
-            return 404, {"error": "no such call"}
+            return 404, {"reason": "no such call"}  # no "error": the page says its own "try again"
         body = await _json_body(receive) if method == "POST" else {}
         if body is None:
-            return 400, {"error": "body"}
+            return 400, {"reason": "body"}
         query = {key: values[0] for key, values in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
         try:
             buyer = await api.buyer_of(self._services, init, self._flood)
@@ -124,7 +127,7 @@ class MiniAppServer:
             return refused.status, {"error": refused.text}
         except Exception:
             log.exception("Mini App call %s failed", name)
-            return 500, {"error": "server"}
+            return 500, {"reason": "server"}
 
     async def _photo(self, key: str, send) -> None:
         """A product's ("p12") or variant's ("v7") photo, for the page's <img>."""

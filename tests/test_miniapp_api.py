@@ -326,3 +326,22 @@ async def test_a_body_that_is_not_a_json_object_or_an_unknown_call_is_refused_an
     assert (not_json.status_code, a_list.status_code, too_big.status_code) == (400, 400, 400)
     assert unknown.status_code == wrong_method.status_code == 404
     assert await world.store.orders.of_buyer(bob.id) == [] and (await world.store.products.get(product_id)).stock == 50
+
+
+async def test_many_viewers_polling_the_bag_make_its_links_once_a_ttl_per_language(world, monkeypatch):
+    import handlers.miniapp as api
+
+    ann, shop, _ = await shop_with_product_on_link(world)
+    made = []
+    real = api._links
+
+    async def counting(svc, t, shop_):
+        made.append(t.language)
+        return await real(svc, t, shop_)
+
+    monkeypatch.setattr(api, "_links", counting)
+    viewers = [world.user(f"Viewer{i}") for i in range(20)] + [world.user("小王", language_code="zh")]
+    async with mini_app(world) as client:
+        bags = [await Page(client, v).ok("bag", shop=shop.slug) for v in viewers]
+    assert sorted(made) == ["en", "zh"], "one making per language, not one per viewer"
+    assert bags[0]["links"][0]["price_text"] == "CN¥39.90" and bags[-1]["links"][0]["price_text"] == "¥39.90"
