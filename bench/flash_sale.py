@@ -50,6 +50,7 @@ import asyncio  # noqa: E402
 import collections  # noqa: E402
 import gc  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
@@ -76,7 +77,7 @@ from runtime.telegram_request import TelegramRequest  # noqa: E402
 from runtime.updates import UpdatePipeline  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.inbox import StoredUpdate, user_key_of  # noqa: E402
-from tests.harness import TEST_TOKEN, World, fake_request, make_config  # noqa: E402
+from tests.harness import TEST_TOKEN, World, fake_request, fresh_config  # noqa: E402
 from tests.stories import save_delivery, shop_with_product_on_link  # noqa: E402
 from bench.figures import percentile  # noqa: E402
 from bench.miniapp_sale import MiniAppRun, miniapp_run, report_miniapp, report_miniapp_targets  # noqa: E402
@@ -646,7 +647,7 @@ async def full_bot(args: argparse.Namespace, pace: Pace, errors_logged: ErrorCou
     run = FullRun(pace=pace, stock=stock)
     with tempfile.TemporaryDirectory(prefix="livecart-bench-") as tmp:
         tg = FakeTelegram()
-        world = World(tg, make_config(Path(tmp)), None)  # type: ignore[arg-type]
+        world = World(tg, await fresh_config(Path(tmp)), None)  # type: ignore[arg-type]
         probe = Probe()
         probe.install(tg)
         try:
@@ -847,7 +848,7 @@ async def limits_run(args: argparse.Namespace, model: str, pace: Pace) -> Limits
     run = LimitsRun(model=model, buyers=n, stock=stock)
     with tempfile.TemporaryDirectory(prefix="livecart-bench-") as tmp:
         tg = FakeTelegram()
-        world = World(tg, make_config(Path(tmp)), None)  # type: ignore[arg-type]
+        world = World(tg, await fresh_config(Path(tmp)), None)  # type: ignore[arg-type]
         probe = Probe()
         probe.install(tg)
         try:
@@ -1238,7 +1239,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-mini-app", action="store_true",
                         help="skip the same sale through the Mini App (bench/miniapp_sale.py) beside the chat's")
     parser.add_argument("--verbose", action="store_true", help="show the bot's INFO logs")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="run the bot on PostgreSQL: a server such as postgresql://livecart@/postgres?host=/tmp/pgsock "
+                             "(a database of the bench's own is made there, emptied for each run, dropped at the end)")
     args = parser.parse_args(argv)
+    if args.postgres:
+        os.environ["LIVECART_TEST_POSTGRES"] = args.postgres
     if args.buyers < 1 or args.stock < 0 or args.rounds < 1:
         parser.error("--buyers and --rounds must be >= 1 and --stock >= 0")
     try:

@@ -30,7 +30,7 @@ import httpx  # noqa: E402
 
 from bench.figures import percentile  # noqa: E402
 from faketg import FakeTelegram  # noqa: E402
-from tests.harness import World, make_config  # noqa: E402
+from tests.harness import World, fresh_config  # noqa: E402
 from tests.miniapp_client import BASE, Page, server_of  # noqa: E402
 from tests.stories import save_delivery, shop_with_product_on_link  # noqa: E402
 
@@ -107,7 +107,7 @@ async def miniapp_run(buyers: int, stock: int, model: str, ramp: float, think: f
     run = MiniAppRun(model=model, buyers=buyers, stock=stock)
     with tempfile.TemporaryDirectory(prefix="livecart-bench-app-") as tmp:
         tg = FakeTelegram()
-        world = World(tg, make_config(Path(tmp)), None)  # type: ignore[arg-type]
+        world = World(tg, await fresh_config(Path(tmp)), None)  # type: ignore[arg-type]
         try:
             await world.start()
             ann, shop, product_id = await shop_with_product_on_link(world, f"Flash oranges, 9.90, {stock}")

@@ -18,6 +18,9 @@ from babel.numbers import get_currency_name
 from babel import UnknownLocaleError
 
 TOKEN_ENV = "LIVECART_TOKEN"
+DATABASE_ENV = "LIVECART_DATABASE"
+PORT_ENV = "LIVECART_PORT"  # the webhook's port, per worker
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")  # as storage/engine.py reads them
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
 SUPPORTED_LANGUAGES = ("en", "zh")
@@ -114,7 +117,7 @@ class LoggingConfig:
 @dataclass(frozen=True)
 class Config:
     token: str
-    database: Path
+    database: Path | str  # a SQLite file, or a postgresql:// URL (storage/engine.py)
     admins: frozenset[int]
     currency: str
     timezone: str
@@ -184,12 +187,19 @@ def parse_config(raw: dict, env: dict[str, str] | os._Environ, base_dir: Path = 
     ):
         raise ConfigError("bot.admins", "must be a list of numeric Telegram user ids, e.g. [123456789]")
 
-    database = store.get("database", "livecart.sqlite3")
+    database = env.get(DATABASE_ENV) or store.get("database", "livecart.sqlite3")
     if not isinstance(database, str) or not database.strip():
-        raise ConfigError("storage.database", "must be a file path such as \"livecart.sqlite3\"")
-    db_path = Path(database)
-    if not db_path.is_absolute():
-        db_path = base_dir / db_path
+        raise ConfigError("storage.database", "must be a file path such as \"livecart.sqlite3\" "
+                                              "or a URL such as \"postgresql://livecart@/livecart?host=/run/postgresql\"")
+    db_path: Path | str
+    if database.startswith(POSTGRES_SCHEMES):
+        db_path = database
+    elif "://" in database:
+        raise ConfigError("storage.database", f"must be a SQLite file path or a postgresql:// URL, not {database.split('://')[0]}://")
+    else:
+        db_path = Path(database)
+        if not db_path.is_absolute():
+            db_path = base_dir / db_path
 
     currency = shop.get("currency", "CNY")
     if not isinstance(currency, str) or not _is_currency(currency):
@@ -291,8 +301,10 @@ def _webhook(tg: dict, env: dict[str, str] | os._Environ) -> WebhookConfig:
     if not isinstance(listen, str) or not listen:
         raise ConfigError("telegram.listen", "must be an address to listen on, e.g. \"127.0.0.1\"")
     port = tg.get("port", 8443)
+    if env.get(PORT_ENV):  # several workers from one config: each its own port (deploy/livecart@.service)
+        port = int(env[PORT_ENV]) if env[PORT_ENV].isdigit() else env[PORT_ENV]
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-        raise ConfigError("telegram.port", "must be a port number from 1 to 65535")
+        raise ConfigError("telegram.port", f"must be a port number from 1 to 65535 (or {PORT_ENV})")
     secret = env.get("LIVECART_WEBHOOK_SECRET") or tg.get("secret_token")
     if not isinstance(secret, str) or not _SECRET_RE.match(secret) or len(secret) < 16:
         raise ConfigError(

@@ -22,6 +22,14 @@ if ! out=$(systemd-analyze verify --man=no "$tmp/livecart.service" 2>&1) || [ -n
     echo "$out" >&2
     exit 1
 fi
+# The workers' template unit, as an instance (the port is the instance name).
+sed -e "s|/opt/livecart|$prefix/opt/livecart|g" -e "s|/etc/livecart|$prefix/etc/livecart|g" \
+    "$here/livecart@.service" > "$tmp/livecart@8441.service"
+if ! out=$(systemd-analyze verify --man=no "$tmp/livecart@8441.service" 2>&1) || [ -n "$out" ]; then
+    echo "deploy/livecart@.service: systemd-analyze verify failed:" >&2
+    echo "$out" >&2
+    exit 1
+fi
 
 # --- nginx: the site inside a minimal main config, certificates replaced by a self-signed one
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=shop.example.com" \

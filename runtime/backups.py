@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from core.config import BackupConfig
+from core.config import POSTGRES_SCHEMES, BackupConfig
 from runtime import metrics
 from runtime.jobs import Job
 from storage.backup import (
@@ -42,6 +42,10 @@ class BackupScheduler:
     def job(self) -> Job | None:
         """The scheduled backups as one of the bot's jobs (None when backups are off)."""
         if not self._config.every:
+            return None
+        if isinstance(self._database, str) and self._database.startswith(POSTGRES_SCHEMES):
+            log.warning("backup.every is for the SQLite file; on PostgreSQL back up with pg_dump or the "
+                        "server's own backups (README, \"PostgreSQL\")")
             return None
         return Job("backups", self._back_up_when_due, every=self._config.every,
                    after_failure=RETRY_AFTER_FAILURE, first_in=self.next_due_in())

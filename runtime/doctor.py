@@ -139,13 +139,32 @@ def check_database(path: Path) -> Finding:
         return Finding(FAIL, "database", f"{path} fails SQLite's integrity check ({problems}); stop the bot and "
                                          "restore the newest backup (README: Run it in production)")
     size = _size(path.stat().st_size + sum(p.stat().st_size for p in path.parent.glob(path.name + "-wal")))
+    return _schema_finding(f"{path}", f"intact, {size}", version, "backing it up beside it first")
+
+
+def _schema_finding(where: str, state: str, version: int, before_migrating: str, extra: str = "") -> Finding:
+    """The database's finding by its schema version: current, to be migrated at start, or too new."""
     if version > LATEST_VERSION:
-        return Finding(FAIL, "database", f"{path} has schema version {version}, newer than this Livecart "
+        return Finding(FAIL, "database", f"{where} has schema version {version}, newer than this Livecart "
                                          f"({LATEST_VERSION}); upgrade Livecart")
     if version < LATEST_VERSION:
-        return Finding(OK, "database", f"{path}: intact, {size}, schema version {version}; the bot migrates it to "
-                                       f"{LATEST_VERSION} at the next start (backing it up beside it first)")
-    return Finding(OK, "database", f"{path}: intact, {size}, schema version {version} (current)")
+        return Finding(OK, "database", f"{where}: {state}, schema version {version}{extra}; the bot migrates it to "
+                                       f"{LATEST_VERSION} at the next start ({before_migrating})")
+    return Finding(OK, "database", f"{where}: {state}, schema version {version} (current){extra}")
+
+
+async def check_postgres(url: str) -> Finding:
+    """The PostgreSQL database: reachable, its schema's version, the workers live on it now."""
+    from storage.pg import probe, redacted
+
+    where = redacted(url)
+    try:
+        version, workers = await probe(url)
+    except Exception as exc:  # noqa: BLE001 - any failure to reach it is the finding
+        return Finding(FAIL, "database", f"{where}: cannot connect ({type(exc).__name__}: {exc}); check that the "
+                                         "server runs and storage.database (or LIVECART_DATABASE)")
+    live = f", {workers} worker(s) live" if workers else ""
+    return _schema_finding(where, "PostgreSQL", version, "back it up with pg_dump first", live)
 
 
 def check_disk(path: Path) -> Finding:
@@ -210,8 +229,11 @@ async def diagnose(config_path: str | Path) -> list[Finding]:
             findings.append(Finding(FAIL, "webhook", "not checked: the token check failed"))
     finally:
         await tg.close()
-    findings += [check_database(config.database), check_disk(config.database), check_font(), check_clock(tg),
-                 check_backups(config)]
+    if isinstance(config.database, str):  # PostgreSQL: the server keeps the disk and the backups
+        findings += [await check_postgres(config.database), check_font(), check_clock(tg)]
+    else:
+        findings += [check_database(config.database), check_disk(config.database), check_font(), check_clock(tg),
+                     check_backups(config)]
     return findings
 
 

@@ -12,11 +12,9 @@ We run our own small loop rather than PTB's JobQueue: it would add APScheduler t
 path's process for six loops, and a job here needs "run again in exactly the delay I computed"
 (the hold clock, the outbox's next due message), which JobQueue expresses only by rescheduling.
 
-Several workers (the PostgreSQL issue) share these jobs this way, to be built there: each job
-takes a lease before a run, a row `job_leases(name, holder, until)` claimed with a conditional
-UPDATE (`WHERE until < now OR holder = me`), so a job runs on one worker at a time and another
-takes over when a worker dies; the outbox is the exception, drained by every worker, each claiming
-rows with `FOR UPDATE SKIP LOCKED` so no message goes twice.
+Several workers on PostgreSQL (runtime/workers.py) run the scheduled jobs on one of them, the
+holder of the `jobs` lease, which another takes over when that worker dies; the outbox is the
+exception, drained by every worker, each sending the chats whose `chat:<id>` lease it holds.
 """
 
 from __future__ import annotations

@@ -36,9 +36,10 @@ from runtime.pacing import Pacer
 from runtime.polling import ALLOWED_UPDATES, poll_forever
 from handlers.channels import REFRESH_SECONDS, PostRefresher
 from runtime.telegram_request import TelegramRequest
-from runtime.updates import UpdatePipeline
+from runtime.updates import ADOPT_AFTER_SECONDS, UpdatePipeline
 from runtime.miniapp import MiniAppServer
-from runtime.single_poller import PollerLock
+from runtime.single_poller import poller_lock
+from runtime.workers import Workers
 from runtime.webhook import WebhookApp
 from storage import Store
 
@@ -156,6 +157,7 @@ class Livecart:
         self._poller: asyncio.Task[None] | None = None
         self.payment_clock: PaymentClock | None = None
         self.post_refresher: PostRefresher | None = None  # keeps posts in shop channels up to date
+        self.workers: Workers | None = None  # one of several workers on PostgreSQL
         self.jobs = Jobs()  # all periodic work (runtime/jobs.py), the outbox sender's included
         self._webhook_server: uvicorn.Server | None = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -163,14 +165,14 @@ class Livecart:
         self.backups = BackupScheduler(config.database, config.backup)
         self._ops_server: uvicorn.Server | None = None
         self._ops_task: asyncio.Task[None] | None = None
-        self._poller_lock = PollerLock(config.database)
+        self._poller_lock = poller_lock(config.database)
         self.miniapp: MiniAppServer | None = None  # the Mini App's pages and API, when webapp.url is set
         self._miniapp_server: uvicorn.Server | None = None
         self._miniapp_task: asyncio.Task[None] | None = None
 
     async def start(self, *, polling: bool = True) -> None:
         if polling:  # one polling process per database (runtime/single_poller.py); before anything else
-            self._poller_lock.acquire()
+            await self._poller_lock.acquire()
         metrics.bot_started("polling" if polling else "webhook", self.config.limits.sends_per_second)
         self.store = await Store.open(self.config.database)
         self.pacer = Pacer(self.config.limits)  # one sending budget for direct answers and the outbox
@@ -181,17 +183,33 @@ class Livecart:
         self.app.bot_data["services"].bot_username = self.app.bot.username
         await self.app.start()
         await set_default_commands(self.app.bot)
+        if self.store.shared:  # PostgreSQL: other workers may share the database (runtime/workers.py)
+            self.workers = Workers(self.store.leases, self.pacer)
+            await self.workers.beat()  # before the jobs start: whether this one runs the scheduled work
+            # A message another worker queues may be for a chat this one holds: wake on its commit.
+            await self.store.db.listen("outbox", lambda: self.outbox.job.wake() if self.outbox else None)
+        leases, worker = (self.store.leases, self.workers.name) if self.workers is not None else (None, "")
         self.outbox = OutboxSender(self.store, self.app.bot, self.config.limits,
                                    folders={ORDER_NOTICE: digest_renderer(self.store, self.config)},
                                    pacer=self.pacer,
-                                   on_sent={ORDER_NOTICE: card_recorder(self.app.bot_data["services"])})
+                                   on_sent={ORDER_NOTICE: card_recorder(self.app.bot_data["services"])},
+                                   leases=leases, worker=worker)
         self.summaries = SummaryScheduler(self.store, self.config)
         self.payment_clock = PaymentClock(self.app.bot_data["services"])
         self._add_jobs()
         self.jobs.start()
         self.pipeline = UpdatePipeline(self.app, self.store.inbox,
-                                       max_concurrency=self.config.limits.concurrent_updates)
+                                       max_concurrency=self.config.limits.concurrent_updates,
+                                       leases=leases, worker=worker)
         await self.pipeline.start()
+        if self.workers is not None:
+            pipeline = self.pipeline
+
+            async def adopt() -> None:
+                await pipeline.adopt()
+
+            self.jobs.add(Job("adopt-updates", adopt, every=ADOPT_AFTER_SECONDS, first_in=ADOPT_AFTER_SECONDS))
+            self.jobs.start()
         if self.config.webapp.url:
             self.miniapp = MiniAppServer(self.app.bot_data["services"], self.config.token, self.config.webapp.path,
                                          self._fetch_file, self.config.webapp.max_age)
@@ -268,14 +286,18 @@ class Livecart:
         async def keep_house() -> None:
             await self.keep_house_once()
 
-        self.jobs.add(self.outbox.job)
-        self.jobs.add(Job("summaries", summarise, every=summaries.interval))
-        self.jobs.add(Job("payment-clock", payment_clock.tick, every=payment_clock.interval))
-        self.jobs.add(Job("hold-clock", self._expire_holds, every=HOLD_CHECK_SECONDS))
-        self.jobs.add(Job("housekeeping", keep_house, every=HOUSEKEEPING_SECONDS))
+        # Scheduled work runs once across workers: on the one holding the `jobs` lease.
+        once = self.workers.only_leading if self.workers is not None else (lambda work: work)
+        self.jobs.add(self.outbox.job)  # drained by every worker
+        if self.workers is not None:
+            self.jobs.add(self.workers.job())
+        self.jobs.add(Job("summaries", once(summarise), every=summaries.interval))
+        self.jobs.add(Job("payment-clock", once(payment_clock.tick), every=payment_clock.interval))
+        self.jobs.add(Job("hold-clock", once(self._expire_holds), every=HOLD_CHECK_SECONDS))
+        self.jobs.add(Job("housekeeping", once(keep_house), every=HOUSEKEEPING_SECONDS))
         assert self.app is not None
         self.post_refresher = PostRefresher(self.app.bot_data["services"], self.app.bot)
-        self.jobs.add(Job("channel-posts", self.post_refresher.run, every=REFRESH_SECONDS))
+        self.jobs.add(Job("channel-posts", once(self.post_refresher.run), every=REFRESH_SECONDS))
         backups = self.backups.job()
         if backups is not None:
             self.jobs.add(backups)
@@ -332,6 +354,11 @@ class Livecart:
             if self.app.running:
                 await self.app.stop()
             await self.app.shutdown()
+        if self.workers is not None:
+            try:
+                await self.workers.leave()  # the others take over its users, chats and jobs at once
+            except Exception:  # noqa: BLE001 - stopping goes on; the leases run out by themselves
+                log.exception("could not give back this worker's leases")
         if self.store is not None:
             await self.store.close()
-        self._poller_lock.release()
+        await self._poller_lock.release()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,11 +30,16 @@ from runtime.jobs import Job
 from runtime.limiter import OutboxSend
 from runtime.pacing import Pacer
 from handlers.telegram_errors import retry_after_seconds
+from storage.leases import Leases
 from storage.outbox import OutboxMessage, Outgoing, Priority
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
+# Several workers: a chat's queue is sent by the worker holding its lease (storage/leases.py),
+# renewed while it sends there. Longer than any send can take, so a send in flight never outlives it.
+CHAT_LEASE_SECONDS = 120.0
+RENEW_CHAT_LEASE_BEFORE = 60.0
 FALLBACK_AFTER_ATTEMPTS = 6  # a message with a fallback (a chart) waits this many tries, then sends that
 
 
@@ -45,8 +51,12 @@ SentHook = Callable[[OutboxMessage, Any], Awaitable[None]]
 
 class OutboxSender:
     def __init__(self, store: Store, bot: ExtBot[Any], limits: LimitsConfig, folders: dict[str, Folder] | None = None,
-                 pacer: Pacer | None = None, on_sent: dict[str, SentHook] | None = None) -> None:
+                 pacer: Pacer | None = None, on_sent: dict[str, SentHook] | None = None,
+                 leases: Leases | None = None, worker: str = "") -> None:
         self._store = store
+        self._leases = leases  # several workers drain the one outbox (PostgreSQL)
+        self._worker = worker
+        self._held_chats: dict[int, float] = {}  # chat -> until when (monotonic) this worker holds it
         self._bot = bot
         self.pacer = pacer or Pacer(limits)  # shared with the bot's rate limiter in production
         # A burst of foldable messages queued for one chat (it can take ~1/s) goes out as one digest.
@@ -79,14 +89,15 @@ class OutboxSender:
         """Start sends for what is due; return how long to sleep before looking again."""
         self._finished_during_fetch.clear()
         due = await self._store.outbox.due()
+        held = await self._chats_held({m.chat_id for m in due if m.chat_id not in self._busy_chats})
         due = [m for m in due if m.id not in self._finished_during_fetch]  # never send a row twice
         wait = 30.0
         started_chats: set[int] = set()
         blocked: set[Priority] = set()  # kinds whose shared budget is spent for now
         for message in due:  # by priority, then oldest first
             chat = message.chat_id
-            if chat in self._busy_chats or chat in started_chats or message.priority in blocked:
-                continue  # keep one chat's messages in order: one in flight at a time
+            if chat in self._busy_chats or chat in started_chats or message.priority in blocked or chat not in held:
+                continue  # keep one chat's messages in order: one in flight at a time, on one worker
             pause = self.pacer.wait_time(chat, message.priority)
             if pause:
                 wait = min(wait, pause.seconds)
@@ -106,6 +117,31 @@ class OutboxSender:
         elif started_chats:
             wait = 0.0 if len(due) > len(started_chats) else wait
         return wait
+
+    async def _chats_held(self, chats: set[int]) -> set[int]:
+        """The chats this worker may send to now: all of them with one worker; with several, those
+        whose lease it holds (claimed for the chats it has not got, renewed before they run out)."""
+        if self._leases is None:
+            return chats
+        t = time.monotonic()  # taken before the claim: the lease runs from a moment no earlier
+        if len(self._held_chats) > 10_000:
+            self._held_chats = {c: until for c, until in self._held_chats.items() if until > t}
+        wanted = [c for c in chats if self._held_chats.get(c, 0.0) - t < RENEW_CHAT_LEASE_BEFORE]
+        new = [c for c in wanted if c not in self._held_chats]
+        if len(new) > 1 and self.pacer.workers > 1:
+            # Every worker reads the same oldest chats: each tries a random share of the new
+            # ones, so the workers spread over them instead of all asking for the first.
+            share = -(-len(new) // self.pacer.workers) + 1
+            keep = set(random.sample(new, min(share, len(new))))
+            wanted = [c for c in wanted if c in self._held_chats or c in keep]
+        if wanted:
+            got = await self._leases.claim([f"chat:{c}" for c in wanted], self._worker, CHAT_LEASE_SECONDS)
+            for chat in wanted:
+                if f"chat:{chat}" in got:
+                    self._held_chats[chat] = t + CHAT_LEASE_SECONDS
+                else:
+                    self._held_chats.pop(chat, None)
+        return {c for c in chats if self._held_chats.get(c, 0.0) > t}
 
     async def _send_or_fold(self, message: OutboxMessage) -> None:
         folder = self._folders.get(message.kind or "")

@@ -18,11 +18,10 @@ pauses what it applies to and nothing else:
   message is also paced bot-wide at `all_chats_per_second`, answers before bulk, instead of
   drawing more 429s; the request that got the 429 waits its retry_after.
 
-One Pacer per process. Several worker processes (PostgreSQL mode) would share the bulk and
-bot-wide budgets through the database or a small broker: each worker takes tokens in batches
-from a shared row (`UPDATE budget SET tokens = tokens - n WHERE tokens >= n`), and per-chat
-buckets stay local because one user's updates are handled by one worker at a time. The interface
-(wait_time / take / note_429) is what such a shared pacer would keep.
+One Pacer per process. Several workers on PostgreSQL share the bot-wide budgets by splitting
+them: each live worker keeps 1/N of the bulk, paid and bot-wide paces (`share`, renewed as
+workers come and go: runtime/workers.py), so together they never exceed one bot's. Per-chat
+buckets stay local: one worker at a time handles a user's updates and sends a chat's queue.
 """
 
 from __future__ import annotations
@@ -107,6 +106,17 @@ class Pacer:
         self._turns: deque[asyncio.Future[None]] = deque()
         self._releaser: asyncio.Task[None] | None = None
         self.learned = 0  # how often a 429 showed a bot-wide budget (metrics, tests)
+        self.workers = 1  # the live workers this process shares the bot-wide budgets with
+
+    def share(self, workers: int) -> None:
+        """Keep 1/workers of the bot-wide budgets (several workers send for one bot)."""
+        n = max(1, workers)
+        for bucket, rate in ((self._bulk, self._limits.sends_per_second),
+                             (self._all, self._limits.all_chats_per_second),
+                             (self._paid, PAID_BROADCASTS_PER_SECOND)):
+            bucket.rate = rate / n
+            bucket.burst = max(1.0, bucket.rate)
+        self.workers = n
 
     # ------------------------------------------------------------ budgets
 

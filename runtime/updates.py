@@ -5,6 +5,14 @@ was queued. Here polling (and the webhook) hand raw updates to `UpdatePipeline.a
 commits them to the inbox before the caller acknowledges them; a worker per user then runs
 the handlers. One user's updates are handled in order; different users' run concurrently.
 After a restart `replay` picks up whatever was stored but not finished.
+
+Several workers on one PostgreSQL database (`leases` given) share the inbox: whichever worker
+Telegram's update reached stores it, then handles the user's updates under the lease
+`user:<id>` (storage/leases.py). Holding it, a worker reads every unprocessed update of that user
+from the inbox, whoever stored it, handles them in update order and records each as processed
+before letting go: so one user's updates run in order and on one worker at a time, and a
+worker that finds its update already handled by another drops it. A worker that dies lets its
+leases run out (USER_LEASE_SECONDS); what it left unprocessed is adopted by the others (`adopt`).
 """
 
 from __future__ import annotations
@@ -20,19 +28,27 @@ from telegram.ext import Application
 
 from runtime import metrics
 from storage.inbox import Inbox, StoredUpdate
+from storage.leases import Leases
 from storage.journal import UpdateJournal, handling
 
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.05  # seconds between batched "processed" marks
+USER_LEASE_SECONDS = 120.0  # a handler outlasting this could overlap another worker's; none comes close
+LEASE_RETRY_FIRST = 0.005  # seconds; doubled while another worker holds the user, up to LEASE_RETRY_MAX
+LEASE_RETRY_MAX = 0.2
+ADOPT_AFTER_SECONDS = 30.0  # an update unprocessed this long is taken over from a worker that died
 
 
 class UpdatePipeline:
     """Handlers run for at most `max_concurrency` users at once (config limits.concurrent_updates)."""
 
-    def __init__(self, app: Application, inbox: Inbox, *, max_concurrency: int = 64) -> None:
+    def __init__(self, app: Application, inbox: Inbox, *, max_concurrency: int = 64,
+                 leases: Leases | None = None, worker: str = "") -> None:
         self._app = app
         self._inbox = inbox
+        self._leases = leases  # several workers share the inbox (PostgreSQL)
+        self._worker = worker
         self._queues: dict[int, deque[StoredUpdate]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(max_concurrency)
@@ -76,6 +92,8 @@ class UpdatePipeline:
         self._idle.clear()
 
     async def _drain(self, key: int, queue: deque[StoredUpdate]) -> None:
+        if self._leases is not None:
+            return await self._drain_shared(key, queue)
         try:
             while queue and not self._stopping:
                 stored = queue[0]
@@ -88,6 +106,62 @@ class UpdatePipeline:
             del self._queues[key]
             if not self._queues:
                 self._idle.set()
+
+    async def _drain_shared(self, key: int, queue: deque[StoredUpdate]) -> None:
+        """The user's updates, from every worker's inbox, under their lease (several workers)."""
+        assert self._leases is not None
+        lease = f"user:{key}"
+        try:
+            while queue and not self._stopping:
+                async with self._slots:
+                    if not await self._hold(lease):
+                        break  # stopping
+                    # Queued here before the read, so committed before it: the read lists them
+                    # unless they were handled already (by a worker that held the user first).
+                    known = {s.update_id for s in queue}
+                    handled: set[int] = set()
+                    pending: list[StoredUpdate] = []
+                    try:
+                        pending = await self._inbox.unprocessed_of(key)
+                        for stored in pending:
+                            if self._stopping:
+                                break
+                            await self._process(stored)
+                            # Recorded before the lease goes: the next holder must not handle it again.
+                            await self._inbox.mark_processed({stored.update_id: self._done.pop(stored.update_id, None)})
+                            handled.add(stored.update_id)
+                    except Exception:  # the database failed us: keep the queue, try again shortly
+                        log.exception("could not take user %d's updates from the shared inbox; trying again", key)
+                        known = set()  # nothing may be dropped on the strength of a failed read
+                        await asyncio.sleep(LEASE_RETRY_MAX)
+                    finally:
+                        await self._leases.release([lease], self._worker)
+                    done = (known - {s.update_id for s in pending}) | handled
+                    rest = [s for s in queue if s.update_id not in done]
+                    queue.clear()
+                    queue.extend(rest)
+        finally:
+            del self._queues[key]
+            if not self._queues:
+                self._idle.set()
+
+    async def _hold(self, lease: str) -> bool:
+        """Wait until this worker holds the lease (False: stopping meanwhile)."""
+        assert self._leases is not None
+        delay = LEASE_RETRY_FIRST
+        while not self._stopping:
+            if await self._leases.claim([lease], self._worker, USER_LEASE_SECONDS):
+                return True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LEASE_RETRY_MAX)
+        return False
+
+    async def adopt(self) -> None:
+        """Queue updates left unprocessed for a while: their worker died before handling them
+        (several workers). The user's lease keeps a live worker's from being handled twice."""
+        for stored in await self._inbox.unprocessed(older_than=ADOPT_AFTER_SECONDS):
+            if stored.user_key not in self._queues:
+                self._enqueue(stored)
 
     async def _process(self, stored: StoredUpdate) -> None:
         error = None

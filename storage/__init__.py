@@ -7,11 +7,13 @@ from pathlib import Path
 
 from storage.audience import Audience
 from storage.conversations import Conversations
-from storage.db import Database, WriteTransaction
+from storage.db import WriteTransaction
+from storage.engine import Engine, open_database
 from storage.deals import Deals
 from storage.flows import Flows
 from storage.holds import Holds
 from storage.inbox import Inbox
+from storage.leases import Leases
 from storage.live import Live
 from storage.orders import Carts, Orders
 from storage.outbox import Outbox
@@ -35,7 +37,7 @@ from storage.vitals import VitalSigns
 class Store:
     """One object that hands out the repositories over one database."""
 
-    def __init__(self, db: Database, inbox: Inbox) -> None:
+    def __init__(self, db: Engine, inbox: Inbox) -> None:
         self.db = db
         self.users = Users(db)
         self.shops = Shops(db)
@@ -62,6 +64,8 @@ class Store:
         self.conversations = Conversations(db, self.outbox)
         self.audience = Audience(db, self.outbox)
         self.deals = Deals(db)
+        self.leases = Leases(db)  # several workers (PostgreSQL)
+        self.shared = db.engine == "postgresql"  # other workers may use the database (runtime/workers.py)
 
     def transaction(self) -> AbstractAsyncContextManager[WriteTransaction]:
         """The one way for a handler or job to change several things together:
@@ -72,8 +76,9 @@ class Store:
         return self.db.write()
 
     @classmethod
-    async def open(cls, path: str | Path) -> "Store":
-        db = await Database(path).open()
+    async def open(cls, target: str | Path) -> "Store":
+        """A SQLite file's path, or a `postgresql://` URL."""
+        db = await open_database(target)
         return cls(db, await Inbox.open(db))
 
     async def close(self) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import Database, fetch_one_in, now, row_in
+from storage.db import fetch_one_in, now, row_in
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 from storage.outbox import Outbox, Outgoing
 
@@ -36,7 +37,7 @@ class AlertRefused(Exception):
 
 
 class Audience:
-    def __init__(self, db: Database, outbox: Outbox) -> None:
+    def __init__(self, db: Engine, outbox: Outbox) -> None:
         self._db = db
         self._outbox = outbox
 
@@ -46,7 +47,8 @@ class Audience:
     async def follow(self, user_id: int, shop_id: int) -> bool:
         """Follow the shop; False if already following."""
         async with self._db.write() as conn:
-            cur = await conn.execute("INSERT OR IGNORE INTO follows (shop_id, user_id, created_at) VALUES (?, ?, ?)",
+            cur = await conn.execute("INSERT INTO follows (shop_id, user_id, created_at) VALUES (?, ?, ?)"
+                                     " ON CONFLICT DO NOTHING",
                                      (shop_id, user_id, now()))
             return cur.rowcount == 1
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.db import Database, now
+from storage.db import now
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 
 
@@ -35,7 +36,7 @@ KEEP_POSTS_SECONDS = 7 * 24 * 3600  # older posts are left as they are: a sale i
 
 
 class ShopChats:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
 
     @journaled_write
@@ -78,8 +79,10 @@ class ShopChats:
                      shown: str) -> None:
         async with self._db.write() as conn:
             await conn.execute(
-                "INSERT OR REPLACE INTO chat_posts (chat_id, message_id, shop_id, product_id, captioned, shown, "
-                "posted_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chat_posts (chat_id, message_id, shop_id, product_id, captioned, shown, posted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO UPDATE SET shop_id = excluded.shop_id,"
+                " product_id = excluded.product_id, captioned = excluded.captioned, shown = excluded.shown,"
+                " posted_at = excluded.posted_at, edited_at = NULL",
                 (chat_id, message_id, shop_id, product_id, int(captioned), shown, now()))
 
     @journaled_read

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.claims import Policy
-from storage.db import Database, fetch_one_in, now, row_in
+from storage.db import fetch_one_in, now, row_in
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 from storage.outbox import Outbox, Outgoing, rendered
 from storage.refunds import add_refund_in
@@ -72,7 +73,7 @@ class ClaimFigures:
 
 
 class Claims:
-    def __init__(self, db: Database, outbox: Outbox) -> None:
+    def __init__(self, db: Engine, outbox: Outbox) -> None:
         self._db = db
         self._outbox = outbox
         # Every product card shows the shop's policy text: kept in memory, changed only here.
@@ -184,8 +185,8 @@ class Claims:
     @journaled_read
     async def figures(self, shop_id: int, start: float, end: float) -> ClaimFigures:
         row = await self._db.fetch_row(
-            "SELECT count(*), coalesce(sum(status = 'approved'), 0), coalesce(sum(approved_amount), 0), "
-            "coalesce(sum(status = 'open'), 0) FROM claims WHERE shop_id = ? AND created_at >= ? AND created_at < ?",
+            "SELECT count(*), count(*) FILTER (WHERE status = 'approved'), coalesce(sum(approved_amount), 0), "
+            "count(*) FILTER (WHERE status = 'open') FROM claims WHERE shop_id = ? AND created_at >= ? AND created_at < ?",
             (shop_id, start, end))
         return ClaimFigures(row[0], row[1], row[2], row[3])
 
@@ -193,12 +194,14 @@ class Claims:
     async def damage_rates(self, shop_id: int, start: float, end: float) -> list[tuple[str, int, int]]:
         """(product, units claimed damaged, units sold) of the period's orders, most damaged first."""
         rows = await self._db.fetch_all(
-            """SELECT p.name, coalesce((SELECT sum(c.units) FROM claims c WHERE c.product_id = p.id
-                          AND c.status != 'rejected' AND c.created_at >= ? AND c.created_at < ?), 0) AS damaged,
-                      sum(i.quantity) AS sold
-               FROM order_items i JOIN orders o ON o.id = i.order_id JOIN products p ON p.id = i.product_id
-               WHERE o.shop_id = ? AND o.status != 'cancelled' AND o.created_at >= ? AND o.created_at < ?
-               GROUP BY p.id HAVING damaged > 0 ORDER BY damaged * 1.0 / sold DESC""",
+            """SELECT name, damaged, sold FROM (
+                 SELECT p.name, coalesce((SELECT sum(c.units) FROM claims c WHERE c.product_id = p.id
+                            AND c.status != 'rejected' AND c.created_at >= ? AND c.created_at < ?), 0) AS damaged,
+                        sum(i.quantity) AS sold
+                 FROM order_items i JOIN orders o ON o.id = i.order_id JOIN products p ON p.id = i.product_id
+                 WHERE o.shop_id = ? AND o.status != 'cancelled' AND o.created_at >= ? AND o.created_at < ?
+                 GROUP BY p.id) AS per_product
+               WHERE damaged > 0 ORDER BY damaged * 1.0 / sold DESC""",
             (start, end, shop_id, start, end))
         return [(r[0], r[1], r[2]) for r in rows]
 
@@ -207,13 +210,15 @@ class Claims:
         """(region, units claimed damaged, units sold) of the period's orders that have a shipping
         region, most damaged first: which roads bruise the fruit."""
         rows = await self._db.fetch_all(
-            """SELECT o.region,
-                      coalesce(sum((SELECT sum(c.units) FROM claims c WHERE c.order_id = o.id
-                                    AND c.status != 'rejected')), 0) AS damaged,
-                      sum(o.units) AS sold
-               FROM orders o
-               WHERE o.shop_id = ? AND o.region IS NOT NULL AND o.status != 'cancelled'
-                 AND o.created_at >= ? AND o.created_at < ?
-               GROUP BY o.region HAVING damaged > 0 ORDER BY damaged * 1.0 / sold DESC""",
+            """SELECT region, damaged, sold FROM (
+                 SELECT o.region,
+                        coalesce(sum((SELECT sum(c.units) FROM claims c WHERE c.order_id = o.id
+                                      AND c.status != 'rejected')), 0) AS damaged,
+                        sum(o.units) AS sold
+                 FROM orders o
+                 WHERE o.shop_id = ? AND o.region IS NOT NULL AND o.status != 'cancelled'
+                   AND o.created_at >= ? AND o.created_at < ?
+                 GROUP BY o.region) AS per_region
+               WHERE damaged > 0 ORDER BY damaged * 1.0 / sold DESC""",
             (shop_id, start, end))
         return [(r[0], r[1], r[2]) for r in rows]

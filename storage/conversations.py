@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.db import Database, now
+from storage.db import now
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 from storage.outbox import Outbox, Outgoing
 
 
 class Conversations:
-    def __init__(self, db: Database, outbox: Outbox) -> None:
+    def __init__(self, db: Engine, outbox: Outbox) -> None:
         self._db = db
         self._outbox = outbox
 

@@ -122,6 +122,10 @@ class WriteTransaction:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
         return Cursor(self._conn.executemany(sql, rows))
 
+    async def lock(self, table: str, row_id: int) -> None:
+        """Lock a row until the transaction ends, before reading what a check depends on
+        (storage/pg.py). SQLite has one writer at a time: every transaction holds the lock already."""
+
 
 class WriterGate:
     """Who may write: one transaction at a time, without convoys.
@@ -196,8 +200,20 @@ class HeldCommit:
 _HELD: ContextVar[HeldCommit | None] = ContextVar("livecart_held_commit", default=None)
 
 
+def hold_takes_over(db: object, task: asyncio.Task[Any] | None) -> bool:
+    """Whether the task's open `hold_commit()` on `db` takes over the transaction just written:
+    it stays open, and the hold commits it later with what it adds (either engine)."""
+    held = _HELD.get()
+    if held is not None and held.db is db and held.task is task and not held.open:
+        held.open = True
+        return True
+    return False
+
+
 class Database:
     """Owns the writer and reader connections of one SQLite file."""
+
+    engine = "sqlite"
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -350,9 +366,7 @@ class Database:
         except BaseException:
             await self._finish(commit=False)
             raise
-        held = _HELD.get()
-        if held is not None and held.db is self and held.task is task and not held.open:
-            held.open = True  # the hold commits it (with what it adds)
+        if hold_takes_over(self, task):
             return
         await self._finish(commit=True)
 
@@ -384,13 +398,17 @@ class Database:
             for callback in callbacks:
                 callback()
 
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """Other workers' commits (storage/pg.py); a SQLite file has one process, so none come."""
+
     def hold_commit(self) -> HeldCommit:
         """Keep the first write transaction inside the `async with` block open until the block
         ends; statements added to `before_commit` run just before it commits."""
         return HeldCommit(self)
 
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run `callback` once the current write transaction commits (never if it rolls back)."""
+    def after_commit(self, callback: Callable[[], None], *, tell_others: str | None = None) -> None:
+        """Run `callback` once the current write transaction commits (never if it rolls back).
+        (`tell_others` wakes other workers on PostgreSQL; SQLite has one process.)"""
         if callback not in self._after_commit:
             self._after_commit.append(callback)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import sqlite3
 
 from core.deals import GRACE_SECONDS, Deal, PriceNow, price_in_force
-from storage.db import Database, WriteTransaction, fetch_one_in, now, row_in
+from storage.db import WriteTransaction, fetch_one_in, now, row_in
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 from storage.products import Product
 
@@ -21,7 +22,7 @@ def _deal(row: sqlite3.Row | None) -> Deal | None:
 
 
 class Deals:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
 
     @journaled_write
@@ -82,7 +83,7 @@ async def take_deal_units_in(conn: WriteTransaction, product_id: int, buyer_id: 
         return None, regular
     await conn.execute(
         "INSERT INTO deal_takes (deal_id, buyer_id, units) VALUES (?, ?, ?)"
-        " ON CONFLICT (deal_id, buyer_id) DO UPDATE SET units = units + excluded.units",
+        " ON CONFLICT (deal_id, buyer_id) DO UPDATE SET units = deal_takes.units + excluded.units",
         (deal.id, buyer_id, quantity))
     return deal.id, deal.price
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storage.db import Database, WriteTransaction, now
+from storage.db import WriteTransaction, now
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 from storage.models import Flow
 
 
 class Flows:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
 
     @journaled_read

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import Database, WriteTransaction, now
+from storage.db import WriteTransaction, now
+from storage.engine import Engine
 from storage.deals import give_back_deal_units_in, take_deal_units_in
 from storage.flows import save_flow_in
 from storage.journal import journaled_write
@@ -33,7 +34,7 @@ class Held:
 
 
 class Holds:
-    def __init__(self, db: Database, products: Products) -> None:
+    def __init__(self, db: Engine, products: Products) -> None:
         self._db = db
         self._products = products
 
@@ -50,6 +51,9 @@ class Holds:
         `seen_prices` are the prices on the buttons tapped (the deal's end grace)."""
         held: list[Held] = []
         async with self._db.write() as conn:
+            # Per-buyer limits and a deal's share per buyer are read, then written: the buyer's row
+            # lock serialises two holds for one buyer (storage/orders.py Orders.place says more).
+            await conn.lock("users", buyer_id)
             await self._release_in(conn, buyer_id)
             for product_id, wanted, variant_id in map(item_parts, items):
                 item = await sellable_in(conn, shop_id, product_id, variant_id)

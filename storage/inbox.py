@@ -18,6 +18,7 @@ from typing import Any
 from pathlib import Path
 
 from storage.db import Database, now
+from storage.engine import Engine
 from storage.journal import recorded_rows
 
 SCHEMA = """
@@ -63,12 +64,14 @@ def user_key_of(update: dict[str, Any]) -> int:
 class Inbox:
     """`db` is the inbox's own file; `store_db` the store's, where handlers' journals live."""
 
-    def __init__(self, db: Database, store_db: Database) -> None:
+    def __init__(self, db: Engine, store_db: Engine) -> None:
         self.db = self._db = db
         self._store_db = store_db
 
     @classmethod
-    async def open(cls, store_db: Database) -> "Inbox":
+    async def open(cls, store_db: Engine) -> "Inbox":
+        if not isinstance(store_db, Database):  # PostgreSQL: a table of the one database, locked by row
+            return cls(store_db, store_db)
         inbox = cls(await Database(inbox_path(store_db.path)).open(schema=SCHEMA), store_db)
         await inbox._take_over_old_rows()
         return inbox
@@ -80,13 +83,14 @@ class Inbox:
         if not rows:
             return
         async with self._db.write() as conn:
-            await conn.executemany("INSERT OR IGNORE INTO inbox (update_id, user_key, payload, received_at)"
-                                   " VALUES (?, ?, ?, ?)", [tuple(r) for r in rows])
+            await conn.executemany("INSERT INTO inbox (update_id, user_key, payload, received_at)"
+                                   " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", [tuple(r) for r in rows])
         async with self._store_db.write() as conn:
             await conn.execute("DELETE FROM inbox")
 
     async def close(self) -> None:
-        await self._db.close()
+        if self._db is not self._store_db:
+            await self._db.close()
 
     async def unprocessed_count(self) -> int:
         return await self._db.fetch_value("SELECT count(*) FROM inbox WHERE processed_at IS NULL")
@@ -110,10 +114,19 @@ class Inbox:
                     fresh.append(StoredUpdate(update_id, key, update))
         return fresh
 
-    async def unprocessed(self) -> list[StoredUpdate]:
+    async def unprocessed(self, older_than: float = 0.0) -> list[StoredUpdate]:
+        """Updates not yet handled, oldest first (`older_than`: only those stored that many seconds ago)."""
         rows = await self._db.fetch_all(
-            "SELECT update_id, user_key, payload FROM inbox WHERE processed_at IS NULL ORDER BY update_id"
-        )
+            "SELECT update_id, user_key, payload FROM inbox WHERE processed_at IS NULL AND received_at <= ?"
+            " ORDER BY update_id", (now() - older_than,))
+        return [StoredUpdate(r[0], r[1], json.loads(r[2]), replayed=True) for r in rows]
+
+    async def unprocessed_of(self, user_key: int) -> list[StoredUpdate]:
+        """One user's updates not yet handled, in order, whichever worker stored them (several workers:
+        read under the user's lease). `replayed`: a worker that died may have begun one."""
+        rows = await self._db.lookup_all(
+            "SELECT update_id, user_key, payload FROM inbox WHERE processed_at IS NULL AND user_key = ?"
+            " ORDER BY update_id", (user_key,))
         return [StoredUpdate(r[0], r[1], json.loads(r[2]), replayed=True) for r in rows]
 
     async def journal_rows(self, update_id: int) -> list[str]:

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
-from storage.db import Database
+from storage.engine import Engine
 
 T = TypeVar("T")
 P = ParamSpec("P")  # the store method's own parameters: mypy checks every call through the journal
@@ -104,7 +104,7 @@ def current() -> UpdateJournal | None:
     return _CURRENT.get()
 
 
-async def recorded_rows(db: Database, update_id: int) -> list[str]:
+async def recorded_rows(db: Engine, update_id: int) -> list[str]:
     rows = await db.fetch_all("SELECT calls FROM update_steps WHERE update_id = ? ORDER BY seq", (update_id,))
     return [r[0] for r in rows]
 
@@ -132,7 +132,7 @@ def journaled_read(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T
 def journaled_write(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
     """A store write: done at most once per update, its journal row committed with it.
 
-    The repository must keep its Database as `self._db`. Store calls made inside it (a nested
+    The repository must keep its Engine as `self._db`. Store calls made inside it (a nested
     write, the reads of a message renderer) are part of it and not journaled on their own."""
     name = method.__qualname__
 
@@ -145,7 +145,7 @@ def journaled_write(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[
         found, value = journal.recalled(key)
         if found:
             return value
-        db: Database = args[0]._db  # type: ignore[attr-defined]  # the repository's (self) Database
+        db: Engine = args[0]._db  # type: ignore[attr-defined]  # the repository's (self) Engine
         journal.inside = True
         try:
             async with db.hold_commit() as held:

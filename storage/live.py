@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, WriteTransaction, fetch_one_in, now, row_in
+from storage.db import WriteTransaction, fetch_one_in, now, row_in
+from storage.engine import Engine
 from storage.flows import offer_in
 from storage.journal import journaled_read, journaled_write
 
@@ -55,7 +56,7 @@ async def _set_pin(conn: WriteTransaction, shop_id: int, slot: int, product_id: 
 
 
 class Live:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
         # The running session is asked for on every link open; only this class starts or ends one.
         self._current: dict[int, LiveSession | None] = {}
@@ -204,7 +205,7 @@ class Live:
                SELECT k.slot, coalesce(o.opens, 0), coalesce(r.orders, 0), coalesce(r.units, 0), coalesce(r.revenue, 0),
                       (SELECT group_concat(name, ', ') FROM (
                            SELECT DISTINCT p.name FROM link_opens lo JOIN products p ON p.id = lo.product_id
-                           WHERE lo.session_id = :s AND lo.slot IS k.slot))
+                           WHERE lo.session_id = :s AND lo.slot IS k.slot) AS names)
                FROM k LEFT JOIN o ON o.slot IS k.slot LEFT JOIN r ON r.slot IS k.slot
                ORDER BY k.slot IS NULL, k.slot""",
             {"s": session_id},

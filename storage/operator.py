@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.db import Database, WriteTransaction, now
+from storage.db import WriteTransaction, now
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 
 
@@ -21,10 +22,12 @@ class AdminAction:
 
 
 class Operator:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
         self._shops: dict[int, str] | None = None  # shop id -> reason
         self._users: dict[int, str] | None = None  # user id -> reason
+        # Several workers (PostgreSQL): another may suspend; read the row each time (by key, fast).
+        self._caching = db.engine == "sqlite"
 
     async def _load(self) -> None:
         if self._shops is None or self._users is None:
@@ -33,12 +36,16 @@ class Operator:
 
     async def shop_suspension(self, shop_id: int) -> str | None:
         """Why the shop is suspended, or None."""
+        if not self._caching:
+            return await self._db.lookup_value("SELECT reason FROM suspended_shops WHERE shop_id = ?", (shop_id,))
         await self._load()
         assert self._shops is not None
         return self._shops.get(shop_id)
 
     async def user_suspension(self, user_id: int) -> str | None:
         """Why the user is suspended, or None (read on every update: from memory)."""
+        if not self._caching:
+            return await self._db.lookup_value("SELECT reason FROM suspended_users WHERE user_id = ?", (user_id,))
         await self._load()
         assert self._users is not None
         return self._users.get(user_id)

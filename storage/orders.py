@@ -17,7 +17,8 @@ from core.payments import Method, initial_status
 from core.contact import phone_region
 from core.regions import find
 from core.shipping import Parcel, Rules, quote
-from storage.db import Database, fetch_one_in, row_in, WriteTransaction, now
+from storage.db import fetch_one_in, row_in, WriteTransaction, now
+from storage.engine import Engine
 from storage.deals import give_back_deal_units_in
 from storage.journal import journaled_read, journaled_write
 from storage.outbox import Outbox, Outgoing, rendered
@@ -297,7 +298,7 @@ def _order(row: sqlite3.Row, items: Sequence[sqlite3.Row] = ()) -> Order:
 
 
 class Orders:
-    def __init__(self, db: Database, products: Products, outbox: Outbox,
+    def __init__(self, db: Engine, products: Products, outbox: Outbox,
                  on_user_changed: Callable[[int], None] = lambda user_id: None) -> None:
         self._db = db
         self._products = products
@@ -329,6 +330,11 @@ class Orders:
         if not items or any(item_parts(i)[1] <= 0 for i in items):
             raise ValueError("an order needs items with positive quantities")
         async with self._db.write() as conn:
+            # The buyer's open orders, COD units and per-buyer limits are read, then written: the
+            # buyer's row lock makes two placements for one buyer (two workers, the Mini App and
+            # the chat) take turns on PostgreSQL. Stock and the order number need no lock: each is
+            # one conditional UPDATE.
+            await conn.lock("users", buyer_id)
             existing = await fetch_one_in(conn, "SELECT id FROM orders WHERE checkout_token = ?", (token,))
             if existing is not None:
                 return await self._load(conn, existing["id"]), False
@@ -600,8 +606,8 @@ class Orders:
                   ship_by or "9999-12-31")
         ready = window + " AND o.payment_status IN ('cod', 'paid')"
         per_product = await self._db.fetch_all(
-            f"""SELECT i.name, sum(i.quantity) AS units FROM order_items i JOIN orders o ON o.id = i.order_id
-                WHERE {ready} GROUP BY i.product_id, i.variant_id ORDER BY units DESC, i.name""", params)
+            f"""SELECT max(i.name) AS name, sum(i.quantity) AS units FROM order_items i JOIN orders o ON o.id = i.order_id
+                WHERE {ready} GROUP BY i.product_id, i.variant_id ORDER BY units DESC, name""", params)
         per_buyer = await self._db.fetch_all(
             f"""SELECT o.number, o.recipient, o.phone, o.address, o.latitude, o.longitude,
                        coalesce(o.parcel_of, o.id) AS parcel,
@@ -815,7 +821,7 @@ class Orders:
 class Carts:
     """One cart per buyer per shop."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
 
     @journaled_write
@@ -836,7 +842,7 @@ class Carts:
                 """INSERT INTO cart_items (buyer_id, shop_id, product_id, variant_id, quantity, slot, added_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (buyer_id, shop_id, product_id, coalesce(variant_id, 0))
-                   DO UPDATE SET quantity = quantity + excluded.quantity, slot = coalesce(excluded.slot, slot)
+                   DO UPDATE SET quantity = cart_items.quantity + excluded.quantity, slot = coalesce(excluded.slot, cart_items.slot)
                    RETURNING quantity""",
                 (buyer_id, shop_id, product_id, variant_id, quantity, slot, now()))
         return row[0]

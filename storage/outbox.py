@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, WriteTransaction, now
+from storage.db import WriteTransaction, now
+from storage.engine import Engine
 from storage.journal import journaled_write
 
 MAX_ATTEMPTS = 25  # with capped exponential backoff, about two hours of trying
@@ -117,7 +118,7 @@ def rendered(messages: Any) -> Sequence[Outgoing]:
 
 
 class Outbox:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
         self._listeners: list[Callable[[], None]] = []
 
@@ -136,7 +137,7 @@ class Outbox:
         if message.upload is None and message.fallback is None and message.after is None:
             cur = await conn.execute(  # the common case, kept to the columns it needs
                 "INSERT INTO outbox (chat_id, method, params, not_before, created_at, kind, shop_id, ref, priority)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (message.chat_id, message.method, params, t, t, message.kind, message.shop_id, message.ref,
                  int(message.priority)),
             )
@@ -144,15 +145,15 @@ class Outbox:
             upload = message.upload
             cur = await conn.execute(
                 "INSERT INTO outbox (chat_id, method, params, not_before, created_at, kind, shop_id, ref, priority,"
-                " upload, upload_field, fallback, after_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " upload, upload_field, fallback, after_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (message.chat_id, message.method, params, t, t, message.kind, message.shop_id, message.ref,
                  int(message.priority), None if upload is None else upload.data,
                  None if upload is None else f"{upload.field}:{upload.filename}",
                  None if message.fallback is None else json.dumps(list(message.fallback), ensure_ascii=False),
                  message.after),
             )
-        self._db.after_commit(self._notify)
-        return cur.lastrowid
+        self._db.after_commit(self._notify, tell_others="outbox")  # other workers: storage/pg.py
+        return (await cur.fetchone())[0]
 
     @journaled_write
     async def send_all_later(self, messages: list[Outgoing]) -> int:

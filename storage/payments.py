@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from core.orders import Status
 from core.payments import Method, PaymentStatus, format_methods, parse_methods
-from storage.db import Database, fetch_one_in, now
+from storage.db import fetch_one_in, now
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 from storage.orders import Messages, Order, Orders
 from storage.outbox import Outbox, rendered
@@ -35,7 +36,7 @@ class PaymentSettings:
 
 
 class Payments:
-    def __init__(self, db: Database, orders: Orders, outbox: Outbox) -> None:
+    def __init__(self, db: Engine, orders: Orders, outbox: Outbox) -> None:
         self._db = db
         self._orders = orders
         self._outbox = outbox

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from storage.db import Database, now
+from storage.db import now
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 from storage.outbox import Outbox, Outgoing, rendered
 
@@ -37,7 +38,7 @@ _OPEN_OF_PRESALE = """SELECT DISTINCT o.id, o.number, o.buyer_id, o.ships_from, 
 
 
 class Presales:
-    def __init__(self, db: Database, outbox: Outbox) -> None:
+    def __init__(self, db: Engine, outbox: Outbox) -> None:
         self._db = db
         self._outbox = outbox
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import phonenumbers
 
 from core.contact import display_phone, phone_region
-from storage.db import Database, fetch_one_in, now
+from storage.db import fetch_one_in, now
+from storage.engine import Engine
 from storage.journal import journaled_write
 
 ANONYMOUS = 0  # the user an erased buyer's orders belong to
@@ -53,7 +54,7 @@ def phone_forms(phone: str, currency: str) -> set[str]:
 
 
 class Privacy:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
 
     async def refusal(self, user_id: int) -> ErasureRefused | None:
@@ -87,7 +88,8 @@ class Privacy:
                 raise ErasureRefused("shop_member")
             needles = await self._what_names_them(conn, user_id)
             t = now()
-            await conn.execute("INSERT OR IGNORE INTO users (id, first_name, created_at, updated_at) VALUES (?, '', ?, ?)",
+            await conn.execute("INSERT INTO users (id, first_name, created_at, updated_at) VALUES (?, '', ?, ?)"
+                               " ON CONFLICT DO NOTHING",
                                (ANONYMOUS, t, t))
             await conn.execute(  # corrections recorded their delivery details before and after
                 "UPDATE order_changes SET before = '', after = '' WHERE order_id IN"

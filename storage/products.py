@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.stock import StockChange
-from storage.db import Database, fetch_one_in, row_in, WriteTransaction, now
+from storage.db import fetch_one_in, row_in, WriteTransaction, now
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 from storage.models import User
 from storage.outbox import Outbox, Outgoing
@@ -77,7 +78,7 @@ RestockRenderer = Callable[[Product, int | None, str | None, str, User], Outgoin
 
 
 class Products:
-    def __init__(self, db: Database, outbox: Outbox) -> None:
+    def __init__(self, db: Engine, outbox: Outbox) -> None:
         self._db = db
         self._outbox = outbox
         # Set by the bot (handlers/notices.py); without it waiters are kept, not told.

@@ -11,7 +11,8 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from storage.db import Database, WriteTransaction, row_in, now
+from storage.db import WriteTransaction, row_in, now
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 from storage.outbox import Outbox, Outgoing, rendered
 
@@ -65,7 +66,7 @@ async def add_refund_in(conn: WriteTransaction, *, order_id: int, shop_id: int, 
 
 
 class Refunds:
-    def __init__(self, db: Database, outbox: Outbox) -> None:
+    def __init__(self, db: Engine, outbox: Outbox) -> None:
         self._db = db
         self._outbox = outbox
 
@@ -98,7 +99,7 @@ class Refunds:
 
     async def figures(self, shop_id: int, start: float, end: float) -> RefundFigures:
         row = await self._db.fetch_row(
-            """SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(settled_at IS NULL), 0),
+            """SELECT count(*), coalesce(sum(amount), 0), count(*) FILTER (WHERE settled_at IS NULL),
                       coalesce(sum(CASE WHEN settled_at IS NULL THEN amount END), 0)
                FROM refunds WHERE shop_id = ? AND created_at >= ? AND created_at < ?""", (shop_id, start, end))
         return RefundFigures(row[0], row[1], row[2], row[3])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from core.shipping import Rules
-from storage.db import Database, now
+from storage.db import now
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 
 
 class ShippingRules:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
 
     @journaled_read

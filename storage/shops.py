@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 import sqlite3
 
-from storage.db import Database, fetch_one_in, row_in, now
+from storage.db import fetch_one_in, row_in, now
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 from storage.models import Membership, Shop, ShopCounts
 
@@ -38,9 +39,12 @@ class Shops:
     """Shops are read on every tap of a flash sale and change rarely; every change goes through
     here (or calls `forget`), so they are cached."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
         self._by_id: dict[int, Shop] = {}
+        # Several workers (PostgreSQL) change shops behind each other's back: no cache there; a
+        # lookup by key is a fraction of a millisecond, and a stale owner or staff list is not.
+        self._caching = db.engine == "sqlite"
         self._id_by_slug: dict[str, int] = {}  # slugs never change
         self._members: dict[int, list[tuple[int, str]]] = {}
 
@@ -64,11 +68,9 @@ class Shops:
                 slug = new_slug()
                 if await fetch_one_in(conn, "SELECT 1 FROM shops WHERE slug = ?", (slug,)) is None:
                     break
-            cur = await conn.execute(
-                "INSERT INTO shops (slug, name, owner_id, currency, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (slug, name, owner_id, currency, timezone, t),
-            )
-            shop_id = cur.lastrowid
+            shop_id = (await row_in(
+                conn, "INSERT INTO shops (slug, name, owner_id, currency, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " RETURNING id", (slug, name, owner_id, currency, timezone, t)))[0]
             await conn.execute(
                 "INSERT INTO shop_members (shop_id, user_id, role, added_at) VALUES (?, ?, 'owner', ?)",
                 (shop_id, owner_id, t),
@@ -90,7 +92,8 @@ class Shops:
         return shop
 
     def _remember(self, shop: Shop) -> Shop:
-        self._by_id[shop.id] = shop
+        if self._caching:
+            self._by_id[shop.id] = shop
         return shop
 
     async def by_slug(self, slug: str) -> Shop | None:
@@ -159,7 +162,10 @@ class Shops:
             rows = await self._db.lookup_all(  # read inside order transactions: must not suspend
                 "SELECT user_id, role FROM shop_members WHERE shop_id = ? ORDER BY role = 'staff', added_at",
                 (shop_id,))
-            self._members[shop_id] = [(r[0], r[1]) for r in rows]
+            members = [(r[0], r[1]) for r in rows]
+            if not self._caching:
+                return members
+            self._members[shop_id] = members
         return list(self._members[shop_id])
 
     async def counts(self, shop_id: int) -> ShopCounts:

@@ -6,7 +6,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from storage.db import Database, fetch_one_in, now
+from storage.db import fetch_one_in, now
+from storage.engine import Engine
 from storage.journal import journaled_write
 
 INVITE_SECONDS = 24 * 3600
@@ -27,7 +28,7 @@ class InviteInvalid(Exception):
 
 
 class Staff:
-    def __init__(self, db: Database, on_members_changed: Callable[[int], None] = lambda shop_id: None) -> None:
+    def __init__(self, db: Engine, on_members_changed: Callable[[int], None] = lambda shop_id: None) -> None:
         self._db = db
         self._on_members_changed = on_members_changed  # the shops cache
 

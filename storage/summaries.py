@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from core.summary import DEFAULT_LOW_STOCK, DEFAULT_SEND_AT, Figures
-from storage.db import Database, fetch_one_in, row_in, WriteTransaction, now
+from storage.db import fetch_one_in, row_in, WriteTransaction, now
+from storage.engine import Engine
 from storage.journal import journaled_write
 from storage.live import LiveSession
 
@@ -138,7 +139,7 @@ def _run(row: sqlite3.Row) -> SummaryRun:
 
 
 class Summaries:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
 
     # ---- settings
@@ -182,8 +183,8 @@ class Summaries:
     async def figures(self, shop_id: int, start: float, end: float, *, buyers: bool = True) -> Figures:
         """Orders, revenue, units, cancellations and (optionally) new and returning buyers."""
         row = await self._db.fetch_row(
-            f"""SELECT coalesce(sum({_SOLD}), 0), coalesce(sum(CASE WHEN {_SOLD} THEN total END), 0),
-                       coalesce(sum(CASE WHEN {_SOLD} THEN units END), 0), coalesce(sum(status = 'cancelled'), 0),
+            f"""SELECT count(*) FILTER (WHERE {_SOLD}), coalesce(sum(CASE WHEN {_SOLD} THEN total END), 0),
+                       coalesce(sum(CASE WHEN {_SOLD} THEN units END), 0), count(*) FILTER (WHERE status = 'cancelled'),
                        coalesce(sum(CASE WHEN {_SOLD} THEN shipping_fee END), 0)
                 FROM orders WHERE shop_id = ? AND created_at >= ? AND created_at < ?""",
             (shop_id, start, end))
@@ -207,7 +208,7 @@ class Summaries:
                        sum(i.quantity * i.unit_price) AS revenue
                 FROM orders o JOIN order_items i ON i.order_id = o.id LEFT JOIN products p ON p.id = i.product_id
                 WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ? AND o.{_SOLD}
-                GROUP BY i.product_id ORDER BY revenue DESC, units DESC, i.product_id LIMIT ?""",
+                GROUP BY i.product_id, p.id ORDER BY revenue DESC, units DESC, i.product_id LIMIT ?""",
             (shop_id, start, end, limit))
         top = [ProductFigures(*r) for r in rows]
         if not top:
@@ -215,11 +216,11 @@ class Summaries:
         # The same products by variant, in one more aggregate (nothing for products without them).
         marks = ",".join("?" * len(top))
         split = await self._db.fetch_all(
-            f"""SELECT i.product_id, i.variant_name, sum(i.quantity) AS units
+            f"""SELECT i.product_id, max(i.variant_name) AS variant, sum(i.quantity) AS units
                 FROM orders o JOIN order_items i ON i.order_id = o.id
                 WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ? AND o.{_SOLD}
                       AND i.variant_id IS NOT NULL AND i.product_id IN ({marks})
-                GROUP BY i.product_id, i.variant_id ORDER BY units DESC, i.variant_name""",
+                GROUP BY i.product_id, i.variant_id ORDER BY units DESC, variant""",
             (shop_id, start, end, *(p.product_id for p in top)))
         by_product: dict[int, list[tuple[str, int]]] = {}
         for product_id, name, units in split:
@@ -230,7 +231,8 @@ class Summaries:
         """Orders and revenue for each [start, end) given (local days), in order."""
         if not days:
             return []
-        values = ", ".join("(?, ?, ?)" for _ in days)
+        # Typed: PostgreSQL would read bare parameters in VALUES as text.
+        values = ", ".join("(CAST(? AS INTEGER), CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION))" for _ in days)
         params: list[object] = []
         for i, (start, end) in enumerate(days):
             params += [i, start, end]
@@ -271,7 +273,7 @@ class Summaries:
     async def stock(self, shop_id: int, threshold: int, limit: int = 8) -> StockFigures:
         """Products on sale, and those with `threshold` or fewer left (sold out first)."""
         row = await self._db.fetch_row(
-            """SELECT count(*), coalesce(sum(stock <= ?), 0) FROM products
+            """SELECT count(*), count(*) FILTER (WHERE stock <= ?) FROM products
                WHERE shop_id = ? AND deleted_at IS NULL AND hidden = 0""", (threshold, shop_id))
         low = await self._db.fetch_all(
             """SELECT name, stock FROM products WHERE shop_id = ? AND deleted_at IS NULL AND hidden = 0 AND stock <= ?
@@ -301,7 +303,7 @@ class Summaries:
             names = {r[0]: r[1] for r in await self._db.fetch_all(
                 f"SELECT id, name FROM shops WHERE id IN ({marks})", [r[0] for r in top])}
         shops = await self._db.fetch_row(
-            "SELECT count(*), coalesce(sum(created_at >= ?), 0) FROM shops WHERE created_at < ?", (start, end))
+            "SELECT count(*), count(*) FILTER (WHERE created_at >= ?) FROM shops WHERE created_at < ?", (start, end))
         return PlatformFigures(shops[0], shops[1], len({r[0] for r in rows}), tuple(by_currency),
                                tuple(BusyShop(r[0], names.get(r[0], "?"), r[1], r[2], r[3]) for r in top))
 
@@ -320,7 +322,7 @@ class Summaries:
                 "SELECT count(*) FROM link_opens WHERE shop_id = ? AND opened_at >= ? AND opened_at < ? AND slot = ?",
                 (shop_id, start, end, slot))
             product = await self._db.fetch_value(
-                f"""SELECT i.name FROM orders o JOIN order_items i ON i.order_id = o.id
+                f"""SELECT max(i.name) FROM orders o JOIN order_items i ON i.order_id = o.id
                     WHERE o.shop_id = ? AND o.created_at >= ? AND o.created_at < ? AND o.slot = ? AND o.{_SOLD}
                     GROUP BY i.product_id ORDER BY sum(i.quantity) DESC LIMIT 1""",
                 (shop_id, start, end, slot))

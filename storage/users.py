@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from storage.db import Database, now
+from storage.db import now
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 from storage.models import User
 
@@ -28,16 +29,18 @@ class Users:
     """Every write goes through here, so a small cache of users stays exact and saves the
     hot path (each update names its sender) a write transaction per update."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
         self._cache: dict[int, User] = {}
+        self._caching = db.engine == "sqlite"  # not with several workers (PostgreSQL): see Shops
 
     def _remember(self, row: sqlite3.Row | None) -> User | None:
         return None if row is None else self._keep(row)
 
     def _keep(self, row: sqlite3.Row) -> User:
         user = _user(row)
-        self._cache[user.id] = user
+        if self._caching:
+            self._cache[user.id] = user
         return user
 
     async def seen(self, user_id: int, first_name: str, username: str | None, language_code: str | None) -> User:

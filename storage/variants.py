@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from core.stock import StockChange
 from core.weights import weight_in_name
-from storage.db import Database, WriteTransaction, fetch_one_in, row_in, now
+from storage.db import WriteTransaction, fetch_one_in, row_in, now
+from storage.engine import Engine
 from storage.journal import journaled_read, journaled_write
 from storage.products import Products
 
@@ -78,7 +79,7 @@ def _variant(row: sqlite3.Row) -> Variant:
 
 
 class Variants:
-    def __init__(self, db: Database, products: Products) -> None:
+    def __init__(self, db: Engine, products: Products) -> None:
         self._db = db
         self._products = products  # its restock listeners hear a variant back from zero
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.db import Database, now
+from storage.db import now
+from storage.engine import Engine
 
 # Units held by open checkouts at Buy now (storage/holds.py): a row is deleted when released.
 HOLDS_OPEN_SQL: str | None = "SELECT coalesce(sum(quantity), 0) FROM holds"
@@ -26,7 +27,7 @@ class Vitals:
 
 
 class VitalSigns:
-    def __init__(self, db: Database, inbox_db: Database) -> None:
+    def __init__(self, db: Engine, inbox_db: Engine) -> None:
         self._db = db
         self._inbox_db = inbox_db  # the inbox has a file of its own (storage/inbox.py)
 
@@ -34,7 +35,7 @@ class VitalSigns:
         t = now()
         inbox = await self._inbox_db.fetch_value("SELECT count(*) FROM inbox WHERE processed_at IS NULL")
         waiting = await self._db.fetch_row(
-            "SELECT count(*), coalesce(sum(not_before <= ?), 0), min(created_at) FROM outbox"
+            "SELECT count(*), count(*) FILTER (WHERE not_before <= ?), min(created_at) FROM outbox"
             " WHERE sent_at IS NULL AND failed_at IS NULL", (t,))
         orders = await self._db.fetch_value("SELECT coalesce(max(id), 0) FROM orders")
         holds = int(await self._db.fetch_value(HOLDS_OPEN_SQL)) if HOLDS_OPEN_SQL else None

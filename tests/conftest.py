@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from tests import harness, pg_databases
 from tests.harness import World, start_world
+
+
+@pytest.fixture(autouse=True)
+async def _database_of_the_test(request):
+    """On PostgreSQL (LIVECART_TEST_POSTGRES), a fresh database for the test; tests that are about
+    SQLite's file itself (backups, locks, its migrations) are marked sqlite_only and skipped."""
+    server = pg_databases.server_url()
+    if server is None:
+        yield
+        return
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("about SQLite's file; the PostgreSQL run has its own tests for this")
+    harness.postgres_database = await pg_databases.empty_test_database(server)
+    harness.forget_postgres_paths()
+    try:
+        yield
+    finally:
+        harness.postgres_database = None
 
 
 @pytest.fixture
@@ -16,7 +37,14 @@ async def world(tmp_path) -> World:
         await w.stop()
 
 
+def pytest_sessionfinish(session):
+    server = pg_databases.server_url()
+    if server is not None:
+        asyncio.run(pg_databases.drop_test_database(server))
+
+
 def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: about SQLite's file itself; skipped on PostgreSQL")
     config.addinivalue_line("markers", "suspends_transactions: the test suspends a write transaction on "
                                        "purpose (to prove the writer gate serialises them)")
 

@@ -23,8 +23,18 @@ from runtime.telegram_request import TelegramRequest
 TEST_TOKEN = "123456789:TEST-token-for-the-fake-telegram"
 
 
+# The test's PostgreSQL database when the suite runs on PostgreSQL (tests/conftest.py sets it),
+# else None: each test's database is a SQLite file in its tmp_path.
+postgres_database: str | None = None
+_postgres_paths: set[Path] = set()  # the tmp paths worlds started on in this test (PostgreSQL)
+
+
+def test_database(tmp_path: Path) -> str:
+    return postgres_database or str(tmp_path / "livecart.sqlite3")
+
+
 def make_config(tmp_path: Path, **overrides: object) -> Config:
-    config = parse_config({"bot": {"token": TEST_TOKEN}, "storage": {"database": str(tmp_path / "livecart.sqlite3")},
+    config = parse_config({"bot": {"token": TEST_TOKEN}, "storage": {"database": test_database(tmp_path)},
                            "telegram": {"api_base_url": "http://faketg/bot", "file_base_url": "http://faketg/file/bot"}},
                           env={})
     # Tests must not wait on Telegram's real pace; the pacing itself has its own tests.
@@ -86,7 +96,37 @@ class World:
 
 
 async def start_world(tmp_path: Path, **config_overrides: object) -> World:
+    if postgres_database is not None:
+        await _fresh_postgres_for(tmp_path)
     tg = FakeTelegram()
     world = World(tg, make_config(tmp_path, **config_overrides), None)  # type: ignore[arg-type]
     await world.start()
     return world
+
+
+async def _fresh_postgres_for(tmp_path: Path) -> None:
+    """A world started on a new path gets an empty database, as a new SQLite file would be (one
+    test starting many worlds: the fuzz stories); the same path again keeps its data (a restart)."""
+    from tests import pg_databases
+
+    if _postgres_paths and tmp_path not in _postgres_paths:
+        server = pg_databases.server_url()
+        assert server is not None
+        await pg_databases.empty_test_database(server)
+    _postgres_paths.add(tmp_path)
+
+
+def forget_postgres_paths() -> None:
+    _postgres_paths.clear()
+
+
+async def fresh_config(tmp_path: Path) -> Config:
+    """The config of a bench run on a fresh database: a SQLite file in `tmp_path`, or, when a
+    PostgreSQL server is given (bench/flash_sale.py --postgres), the bench's database there, emptied."""
+    from tests import pg_databases
+
+    global postgres_database
+    server = pg_databases.server_url()
+    if server is not None:
+        postgres_database = await pg_databases.empty_test_database(server)
+    return make_config(tmp_path)

@@ -17,6 +17,8 @@ from storage.inbox import Inbox
 from storage.backup import BackupError, backup_database, rotate, scheduled_backups, scheduled_name
 from storage.db import LATEST_VERSION, Database
 
+pytestmark = pytest.mark.sqlite_only  # about SQLite's own file: the PostgreSQL pass skips it
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from storage.db import WriterGate
+
+pytestmark = pytest.mark.sqlite_only  # about SQLite's own file: the PostgreSQL pass skips it
 
 
 async def test_a_newcomer_takes_a_free_gate_without_queueing_behind_woken_waiters():

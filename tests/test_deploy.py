@@ -42,7 +42,9 @@ def test_the_unit_runs_the_bot_and_gives_its_graceful_stop_time_to_finish():
 
 def test_the_site_passes_only_the_webhook_and_the_mini_app_and_keeps_metrics_private():
     site = (DEPLOY / "nginx-livecart.conf").read_text()
-    assert re.findall(r"proxy_pass\s+([^;]+);", site) == ["http://127.0.0.1:8443"] * 2
+    assert re.findall(r"proxy_pass\s+([^;]+);", site) == ["http://livecart"] * 2
+    upstream = re.search(r"upstream livecart \{(.*?)\n\}", site, re.S).group(1)
+    assert re.findall(r"^\s*server\s+([^;]+);", upstream, re.M) == ["127.0.0.1:8443"]  # one bot; workers add lines
     proxied = re.search(r"location = /telegram \{(.*?)\n    \}", site, re.S).group(1)
     assert "limit_except POST" in proxied
     app = re.search(r"location /app/ \{(.*?)\n    \}", site, re.S).group(1)

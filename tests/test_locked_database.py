@@ -22,6 +22,9 @@ HOLD_SECONDS = 6
 
 LOCKER = """
 import sqlite3, sys, time
+import pytest
+
+pytestmark = pytest.mark.sqlite_only  # about SQLite's own file: the PostgreSQL pass skips it
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)
 conn.execute("BEGIN IMMEDIATE")
 conn.execute("UPDATE shops SET name = name")

@@ -8,6 +8,8 @@ import pytest
 
 from storage.db import LATEST_VERSION, Database
 
+pytestmark = pytest.mark.sqlite_only  # about SQLite's own file: the PostgreSQL pass skips it
+
 
 def schema(path) -> dict[str, str]:
     conn = sqlite3.connect(path)

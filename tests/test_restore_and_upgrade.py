@@ -10,12 +10,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from core.config import BackupConfig
 from runtime import metrics
 from storage.backup import scheduled_backups
 from storage.db import LATEST_VERSION, Database
 from tests.harness import World, start_world
 from tests.stories import place_order, shop_with_product_on_link
+
+pytestmark = pytest.mark.sqlite_only  # about SQLite's own file: the PostgreSQL pass skips it
 
 
 def backup_config(tmp_path: Path, keep: int = 2) -> BackupConfig:

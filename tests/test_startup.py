@@ -111,11 +111,11 @@ async def test_a_second_polling_process_on_the_same_database_is_refused_in_one_l
 
     config = config_at(tmp_path, GOOD_TOKEN, f"http://127.0.0.1:{free_port()}")
     first = PollerLock(tmp_path / "db.sqlite3")  # as a running bot holds it
-    first.acquire()
+    first.acquire_now()
     try:
         code, err = await run_bot(config)
     finally:
-        first.release()
+        first.release_now()
     assert code == 2 and "Traceback" not in err, err  # 2: systemd does not restart it in a loop
     lines = own_lines(err)
     assert len(lines) == 1 and "already polling" in lines[0] and f"pid {os.getpid()}" in lines[0], err

@@ -1,0 +1,52 @@
+"""The database as the repositories see it, whichever engine is behind it.
+
+SQLite (storage/db.py) is the embedded default: a file, nothing to install. PostgreSQL
+(storage/pg.py) is for several workers on one database. Both take the same SQL (storage/dialect.py
+holds the differences) and the same calls; `open_database` picks one by the configured target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any, Protocol
+
+from core.config import POSTGRES_SCHEMES  # noqa: E402  (one list for the config and the store)
+
+
+def is_postgres(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+class Engine(Protocol):
+    """What every repository uses. Rows read like sqlite3.Row: by name or by position."""
+
+    engine: str  # "sqlite" or "postgresql"
+    busy_waits: int
+
+    def write(self) -> AbstractAsyncContextManager[Any]: ...
+    def hold_commit(self) -> Any: ...
+    def after_commit(self, callback: Callable[[], None], *, tell_others: str | None = None) -> None: ...
+    async def checkpoint(self) -> None: ...
+    async def close(self) -> None: ...
+    async def schema_version(self) -> int: ...
+    async def fetch_all(self, sql: str, params: Any = ()) -> list[Any]: ...
+    async def fetch_one(self, sql: str, params: Any = ()) -> Any: ...
+    async def fetch_row(self, sql: str, params: Any = ()) -> Any: ...
+    async def fetch_value(self, sql: str, params: Any = ()) -> Any: ...
+    async def lookup_all(self, sql: str, params: Any = ()) -> list[Any]: ...
+    async def lookup_one(self, sql: str, params: Any = ()) -> Any: ...
+    async def lookup_value(self, sql: str, params: Any = ()) -> Any: ...
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None: ...
+
+
+async def open_database(target: str | Path) -> Engine:
+    """The store's database: a `postgresql://` URL, or else a SQLite file's path."""
+    if is_postgres(target):
+        from storage.pg import PgDatabase  # asyncpg is imported only when PostgreSQL is used
+
+        return await PgDatabase(str(target)).open()
+    from storage.db import Database
+
+    return await Database(target).open()
