@@ -155,7 +155,8 @@ def _schema_finding(where: str, state: str, version: int, before_migrating: str,
 
 async def check_postgres(url: str) -> Finding:
     """The PostgreSQL database: reachable, its schema's version, the workers live on it now."""
-    from storage.pg import probe, redacted
+    from storage.engine import redacted
+    from storage.pg import probe
 
     where = redacted(url)
     try:

@@ -40,6 +40,7 @@ from runtime.updates import ADOPT_AFTER_SECONDS, UpdatePipeline
 from runtime.miniapp import MiniAppServer
 from runtime.single_poller import poller_lock
 from runtime.workers import Workers
+from storage.engine import redacted
 from runtime.webhook import WebhookApp
 from storage import Store
 
@@ -129,9 +130,12 @@ def startup_line(config: Config, mode: str, username: str | None, schema: int) -
         where = "polling"
     backups = (f"every {config.backup.every / 3600:g}h, keep {config.backup.keep}, in {config.backup.directory}"
                if config.backup.every else "off")
+    database = config.database
+    if isinstance(database, str):  # PostgreSQL: no password in the log; its backups are the server's
+        database, backups = redacted(database), "the PostgreSQL server's (pg_dump)"
     served = f"{config.metrics.listen}:{config.metrics.port}" if config.metrics.port else \
         ("on the webhook server" if mode == "webhook" else "off")
-    return (f"Livecart {version()} started as @{username}: mode={where} database={config.database} "
+    return (f"Livecart {version()} started as @{username}: mode={where} database={database} "
             f"(schema {schema}) limits: {limits.sends_per_second:g} sends/s, {limits.sends_per_chat_per_second:g}/s "
             f"per chat, {limits.sends_per_group_per_minute:g}/min per group, {limits.updates_per_user_per_minute} "
             f"updates/min per user, {limits.open_orders_per_buyer_per_shop} open orders per buyer per shop, "
@@ -273,8 +277,9 @@ class Livecart:
         cards = await self.store.orders.prune_cards((time.time() if now is None else now) - KEEP_ENDED_CARDS_SECONDS)
         if cards:
             log.info("forgot %d card copy(ies) of orders that ended over a month ago", cards)
+        leases = await self.store.leases.prune()  # those of workers gone for an hour (runtime/workers.py)
         return {"updates": updates, "messages": messages, "link_opens": opens, "staff_invites": invites,
-                "order_cards": cards}
+                "order_cards": cards, "leases": leases}
 
     def _add_jobs(self) -> None:
         assert self.outbox is not None and self.summaries is not None and self.payment_clock is not None

@@ -61,7 +61,7 @@ class PgPollerLock:
 
 
 def _safe(url: str) -> str:
-    from storage.pg import redacted
+    from storage.engine import redacted
 
     return redacted(url)
 

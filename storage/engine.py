@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+import re
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,6 +18,17 @@ from core.config import POSTGRES_SCHEMES  # noqa: E402  (one list for the config
 
 def is_postgres(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+def redacted(url: str) -> str:
+    """The URL without its password (user:password@ or ?password=), for logs."""
+    url = re.sub(r"([?&]password=)[^&]*", r"\1***", url)
+    head, at, tail = url.rpartition("@")
+    if not at or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("//")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}//{user}:***@{tail}"
 
 
 class Engine(Protocol):

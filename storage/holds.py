@@ -51,9 +51,12 @@ class Holds:
         `seen_prices` are the prices on the buttons tapped (the deal's end grace)."""
         held: list[Held] = []
         async with self._db.write() as conn:
-            # Per-buyer limits and a deal's share per buyer are read, then written: the buyer's row
-            # lock serialises two holds for one buyer (storage/orders.py Orders.place says more).
+            # Per-buyer limits and a deal's share per buyer are read, then written, and so is the
+            # stock Buy now holds what is left of: the buyer's and the products' row locks
+            # (storage/orders.py Orders.place says more).
             await conn.lock("users", buyer_id)
+            for product_id in sorted({item_parts(i)[0] for i in items}):
+                await conn.lock("products", product_id)
             await self._release_in(conn, buyer_id)
             for product_id, wanted, variant_id in map(item_parts, items):
                 item = await sellable_in(conn, shop_id, product_id, variant_id)

@@ -332,9 +332,12 @@ class Orders:
         async with self._db.write() as conn:
             # The buyer's open orders, COD units and per-buyer limits are read, then written: the
             # buyer's row lock makes two placements for one buyer (two workers, the Mini App and
-            # the chat) take turns on PostgreSQL. Stock and the order number need no lock: each is
-            # one conditional UPDATE.
+            # the chat) take turns on PostgreSQL. The products' locks (in id order: no deadlock)
+            # keep the stock read here the stock the conditional UPDATE then finds, so a buyer
+            # told "only 6 left" was told the truth; the order number is one conditional UPDATE.
             await conn.lock("users", buyer_id)
+            for product_id in sorted({item_parts(i)[0] for i in items}):
+                await conn.lock("products", product_id)
             existing = await fetch_one_in(conn, "SELECT id FROM orders WHERE checkout_token = ?", (token,))
             if existing is not None:
                 return await self._load(conn, existing["id"]), False

@@ -32,6 +32,7 @@ from typing import Any
 import asyncpg
 
 from storage.dialect import Translated, to_postgres
+from storage.engine import redacted
 
 log = logging.getLogger(__name__)
 
@@ -204,14 +205,9 @@ class PgDatabase:
             if current > LATEST_VERSION:
                 raise RuntimeError(f"database {redacted(self.url)} has schema version {current}, newer than this "
                                    f"Livecart ({LATEST_VERSION}); upgrade Livecart before opening it")
-            files = pg_migration_files()
-            baseline = files[0][0]
-            for version, path in files:
-                if version > target or (current >= version):
+            for version, path in pg_migration_files():  # the baseline first: a new database's schema
+                if version > target or current >= version:
                     continue
-                if current and current < baseline - 1 and version == baseline:
-                    raise RuntimeError(f"database {redacted(self.url)} is at version {current}, before "
-                                       f"PostgreSQL's baseline ({baseline})")
                 async with conn.transaction():
                     await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
                     current = await _version(conn)  # another worker may have done it meanwhile
@@ -349,13 +345,3 @@ async def probe(url: str) -> tuple[int, int]:
 async def _version(conn: asyncpg.Connection) -> int:
     exists = await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
     return int(await conn.fetchval("SELECT version FROM schema_version")) if exists else 0
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for logs."""
-    head, at, tail = url.rpartition("@")
-    if not at or ":" not in head.split("//", 1)[-1]:
-        return url
-    scheme, _, credentials = head.partition("//")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}//{user}:***@{tail}"

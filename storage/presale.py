@@ -32,7 +32,7 @@ class Overdue:
 # The open orders holding a product's (or one variant's) units that ship on a given date.
 _OPEN_OF_PRESALE = """SELECT DISTINCT o.id, o.number, o.buyer_id, o.ships_from, o.ships_until FROM orders o
     JOIN order_items i ON i.order_id = o.id
-    WHERE i.product_id = ? AND (? IS NULL OR i.variant_id = ?) AND o.ships_from = ?
+    WHERE i.product_id = ? AND (CAST(? AS BIGINT) IS NULL OR i.variant_id = ?) AND o.ships_from = ?
       AND o.status IN ('placed', 'confirmed')
     ORDER BY o.number"""
 

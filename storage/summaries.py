@@ -193,9 +193,9 @@ class Summaries:
             return Figures(orders, revenue, units, cancelled, shipping=shipping)
         # A buyer is new when this is their first order in the shop (cancelled ones don't count).
         row = await self._db.fetch_row(
-            f"""SELECT count(*), coalesce(sum(NOT EXISTS (
+            f"""SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
                        SELECT 1 FROM orders p WHERE p.buyer_id = b.buyer_id AND p.created_at < :start
-                       AND p.shop_id = :shop AND p.{_SOLD})), 0)
+                       AND p.shop_id = :shop AND p.{_SOLD}))
                 FROM (SELECT DISTINCT buyer_id FROM orders
                       WHERE shop_id = :shop AND created_at >= :start AND created_at < :end AND {_SOLD}) b""",
             {"shop": shop_id, "start": start, "end": end})
@@ -264,7 +264,7 @@ class Summaries:
         """Orders placed or confirmed but not shipped, and when the oldest was placed."""
         row = await self._db.fetch_row(
             """SELECT count(*), min(created_at),
-                      coalesce(sum(payment_status IN ('awaiting', 'claimed')), 0),
+                      count(*) FILTER (WHERE payment_status IN ('awaiting', 'claimed')),
                       coalesce(sum(CASE WHEN payment_status IN ('awaiting', 'claimed') THEN total END), 0)
                FROM orders WHERE shop_id = ? AND status IN (?, ?)""",
             (shop_id, *_PENDING_STATUSES))

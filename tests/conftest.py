@@ -37,6 +37,24 @@ async def world(tmp_path) -> World:
         await w.stop()
 
 
+# Modules that never open a database: the PostgreSQL pass leaves them to the SQLite pass (the
+# linters alone take a minute, and CI runs both passes within its 15).
+ENGINE_FREE = frozenset({
+    "test_lint", "test_deploy", "test_run_script", "test_database_target", "test_catalogs", "test_config_operations",
+    "test_faketg_flood", "test_link_codec", "test_money", "test_qr", "test_quantity", "test_regions", "test_stock",
+    "test_tracking", "test_waybills",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    if pg_databases.server_url() is None:
+        return
+    skip = pytest.mark.skip(reason="no database in this module: the SQLite pass runs it")
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in ENGINE_FREE:
+            item.add_marker(skip)
+
+
 def pytest_sessionfinish(session):
     server = pg_databases.server_url()
     if server is not None:

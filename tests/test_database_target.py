@@ -76,3 +76,12 @@ def test_statements_that_return_rows_are_told_apart_from_those_that_do_not():
 def test_a_statement_mixing_both_placeholder_kinds_is_refused():
     with pytest.raises(ValueError, match="mixes"):
         to_postgres("SELECT 1 WHERE a = ? AND b = :b")
+
+
+def test_a_database_password_never_reaches_a_log_line():
+    from storage.engine import redacted
+
+    assert redacted("postgresql://shop:s3cret@db.local:5432/livecart") == "postgresql://shop:***@db.local:5432/livecart"
+    assert redacted("postgresql://shop@/livecart?host=/run/postgresql&password=s3cret&sslmode=require") == \
+        "postgresql://shop@/livecart?host=/run/postgresql&password=***&sslmode=require"
+    assert redacted(URL) == URL

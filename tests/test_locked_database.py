@@ -11,6 +11,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from runtime.webhook import WebhookApp
 from storage import Store
@@ -18,13 +19,12 @@ from storage.inbox import inbox_path
 from storage.outbox import Outgoing
 from tests.stories import save_delivery, shop_with_product_on_link
 
+pytestmark = pytest.mark.sqlite_only  # about SQLite's own file: the PostgreSQL pass skips it
+
 HOLD_SECONDS = 6
 
 LOCKER = """
 import sqlite3, sys, time
-import pytest
-
-pytestmark = pytest.mark.sqlite_only  # about SQLite's own file: the PostgreSQL pass skips it
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)
 conn.execute("BEGIN IMMEDIATE")
 conn.execute("UPDATE shops SET name = name")

@@ -83,7 +83,8 @@ async def test_start_up_line_says_mode_database_limits_and_version(tmp_path, cap
     assert "Livecart 0.1.0 started as @livecart_test_bot: mode=polling" in line
     assert f"database={world.config.database} (schema {LATEST_VERSION})" in line
     assert "sends/s" in line and "per chat" in line and "updates/min per user" in line and "users at once" in line
-    assert "backups: off" in line and "metrics: off" in line
+    backups = "backups: the PostgreSQL server's" if world.store.db.engine == "postgresql" else "backups: off"
+    assert backups in line and "metrics: off" in line
 
 
 def test_an_exception_with_a_multi_line_message_stays_one_event_per_line(captured):

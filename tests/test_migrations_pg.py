@@ -108,3 +108,26 @@ async def test_postgres_migrations_reach_the_version_sqlite_does():
         assert await db.schema_version() == LATEST_VERSION
     finally:
         await db.close()
+
+
+async def test_workers_starting_together_on_a_new_database_migrate_it_once():
+    import asyncio
+    import uuid
+
+    server = pg_databases.server_url()
+    assert server is not None
+    name = f"livecart_new_{uuid.uuid4().hex[:8]}"
+    admin = await pg_databases._connect(server)  # noqa: SLF001 - the test's own server connection
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        url = pg_databases.database_url(server, name)
+        workers = await asyncio.gather(*(PgDatabase(url, pool_size=2).open() for _ in range(3)))
+        try:
+            assert [await w.schema_version() for w in workers] == [LATEST_VERSION] * 3
+            assert await workers[0].fetch_value("SELECT count(*) FROM schema_version") == 1
+        finally:
+            for w in workers:
+                await w.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

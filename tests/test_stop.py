@@ -26,7 +26,16 @@ async def test_sigterm_in_the_middle_of_a_flash_sale_stops_within_10s_and_handle
 
 
 
-def scalar(world, sql: str):
+async def scalar(world, sql: str):
+    """Read the stopped bot's database from outside, as an operator would."""
+    if isinstance(world.config.database, str):  # PostgreSQL
+        import asyncpg
+
+        pg = await asyncpg.connect(world.config.database)
+        try:
+            return await pg.fetchval(sql)
+        finally:
+            await pg.close()
     conn = sqlite3.connect(world.bot.store.inbox.db.path if "inbox" in sql else world.config.database)
     try:
         return conn.execute(sql).fetchone()[0]
@@ -50,7 +59,7 @@ async def test_a_stop_lets_a_message_in_flight_arrive_and_never_sends_it_again(t
     await world.store.outbox.send_later(Outgoing(ann.id, "sendMessage", {"text": "Your parcel is on its way"}))
     await wait_until(lambda: ann.last.text == "Your parcel is on its way", "the message to arrive")
     await world.stop()  # while the outbox waits for Telegram's answer
-    assert scalar(world, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0  # recorded as sent
+    assert await scalar(world, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0  # recorded as sent
     await world.start()
     try:
         await world.settle()
@@ -71,7 +80,7 @@ async def test_a_stop_finishes_the_handler_in_flight_and_leaves_the_next_update_
     await wait_until(lambda: world.tg.pending_updates() == 0, "the bot to have fetched /language")
     await world.stop()
     assert "/myorders" in ann.last.text  # the handler in flight finished before the bot stopped
-    assert scalar(world, "SELECT count(*) FROM inbox WHERE processed_at IS NULL") == 1  # /language, stored
+    assert await scalar(world, "SELECT count(*) FROM inbox WHERE processed_at IS NULL") == 1  # /language, stored
     await world.start()
     try:
         await world.settle()

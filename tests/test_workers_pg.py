@@ -188,3 +188,15 @@ async def test_an_update_a_dead_worker_stored_but_never_handled_is_adopted_by_an
     assert await three.store.inbox.unprocessed_count() == 0
     helps = [m for m in ann.chat.bot_messages if "/myorders" in (m.text or "")]
     assert len(helps) == 1, "adopted by all three, handled by one"
+
+
+async def test_housekeeping_forgets_the_leases_of_workers_gone_for_an_hour(three):
+    import time
+
+    async with three.store.db.write() as conn:
+        await conn.execute("INSERT INTO leases (name, holder, until) VALUES ('worker:gone', 'gone', ?)",
+                           (time.time() - 7200,))
+        await conn.execute("INSERT INTO leases (name, holder, until) VALUES ('chat:5', 'gone', ?)", (time.time() - 7200,))
+    assert (await three.workers[0].keep_house_once())["leases"] == 2
+    live = await three.store.db.fetch_value("SELECT count(*) FROM leases WHERE name LIKE 'worker:%'")
+    assert live == 3  # the three live workers' own
