@@ -398,6 +398,11 @@ class Database:
             for callback in callbacks:
                 callback()
 
+    async def write_one(self, sql: str, params: Sequence[Any] | dict = ()) -> list[sqlite3.Row]:
+        """One statement committed on its own (joining the task's open transaction, if any); its rows."""
+        async with self.write() as conn:
+            return await conn.execute(sql, params).fetchall()
+
     async def listen(self, channel: str, callback: Callable[[], None]) -> None:
         """Other workers' commits (storage/pg.py); a SQLite file has one process, so none come."""
 

@@ -123,11 +123,12 @@ class Inbox:
 
     async def unprocessed_of(self, user_key: int) -> list[StoredUpdate]:
         """One user's updates not yet handled, in order, whichever worker stored them (several workers:
-        read under the user's lease). `replayed`: a worker that died may have begun one."""
+        read under the user's lease). `replayed` when a worker that died began one: its journal has steps."""
         rows = await self._db.lookup_all(
-            "SELECT update_id, user_key, payload FROM inbox WHERE processed_at IS NULL AND user_key = ?"
-            " ORDER BY update_id", (user_key,))
-        return [StoredUpdate(r[0], r[1], json.loads(r[2]), replayed=True) for r in rows]
+            "SELECT update_id, user_key, payload,"
+            " EXISTS (SELECT 1 FROM update_steps s WHERE s.update_id = inbox.update_id) FROM inbox"
+            " WHERE processed_at IS NULL AND user_key = ? ORDER BY update_id", (user_key,))
+        return [StoredUpdate(r[0], r[1], json.loads(r[2]), replayed=bool(r[3])) for r in rows]
 
     async def journal_rows(self, update_id: int) -> list[str]:
         """What an earlier run's handling of this update committed (storage/journal.py)."""
@@ -144,6 +145,11 @@ class Inbox:
         if not done:
             return
         t = now()
+        if len(done) == 1:  # several workers mark each update as it is handled: one statement
+            [(update_id, error)] = done.items()
+            await self._db.write_one("UPDATE inbox SET processed_at = ?, error = ? WHERE update_id = ?",
+                                     (t, error, update_id))
+            return
         async with self._db.write() as conn:
             await conn.executemany(
                 "UPDATE inbox SET processed_at = ?, error = ? WHERE update_id = ?",

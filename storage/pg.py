@@ -276,6 +276,15 @@ class PgDatabase:
             for callback in mine.after_commit:
                 callback()
 
+    async def write_one(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[asyncpg.Record]:
+        """One statement committed on its own: a single round trip (PostgreSQL runs a statement
+        outside BEGIN as its own transaction); inside the task's open transaction, part of it."""
+        statement = to_postgres(sql)
+        mine = self._open.get(asyncio.current_task())
+        if mine is not None:
+            return await mine.conn.fetch(statement.sql, *statement.args(params))
+        return await self.pool().fetch(statement.sql, *statement.args(params))
+
     def hold_commit(self):
         from storage.db import HeldCommit
 

@@ -80,6 +80,8 @@ async def test_the_outbox_is_drained_by_every_worker_without_sending_a_message_t
     for person in people:
         await person.send("/start")
     await three.settle()
+    for bot in three.workers:  # as every 5 s: each worker knows there are three
+        await bot.workers.beat()
     before = {p.id: len(p.chat.bot_messages) for p in people}
     messages = [Outgoing(p.id, "sendMessage", {"text": f"Harvest news {p.id}"}, priority=Priority.BULK)
                 for p in people]
