@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Check deploy/ for real, as an operator would install it:
-#   the systemd unit with `systemd-analyze verify`, every path it names present under a throwaway prefix;
+#   the systemd units (one process, and the workers' template) with `systemd-analyze verify`, every path
+#   they name present under a throwaway prefix;
 #   the nginx site with `nginx -t` (Debian's nginx), with a throwaway self-signed certificate.
 # Exit 0 when both pass; prints what failed otherwise. Needs systemd-analyze, nginx and openssl.
 set -euo pipefail
@@ -15,21 +16,17 @@ mkdir -p "$prefix/opt/livecart/.venv/bin" "$prefix/etc/livecart"
 printf '#!/bin/sh\nexit 0\n' > "$prefix/opt/livecart/.venv/bin/python"
 chmod +x "$prefix/opt/livecart/.venv/bin/python"
 touch "$prefix/opt/livecart/bot.py" "$prefix/opt/livecart/README.md" "$prefix/etc/livecart/config.toml"
-sed -e "s|/opt/livecart|$prefix/opt/livecart|g" -e "s|/etc/livecart|$prefix/etc/livecart|g" \
-    "$here/livecart.service" > "$tmp/livecart.service"
-if ! out=$(systemd-analyze verify --man=no "$tmp/livecart.service" 2>&1) || [ -n "$out" ]; then
-    echo "deploy/livecart.service: systemd-analyze verify failed:" >&2
-    echo "$out" >&2
-    exit 1
-fi
-# The workers' template unit, as an instance (the port is the instance name).
-sed -e "s|/opt/livecart|$prefix/opt/livecart|g" -e "s|/etc/livecart|$prefix/etc/livecart|g" \
-    "$here/livecart@.service" > "$tmp/livecart@8441.service"
-if ! out=$(systemd-analyze verify --man=no "$tmp/livecart@8441.service" 2>&1) || [ -n "$out" ]; then
-    echo "deploy/livecart@.service: systemd-analyze verify failed:" >&2
-    echo "$out" >&2
-    exit 1
-fi
+# The one-process unit, and the workers' template as an instance (its name is the port).
+for unit in livecart.service livecart@8441.service; do
+    source=${unit/@8441/@}
+    sed -e "s|/opt/livecart|$prefix/opt/livecart|g" -e "s|/etc/livecart|$prefix/etc/livecart|g" \
+        "$here/$source" > "$tmp/$unit"
+    if ! out=$(systemd-analyze verify --man=no "$tmp/$unit" 2>&1) || [ -n "$out" ]; then
+        echo "deploy/$source: systemd-analyze verify failed:" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+done
 
 # --- nginx: the site inside a minimal main config, certificates replaced by a self-signed one
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=shop.example.com" \
@@ -54,4 +51,4 @@ if ! out=$(nginx -t -q -p "$tmp" -e "$tmp/error.log" -c "$tmp/nginx.conf" 2>&1);
     echo "$out" >&2
     exit 1
 fi
-echo "deploy/: the systemd unit and the nginx site check out"
+echo "deploy/: the systemd units and the nginx site check out"

@@ -70,7 +70,8 @@ SECURITY_HEADERS = [
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
 MAX_BODY = 16 * 1024 * 1024  # a photo, base64-encoded
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
-ANSWER_WAIT = 3.0  # how long a tap waits for the bot's answerCallbackQuery (its toast or alert)
+ANSWER_WAIT = 10.0  # how long a tap waits for the bot's answerCallbackQuery (its toast or alert); Telegram
+# apps wait for it too, and on a loaded machine (CI runs two test passes at once) it took over 3 s
 LOCATIONS = [  # offered by the page's location picker
     {"label": "上海 人民广场 · Shanghai", "latitude": 31.2304, "longitude": 121.4737},
     {"label": "宜昌 秭归 · Zigui, Yichang", "latitude": 30.8258, "longitude": 110.9778},
