@@ -1,4 +1,5 @@
-"""The SQLite connections, transactions and schema migrations.
+"""The SQLite connections, transactions and schema migrations (the embedded default; the same
+calls on PostgreSQL are storage/pg.py's, and storage/engine.py opens one or the other).
 
 Reads come in two kinds. Reports and lists (`fetch_*`) go through aiosqlite on a reader
 connection: a report over 100,000 orders must not stall the event loop, and WAL lets it see the

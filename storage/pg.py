@@ -10,9 +10,13 @@ What differs from SQLite, and why:
   joins it as a savepoint, and `hold_commit()` keeps the first one open until the hold ends,
   exactly as on SQLite (storage/journal.py relies on both).
 * Checks that read before they write cannot lean on a single writer: they lock what they read
-  (`SELECT ... FOR UPDATE` through `lock_rows`) or write conditionally; each names how beside it.
-* Reads and lookups both go through the pool; a lookup inside a transaction sees the last
-  commit, as on SQLite.
+  (`SELECT ... FOR UPDATE` through the transaction's `lock`) or write conditionally; each names
+  how beside it.
+* Reads and lookups both go through the pool, except inside the task's own open transaction,
+  where they read on its connection (and so see its changes; SQLite's lookup connection sees the
+  last commit): a transaction waiting for a second connection could exhaust the pool.
+* A single statement that needs no transaction of its own (`write_one`: a lease, a processed mark)
+  is one round trip; a commit can wake other workers (`after_commit(tell_others=...)`, NOTIFY).
 * SUM and AVG answer `numeric`, which asyncpg would hand over as Decimal; the repositories
   count in integers (minor units) and floats, so numeric comes back as int when whole, else float.
 * The schema has migrations of its own (storage/migrations_pg/), numbered with SQLite's: a new
