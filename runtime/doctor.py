@@ -147,6 +147,8 @@ def _schema_finding(where: str, state: str, version: int, before_migrating: str,
     if version > LATEST_VERSION:
         return Finding(FAIL, "database", f"{where} has schema version {version}, newer than this Livecart "
                                          f"({LATEST_VERSION}); upgrade Livecart")
+    if version == 0:
+        return Finding(OK, "database", f"{where}: {state}, no tables yet{extra}; the bot creates them when it starts")
     if version < LATEST_VERSION:
         return Finding(OK, "database", f"{where}: {state}, schema version {version}{extra}; the bot migrates it to "
                                        f"{LATEST_VERSION} at the next start ({before_migrating})")

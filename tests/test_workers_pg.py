@@ -168,6 +168,18 @@ async def test_the_doctor_checks_a_postgresql_database_and_counts_the_live_worke
     finding = await check_postgres(harness.postgres_database)
     assert finding.status == OK
     assert f"PostgreSQL, schema version {LATEST_VERSION} (current), 3 worker(s) live" in finding.line()
+    import uuid
+
+    server = pg_databases.server_url()
+    new = f"livecart_doctor_{uuid.uuid4().hex[:8]}"
+    admin = await pg_databases._connect(server)  # noqa: SLF001 - the test's own server connection
+    try:
+        await admin.execute(f'CREATE DATABASE "{new}"')
+        fresh = await check_postgres(pg_databases.database_url(server, new))
+        assert fresh.status == OK and "no tables yet; the bot creates them when it starts" in fresh.line()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{new}" WITH (FORCE)')
+        await admin.close()
     unreachable = await check_postgres("postgresql://shop:secret@/livecart?host=/nonexistent")
     assert unreachable.status == FAIL and "cannot connect" in unreachable.line()
     assert "secret" not in unreachable.line() and "shop:***@" in unreachable.line()
