@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from core.config import POSTGRES_SCHEMES, BackupConfig
+from core.config import BackupConfig
 from runtime import metrics
 from runtime.jobs import Job
+from storage.engine import is_postgres
 from storage.backup import (
     BackupError,
     BackupResult,
@@ -43,7 +44,7 @@ class BackupScheduler:
         """The scheduled backups as one of the bot's jobs (None when backups are off)."""
         if not self._config.every:
             return None
-        if isinstance(self._database, str) and self._database.startswith(POSTGRES_SCHEMES):
+        if is_postgres(self._database):
             log.warning("backup.every is for the SQLite file; on PostgreSQL back up with pg_dump or the "
                         "server's own backups (README, \"PostgreSQL\")")
             return None

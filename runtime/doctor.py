@@ -24,6 +24,7 @@ from core import fonts
 from core.config import Config, ConfigError, load_config
 from storage.backup import scheduled_backups
 from storage.db import LATEST_VERSION
+from storage.engine import is_postgres, redacted
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 CLOCK_TOLERANCE = 30.0  # seconds; Telegram's and payment providers' checks tolerate less than minutes
@@ -157,8 +158,7 @@ def _schema_finding(where: str, state: str, version: int, before_migrating: str,
 
 async def check_postgres(url: str) -> Finding:
     """The PostgreSQL database: reachable, its schema's version, the workers live on it now."""
-    from storage.engine import redacted
-    from storage.pg import probe
+    from storage.pg import probe  # asyncpg, only when the database is PostgreSQL
 
     where = redacted(url)
     try:
@@ -232,11 +232,11 @@ async def diagnose(config_path: str | Path) -> list[Finding]:
             findings.append(Finding(FAIL, "webhook", "not checked: the token check failed"))
     finally:
         await tg.close()
-    if isinstance(config.database, str):  # PostgreSQL: the server keeps the disk and the backups
+    if is_postgres(config.database):  # the server keeps the disk and the backups
         findings += [await check_postgres(config.database), check_font(), check_clock(tg)]
     else:
-        findings += [check_database(config.database), check_disk(config.database), check_font(), check_clock(tg),
-                     check_backups(config)]
+        path = Path(config.database)
+        findings += [check_database(path), check_disk(path), check_font(), check_clock(tg), check_backups(config)]
     return findings
 
 

@@ -40,7 +40,7 @@ from runtime.updates import ADOPT_AFTER_SECONDS, UpdatePipeline
 from runtime.miniapp import MiniAppServer
 from runtime.single_poller import poller_lock
 from runtime.workers import Workers
-from storage.engine import redacted
+from storage.engine import is_postgres, redacted
 from runtime.webhook import WebhookApp
 from storage import Store
 
@@ -131,7 +131,7 @@ def startup_line(config: Config, mode: str, username: str | None, schema: int) -
     backups = (f"every {config.backup.every / 3600:g}h, keep {config.backup.keep}, in {config.backup.directory}"
                if config.backup.every else "off")
     database = config.database
-    if isinstance(database, str):  # PostgreSQL: no password in the log; its backups are the server's
+    if is_postgres(database):  # no password in the log; its backups are the server's
         database, backups = redacted(database), "the PostgreSQL server's (pg_dump)"
     served = f"{config.metrics.listen}:{config.metrics.port}" if config.metrics.port else \
         ("on the webhook server" if mode == "webhook" else "off")

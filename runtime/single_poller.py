@@ -16,6 +16,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from storage.engine import is_postgres, redacted
+
 
 class AnotherPoller(Exception):
     """Another process already polls with this database."""
@@ -31,7 +33,7 @@ POLLER_LOCK = 0x4C697666  # PostgreSQL: the advisory lock id a polling process h
 
 
 def poller_lock(database: Path | str) -> "PollerLock | PgPollerLock":
-    return PgPollerLock(database) if isinstance(database, str) else PollerLock(database)
+    return PgPollerLock(str(database)) if is_postgres(database) else PollerLock(Path(database))
 
 
 class PgPollerLock:
@@ -51,19 +53,13 @@ class PgPollerLock:
                                          " WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted LIMIT 1",
                                          POLLER_LOCK & 0xFFFFFFFF)
             await conn.close()
-            raise AnotherPoller(_safe(self._url), (holder or "").removeprefix("livecart-poller "))
+            raise AnotherPoller(redacted(self._url), (holder or "").removeprefix("livecart-poller "))
         self._conn = conn
 
     async def release(self) -> None:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
-
-
-def _safe(url: str) -> str:
-    from storage.engine import redacted
-
-    return redacted(url)
 
 
 class PollerLock:

@@ -65,7 +65,7 @@ class Store:
         self.audience = Audience(db, self.outbox)
         self.deals = Deals(db)
         self.leases = Leases(db)  # several workers (PostgreSQL)
-        self.shared = db.engine == "postgresql"  # other workers may use the database (runtime/workers.py)
+        self.shared = db.shared  # other workers may use the database (runtime/workers.py)
 
     def transaction(self) -> AbstractAsyncContextManager[WriteTransaction]:
         """The one way for a handler or job to change several things together:

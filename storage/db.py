@@ -215,6 +215,7 @@ class Database:
     """Owns the writer and reader connections of one SQLite file."""
 
     engine = "sqlite"
+    shared = False  # one process writes the file (runtime/single_poller.py)
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

@@ -7,16 +7,17 @@ holds the differences) and the same calls; `open_database` picks one by the conf
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-import re
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
-from core.config import POSTGRES_SCHEMES  # noqa: E402  (one list for the config and the store)
+from core.config import POSTGRES_SCHEMES  # one list for the config and the store
 
 
-def is_postgres(target: str | Path) -> bool:
+def is_postgres(target: object) -> TypeGuard[str]:
+    """Whether the configured database is a PostgreSQL URL (else it is a SQLite file's path)."""
     return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
 
 
@@ -35,6 +36,9 @@ class Engine(Protocol):
     """What every repository uses. Rows read like sqlite3.Row: by name or by position."""
 
     engine: str  # "sqlite" or "postgresql"
+    # Other processes may write to it (several workers): a cache in this process can go stale, so
+    # the repositories that cache (users, shops and staff, suspensions) read by key instead.
+    shared: bool
     busy_waits: int
 
     def write(self) -> AbstractAsyncContextManager[Any]: ...

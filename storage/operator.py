@@ -26,8 +26,8 @@ class Operator:
         self._db = db
         self._shops: dict[int, str] | None = None  # shop id -> reason
         self._users: dict[int, str] | None = None  # user id -> reason
-        # Several workers (PostgreSQL): another may suspend; read the row each time (by key, fast).
-        self._caching = db.engine == "sqlite"
+        # Several workers: another may suspend; read the row each time then (by key, fast).
+        self._caching = not db.shared
 
     async def _load(self) -> None:
         if self._shops is None or self._users is None:

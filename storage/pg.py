@@ -162,6 +162,7 @@ class PgDatabase:
     """Owns the pool of one PostgreSQL database."""
 
     engine = "postgresql"
+    shared = True  # several workers write it: no in-process cache of rows is trusted
 
     def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
         self.url = url

@@ -42,9 +42,9 @@ class Shops:
     def __init__(self, db: Engine) -> None:
         self._db = db
         self._by_id: dict[int, Shop] = {}
-        # Several workers (PostgreSQL) change shops behind each other's back: no cache there; a
-        # lookup by key is a fraction of a millisecond, and a stale owner or staff list is not.
-        self._caching = db.engine == "sqlite"
+        # Several workers change shops behind each other's back: no cache then; a lookup by key
+        # is a fraction of a millisecond, and a stale owner or staff list is a missed notice.
+        self._caching = not db.shared
         self._id_by_slug: dict[str, int] = {}  # slugs never change
         self._members: dict[int, list[tuple[int, str]]] = {}
 

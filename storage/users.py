@@ -32,7 +32,7 @@ class Users:
     def __init__(self, db: Engine) -> None:
         self._db = db
         self._cache: dict[int, User] = {}
-        self._caching = db.engine == "sqlite"  # not with several workers (PostgreSQL): see Shops
+        self._caching = not db.shared  # another worker may change a user (storage/engine.py)
 
     def _remember(self, row: sqlite3.Row | None) -> User | None:
         return None if row is None else self._keep(row)

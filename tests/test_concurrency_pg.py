@@ -116,7 +116,7 @@ async def test_deal_cap_and_per_buyer_share_hold_across_workers(two_workers):
     at_deal_price = await a.db.fetch_value("SELECT count(*) FROM holds WHERE unit_price = 1990")
     assert taken == at_deal_price == 4
     first_buyers = await a.db.fetch_value("SELECT units FROM deal_takes WHERE buyer_id = ?", (people[0],))
-    assert first_buyers <= 1
+    assert (first_buyers or 0) <= 1  # None: the deal's units went to the others first
 
 
 async def test_order_numbers_stay_unique_and_gapless_across_workers(two_workers):
